@@ -1,0 +1,71 @@
+/*
+ * conf.h - danepol.conf: typed "key = value" settings with bounds.
+ *
+ * One table lists every key with its type, default and bounds (conf.c);
+ * doc/danepol.conf.5 documents the same rows. Unknown keys, bad values,
+ * out-of-range numbers and duplicates are errors naming file:line.
+ * Times take a unit suffix (ms, s, m, h; bare numbers are seconds).
+ * Keys "status.<reason>" are collected raw for policy_status_set(), which
+ * validates them (errors are reported with their line by the caller).
+ *
+ * A struct conf is an immutable snapshot once conf_load() returns: callers
+ * build a new one to reload and swap it; conf_free() releases it.
+ */
+#ifndef DANEPOL_CONF_H
+#define DANEPOL_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct conf_status_override {
+	char *reason;		/* text after "status." */
+	char *value;		/* "450 4.7.5 text" */
+	unsigned line;
+};
+
+struct conf {
+	char *path;			/* file it came from, or "(defaults)" */
+	/* resolver */
+	char *trust_anchor_file;	/* default DEFAULT_TRUST_ANCHOR_FILE */
+	char *trust_anchor;		/* DS/DNSKEY string, or NULL */
+	char *resolver_forward;		/* "addr[@port]", or NULL */
+	char *resolver_config;		/* extra unbound config file, or NULL */
+	unsigned resolver_max_rtt_ms;	/* default 1000, 50..120000 */
+	unsigned resolver_retries;	/* default 2, 1..10 */
+	unsigned decision_timeout_ms;	/* default 5000, 100..60000 */
+	int ipv4;			/* default yes */
+	int ipv6;			/* default yes */
+	/* policy */
+	char *policy_table;		/* path, or NULL */
+	char *default_level;		/* default "dane" */
+	int insecure_mx_dane;		/* default yes */
+	unsigned smtp_port;		/* default 25 */
+	unsigned max_mx_hosts;		/* default 10, 1..64 */
+	/* cache */
+	unsigned cache_size;		/* default 100000, 1..10000000 */
+	unsigned cache_min_ttl_s;	/* default 60 */
+	unsigned cache_max_ttl_s;	/* default 3600 */
+	unsigned cache_defer_ttl_s;	/* default 30 */
+	/* status table overrides */
+	struct conf_status_override *status;
+	size_t nstatus;
+};
+
+/** A snapshot holding only defaults. Never fails. */
+struct conf *conf_defaults(void);
+
+/**
+ * Load path over the defaults. Returns NULL with *err ("path:line: reason",
+ * caller frees) on any error; a missing file is an error.
+ */
+struct conf *conf_load(const char *path, char **err);
+
+/** Same from text (name used in messages). */
+struct conf *conf_parse(const char *text, const char *name, char **err);
+
+/** Print every effective setting as "key = value" lines (danepold -p). */
+void conf_print(const struct conf *c, FILE *fp);
+
+void conf_free(struct conf *c);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * log.c - implementation of the msg_* logging API (see log.h).
+ *
+ * Thread safety: each line is formatted into a per-call buffer, then
+ * written with one write(2)/syslog(3) call, so lines from libmilter's
+ * connection threads never interleave. No static scratch buffers.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int msg_verbose;
+
+static const char *msg_progname = "danepol";
+static int msg_use_syslog;
+static void (*msg_capture)(int, const char *);
+
+void
+msg_init(const char *progname)
+{
+	const char *slash = strrchr(progname, '/');
+
+	msg_progname = slash ? slash + 1 : progname;
+}
+
+void
+msg_open_syslog(int facility)
+{
+	openlog(msg_progname, LOG_PID | LOG_NDELAY, facility);
+	msg_use_syslog = 1;
+}
+
+void
+msg_set_capture(void (*fn)(int prio, const char *line))
+{
+	msg_capture = fn;
+}
+
+static void
+msg_vlog(int prio, const char *fmt, va_list ap)
+{
+	static const char *const label[] = {
+		[LOG_DEBUG] = "debug", [LOG_INFO] = "info",
+		[LOG_WARNING] = "warning", [LOG_ERR] = "error",
+		[LOG_CRIT] = "fatal", [LOG_ALERT] = "panic",
+	};
+	char text[2048];
+	char line[2200];
+	int saved = errno;
+	int n;
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	/* Never let a stray control character split or forge a line. */
+	for (char *p = text; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (msg_capture)
+		msg_capture(prio, text);
+	if (msg_use_syslog) {
+		syslog(prio, "%s: %s", label[prio], text);
+	} else {
+		n = snprintf(line, sizeof(line), "%s: %s: %s\n", msg_progname,
+		    label[prio], text);
+		if (n > (int)sizeof(line) - 1)
+			n = (int)sizeof(line) - 1, line[n - 1] = '\n';
+		if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+			/* nowhere left to report it */
+		}
+	}
+	errno = saved;
+}
+
+#define MSG_FN(name, prio, guard)					\
+	void name(const char *fmt, ...)					\
+	{								\
+		va_list ap;						\
+		if (!(guard))						\
+			return;						\
+		va_start(ap, fmt);					\
+		msg_vlog(prio, fmt, ap);				\
+		va_end(ap);						\
+	}
+
+MSG_FN(msg_debug, LOG_DEBUG, msg_verbose > 0)
+MSG_FN(msg_info, LOG_INFO, 1)
+MSG_FN(msg_warn, LOG_WARNING, 1)
+MSG_FN(msg_error, LOG_ERR, 1)
+
+void
+msg_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+msg_panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vlog(LOG_ALERT, fmt, ap);
+	va_end(ap);
+	abort();
+}

@@ -1,0 +1,36 @@
+/*
+ * log.h - the one logging API of danepol.
+ *
+ * Every module logs through msg_*(); nothing else writes diagnostics.
+ * Lines go to stderr (journald picks them up) or, after msg_open_syslog(),
+ * to syslog. Each call writes exactly one line, atomically with respect to
+ * other threads. The verbosity test lives here, never at call sites:
+ * msg_debug() is dropped unless msg_verbose > 0.
+ *
+ * Text from outside (DNS names, addresses, peer data) must be truncated by
+ * the caller in the format (e.g. "%.255s"); msg_* never interprets it.
+ */
+#ifndef DANEPOL_LOG_H
+#define DANEPOL_LOG_H
+
+#include <stdarg.h>
+
+extern int msg_verbose;	/* larger = more noise; set once at start-up */
+
+/** Set the program name used as line prefix (string must outlive use). */
+void msg_init(const char *progname);
+/** Send further lines to syslog(3) with the given facility. */
+void msg_open_syslog(int facility);
+/** Capture hook for tests: when set, every line is also passed here. */
+void msg_set_capture(void (*fn)(int prio, const char *line));
+
+void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** Log and exit(1): only for unrecoverable start-up problems. */
+void msg_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/** Log and abort(): only for broken internal invariants, never for input. */
+void msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

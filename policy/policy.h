@@ -1,0 +1,185 @@
+/*
+ * policy.h - the RFC 7672 decision for one SMTP destination.
+ *
+ * The engine is pure: it performs no I/O. It tells its driver which DNS
+ * lookups it needs (policy_engine_next_query), is handed the classified
+ * answers (policy_engine_answer), and when it has what it needs it produces
+ * a struct policy_decision. policy_run.c is the driver that connects it to
+ * the resolver (lib/dns.h), the local policy table and the decision cache.
+ *
+ * Decision ladder (RFC 7672 sections 2.1-2.2; see doc/engine.md):
+ *   local level none/may/encrypt  -> no DNS at all, verdict try, reason local-policy
+ *   address-literal next hop      -> try (dane: n/a) or defer (dane-only)
+ *   MX lookup failure             -> defer (mx-lookup-failed, mx-dnssec-bogus, dns-timeout)
+ *   any root-target MX (null MX)  -> reject (null-mx)
+ *   NXDOMAIN                      -> try (no-such-domain: the MTA bounces it)
+ *   MX insecure                   -> try, or defer when dane-only; hosts still
+ *                                    checked for DANE when insecure_mx_dane
+ *   no MX                         -> implicit MX: the domain is the one host
+ *   per host, in preference order: A/AAAA first; failure -> host unusable;
+ *     insecure -> opportunistic (no TLSA lookup unless a secure first CNAME);
+ *     secure -> TLSA at the candidate base domains (expanded, then original);
+ *     TLSA failure -> host unusable; secure usable -> DANE; secure but all
+ *     unusable -> TLS without authentication; none -> opportunistic.
+ *   no usable host left           -> defer with the most telling host reason
+ *   all usable hosts DANE         -> require; otherwise try
+ *   dane-only                     -> hosts without DANE are unusable
+ */
+#ifndef DANEPOL_POLICY_H
+#define DANEPOL_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+#include "tlsa.h"
+
+enum policy_verdict { POLICY_REQUIRE, POLICY_TRY, POLICY_DEFER, POLICY_REJECT };
+
+/* TLS levels, in Postfix's words; also the local policy table's values. */
+enum policy_level {
+	POLICY_LEVEL_NONE, POLICY_LEVEL_MAY, POLICY_LEVEL_ENCRYPT,
+	POLICY_LEVEL_DANE, POLICY_LEVEL_DANE_ONLY,
+};
+
+/* Reason codes: stable strings in JSON, one row each in the status table. */
+enum policy_reason {
+	/* require */
+	POLICY_R_DANE,
+	/* try */
+	POLICY_R_DANE_PARTIAL, POLICY_R_UNAUTH_TLS, POLICY_R_NO_TLSA,
+	POLICY_R_MX_INSECURE, POLICY_R_ADDRESS_INSECURE, POLICY_R_ADDRESS_LITERAL,
+	POLICY_R_LOCAL_POLICY, POLICY_R_NO_SUCH_DOMAIN,
+	/* defer */
+	POLICY_R_MX_LOOKUP_FAILED, POLICY_R_MX_BOGUS, POLICY_R_DNS_TIMEOUT,
+	POLICY_R_ADDRESS_LOOKUP_FAILED, POLICY_R_ADDRESS_BOGUS, POLICY_R_NO_ADDRESS,
+	POLICY_R_TLSA_LOOKUP_FAILED, POLICY_R_DANE_REQUIRED, POLICY_R_TLSA_UNUSABLE,
+	POLICY_R_INVALID_DOMAIN, POLICY_R_INTERNAL_ERROR,
+	/* reject */
+	POLICY_R_NULL_MX,
+	POLICY_R_COUNT
+};
+
+enum policy_host_state {
+	POLICY_HOST_DANE,		/* usable secure TLSA: authenticated TLS required */
+	POLICY_HOST_TLS,		/* secure TLSA, all unusable: TLS required, no authentication */
+	POLICY_HOST_OPPORTUNISTIC,	/* no DANE: STARTTLS when offered, cleartext allowed */
+	POLICY_HOST_UNUSABLE,		/* lookup failure / no address / policy: must not be used */
+};
+
+enum policy_tlsa_state {
+	POLICY_TLSA_NOT_QUERIED,	/* addresses insecure or unusable: no TLSA lookup */
+	POLICY_TLSA_NONE,		/* no secure TLSA RRset at any candidate */
+	POLICY_TLSA_FOUND,		/* secure RRset at tlsa_base */
+	POLICY_TLSA_FAILED,		/* lookup failure (bogus, SERVFAIL, timeout) */
+};
+
+struct policy_host {
+	char *name;			/* MX exchange, or the domain for an implicit MX */
+	int preference;			/* MX preference; -1 for implicit MX */
+	char *canonname;		/* CNAME-expanded name, or NULL */
+	enum dns_status addr_status;	/* combined A/AAAA outcome */
+	enum dns_sec addr_sec;
+	char **addrs;			/* textual addresses, naddrs of them */
+	size_t naddrs;
+	enum policy_tlsa_state tlsa_state;
+	enum dns_sec tlsa_sec;		/* security of the deciding TLSA answer */
+	char *tlsa_base;		/* TLSA base domain when FOUND, else NULL */
+	struct tlsa_rr *tlsa;		/* records when FOUND, ntlsa of them */
+	size_t ntlsa;
+	size_t nusable;			/* how many of them are usable for SMTP */
+	enum policy_host_state state;
+	enum policy_reason reason;	/* why this state (e.g. TLSA_LOOKUP_FAILED) */
+	char *why;			/* human detail */
+};
+
+enum policy_source { POLICY_SRC_DNS, POLICY_SRC_TABLE, POLICY_SRC_DEFAULT };
+
+/*
+ * The decision. Immutable once made and shared by reference (the cache
+ * hands the same one to many threads): take with policy_decision_ref(),
+ * drop with policy_decision_unref().
+ */
+struct policy_decision {
+	char *domain;			/* next-hop domain as asked (canonical) */
+	char *mx_domain;		/* CNAME-expanded domain, or NULL */
+	enum policy_verdict verdict;
+	enum policy_level level;	/* MTA TLS level to enforce */
+	enum policy_reason reason;
+	char *why;			/* human reason, one line */
+	enum policy_level policy_level;	/* local table level (or default) applied */
+	enum policy_source source;	/* where policy_level came from */
+	char *table_key;		/* matching table key, or NULL */
+	enum dns_status mx_status;	/* MX lookup outcome (DNS_NODATA for implicit MX) */
+	enum dns_sec mx_sec;
+	int implicit_mx;
+	int mx_queried;			/* 0 when no DNS was needed */
+	struct policy_host *hosts;	/* in preference order */
+	size_t nhosts;
+	uint32_t ttl;			/* min TTL over the answers used (0 if none) */
+	unsigned queries;		/* DNS lookups made */
+	unsigned elapsed_ms;		/* wall time of the resolution */
+	_Atomic int refs;		/* reference count */
+};
+
+struct policy_input {
+	const char *domain;		/* canonical domain or address literal */
+	enum policy_level level;	/* local policy level */
+	enum policy_source source;
+	const char *table_key;		/* matching table key, or NULL */
+	unsigned port;			/* SMTP port for TLSA names (25) */
+	int want_ipv4;
+	int want_ipv6;
+	int insecure_mx_dane;		/* apply DANE to hosts of an insecure MX RRset */
+	unsigned max_hosts;		/* MX hosts examined, best preference first */
+};
+
+struct policy_query {
+	const char *name;		/* valid until the next engine call */
+	uint16_t type;
+	unsigned tag;
+};
+
+struct policy_engine;
+
+/** Start a decision; in is copied. Free with policy_engine_free(). */
+struct policy_engine *policy_engine_new(const struct policy_input *in);
+void policy_engine_free(struct policy_engine *e);
+
+/** Next lookup to issue: returns 1 and fills *q, or 0 when none is wanted now. */
+int policy_engine_next_query(struct policy_engine *e, struct policy_query *q);
+
+/** Hand over the answer for tag; the engine takes ownership of ans. */
+void policy_engine_answer(struct policy_engine *e, unsigned tag, struct dns_answer *ans);
+
+/** 1 once the decision is made (no more lookups will be asked for). */
+int policy_engine_done(const struct policy_engine *e);
+
+/**
+ * Take the decision (refs = 1; caller unrefs). Only valid once done;
+ * callable once. Before done it returns NULL.
+ */
+struct policy_decision *policy_engine_result(struct policy_engine *e);
+
+struct policy_decision *policy_decision_ref(struct policy_decision *d);
+void policy_decision_unref(struct policy_decision *d);
+
+/** Build a decision with no DNS (local policy, invalid input, internal error). refs = 1. */
+struct policy_decision *policy_decision_simple(const char *domain, enum policy_verdict v,
+    enum policy_level level, enum policy_reason r, const char *why);
+
+/* Names used in JSON, logs and config. */
+const char *policy_verdict_name(enum policy_verdict v);
+const char *policy_level_name(enum policy_level l);
+/** Parse a level name; returns 0 and sets *l, or -1. */
+int policy_level_parse(const char *s, enum policy_level *l);
+const char *policy_reason_name(enum policy_reason r);
+/** Parse a reason code; returns 0 and sets *r, or -1. */
+int policy_reason_parse(const char *s, enum policy_reason *r);
+/** The verdict class a reason belongs to. */
+enum policy_verdict policy_reason_verdict(enum policy_reason r);
+const char *policy_host_state_name(enum policy_host_state s);
+const char *policy_tlsa_state_name(enum policy_tlsa_state s);
+const char *policy_source_name(enum policy_source s);
+
+#endif

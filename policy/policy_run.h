@@ -1,0 +1,58 @@
+/*
+ * policy_run.h - the runtime: one config snapshot's resolver, local policy
+ * table, status table and decision cache, and policy_decide(), the driver
+ * that runs the pure engine (policy.h) against the resolver (dns.h).
+ *
+ * A struct policy_runtime is built from a struct conf and is then
+ * read-only except for its cache (internally locked), so any number of
+ * threads may call policy_decide() on it at once. Reload = build a new
+ * runtime and swap the pointer; free the old one when no thread uses it.
+ */
+#ifndef DANEPOL_POLICY_RUN_H
+#define DANEPOL_POLICY_RUN_H
+
+#include "conf.h"
+#include "dns.h"
+#include "policy.h"
+#include "policy_cache.h"
+#include "policy_status.h"
+#include "policy_table.h"
+
+struct policy_runtime {
+	struct conf *conf;			/* owned */
+	struct dns_resolver *resolver;		/* owned */
+	struct policy_table *table;		/* owned; NULL when no table */
+	struct policy_status_table *status;	/* owned */
+	struct policy_cache *cache;		/* owned */
+	enum policy_level default_level;
+};
+
+/**
+ * Build a runtime from conf (ownership of conf passes to the runtime, also
+ * on failure). Returns NULL with *err (caller frees) when the trust anchor,
+ * resolver config, policy table or a status override is unusable.
+ */
+struct policy_runtime *policy_runtime_new(struct conf *conf, char **err);
+
+void policy_runtime_free(struct policy_runtime *rt);
+
+struct policy_outcome {
+	struct policy_decision *d;	/* a reference: policy_decision_unref() it */
+	int cache_hit;
+	unsigned elapsed_ms;		/* this call's wall time */
+};
+
+/**
+ * Decide for a destination given from outside: a domain (U- or A-labels,
+ * any case, optional trailing dot) or an address literal. Never fails:
+ * invalid input gives a defer decision (invalid-domain), an internal
+ * problem a defer (internal-error); time is bounded by
+ * decision_timeout_ms (plus the wait for another thread resolving the
+ * same domain, bounded by the same deadline).
+ */
+void policy_decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out);
+
+/** Like policy_decide() but bypassing the cache (danepol check --no-cache). */
+void policy_decide_uncached(struct policy_runtime *rt, const char *domain, struct policy_outcome *out);
+
+#endif
