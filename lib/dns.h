@@ -107,6 +107,13 @@ int dns_batch_next(struct dns_batch *b, int64_t deadline_ms, unsigned *tag, stru
 /** Cancel whatever is in flight and free the batch. NULL-safe. */
 void dns_batch_free(struct dns_batch *b);
 
+/**
+ * A synthetic failed answer (status DNS_FAIL or DNS_TIMEOUT, sec
+ * indeterminate) for lookups that never reached the resolver. Caller owns.
+ */
+struct dns_answer *dns_answer_new_fail(const char *qname, uint16_t qtype,
+    enum dns_status st, const char *why);
+
 /** Free an answer. NULL-safe. */
 void dns_answer_free(struct dns_answer *a);
 

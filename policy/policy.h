@@ -78,6 +78,7 @@ struct policy_host {
 	char *name;			/* MX exchange, or the domain for an implicit MX */
 	int preference;			/* MX preference; -1 for implicit MX */
 	char *canonname;		/* CNAME-expanded name, or NULL */
+	int addr_queried;		/* 0: addresses not looked up (no need) */
 	enum dns_status addr_status;	/* combined A/AAAA outcome */
 	enum dns_sec addr_sec;
 	char **addrs;			/* textual addresses, naddrs of them */

@@ -1,1 +1,61 @@
-/* placeholder */
+/*
+ * policy_hosts.h - engine internals shared by policy_engine.c (MX stage,
+ * query queue, decision assembly) and policy_hosts.c (per-host address
+ * and TLSA stage, aggregation). Not a public interface.
+ */
+#ifndef DANEPOL_POLICY_HOSTS_H
+#define DANEPOL_POLICY_HOSTS_H
+
+#include "policy.h"
+
+enum eng_kind { ENG_Q_MX, ENG_Q_ADDR, ENG_Q_CNAME, ENG_Q_TLSA };
+
+struct eng_query {
+	char *name;
+	uint16_t type;
+	enum eng_kind kind;
+	int host;		/* index into d->hosts, -1 for MX */
+	int cand;		/* TLSA candidate index */
+};
+
+/* Work state of one host, parallel to d->hosts[i]. */
+struct eng_host {
+	struct dns_answer *addr[2];	/* A, AAAA answers (NULL: not asked) */
+	int addr_asked;
+	int addr_done;
+	char *cand[2];			/* TLSA base domain candidates, in order */
+	int ncand;
+	int finished;
+};
+
+struct policy_engine {
+	struct policy_input in;		/* strings below are our copies */
+	char *domain;
+	char *table_key;
+	struct policy_decision *d;	/* being built; owned until taken */
+	struct eng_host *hw;		/* nhw entries, parallel to d->hosts */
+	size_t nhw;
+	struct eng_query *q;		/* every query asked; tag = index */
+	size_t nq, capq, next_issue;
+	int done;
+	int have_ttl;
+	uint32_t ttl;
+};
+
+/** Queue a lookup (name copied). */
+void eng_enqueue(struct policy_engine *e, const char *name, uint16_t type,
+    enum eng_kind kind, int host, int cand);
+/** Fold an answer's TTL into the decision TTL. */
+void eng_note_ttl(struct policy_engine *e, const struct dns_answer *a);
+/** Complete the decision (why is taken over). */
+void eng_finish(struct policy_engine *e, enum policy_verdict v, enum policy_level lvl,
+    enum policy_reason r, char *why);
+
+/** Start the address stage for every host in e->d->hosts. */
+void hosts_start(struct policy_engine *e);
+/** Handle an ADDR, CNAME or TLSA answer (ans is taken over). */
+void hosts_answer(struct policy_engine *e, const struct eng_query *q, struct dns_answer *ans);
+/** Free per-host work state. */
+void hosts_free(struct policy_engine *e);
+
+#endif

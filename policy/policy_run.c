@@ -1,2 +1,239 @@
-/* placeholder */
-typedef int placeholder_policy_run;
+/*
+ * policy_run.c - the runtime of one config snapshot and the driver that
+ * runs the pure engine against the resolver (contract in policy_run.h).
+ *
+ * policy_decide(): normalise the destination, look up the local policy
+ * table, then either take the decision from the cache or become the one
+ * thread resolving it (single-flight), run the engine with every lookup it
+ * asks for in flight at once, and publish the result with a TTL derived
+ * from the answers (bounded; short for defers). The whole decision is
+ * bounded by decision_timeout_ms: lookups still out at the deadline come
+ * back as timeouts and the engine decides with what it has.
+ *
+ * This is the only file of policy/ that reaches a resolver, and only
+ * through lib/dns.h; the engine itself stays pure.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnsname.h"
+#include "log.h"
+#include "mem.h"
+#include "policy_run.h"
+
+static struct dns_resolver *
+runtime_resolver(const struct conf *c, char **err)
+{
+	struct dns_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.trust_anchor = c->trust_anchor;
+	o.trust_anchor_file = c->trust_anchor ? NULL : c->trust_anchor_file;
+	o.forward = c->resolver_forward;
+	o.unbound_config = c->resolver_config;
+	o.max_rtt_ms = c->resolver_max_rtt_ms;
+	o.retries = c->resolver_retries;
+	return dns_resolver_new(&o, err);
+}
+
+static int
+runtime_status(struct policy_runtime *rt, char **err)
+{
+	const struct conf *c = rt->conf;
+	const char *why;
+
+	rt->status = policy_status_table_new();
+	for (size_t i = 0; i < c->nstatus; i++) {
+		if (policy_status_set(rt->status, c->status[i].reason, c->status[i].value, &why) < 0) {
+			*err = xasprintf("%s:%u: status.%s: %s", c->path, c->status[i].line,
+			    c->status[i].reason, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct policy_runtime *
+policy_runtime_new(struct conf *conf, char **err)
+{
+	struct policy_runtime *rt = xcalloc(1, sizeof(*rt));
+
+	*err = NULL;
+	rt->conf = conf;
+	if (policy_level_parse(conf->default_level, &rt->default_level) < 0) {
+		*err = xasprintf("%s: default_level: unknown level %s", conf->path, conf->default_level);
+		goto fail;
+	}
+	if (runtime_status(rt, err) < 0)
+		goto fail;
+	if (conf->policy_table && (rt->table = policy_table_load(conf->policy_table, err)) == NULL)
+		goto fail;
+	if ((rt->resolver = runtime_resolver(conf, err)) == NULL)
+		goto fail;
+	rt->cache = policy_cache_new(conf->cache_size);
+	return rt;
+fail:
+	policy_runtime_free(rt);
+	return NULL;
+}
+
+void
+policy_runtime_free(struct policy_runtime *rt)
+{
+	if (rt == NULL)
+		return;
+	policy_cache_free(rt->cache);
+	dns_resolver_free(rt->resolver);
+	policy_table_free(rt->table);
+	policy_status_table_free(rt->status);
+	conf_free(rt->conf);
+	free(rt);
+}
+
+/* ------------------------------------------------------------ driver */
+
+/* Issue every lookup the engine wants; after the deadline, fail them at once. */
+static void
+run_issue(struct policy_engine *e, struct dns_batch *b, int64_t deadline)
+{
+	struct policy_query q;
+
+	while (policy_engine_next_query(e, &q)) {
+		if (dns_now_ms() >= deadline)
+			policy_engine_answer(e, q.tag, dns_answer_new_fail(q.name, q.type,
+			    DNS_TIMEOUT, "no time left before the decision deadline"));
+		else
+			dns_batch_add(b, q.name, q.type, q.tag);
+	}
+}
+
+static struct policy_decision *
+run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t deadline)
+{
+	struct policy_engine *e = policy_engine_new(in);
+	struct dns_batch *b = dns_batch_new(rt->resolver);
+	struct policy_decision *d;
+	struct dns_answer *ans;
+	unsigned tag;
+	int64_t t0 = dns_now_ms();
+
+	for (;;) {
+		run_issue(e, b, deadline);
+		if (policy_engine_done(e))
+			break;
+		if (!dns_batch_next(b, deadline, &tag, &ans))
+			break;		/* nothing in flight and not done: see below */
+		policy_engine_answer(e, tag, ans);
+	}
+	if ((d = policy_engine_result(e)) == NULL) {
+		msg_error("engine stalled deciding %.255s (no lookup in flight)", in->domain);
+		d = policy_decision_simple(in->domain, POLICY_DEFER, in->level,
+		    POLICY_R_INTERNAL_ERROR, "internal error: decision incomplete");
+	}
+	d->elapsed_ms = (unsigned)(dns_now_ms() - t0);
+	dns_batch_free(b);
+	policy_engine_free(e);
+	return d;
+}
+
+static unsigned
+run_ttl(const struct conf *c, const struct policy_decision *d)
+{
+	unsigned ttl = d->ttl;
+
+	if (d->verdict == POLICY_DEFER)
+		return c->cache_defer_ttl_s;
+	if (!d->mx_queried)
+		return c->cache_max_ttl_s;	/* depends on config only */
+	if (ttl < c->cache_min_ttl_s)
+		ttl = c->cache_min_ttl_s;
+	if (ttl > c->cache_max_ttl_s)
+		ttl = c->cache_max_ttl_s;
+	return ttl;
+}
+
+/*
+ * Canonical form of the destination and its policy input. Returns 0, or
+ * -1 with a defer decision in *bad for input that is no domain at all.
+ */
+static int
+run_input(struct policy_runtime *rt, const char *domain, char *canon,
+    struct policy_input *in, struct policy_decision **bad)
+{
+	const struct conf *c = rt->conf;
+	const char *why = NULL;
+	enum policy_level lvl;
+	const char *key;
+
+	memset(in, 0, sizeof(*in));
+	if (dnsname_is_address_literal(domain)) {
+		snprintf(canon, DNSNAME_MAX, "%s", domain);
+	} else if (dnsname_normalize(domain, 0, canon, &why) < 0) {
+		*bad = policy_decision_simple(domain, POLICY_DEFER, rt->default_level,
+		    POLICY_R_INVALID_DOMAIN, why);
+		return -1;
+	}
+	in->domain = canon;
+	in->level = rt->default_level;
+	in->source = POLICY_SRC_DEFAULT;
+	if (policy_table_lookup(rt->table, canon, &lvl, &key)) {
+		in->level = lvl;
+		in->source = POLICY_SRC_TABLE;
+		in->table_key = key;
+	}
+	in->port = c->smtp_port;
+	in->want_ipv4 = c->ipv4;
+	in->want_ipv6 = c->ipv6;
+	in->insecure_mx_dane = c->insecure_mx_dane;
+	in->max_hosts = c->max_mx_hosts;
+	return 0;
+}
+
+static void
+decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out, int use_cache)
+{
+	int64_t t0 = dns_now_ms(), deadline = t0 + rt->conf->decision_timeout_ms;
+	char canon[DNSNAME_MAX];
+	struct policy_input in;
+	struct policy_decision *d = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (domain == NULL)
+		domain = "";
+	if (run_input(rt, domain, canon, &in, &d) < 0)
+		goto out;
+	if (!use_cache) {
+		d = run_engine(rt, &in, deadline);
+		goto out;
+	}
+	switch (policy_cache_begin(rt->cache, canon, deadline, &d)) {
+	case POLICY_CACHE_HIT:
+		out->cache_hit = 1;
+		break;
+	case POLICY_CACHE_TIMEOUT:
+		d = policy_decision_simple(canon, POLICY_DEFER, in.level, POLICY_R_DNS_TIMEOUT,
+		    "a concurrent lookup of this domain did not finish in time");
+		break;
+	case POLICY_CACHE_MISS:
+		d = run_engine(rt, &in, deadline);
+		policy_cache_publish(rt->cache, canon, d, run_ttl(rt->conf, d));
+		break;
+	}
+out:
+	out->d = d;
+	out->elapsed_ms = (unsigned)(dns_now_ms() - t0);
+}
+
+void
+policy_decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out)
+{
+	decide(rt, domain, out, 1);
+}
+
+void
+policy_decide_uncached(struct policy_runtime *rt, const char *domain, struct policy_outcome *out)
+{
+	decide(rt, domain, out, 0);
+}
