@@ -1,1 +1,109 @@
-placeholder
+#!/usr/bin/env bash
+# tools/setup.sh - install what danepol needs on Debian 12, build it, and
+# run the tests or the offline demo.
+#
+#   tools/setup.sh deps      install the Debian packages (needs root)
+#   tools/setup.sh build     deps + autotools build in ./build
+#   tools/setup.sh test      build + `make check` (the README's test command)
+#   tools/setup.sh demo      build + the offline demo world (the main job)
+#
+# Packages are installed only when missing, so re-runs are quick. Not root
+# and something missing: the script says what to install and stops.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+PACKAGES=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	# libraries
+	libunbound-dev libevent-dev libssl-dev libjansson-dev libidn2-dev libmilter-dev
+	# DNSSEC trust anchor (the root key for production use)
+	dns-root-data
+	# tests: framework, zone signing, PKI, JSON schema validation
+	libcriterion-dev ldnsutils openssl python3 python3-jsonschema
+)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+deps() {
+	local missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		log "all ${#PACKAGES[@]} packages present"
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		log "missing packages (run as root to install): ${missing[*]}"
+		exit 1
+	fi
+	log "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() {
+	deps
+	if [ ! -x "$TOP/configure" ] || [ "$TOP/configure.ac" -nt "$TOP/configure" ] ||
+		[ "$TOP/Makefile.am" -nt "$TOP/Makefile.in" ]; then
+		log "bootstrap"
+		"$TOP/bootstrap"
+	fi
+	mkdir -p "$BUILD"
+	if [ ! -f "$BUILD/Makefile" ] || [ "$TOP/configure" -nt "$BUILD/Makefile" ]; then
+		log "configure"
+		(cd "$BUILD" && "$TOP/configure" -q ${CONFIGURE_FLAGS:-})
+	fi
+	log "make"
+	make -C "$BUILD" -j"$JOBS" -s
+}
+
+# Sum the per-test counts from the logs: criterion's "Synthesis" lines and
+# the shell tests' "N passed, M failed" lines.
+summary() {
+	local dir=$1
+	find "$dir/tests" -name '*.log' -print0 2>/dev/null | xargs -0 -r cat |
+		awk '
+		/Synthesis: Tested:/ {
+			for (i = 1; i <= NF; i++) {
+				if ($i == "Passing:") p += $(i+1)
+				if ($i == "Failing:") f += $(i+1)
+				if ($i == "Crashing:") f += $(i+1)
+				if ($i == "Skipped:") s += $(i+1)
+			}
+		}
+		/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3; if ($5 ~ /^[0-9]+$/) s += $5 }
+		END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }'
+}
+
+check() {
+	build
+	local rc=0
+	make -C "$BUILD" -j"$JOBS" check || rc=$?
+	# automake shows only its own summary: show each test's closing lines.
+	for f in $(find "$BUILD/tests" -name '*.log' | sort); do
+		printf '== %s\n' "${f#$BUILD/}"
+		grep -E 'Synthesis|passed, .* failed|^timing:|\[WARN\]|\[FAIL\]|FAIL|Assertion' "$f" | tail -n 20 || true
+	done
+	summary "$BUILD"
+	return $rc
+}
+
+demo() {
+	build
+	exec "$TOP/tools/demo.sh" "$BUILD"
+}
+
+case "${1:-test}" in
+deps) deps ;;
+build) build ;;
+test) check ;;
+demo) demo ;;
+*) echo "usage: $0 deps|build|test|demo" >&2; exit 64 ;;
+esac
