@@ -10,6 +10,7 @@
  * Decision ladder (RFC 7672 sections 2.1-2.2; see doc/engine.md):
  *   local level none/may/encrypt  -> no DNS at all, verdict try, reason local-policy
  *   address-literal next hop      -> try (dane: n/a) or defer (dane-only)
+ *   "[host]" next hop (no_mx)     -> no MX lookup: the host stage on the name
  *   MX lookup failure             -> defer (mx-lookup-failed, mx-dnssec-bogus, dns-timeout)
  *   any root-target MX (null MX)  -> reject (null-mx)
  *   NXDOMAIN                      -> try (no-such-domain: the MTA bounces it)
@@ -114,7 +115,9 @@ struct policy_decision {
 	enum dns_status mx_status;	/* MX lookup outcome (DNS_NODATA for implicit MX) */
 	enum dns_sec mx_sec;
 	int implicit_mx;
-	int mx_queried;			/* 0 when no DNS was needed */
+	int no_mx;			/* non-MX destination ("[host]"): host = domain */
+	unsigned port;			/* SMTP port of the destination */
+	int mx_queried;			/* 0 when no MX lookup was made */
 	struct policy_host *hosts;	/* in preference order */
 	size_t nhosts;
 	uint32_t ttl;			/* min TTL over the answers used (0 if none) */
@@ -129,6 +132,7 @@ struct policy_input {
 	enum policy_source source;
 	const char *table_key;		/* matching table key, or NULL */
 	unsigned port;			/* SMTP port for TLSA names (25) */
+	int no_mx;			/* "[host]" next hop: no MX lookup (RFC 7672 2.2.2) */
 	int want_ipv4;
 	int want_ipv6;
 	int insecure_mx_dane;		/* apply DANE to hosts of an insecure MX RRset */

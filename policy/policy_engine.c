@@ -269,6 +269,12 @@ eng_start(struct policy_engine *e)
 			    xasprintf("%.255s is an address literal: DANE does not apply", e->domain));
 		return;
 	}
+	if (e->in.no_mx) {
+		/* A relay named in brackets is not subject to MX lookup. */
+		mx_add_host(e->d, e->domain, -1);
+		hosts_start(e);
+		return;
+	}
 	e->d->mx_queried = 1;
 	eng_enqueue(e, e->domain, DNS_T_MX, ENG_Q_MX, -1, 0);
 }
@@ -295,6 +301,8 @@ policy_engine_new(const struct policy_input *in)
 	d->policy_level = in->level;
 	d->source = in->source;
 	d->table_key = xstrdup_null(in->table_key);
+	d->no_mx = e->in.no_mx;
+	d->port = e->in.port;
 	e->d = d;
 	eng_start(e);
 	return e;

@@ -155,60 +155,127 @@ run_ttl(const struct conf *c, const struct policy_decision *d)
 }
 
 /*
- * Canonical form of the destination and its policy input. Returns 0, or
- * -1 with a defer decision in *bad for input that is no domain at all.
+ * Split a next hop as Postfix writes it: "domain", "domain:port",
+ * "[host]", "[host]:port", "[192.0.2.1]", "[IPv6:2001:db8::1]:25".
+ * Brackets mean no MX lookup (RFC 7672 2.2.2). Fills name (the part to
+ * normalise, brackets kept for address literals), *port and *no_mx.
+ * Returns 0, or -1 with *why.
  */
 static int
-run_input(struct policy_runtime *rt, const char *domain, char *canon,
+run_split(const char *dest, char *name, unsigned *port, int *no_mx, const char **why)
+{
+	const char *end = dest + strlen(dest), *colon;
+	size_t len;
+
+	*no_mx = 0;
+	if (dest[0] == '[') {
+		const char *close = strchr(dest, ']');
+
+		if (close == NULL) {
+			*why = "unbalanced bracket";
+			return -1;
+		}
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] && !colon) {
+			*why = "text after the bracketed host";
+			return -1;
+		}
+		end = colon ? colon : close + 1;
+		*no_mx = 1;
+	} else {
+		colon = strrchr(dest, ':');
+		end = colon ? colon : end;
+	}
+	if (colon) {
+		char *ep;
+		unsigned long p = strtoul(colon + 1, &ep, 10);
+
+		if (colon[1] < '1' || colon[1] > '9' || *ep || p > 65535) {
+			*why = "bad port";
+			return -1;
+		}
+		*port = (unsigned)p;
+	}
+	len = (size_t)(end - dest);
+	if (len >= DNSNAME_MAX + 2) {
+		*why = "name too long";
+		return -1;
+	}
+	memcpy(name, dest, len);
+	name[len] = 0;
+	return 0;
+}
+
+/*
+ * Canonical form of the destination and its policy input; key is the
+ * cache key ("name", "name:port", "[name]", "[name]:port"). Returns 0,
+ * or -1 with a defer decision in *bad for input that is no destination.
+ */
+static int
+run_input(struct policy_runtime *rt, const char *dest, char *canon, char *key,
     struct policy_input *in, struct policy_decision **bad)
 {
 	const struct conf *c = rt->conf;
-	const char *why = NULL;
+	char name[DNSNAME_MAX + 2];
+	const char *why = NULL, *tkey;
 	enum policy_level lvl;
-	const char *key;
+	unsigned port = c->smtp_port;
+	int no_mx;
 
 	memset(in, 0, sizeof(*in));
-	if (dnsname_is_address_literal(domain)) {
-		snprintf(canon, DNSNAME_MAX, "%s", domain);
-	} else if (dnsname_normalize(domain, 0, canon, &why) < 0) {
-		*bad = policy_decision_simple(domain, POLICY_DEFER, rt->default_level,
-		    POLICY_R_INVALID_DOMAIN, why);
-		return -1;
+	if (run_split(dest, name, &port, &no_mx, &why) < 0)
+		goto invalid;
+	if (dnsname_is_address_literal(name)) {
+		memcpy(canon, name, strlen(name) + 1);	/* short: checked by the parser */
+		no_mx = 0;
+	} else {
+		if (no_mx)
+			name[strlen(name) - 1] = 0;	/* drop ']' (run_split kept it) */
+		if (dnsname_normalize(no_mx ? name + 1 : name, 0, canon, &why) < 0)
+			goto invalid;
 	}
+	snprintf(key, DNSNAME_MAX + 16, "%s%s%s", no_mx ? "[" : "", canon, no_mx ? "]" : "");
+	if (port != c->smtp_port)
+		snprintf(key + strlen(key), 8, ":%u", port);
 	in->domain = canon;
 	in->level = rt->default_level;
 	in->source = POLICY_SRC_DEFAULT;
-	if (policy_table_lookup(rt->table, canon, &lvl, &key)) {
+	if (policy_table_lookup(rt->table, canon, &lvl, &tkey)) {
 		in->level = lvl;
 		in->source = POLICY_SRC_TABLE;
-		in->table_key = key;
+		in->table_key = tkey;
 	}
-	in->port = c->smtp_port;
+	in->port = port;
+	in->no_mx = no_mx;
 	in->want_ipv4 = c->ipv4;
 	in->want_ipv6 = c->ipv6;
 	in->insecure_mx_dane = c->insecure_mx_dane;
 	in->max_hosts = c->max_mx_hosts;
 	return 0;
+invalid:
+	*bad = policy_decision_simple(dest, POLICY_DEFER, rt->default_level,
+	    POLICY_R_INVALID_DOMAIN, why);
+	return -1;
 }
 
 static void
 decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out, int use_cache)
 {
 	int64_t t0 = dns_now_ms(), deadline = t0 + rt->conf->decision_timeout_ms;
-	char canon[DNSNAME_MAX];
+	char canon[DNSNAME_MAX], key[DNSNAME_MAX + 16];
 	struct policy_input in;
 	struct policy_decision *d = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (domain == NULL)
 		domain = "";
-	if (run_input(rt, domain, canon, &in, &d) < 0)
+	if (run_input(rt, domain, canon, key, &in, &d) < 0)
 		goto out;
 	if (!use_cache) {
 		d = run_engine(rt, &in, deadline);
 		goto out;
 	}
-	switch (policy_cache_begin(rt->cache, canon, deadline, &d)) {
+	switch (policy_cache_begin(rt->cache, key, deadline, &d)) {
 	case POLICY_CACHE_HIT:
 		out->cache_hit = 1;
 		break;
@@ -218,7 +285,7 @@ decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out
 		break;
 	case POLICY_CACHE_MISS:
 		d = run_engine(rt, &in, deadline);
-		policy_cache_publish(rt->cache, canon, d, run_ttl(rt->conf, d));
+		policy_cache_publish(rt->cache, key, d, run_ttl(rt->conf, d));
 		break;
 	}
 out:
