@@ -1,1 +1,74 @@
-/* placeholder */
+/*
+ * cli.h - the danepol operator command: shared state and the commands.
+ *
+ * danepol.c parses the global options ([-c FILE] [-v]), picks the command
+ * from its dispatch table and calls it with the command's own arguments
+ * (argv[0] is the command name). A command returns the process exit
+ * status. Diagnostics go through msg_*() (log.h) with the program name
+ * "danepol", so a config error reads "danepol: error: FILE:LINE: reason";
+ * results go to stdout.
+ *
+ * Exit statuses are the CLI_EX_* values below: the verdicts 0-3, then
+ * sysexits.h numbers; danepol(1) documents them.
+ */
+#ifndef DANEPOL_CLI_H
+#define DANEPOL_CLI_H
+
+#include <stdio.h>
+
+#include "conf.h"
+
+#define CLI_EX_REQUIRE		0	/* most severe verdict: require */
+#define CLI_EX_TRY		1	/* ... try */
+#define CLI_EX_DEFER		2	/* ... defer */
+#define CLI_EX_REJECT		3	/* ... reject */
+#define CLI_EX_USAGE		64	/* EX_USAGE: bad command line */
+#define CLI_EX_UNAVAILABLE	69	/* EX_UNAVAILABLE: resolver could not start */
+#define CLI_EX_SOFTWARE		70	/* EX_SOFTWARE: internal error (JSON could not be built) */
+#define CLI_EX_IOERR		74	/* EX_IOERR: writing the output failed */
+#define CLI_EX_CONFIG		78	/* EX_CONFIG: configuration error */
+
+/* Default configuration file, used when it exists and no -c is given. */
+#ifndef DANEPOL_CONF_FILE
+#define DANEPOL_CONF_FILE "/etc/danepol/danepol.conf"
+#endif
+
+/* Options given before the command; commands may override conf_path. */
+struct cli_global {
+	const char *conf_path;	/* -c FILE, or NULL for the default */
+	int verbose;		/* -v count (also in msg_verbose) */
+};
+
+/**
+ * cli_conf_load - the configuration for a command: path when not NULL
+ * (must exist), else DANEPOL_CONF_FILE when it exists, else the built-in
+ * defaults. Returns the snapshot, or NULL after logging the error
+ * ("FILE:LINE: reason"); the caller then exits CLI_EX_CONFIG.
+ */
+struct conf *cli_conf_load(const char *path);
+
+/**
+ * cli_conf_check - the checks policy_runtime_new() makes that are about
+ * the configuration itself (default_level, status.* overrides, the policy
+ * table), so that the caller can tell a configuration error (exit
+ * CLI_EX_CONFIG) from a resolver that cannot start (CLI_EX_UNAVAILABLE).
+ * Returns 0, or -1 after logging the error.
+ */
+int cli_conf_check(const struct conf *c);
+
+/** Print the top-level usage text to fp. */
+void cli_usage(FILE *fp);
+
+/**
+ * cli_check - `danepol check [-c FILE] [--json] [--no-cache] [--timeout MS]
+ * DOMAIN...`: decide each domain in turn over one runtime, print the
+ * decisions (human text, or JSON Lines with --json) and return the exit
+ * status of the most severe verdict (CLI_EX_REQUIRE..CLI_EX_REJECT), or
+ * CLI_EX_USAGE, CLI_EX_CONFIG, CLI_EX_UNAVAILABLE, CLI_EX_IOERR.
+ */
+int cli_check(const struct cli_global *g, int argc, char **argv);
+
+/** Print the usage text of `danepol check` to fp. */
+void cli_check_usage(FILE *fp);
+
+#endif

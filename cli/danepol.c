@@ -1,1 +1,227 @@
-int main(void) { return 0; }
+/*
+ * danepol.c - main() of the danepol operator command.
+ *
+ *     danepol [-c FILE] [-v] COMMAND [ARG...]
+ *
+ * Global options come first (parsing stops at the command name); the
+ * command is looked up in a dispatch table and gets the rest of argv
+ * with its own name as argv[0]. Unknown command, missing command or a bad
+ * global option: the usage text on stderr and exit 64 (EX_USAGE).
+ *
+ * Also here, because every command will need them: loading the
+ * configuration (-c FILE, else DANEPOL_CONF_FILE when it exists, else the
+ * built-in defaults) and telling configuration errors (exit 78) from a
+ * resolver that cannot start (exit 69). See cli.h and danepol(1).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "conf.h"
+#include "log.h"
+#include "policy.h"
+#include "policy_status.h"
+#include "policy_table.h"
+
+static int cmd_help(const struct cli_global *g, int argc, char **argv);
+
+static const struct cli_command {
+	const char *name;
+	int (*run)(const struct cli_global *g, int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "check", cli_check, "decide the DANE policy of domains and explain it" },
+	{ "help", cmd_help, "show this text, or the usage of COMMAND" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct cli_command *
+command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/** cli_usage - print the top-level usage and the command list to fp. */
+void
+cli_usage(FILE *fp)
+{
+	fprintf(fp, "usage: danepol [-c FILE] [-v] COMMAND [ARG...]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(fp, "\noptions:\n"
+	    "  -c FILE  configuration file (default %s if it exists)\n"
+	    "  -v       more verbose diagnostics (repeatable)\n"
+	    "  -V       print the version and exit\n"
+	    "\nSee danepol(1).\n", DANEPOL_CONF_FILE);
+}
+
+/* `danepol help [COMMAND]`: usage on stdout, exit 0 (64 for an unknown COMMAND). */
+static int
+cmd_help(const struct cli_global *g, int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "check") == 0) {
+		cli_check_usage(stdout);
+		return 0;
+	}
+	if (argc > 1 && command_find(argv[1]) == NULL) {
+		msg_error("unknown command: %.64s", argv[1]);
+		cli_usage(stderr);
+		return CLI_EX_USAGE;
+	}
+	cli_usage(stdout);
+	return 0;
+}
+
+/**
+ * cli_conf_load - load path (must exist) or, when NULL, DANEPOL_CONF_FILE
+ * if it exists, else the built-in defaults. NULL after logging on error.
+ */
+struct conf *
+cli_conf_load(const char *path)
+{
+	struct conf *c;
+	char *err = NULL;
+
+	if (path == NULL) {
+		if (access(DANEPOL_CONF_FILE, F_OK) != 0) {
+			msg_debug("%s does not exist: using built-in defaults", DANEPOL_CONF_FILE);
+			return conf_defaults();
+		}
+		path = DANEPOL_CONF_FILE;
+	}
+	if ((c = conf_load(path, &err)) == NULL) {
+		msg_error("%s", err ? err : "configuration error");
+		free(err);
+	}
+	return c;
+}
+
+/**
+ * cli_conf_check - validate what policy_runtime_new() would reject for
+ * configuration reasons: default_level, status.* rows, the policy table.
+ * Returns 0, or -1 after logging "FILE:LINE: reason".
+ */
+int
+cli_conf_check(const struct conf *c)
+{
+	struct policy_status_table *st = NULL;
+	struct policy_table *t = NULL;
+	enum policy_level level;
+	const char *why;
+	char *err = NULL;
+	int rc = -1;
+
+	if (policy_level_parse(c->default_level, &level) < 0) {
+		msg_error("%s: default_level: unknown level %.64s", c->path, c->default_level);
+		goto out;
+	}
+	st = policy_status_table_new();
+	for (size_t i = 0; i < c->nstatus; i++) {
+		if (policy_status_set(st, c->status[i].reason, c->status[i].value, &why) < 0) {
+			msg_error("%s:%u: status.%.64s: %s", c->path, c->status[i].line,
+			    c->status[i].reason, why);
+			goto out;
+		}
+	}
+	if (c->policy_table && (t = policy_table_load(c->policy_table, &err)) == NULL) {
+		msg_error("%s", err ? err : "cannot load the policy table");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(err);
+	policy_table_free(t);
+	policy_status_table_free(st);
+	return rc;
+}
+
+/* Global options into *g; returns the index of the command, or -1 (exit code in *ex). */
+static int
+parse_global(int argc, char **argv, struct cli_global *g, int *ex)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:c:hvV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			g->conf_path = optarg;
+			break;
+		case 'v':
+			g->verbose++;
+			msg_verbose++;
+			break;
+		case 'h':
+			cli_usage(stdout);
+			*ex = 0;
+			return -1;
+		case 'V':
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			*ex = 0;
+			return -1;
+		case ':':
+			msg_error("option -%c needs an argument", optopt);
+			goto usage;
+		default:
+			if (optopt)
+				msg_error("unknown option -%c", optopt);
+			else
+				msg_error("unknown option %.64s", argv[optind - 1]);
+			goto usage;
+		}
+	}
+	if (optind >= argc) {
+		msg_error("no command given");
+		goto usage;
+	}
+	return optind;
+usage:
+	cli_usage(stderr);
+	*ex = CLI_EX_USAGE;
+	return -1;
+}
+
+/**
+ * main - parse global options, dispatch the command, flush stdout.
+ * Exit status: the command's, or 64 (usage), 74 (stdout write error).
+ */
+int
+main(int argc, char **argv)
+{
+	struct cli_global g = { NULL, 0 };
+	const struct cli_command *cmd;
+	int first, ex = 0;
+
+	msg_init("danepol");
+	if ((first = parse_global(argc, argv, &g, &ex)) < 0)
+		goto out;
+	if ((cmd = command_find(argv[first])) == NULL) {
+		msg_error("unknown command: %.64s", argv[first]);
+		cli_usage(stderr);
+		ex = CLI_EX_USAGE;
+		goto out;
+	}
+	ex = cmd->run(&g, argc - first, argv + first);
+out:
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		msg_error("cannot write the output: %s", strerror(errno));
+		if (ex < CLI_EX_USAGE)
+			ex = CLI_EX_IOERR;
+	}
+	return ex;
+}
