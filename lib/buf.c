@@ -27,21 +27,27 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-void
-buf_reset(struct buf *b)
-{
-	b->len = 0;
-	b->s[0] = 0;
-}
-
+/* Make room for more bytes plus the NUL; a stolen-from buf (s NULL) gets storage again. */
 static void
 buf_reserve(struct buf *b, size_t more)
 {
-	if (b->len + more + 1 <= b->cap)
+	if (b->s != NULL && b->len + more + 1 <= b->cap)
 		return;
+	if (b->cap == 0)
+		b->cap = 64;
 	while (b->len + more + 1 > b->cap)
 		b->cap *= 2;
 	b->s = xrealloc(b->s, b->cap);
+	if (b->len == 0)
+		b->s[0] = 0;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	buf_reserve(b, 0);
+	b->len = 0;
+	b->s[0] = 0;
 }
 
 void
@@ -73,6 +79,7 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	buf_reserve(b, 0);
 	va_copy(ap2, ap);
 	n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap2);
 	va_end(ap2);
@@ -98,8 +105,9 @@ buf_printf(struct buf *b, const char *fmt, ...)
 char *
 buf_steal(struct buf *b)
 {
-	char *s = b->s;
+	char *s = b->s ? b->s : xstrdup("");
 
-	buf_init(b);
+	b->s = NULL;		/* storage comes back with the next write */
+	b->len = b->cap = 0;
 	return s;
 }

@@ -26,7 +26,10 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, int c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
-/** Return the string (caller frees) and leave b empty but usable. */
+/**
+ * Return the string (caller frees) and leave b empty but usable: b->s is
+ * NULL until the next write or buf_reset(); buf_free() is not needed.
+ */
 char *buf_steal(struct buf *b);
 
 #endif
