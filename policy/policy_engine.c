@@ -88,13 +88,15 @@ mx_cmp(const void *a, const void *b)
 {
 	const struct mx_rr *x = a, *y = b;
 
-	return x->pref - y->pref;
+	if (x->pref != y->pref)
+		return x->pref - y->pref;
+	return strcmp(x->name, y->name);
 }
 
 /*
- * Parse the MX RDATA into rr[] (sorted by preference, stable order for
- * equal preferences by construction index is not guaranteed by qsort, so
- * ties are broken by name for determinism). Returns the number of valid
+ * Parse the MX RDATA into rr[] (sorted by preference; qsort is not stable
+ * and RRset order is arbitrary, so ties are broken by name for
+ * determinism). Returns the number of valid
  * records; *nullmx is set when any record has the root as exchange.
  */
 static size_t
@@ -344,6 +346,13 @@ policy_engine_answer(struct policy_engine *e, unsigned tag, struct dns_answer *a
 		dns_answer_free(ans);	/* late or unknown: nothing to do */
 		return;
 	}
+	/*
+	 * Bogus or indeterminate data is a lookup failure whatever status came
+	 * with it (RFC 7672 2.1.1); its records are never used.
+	 */
+	if ((ans->sec == DNS_SEC_BOGUS || ans->sec == DNS_SEC_INDETERMINATE) &&
+	    ans->status != DNS_FAIL && ans->status != DNS_TIMEOUT)
+		ans->status = DNS_FAIL;
 	if (e->q[tag].kind == ENG_Q_MX)
 		mx_answer(e, ans);
 	else

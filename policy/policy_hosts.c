@@ -185,7 +185,8 @@ addr_done(struct policy_engine *e, int i)
 		h->addr_status = DNS_FAIL;
 		h->addr_sec = DNS_SEC_BOGUS;
 		host_set(e, i, POLICY_HOST_UNUSABLE, POLICY_R_ADDRESS_BOGUS,
-		    xasprintf("address lookup %.255s: %.300s", bogus->qname, bogus->why));
+		    xasprintf("address lookup %.255s: %.300s", bogus->qname,
+		    bogus->why ? bogus->why : "DNSSEC validation failed"));
 		return;
 	}
 	if (h->naddrs == 0) {
@@ -195,7 +196,8 @@ addr_done(struct policy_engine *e, int i)
 		if (failed)
 			host_set(e, i, POLICY_HOST_UNUSABLE,
 			    fail_reason(failed, POLICY_R_ADDRESS_LOOKUP_FAILED),
-			    xasprintf("address lookup %.255s: %.300s", failed->qname, failed->why));
+			    xasprintf("address lookup %.255s: %.300s", failed->qname,
+			    failed->why ? failed->why : "failed"));
 		else
 			host_set(e, i, POLICY_HOST_UNUSABLE, POLICY_R_NO_ADDRESS,
 			    xasprintf("%.255s has no address", h->name));
@@ -365,7 +367,7 @@ hosts_aggregate(struct policy_engine *e)
 {
 	struct policy_decision *d = e->d;
 	size_t usable = 0, ndane = 0, ntls = 0, naddr_insecure = 0;
-	enum policy_level lvl;
+	enum policy_level lvl, opp;
 
 	for (size_t i = 0; i < e->nhw; i++)
 		if (!e->hw[i].finished)
@@ -386,6 +388,12 @@ hosts_aggregate(struct policy_engine *e)
 		return;
 	}
 	lvl = e->in.level == POLICY_LEVEL_DANE_ONLY ? POLICY_LEVEL_DANE_ONLY : POLICY_LEVEL_DANE;
+	/*
+	 * "may" would let the MTA use every host, in cleartext too; with an
+	 * unusable host (e.g. its TLSA lookup failed) the MTA must stay at
+	 * "dane" so that its own validated lookups keep it off that host.
+	 */
+	opp = usable < d->nhosts ? lvl : POLICY_LEVEL_MAY;
 	if (ndane == usable)
 		eng_finish(e, POLICY_REQUIRE, lvl, POLICY_R_DANE,
 		    xasprintf("all %zu usable MX host(s) have usable TLSA records", usable));
@@ -398,13 +406,13 @@ hosts_aggregate(struct policy_engine *e)
 		    xstrdup("TLSA records published but none usable: TLS required "
 		    "without authentication"));
 	else if (d->mx_sec == DNS_SEC_INSECURE)
-		eng_finish(e, POLICY_TRY, POLICY_LEVEL_MAY, POLICY_R_MX_INSECURE,
+		eng_finish(e, POLICY_TRY, opp, POLICY_R_MX_INSECURE,
 		    xasprintf("the MX records of %.255s are not DNSSEC-signed, no host has TLSA",
 		    e->domain));
 	else if (naddr_insecure == usable)
-		eng_finish(e, POLICY_TRY, POLICY_LEVEL_MAY, POLICY_R_ADDRESS_INSECURE,
+		eng_finish(e, POLICY_TRY, opp, POLICY_R_ADDRESS_INSECURE,
 		    xstrdup("the MX host addresses are not DNSSEC-signed"));
 	else
-		eng_finish(e, POLICY_TRY, POLICY_LEVEL_MAY, POLICY_R_NO_TLSA,
+		eng_finish(e, POLICY_TRY, opp, POLICY_R_NO_TLSA,
 		    xstrdup("no MX host publishes secure TLSA records"));
 }
