@@ -46,6 +46,23 @@ struct conf {
 	unsigned cache_min_ttl_s;	/* default 60 */
 	unsigned cache_max_ttl_s;	/* default 3600 */
 	unsigned cache_defer_ttl_s;	/* default 30 */
+	/* danepold: sockets and process (doc/danepol.conf.5, danepold(8)) */
+	char *milter_socket;		/* default "unix:/run/danepol/milter.sock";
+					 * "inet:PORT@HOST", "inet6:PORT@HOST", "unix:PATH"
+					 * (also "local:PATH"); validated by conf_parse() */
+	char *socketmap_socket;		/* Postfix socketmap "unix:PATH"/"inet:PORT@HOST", or NULL (off) */
+	char *exim_socket;		/* Exim ${readsocket} line protocol, "unix:PATH", or NULL (off) */
+	char *user;			/* default "danepol": run as this user after binding */
+	char *socket_group;		/* default "postfix": group of unix sockets, or NULL = user's */
+	unsigned socket_mode;		/* default 0660 (octal in the file), 0..0777 */
+	char *pid_file;			/* default "/run/danepol/danepold.pid", or NULL (none) */
+	/* danepold: milter behaviour */
+	int on_error_tempfail;		/* on_error = tempfail (1, default) | accept (0) */
+	int audit_only;			/* default no: never tempfail at RCPT, only audit */
+	int use_rcpt_host;		/* default no: decide on Postfix's {rcpt_host} next hop */
+	/* audit log */
+	char *audit_log;		/* default "-" (stdout); a path; or "none" -> NULL */
+	int audit_sync;			/* audit_sync = none (0) | flush (1, default) | fsync (2) */
 	/* status table overrides */
 	struct conf_status_override *status;
 	size_t nstatus;
