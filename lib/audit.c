@@ -1,0 +1,285 @@
+/*
+ * audit.c - the JSON Lines audit writer and event builders (see audit.h).
+ *
+ * Line atomicity: the whole line (JSON + '\n') is built in memory, then
+ * written by one write(2) on a descriptor opened with O_APPEND; Linux
+ * serialises O_APPEND writes on a regular file, so concurrent lines from
+ * threads and processes never interleave. A short write (disk full) is a
+ * failure: nothing is retried, because a second write could interleave.
+ * EINTR before anything was written is retried.
+ *
+ * Reopen: writers hold a read lock on the descriptor, audit_reopen() the
+ * write lock while it swaps in the new descriptor.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "log.h"
+#include "mem.h"
+
+struct audit_log {
+	char *path;			/* as given; "-" = stdout */
+	int fd;
+	enum audit_sync sync;
+	pthread_rwlock_t lock;		/* read: writers; write: reopen */
+	atomic_ulong written;
+	atomic_ulong failures;
+	atomic_llong last_warn;		/* time of the last failure warning */
+};
+
+static int
+audit_open_fd(const char *path, char **err)
+{
+	char ebuf[128];
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return STDOUT_FILENO;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0)
+		*err = xasprintf("audit log %s: %s", path, strerror_r(errno, ebuf, sizeof(ebuf)));
+	return fd;
+}
+
+struct audit_log *
+audit_open(const char *path, enum audit_sync sync, char **err)
+{
+	struct audit_log *a;
+	int fd;
+
+	*err = NULL;
+	if ((fd = audit_open_fd(path, err)) < 0)
+		return NULL;
+	a = xcalloc(1, sizeof(*a));
+	a->path = xstrdup(path);
+	a->fd = fd;
+	a->sync = sync;
+	pthread_rwlock_init(&a->lock, NULL);
+	atomic_init(&a->written, 0);
+	atomic_init(&a->failures, 0);
+	atomic_init(&a->last_warn, 0);
+	return a;
+}
+
+int
+audit_reopen(struct audit_log *a)
+{
+	char *err = NULL;
+	int fd, old;
+
+	if (a == NULL || strcmp(a->path, "-") == 0)
+		return 0;
+	if ((fd = audit_open_fd(a->path, &err)) < 0) {
+		msg_error("cannot reopen the %s; still writing to the old file", err);
+		free(err);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&a->lock);
+	old = a->fd;
+	a->fd = fd;
+	pthread_rwlock_unlock(&a->lock);
+	close(old);
+	msg_info("audit log %s reopened", a->path);
+	return 0;
+}
+
+/* Count a failure; warn for the first one and then once per interval. */
+static void
+audit_failed(struct audit_log *a, const char *what)
+{
+	unsigned long n = atomic_fetch_add(&a->failures, 1) + 1;
+	long long now = (long long)time(NULL);
+	long long last = atomic_load(&a->last_warn);
+
+	if (last != 0 && now - last < AUDIT_WARN_INTERVAL)
+		return;
+	if (!atomic_compare_exchange_strong(&a->last_warn, &last, now))
+		return;		/* another thread warns */
+	msg_warn("audit log %s: %s (%lu line(s) lost so far; mail is not affected)",
+	    a->path, what, n);
+}
+
+static ssize_t
+audit_write_once(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	do
+		w = write(fd, p, n);
+	while (w < 0 && errno == EINTR);
+	return w;
+}
+
+int
+audit_write(struct audit_log *a, const json_t *obj)
+{
+	char *text, *line = NULL;
+	size_t n;
+	ssize_t w;
+	int rc = -1;
+
+	if (a == NULL)
+		return 0;
+	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL) {
+		audit_failed(a, "event could not be serialised");
+		return -1;
+	}
+	n = strlen(text);
+	line = xmalloc(n + 2);
+	memcpy(line, text, n);
+	line[n++] = '\n';
+	line[n] = 0;
+	pthread_rwlock_rdlock(&a->lock);
+	w = audit_write_once(a->fd, line, n);
+	if (w == (ssize_t)n && a->sync == AUDIT_SYNC_FSYNC && fdatasync(a->fd) < 0
+	    && errno != EINVAL && errno != EROFS)
+		w = -1;
+	pthread_rwlock_unlock(&a->lock);
+	if (w == (ssize_t)n) {
+		atomic_fetch_add(&a->written, 1);
+		rc = 0;
+	} else if (w < 0) {
+		char ebuf[128];
+
+		/* strerror_r (GNU variant under _GNU_SOURCE): thread-safe */
+		audit_failed(a, strerror_r(errno, ebuf, sizeof(ebuf)));
+	} else {
+		audit_failed(a, "short write");
+	}
+	free(line);
+	free(text);
+	return rc;
+}
+
+unsigned long
+audit_written(const struct audit_log *a)
+{
+	return a ? atomic_load(&((struct audit_log *)a)->written) : 0;
+}
+
+unsigned long
+audit_failures(const struct audit_log *a)
+{
+	return a ? atomic_load(&((struct audit_log *)a)->failures) : 0;
+}
+
+void
+audit_close(struct audit_log *a)
+{
+	if (a == NULL)
+		return;
+	if (a->fd != STDOUT_FILENO)
+		close(a->fd);
+	pthread_rwlock_destroy(&a->lock);
+	free(a->path);
+	free(a);
+}
+
+/* ------------------------------------------------------------- events */
+
+json_t *
+audit_string(const char *s)
+{
+	json_t *j;
+	char *copy;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	copy = xstrdup(s);
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j ? j : json_null();
+}
+
+static json_t *
+audit_string_nonempty(const char *s)
+{
+	return audit_string(s && *s ? s : NULL);
+}
+
+void
+audit_timestamp(char *out, unsigned long outlen)
+{
+	struct timespec ts;
+	struct tm tm;
+	char day[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, outlen, "%s.%03ldZ", day, ts.tv_nsec / 1000000L);
+}
+
+/* The members every event starts with. */
+static json_t *
+audit_event_head(const char *event, const struct audit_txn *t)
+{
+	char ts[40];
+	json_t *o = json_object();
+
+	audit_timestamp(ts, sizeof(ts));
+	json_object_set_new(o, "event", json_string(event));
+	json_object_set_new(o, "time", json_string(ts));
+	json_object_set_new(o, "session", audit_string(t->session));
+	json_object_set_new(o, "queue_id", audit_string_nonempty(t->queue_id));
+	json_object_set_new(o, "client", json_pack("{s:o, s:o}",
+	    "name", audit_string(t->client_name), "addr", audit_string(t->client_addr)));
+	json_object_set_new(o, "sender", audit_string(t->sender));
+	json_object_set_new(o, "auth_user", audit_string_nonempty(t->auth_user));
+	return o;
+}
+
+json_t *
+audit_rcpt_event(const struct audit_txn *t, const char *recipient,
+    const char *destination, const char *action, const char *reply,
+    json_t *decision, int cache_hit, unsigned elapsed_ms)
+{
+	json_t *o = audit_event_head("rcpt", t);
+
+	json_object_set_new(o, "recipient", audit_string(recipient ? recipient : ""));
+	json_object_set_new(o, "destination", audit_string(destination ? destination : ""));
+	json_object_set_new(o, "action", json_string(action));
+	json_object_set_new(o, "reply", audit_string(reply));
+	json_object_set_new(o, "decision", decision ? decision : json_object());
+	json_object_set_new(o, "cache_hit", json_boolean(cache_hit));
+	json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)elapsed_ms));
+	return o;
+}
+
+json_t *
+audit_recipient(const char *recipient, const char *destination,
+    const char *verdict, const char *action)
+{
+	return json_pack("{s:o, s:o, s:s, s:s}",
+	    "recipient", audit_string(recipient ? recipient : ""),
+	    "destination", audit_string(destination ? destination : ""),
+	    "verdict", verdict, "action", action);
+}
+
+json_t *
+audit_message_event(const struct audit_txn *t, const char *end,
+    json_t *recipients, int accepted, int deferred)
+{
+	json_t *o = audit_event_head("message", t);
+
+	json_object_set_new(o, "end", json_string(end));
+	json_object_set_new(o, "recipients", recipients ? recipients : json_array());
+	json_object_set_new(o, "accepted", json_integer(accepted));
+	json_object_set_new(o, "deferred", json_integer(deferred));
+	return o;
+}

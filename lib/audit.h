@@ -1,0 +1,98 @@
+/*
+ * audit.h - the JSON audit log: one JSON object per line (JSON Lines).
+ *
+ * Writer: audit_open() opens a file with O_APPEND (or takes stdout for
+ * "-"); audit_write() serialises an object and appends it, newline
+ * included, with ONE write(2), so lines from any number of threads and
+ * processes appending to the same file never interleave. A failed write
+ * never blocks or fails mail: it is counted (audit_failures()) and logged,
+ * at most once per AUDIT_WARN_INTERVAL seconds. audit_reopen() (SIGUSR1,
+ * logrotate) swaps the descriptor under a lock; writers in flight finish
+ * on the old one. sync: AUDIT_SYNC_NONE and AUDIT_SYNC_FLUSH both hand
+ * each line to the kernel at once (no user-space buffer: nothing is lost
+ * when the process dies); AUDIT_SYNC_FSYNC adds fdatasync(2) per line.
+ *
+ * Events (doc/audit.schema.json): audit_rcpt_event() and
+ * audit_message_event() build the "rcpt" and "message" objects from the
+ * transaction facts in struct audit_txn. Strings from outside that are
+ * not valid UTF-8 are stored with each non-ASCII byte replaced by '?'.
+ *
+ * Ownership: an audit_log belongs to its opener (audit_close()); JSON
+ * objects are jansson references as documented per function.
+ */
+#ifndef DANEPOL_AUDIT_H
+#define DANEPOL_AUDIT_H
+
+#include <jansson.h>
+
+#define AUDIT_WARN_INTERVAL 60	/* seconds between two write-failure warnings */
+
+enum audit_sync { AUDIT_SYNC_NONE = 0, AUDIT_SYNC_FLUSH = 1, AUDIT_SYNC_FSYNC = 2 };
+
+struct audit_log;
+
+/**
+ * Open path for appending ("-": standard output, never closed by us).
+ * Returns the log, or NULL with *err (caller frees) when it cannot be
+ * opened. The file is created with mode 0640.
+ */
+struct audit_log *audit_open(const char *path, enum audit_sync sync, char **err);
+
+/**
+ * Reopen the same path (after logrotate moved the file). Returns 0, or -1
+ * after logging; the old descriptor then stays in use. Thread-safe.
+ */
+int audit_reopen(struct audit_log *a);
+
+/**
+ * Append obj as one line. Thread-safe. Returns 0, or -1 when the line was
+ * not (completely) written; the failure is counted and logged (rate-
+ * limited). obj stays the caller's. NULL a: no-op returning 0.
+ */
+int audit_write(struct audit_log *a, const json_t *obj);
+
+/** Lines written / failed so far. */
+unsigned long audit_written(const struct audit_log *a);
+unsigned long audit_failures(const struct audit_log *a);
+
+/** Close and free (NULL: no-op). No writer may still use a. */
+void audit_close(struct audit_log *a);
+
+/* ------------------------------------------------------------- events */
+
+/* The facts of one SMTP transaction that every event line carries. */
+struct audit_txn {
+	const char *session;		/* hex connection id, never NULL */
+	const char *queue_id;		/* NULL or "" -> null */
+	const char *client_name;	/* NULL -> null */
+	const char *client_addr;	/* NULL -> null */
+	const char *sender;		/* NULL -> null */
+	const char *auth_user;		/* NULL or "" -> null */
+};
+
+/** A JSON string for s (NULL -> json null; bad UTF-8 -> '?' bytes). New reference. */
+json_t *audit_string(const char *s);
+
+/** Current time as "2026-11-23T18:00:00.123Z" into out (at least 32 bytes). */
+void audit_timestamp(char *out, unsigned long outlen);
+
+/**
+ * The "rcpt" event. decision (a policy_decision_json() object) is stolen
+ * (also on failure); reply may be NULL. Returns a new reference.
+ */
+json_t *audit_rcpt_event(const struct audit_txn *t, const char *recipient,
+    const char *destination, const char *action, const char *reply,
+    json_t *decision, int cache_hit, unsigned elapsed_ms);
+
+/** One element of the message event's "recipients" array (new reference). */
+json_t *audit_recipient(const char *recipient, const char *destination,
+    const char *verdict, const char *action);
+
+/**
+ * The "message" event; end is "eom", "abort" or "close". recipients (an
+ * array of audit_recipient() objects, or NULL for []) is stolen.
+ */
+json_t *audit_message_event(const struct audit_txn *t, const char *end,
+    json_t *recipients, int accepted, int deferred);
+
+#endif

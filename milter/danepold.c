@@ -1,0 +1,511 @@
+/*
+ * danepold.c - main() of danepold, the DANE policy milter (danepold(8)).
+ *
+ *     danepold [-c FILE] [-f] [-n] [-p] [-v]... [-V]
+ *
+ * Start-up order: options; configuration (-c FILE, else
+ * DANEPOL_CONF_FILE when it exists, else the built-in defaults); -n/-p
+ * stop here; block the handled signals; daemonize unless -f; pid file;
+ * open the milter socket (as root when started as root) and give a unix
+ * socket its group and mode; drop privileges; open the audit log; build
+ * the runtime (resolver, policy table, status table, cache); start
+ * smfi_main() in its own thread; log "danepold ready".
+ *
+ * Signals. libmilter's smfi_main() blocks SIGHUP, SIGTERM and SIGINT in
+ * the thread that calls it and starts a thread that sigwait()s for them
+ * and stops the milter on any of them (sendmail libmilter/signal.c,
+ * mi_spawn_signal_thread). To keep SIGHUP as "reload", smfi_main() runs
+ * in a thread of its own and the main thread - the thread-group leader -
+ * never blocks the handled signals (handlers installed with SA_NODEFER
+ * that only write the signal number to a self-pipe). Linux delivers a
+ * process-directed signal to the leader whenever the leader can take it
+ * (kernel/signal.c complete_signal), so libmilter's thread does not see
+ * it. Residual race: a SIGHUP sent while another signal is already
+ * pending for a main thread that is not running can reach libmilter's
+ * thread, which then stops the milter cleanly (exit status 0); SIGUSR2
+ * is a race-free alias of SIGHUP that libmilter never waits for.
+ *   SIGHUP, SIGUSR2  reload configuration and policy table (new snapshot)
+ *   SIGUSR1          reopen the audit log
+ *   SIGTERM, SIGINT  stop (smfi_stop; sessions in flight finish)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "log.h"
+#include "mem.h"
+#include "milter.h"
+#include "policy_status.h"
+#include "policy_table.h"
+
+/* Settings read once at start-up; a reload cannot change them. */
+struct d_fixed {
+	const char *conf_path;		/* -c, or NULL = default */
+	char *milter_socket;
+	char *user;
+	char *socket_group;
+	unsigned socket_mode;
+	char *pid_file;
+	char *audit_log;
+	int audit_sync;
+};
+
+static int d_sigpipe[2] = { -1, -1 };
+static atomic_int d_milter_rc = -1;	/* smfi_main() result once it returned */
+
+static const int d_signals[] = { SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT };
+#define D_NSIGNALS (sizeof(d_signals) / sizeof(d_signals[0]))
+#define D_STOPPED 0			/* pipe byte: smfi_main() returned */
+
+static void
+d_usage(FILE *fp)
+{
+	fprintf(fp, "usage: danepold [-c FILE] [-f] [-n] [-p] [-v]... [-V]\n"
+	    "  -c FILE  configuration file (default %s if it exists)\n"
+	    "  -f       stay in the foreground\n"
+	    "  -n       check the configuration and exit (0 ok, 78 error, 69 resolver)\n"
+	    "  -p       print the effective configuration and exit\n"
+	    "  -v       more verbose diagnostics (repeatable)\n"
+	    "  -V       print the version and exit\n"
+	    "See danepold(8).\n", DANEPOL_CONF_FILE);
+}
+
+/* The configuration: path, or the default file when it exists, or defaults. */
+static struct conf *
+d_conf_load(const char *path)
+{
+	struct conf *c;
+	char *err = NULL;
+
+	if (path == NULL) {
+		if (access(DANEPOL_CONF_FILE, F_OK) != 0) {
+			msg_debug("%s does not exist: using built-in defaults", DANEPOL_CONF_FILE);
+			return conf_defaults();
+		}
+		path = DANEPOL_CONF_FILE;
+	}
+	if ((c = conf_load(path, &err)) == NULL) {
+		msg_error("%s", err ? err : "configuration error");
+		free(err);
+	}
+	return c;
+}
+
+/* The configuration checks of policy_runtime_new() (exit 78, not 69). */
+static int
+d_conf_check(const struct conf *c)
+{
+	struct policy_status_table *st = policy_status_table_new();
+	struct policy_table *t = NULL;
+	enum policy_level level;
+	const char *why;
+	char *err = NULL;
+	int rc = -1;
+
+	if (policy_level_parse(c->default_level, &level) < 0) {
+		msg_error("%s: default_level: unknown level %.64s", c->path, c->default_level);
+		goto out;
+	}
+	for (size_t i = 0; i < c->nstatus; i++) {
+		if (policy_status_set(st, c->status[i].reason, c->status[i].value, &why) < 0) {
+			msg_error("%s:%u: status.%.64s: %s", c->path, c->status[i].line,
+			    c->status[i].reason, why);
+			goto out;
+		}
+	}
+	if (c->policy_table && (t = policy_table_load(c->policy_table, &err)) == NULL) {
+		msg_error("%s", err ? err : "cannot load the policy table");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(err);
+	policy_table_free(t);
+	policy_status_table_free(st);
+	return rc;
+}
+
+/* Build a runtime from c (ownership passes). NULL with *ex set on failure. */
+static struct policy_runtime *
+d_runtime(struct conf *c, int *ex)
+{
+	struct policy_runtime *rt;
+	char *err = NULL;
+
+	if (d_conf_check(c) < 0) {
+		conf_free(c);
+		*ex = DANEPOLD_EX_CONFIG;
+		return NULL;
+	}
+	if ((rt = policy_runtime_new(c, &err)) == NULL) {
+		msg_error("%s", err ? err : "cannot start the resolver");
+		free(err);
+		*ex = DANEPOLD_EX_UNAVAILABLE;
+	}
+	return rt;
+}
+
+static void
+d_fixed_init(struct d_fixed *f, const char *path, const struct conf *c)
+{
+	f->conf_path = path;
+	f->milter_socket = xstrdup(c->milter_socket);
+	f->user = xstrdup_null(c->user);
+	f->socket_group = xstrdup_null(c->socket_group);
+	f->socket_mode = c->socket_mode;
+	f->pid_file = xstrdup_null(c->pid_file);
+	f->audit_log = xstrdup_null(c->audit_log);
+	f->audit_sync = c->audit_sync;
+}
+
+static void
+d_fixed_free(struct d_fixed *f)
+{
+	free(f->milter_socket);
+	free(f->user);
+	free(f->socket_group);
+	free(f->pid_file);
+	free(f->audit_log);
+}
+
+static int
+d_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Warn about start-up settings a reload cannot change. */
+static void
+d_fixed_compare(const struct d_fixed *f, const struct conf *c)
+{
+	if (!d_same(f->milter_socket, c->milter_socket) || !d_same(f->user, c->user)
+	    || !d_same(f->socket_group, c->socket_group) || f->socket_mode != c->socket_mode
+	    || !d_same(f->pid_file, c->pid_file) || !d_same(f->audit_log, c->audit_log)
+	    || f->audit_sync != c->audit_sync)
+		msg_warn("%s: milter_socket, user, socket_group, socket_mode, pid_file, "
+		    "audit_log and audit_sync take effect only after a restart", c->path);
+}
+
+/* SIGHUP/SIGUSR2: build a new snapshot; on any error keep the old one. */
+static void
+d_reload(const struct d_fixed *f)
+{
+	struct policy_runtime *rt;
+	struct conf *c;
+	int ex;
+
+	if ((c = d_conf_load(f->conf_path)) == NULL) {
+		msg_error("reload failed: keeping the running configuration");
+		return;
+	}
+	d_fixed_compare(f, c);
+	if ((rt = d_runtime(c, &ex)) == NULL) {
+		msg_error("reload failed: keeping the running configuration");
+		return;
+	}
+	msg_info("configuration reloaded from %s", rt->conf->path);
+	milter_snap_install(rt);
+}
+
+/* ------------------------------------------------------------ signals */
+
+static void
+d_on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+
+	if (write(d_sigpipe[1], &b, 1) < 0) {
+		/* pipe full: a signal of this kind is already queued */
+	}
+	errno = saved;
+}
+
+/* Block the handled signals (every thread started later inherits this)
+ * and make the self-pipe. */
+static int
+d_signals_block(void)
+{
+	sigset_t set;
+
+	if (pipe2(d_sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		msg_error("pipe: %m");
+		return -1;
+	}
+	sigemptyset(&set);
+	for (size_t i = 0; i < D_NSIGNALS; i++)
+		sigaddset(&set, d_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* Main thread only, after all threads exist: handlers on, signals unblocked. */
+static void
+d_signals_take(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = d_on_signal;
+	sa.sa_flags = SA_NODEFER | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (size_t i = 0; i < D_NSIGNALS; i++) {
+		sigaction(d_signals[i], &sa, NULL);
+		sigaddset(&set, d_signals[i]);
+	}
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static void *
+d_milter_thread(void *arg)
+{
+	unsigned char b = D_STOPPED;
+
+	atomic_store(&d_milter_rc, smfi_main());
+	/* Wake the main thread; the pipe is drained by it, so this fits. */
+	if (write(d_sigpipe[1], &b, 1) < 0)
+		msg_error("cannot wake the main thread: %m");
+	return NULL;
+}
+
+/* The main thread's loop: one byte per signal. Returns when stopped. */
+static void
+d_signal_loop(const struct d_fixed *f)
+{
+	unsigned char b;
+	ssize_t n;
+	int stopping = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = d_sigpipe[0], .events = POLLIN };
+
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			msg_error("poll: %m");
+			return;
+		}
+		n = read(d_sigpipe[0], &b, 1);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return;
+		switch (b) {
+		case SIGHUP:
+		case SIGUSR2:
+			d_reload(f);
+			break;
+		case SIGUSR1:
+			audit_reopen(milter_audit());
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!stopping) {
+				msg_info("stopping (signal %d): sessions in flight finish", b);
+				smfi_stop();
+				stopping = 1;
+			}
+			break;
+		case D_STOPPED:
+			return;
+		default:
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ start-up */
+
+struct d_opts {
+	const char *conf_path;
+	int foreground, check, print;
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int
+d_options(int argc, char **argv, struct d_opts *o)
+{
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt(argc, argv, ":c:fnpvVh")) != -1) {
+		switch (ch) {
+		case 'c': o->conf_path = optarg; break;
+		case 'f': o->foreground = 1; break;
+		case 'n': o->check = 1; break;
+		case 'p': o->print = 1; break;
+		case 'v': msg_verbose++; break;
+		case 'V':
+			printf("danepold (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return DANEPOLD_EX_OK;
+		case 'h':
+			d_usage(stdout);
+			return DANEPOLD_EX_OK;
+		case ':':
+			msg_error("option -%c needs an argument", optopt);
+			d_usage(stderr);
+			return DANEPOLD_EX_USAGE;
+		default:
+			msg_error("unknown option -%c", optopt);
+			d_usage(stderr);
+			return DANEPOLD_EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		msg_error("unexpected argument %.64s", argv[optind]);
+		d_usage(stderr);
+		return DANEPOLD_EX_USAGE;
+	}
+	return -1;
+}
+
+/* Open the milter socket as configured; then owner/group/mode. */
+static int
+d_socket_open(const struct d_fixed *f, uid_t uid)
+{
+	mode_t old = umask(0777 & ~(mode_t)f->socket_mode);
+	int rc;
+
+	if (smfi_setconn(f->milter_socket) != MI_SUCCESS
+	    || smfi_register(*milter_cb_desc()) != MI_SUCCESS) {
+		umask(old);
+		msg_error("libmilter rejected the socket %s", f->milter_socket);
+		return -1;
+	}
+	rc = smfi_opensocket(1);
+	umask(old);
+	if (rc != MI_SUCCESS) {
+		msg_error("cannot listen on %s (in use, or no permission?)", f->milter_socket);
+		return -1;
+	}
+	return milter_proc_socket_perms(f->milter_socket, uid, f->socket_group, f->socket_mode);
+}
+
+/* Everything between the configuration and "ready"; returns 0 or an exit status. */
+static int
+d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
+{
+	struct policy_runtime *rt;
+	struct audit_log *a = NULL;
+	char *err = NULL;
+	uid_t uid;
+	gid_t gid;
+	int ex;
+
+	if (!foreground && milter_proc_daemonize(f->audit_log && strcmp(f->audit_log, "-") == 0) < 0)
+		goto os_error;
+	if (f->pid_file) {
+		if (milter_proc_pidfile(f->pid_file) < 0)
+			goto os_error;
+		*pid_made = 1;
+	}
+	if (milter_proc_lookup_user(f->user, &uid, &gid) < 0) {
+		conf_free(c);
+		return DANEPOLD_EX_CONFIG;
+	}
+	if (d_socket_open(f, uid) < 0 || milter_proc_drop(f->user, uid, gid) < 0)
+		goto os_error;
+	if (f->audit_log && (a = audit_open(f->audit_log, (enum audit_sync)f->audit_sync, &err)) == NULL) {
+		msg_error("%s", err);
+		free(err);
+		goto os_error;
+	}
+	milter_audit_set(a);
+	if ((rt = d_runtime(c, &ex)) == NULL)
+		return ex;
+	milter_snap_install(rt);
+	return 0;
+os_error:
+	conf_free(c);
+	return DANEPOLD_EX_OSERR;
+}
+
+/* -n and -p: nothing is opened, no signal touched. */
+static int
+d_check_only(struct conf *c, const struct d_opts *o)
+{
+	struct policy_runtime *rt;
+	int ex = DANEPOLD_EX_OK;
+
+	if (o->print) {
+		conf_print(c, stdout);
+		conf_free(c);
+		return fflush(stdout) == 0 ? DANEPOLD_EX_OK : DANEPOLD_EX_OSERR;
+	}
+	if ((rt = d_runtime(c, &ex)) == NULL)
+		return ex;
+	printf("%s: configuration OK\n", rt->conf->path);
+	policy_runtime_free(rt);
+	return DANEPOLD_EX_OK;
+}
+
+/**
+ * main - see the file head. Exit status: 0 clean stop, 64 usage, 69
+ * resolver unavailable, 71 OS error (socket, pid file, privileges), 78
+ * configuration error.
+ */
+int
+main(int argc, char **argv)
+{
+	struct d_opts o = { NULL, 0, 0, 0 };
+	struct d_fixed f;
+	struct conf *c;
+	pthread_t tid;
+	int ex, pid_made = 0;
+
+	msg_init("danepold");
+	if ((ex = d_options(argc, argv, &o)) >= 0)
+		return ex;
+	if ((c = d_conf_load(o.conf_path)) == NULL)
+		return DANEPOLD_EX_CONFIG;
+	if (o.check || o.print)
+		return d_check_only(c, &o);
+	d_fixed_init(&f, o.conf_path, c);
+	if (d_signals_block() < 0) {
+		ex = DANEPOLD_EX_OSERR;
+		goto out;
+	}
+	if ((ex = d_start(&f, c, o.foreground, &pid_made)) != 0)
+		goto out;
+	if ((ex = pthread_create(&tid, NULL, d_milter_thread, NULL)) != 0) {
+		msg_error("cannot start the milter thread: %s", strerror(ex));
+		ex = DANEPOLD_EX_OSERR;
+		goto out;
+	}
+	d_signals_take();
+	msg_info("danepold ready: listening on %s, pid %ld", f.milter_socket, (long)getpid());
+	milter_proc_ready(0);
+	if (!o.foreground)	/* start-up errors went to the caller's stderr */
+		msg_open_syslog(LOG_MAIL);
+	d_signal_loop(&f);
+	smfi_stop();
+	pthread_join(tid, NULL);
+	if (ex == 0 && atomic_load(&d_milter_rc) != MI_SUCCESS) {
+		msg_error("the milter library stopped with an error");
+		ex = DANEPOLD_EX_SOFTWARE;
+	}
+	msg_info("stopped");
+out:
+	milter_proc_ready(ex);
+	milter_snap_shutdown();
+	audit_close(milter_audit());
+	milter_audit_set(NULL);
+	if (pid_made)
+		milter_proc_pidfile_remove(f.pid_file);
+	d_fixed_free(&f);
+	return ex;
+}

@@ -1,0 +1,122 @@
+/*
+ * milter.h - danepold, the DANE policy milter: what its files share.
+ *
+ *   danepold.c     main(): options, configuration, start-up order, the
+ *                  signal loop (reload, reopen, stop) and the libmilter
+ *                  thread
+ *   milter_proc.c  process plumbing: daemonize, pid file, privilege drop,
+ *                  unix socket owner/group/mode
+ *   milter_state.c the shared state: the current runtime snapshot
+ *                  (refcounted holder, swapped on reload), the audit log,
+ *                  session ids
+ *   milter_cb.c    the libmilter callbacks and per-connection/per-message
+ *                  state
+ *
+ * Snapshot rule: a transaction takes the snapshot (milter_snap_acquire)
+ * when it starts and releases it when it ends, so a reload never changes
+ * the runtime under a transaction in flight; the old runtime is freed by
+ * whoever drops its last reference.
+ */
+#ifndef DANEPOL_MILTER_H
+#define DANEPOL_MILTER_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "audit.h"
+#include "conf.h"
+#include "policy_run.h"
+
+#ifndef DANEPOL_CONF_FILE
+#define DANEPOL_CONF_FILE "/etc/danepol/danepol.conf"
+#endif
+
+/* Exit statuses (sysexits.h numbers; danepold(8)). */
+#define DANEPOLD_EX_OK		0
+#define DANEPOLD_EX_USAGE	64
+#define DANEPOLD_EX_UNAVAILABLE	69
+#define DANEPOLD_EX_SOFTWARE	70
+#define DANEPOLD_EX_OSERR	71
+#define DANEPOLD_EX_CONFIG	78
+
+/* ------------------------------------------------------ milter_state.c */
+
+/* A reference-counted holder of one runtime (the immutable snapshot). */
+struct milter_snap {
+	struct policy_runtime *rt;	/* owned: freed with the last reference */
+	int refs;			/* guarded by the holder's mutex */
+};
+
+/** Make rt the current snapshot (ownership passes); the previous one is
+ *  released and freed once no transaction holds it. */
+void milter_snap_install(struct policy_runtime *rt);
+
+/** Take a reference to the current snapshot (NULL before the first
+ *  install or after shutdown). Release with milter_snap_release(). */
+struct milter_snap *milter_snap_acquire(void);
+void milter_snap_release(struct milter_snap *s);
+
+/** Drop the current snapshot (at exit, after libmilter stopped). */
+void milter_snap_shutdown(void);
+
+/** The audit log used by the callbacks (NULL: no audit log). Set once
+ *  before libmilter starts; the pointer stays valid until exit. */
+void milter_audit_set(struct audit_log *a);
+struct audit_log *milter_audit(void);
+
+/** A fresh session id: 16 hex digits (start time, counter) into out[17]. */
+void milter_session_id(char out[17]);
+
+/* --------------------------------------------------------- milter_cb.c */
+
+struct smfiDesc;
+
+/** The filter description registered with smfi_register(). */
+struct smfiDesc *milter_cb_desc(void);
+
+/* ------------------------------------------------------- milter_proc.c */
+
+/**
+ * Fork into the background: double fork, setsid, chdir("/"), stdin and
+ * (unless keep_stdout) stdout to /dev/null. The original process waits
+ * for the daemon's start-up result and exits with it (see
+ * milter_proc_ready()). Returns in the daemon only; -1 on failure.
+ */
+int milter_proc_daemonize(int keep_stdout);
+
+/** Tell the waiting parent (if any) the start-up result: 0 = ready, else
+ *  the exit status it should report. Then stderr goes to /dev/null. */
+void milter_proc_ready(int status);
+
+/**
+ * Create the pid file (O_EXCL; a file naming a dead process is stale and
+ * replaced). Returns 0, or -1 after logging (another danepold runs, or an
+ * OS error).
+ */
+int milter_proc_pidfile(const char *path);
+
+/** Remove the pid file when it still names this process. */
+void milter_proc_pidfile_remove(const char *path);
+
+/**
+ * Give a unix socket path its group and mode (socket_group NULL: leave).
+ * uid is the owner to set when running as root ((uid_t)-1: leave).
+ * Returns 0, or -1 after logging.
+ */
+int milter_proc_socket_perms(const char *spec, uid_t uid, const char *group, unsigned mode);
+
+/**
+ * Look user up when running as root: *uid and *gid get its ids (both -1 when
+ * not root: nothing will be dropped). Returns 0, or -1 after logging (no
+ * such user, or the user is root).
+ */
+int milter_proc_lookup_user(const char *user, uid_t *uid, gid_t *gid);
+
+/**
+ * Drop root privileges to user/uid/gid (initgroups, setgid, setuid) and
+ * verify that root cannot be regained. uid -1: nothing to do. Returns 0,
+ * or -1 after logging.
+ */
+int milter_proc_drop(const char *user, uid_t uid, gid_t gid);
+
+#endif

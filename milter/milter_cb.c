@@ -1,0 +1,470 @@
+/*
+ * milter_cb.c - danepold's libmilter callbacks (contract in milter.h).
+ *
+ * Callbacks stay thin: unpack what libmilter hands over, ask the engine
+ * (policy_decide), set the reply, write the audit line. State:
+ *   struct cb_conn  one per milter connection (smfi_setpriv), made at
+ *                   connect (or lazily by the first callback that needs
+ *                   it), freed in close - which may be the only callback
+ *   struct cb_msg   one per MAIL transaction, made at MAIL (or lazily at
+ *                   RCPT), ended at EOM, abort, the next MAIL, or close;
+ *                   ending it writes the "message" audit line, so a
+ *                   transaction whose recipients were all deferred (no
+ *                   DATA, no EOM) is still logged
+ * A transaction holds one runtime snapshot from start to end.
+ *
+ * Non-SMTP mail (Postfix non_smtpd_milters: sendmail(1), pickup, qmqpd)
+ * must never be tempfailed at RCPT. Postfix's cleanup(8) emulates the
+ * SMTP events but defines only a few macros: {daemon_name} always,
+ * {rcpt_host}/{rcpt_mailer} never ("smtpd_milters only", MILTER_README).
+ * smtpd always sends {rcpt_mailer} when asked (we ask with
+ * smfi_setsymlist). So: {daemon_name} seen at connect (a Postfix) and no
+ * {rcpt_mailer} at RCPT = non-SMTP = audit only. An MTA that sends
+ * neither (miltertest) is treated as SMTP.
+ *
+ * Negotiation: we skip headers, end of headers, body and unknown
+ * commands, but never DATA (SMFIP_NODATA over TCP costs 40 ms per message
+ * in Postfix: Nagle vs. delayed ACK on the unanswered macro packet) and
+ * we ask for no SMFIP_NR_* for the same reason (an unanswered packet
+ * followed by the next one is exactly that pattern).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmilter/mfapi.h>
+
+#include "buf.h"
+#include "log.h"
+#include "mem.h"
+#include "milter.h"
+#include "policy_json.h"
+#include "rcpt.h"
+
+struct cb_msg {
+	struct milter_snap *snap;	/* reference held for the transaction */
+	char *sender;			/* without angle brackets, or NULL */
+	char *auth_user;		/* {auth_authen}, or NULL */
+	char *queue_id;			/* latest "i" seen, or NULL */
+	json_t *rcpts;			/* array of audit_recipient() */
+	int accepted, deferred;
+};
+
+struct cb_conn {
+	char session[17];
+	char *client_name;		/* NULL when unknown */
+	char *client_addr;		/* NULL for unix/unknown */
+	int postfix;			/* {daemon_name} came with connect */
+	struct cb_msg *msg;		/* the open transaction, or NULL */
+};
+
+/* What one RCPT turned into (filled by cb_rcpt_decide/cb_rcpt_act). */
+struct cb_rcpt {
+	const char *recipient;		/* argv[0] without angle brackets */
+	char *dest;			/* destination handed to the engine */
+	struct policy_outcome out;
+	const char *action;		/* "continue" "tempfail" "audit-only" */
+	char *reply;			/* full reply sent, or NULL */
+	sfsistat status;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+/* Copy of s without one pair of surrounding angle brackets (caller frees). */
+static char *
+cb_unbracket(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+		return xstrndup(s + 1, n - 2);
+	return xstrdup(s);
+}
+
+static char *
+cb_macro(SMFICTX *ctx, const char *name)
+{
+	const char *v = smfi_getsymval(ctx, (char *)name);
+
+	return v && *v ? xstrdup(v) : NULL;
+}
+
+static void
+cb_queue_id(SMFICTX *ctx, struct cb_msg *m)
+{
+	char *q = cb_macro(ctx, "i");
+
+	if (q != NULL) {
+		free(m->queue_id);
+		m->queue_id = q;
+	}
+}
+
+static char *
+cb_sockaddr_text(const struct sockaddr *sa)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET
+	    && inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		text, sizeof(text)))
+		return xstrdup(text);
+	if (sa->sa_family == AF_INET6
+	    && inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		text, sizeof(text)))
+		return xstrdup(text);
+	return NULL;
+}
+
+static struct cb_conn *
+cb_conn_get(SMFICTX *ctx)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		milter_session_id(c->session);
+		smfi_setpriv(ctx, c);
+	}
+	return c;
+}
+
+static void
+cb_txn(const struct cb_conn *c, const struct cb_msg *m, struct audit_txn *t)
+{
+	t->session = c->session;
+	t->client_name = c->client_name;
+	t->client_addr = c->client_addr;
+	t->queue_id = m ? m->queue_id : NULL;
+	t->sender = m ? m->sender : NULL;
+	t->auth_user = m ? m->auth_user : NULL;
+}
+
+/* End the open transaction (if any): message audit line, free, release. */
+static void
+cb_msg_end(struct cb_conn *c, const char *end)
+{
+	struct cb_msg *m = c->msg;
+	struct audit_txn t;
+	json_t *ev;
+
+	if (m == NULL)
+		return;
+	cb_txn(c, m, &t);
+	ev = audit_message_event(&t, end, m->rcpts, m->accepted, m->deferred);
+	m->rcpts = NULL;	/* stolen */
+	audit_write(milter_audit(), ev);
+	json_decref(ev);
+	milter_snap_release(m->snap);
+	free(m->sender);
+	free(m->auth_user);
+	free(m->queue_id);
+	free(m);
+	c->msg = NULL;
+}
+
+static struct cb_msg *
+cb_msg_begin(SMFICTX *ctx, struct cb_conn *c, const char *sender)
+{
+	struct cb_msg *m;
+
+	if (c->msg != NULL)		/* MAIL without RSET: the old one ends */
+		cb_msg_end(c, "abort");
+	m = c->msg = xcalloc(1, sizeof(*m));
+	m->snap = milter_snap_acquire();
+	m->sender = cb_unbracket(sender);
+	m->auth_user = cb_macro(ctx, "{auth_authen}");
+	m->rcpts = json_array();
+	cb_queue_id(ctx, m);
+	return m;
+}
+
+/* ------------------------------------------------------- RCPT handling */
+
+/* Whether this RCPT is non-SMTP mail (see the file head). */
+static int
+cb_non_smtp(SMFICTX *ctx, const struct cb_conn *c)
+{
+	return c->postfix && smfi_getsymval(ctx, "{rcpt_mailer}") == NULL;
+}
+
+/* Copy of the domain part of an unparsable recipient, printable ASCII only. */
+static char *
+cb_bad_domain(const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+	char *d = xstrndup(at ? at + 1 : rcpt, 255);
+	size_t n = strlen(d);
+
+	if (n > 0 && d[n - 1] == '>')
+		d[n - 1] = 0;
+	for (char *p = d; *p; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	return d;
+}
+
+/*
+ * Decide for one recipient into r->out. Destination: {rcpt_host} when
+ * use_rcpt_host (and Postfix gave one), else the recipient's domain.
+ */
+static void
+cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct cb_rcpt *r)
+{
+	const char *host = smfi_getsymval(ctx, "{rcpt_host}");
+	const char *mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
+	struct rcpt p;
+	int local = 0;
+
+	memset(&r->out, 0, sizeof(r->out));
+	rcpt_parse(arg, &p);
+	if (rt->conf->use_rcpt_host && host && *host) {
+		r->dest = xstrndup(host, RCPT_MAX_LEN);
+		local = mailer && (strcmp(mailer, "local") == 0 || strcmp(mailer, "virtual") == 0);
+	} else if (p.kind == RCPT_DOMAIN || p.kind == RCPT_LITERAL) {
+		r->dest = xstrdup(p.domain);
+	} else if (p.kind == RCPT_LOCAL) {
+		r->dest = xstrdup("");
+		local = 1;
+	} else {
+		r->dest = cb_bad_domain(arg);
+	}
+	if (local) {
+		r->out.d = policy_decision_simple(r->dest, POLICY_TRY, POLICY_LEVEL_NONE,
+		    POLICY_R_LOCAL_POLICY, "local delivery: no SMTP next hop, DANE does not apply");
+		return;
+	}
+	policy_decide(rt, r->dest, &r->out);
+}
+
+/* The reply as the client sees it: "450 4.7.5 text" with "%%" undone. */
+static char *
+cb_reply_line(const char *code, const char *xcode, const char *text)
+{
+	struct buf b;
+	char *line;
+
+	buf_init(&b);
+	buf_printf(&b, "%s %s ", code, xcode ? xcode : "");
+	for (const char *p = text; *p; p++) {
+		buf_putc(&b, *p);
+		if (p[0] == '%' && p[1] == '%')
+			p++;
+	}
+	line = buf_steal(&b);
+	buf_free(&b);
+	return line;
+}
+
+/* Set the defer reply for the decision; returns the reply line or NULL. */
+static char *
+cb_rcpt_reply(SMFICTX *ctx, struct policy_runtime *rt, const struct policy_decision *d)
+{
+	const struct policy_status *st = policy_status_get(rt->status, d->reason);
+	const char *code = st && st->reply ? st->reply : "451";
+	const char *xcode = st && st->enhanced ? st->enhanced : "4.3.0";
+	char *text = policy_status_reply_text(st, d->domain, d->why);
+	char *line = NULL;
+
+	if (smfi_setreply(ctx, (char *)code, (char *)xcode, text) == MI_SUCCESS)
+		line = cb_reply_line(code, xcode, text);
+	else
+		msg_warn("smfi_setreply(%s %s) failed: the MTA uses its default reply", code, xcode);
+	free(text);
+	return line;
+}
+
+/* Choose the action and the libmilter status for the decision. */
+static void
+cb_rcpt_act(SMFICTX *ctx, struct policy_runtime *rt, int audit_only, struct cb_rcpt *r)
+{
+	const struct policy_decision *d = r->out.d;
+
+	r->status = SMFIS_CONTINUE;
+	r->action = "continue";
+	if (audit_only) {
+		r->action = "audit-only";
+		return;
+	}
+	if (d->verdict != POLICY_DEFER)
+		return;		/* require/try; null MX: the MTA bounces it */
+	if (d->reason == POLICY_R_INTERNAL_ERROR && !rt->conf->on_error_tempfail) {
+		msg_warn("engine failure for %.255s, on_error = accept: %.255s", r->dest, d->why);
+		return;
+	}
+	r->reply = cb_rcpt_reply(ctx, rt, d);
+	r->status = SMFIS_TEMPFAIL;
+	r->action = "tempfail";
+}
+
+static void
+cb_rcpt_audit(struct cb_conn *c, struct cb_msg *m, struct policy_runtime *rt, struct cb_rcpt *r)
+{
+	struct audit_txn t;
+	json_t *dj, *ev;
+
+	dj = policy_decision_json(r->out.d, rt->status, &r->out);
+	cb_txn(c, m, &t);
+	ev = audit_rcpt_event(&t, r->recipient, r->dest, r->action, r->reply, dj,
+	    r->out.cache_hit, r->out.elapsed_ms);
+	audit_write(milter_audit(), ev);
+	json_decref(ev);
+	json_array_append_new(m->rcpts, audit_recipient(r->recipient, r->dest,
+	    policy_verdict_name(r->out.d->verdict), r->action));
+	if (r->status == SMFIS_TEMPFAIL)
+		m->deferred++;
+	else
+		m->accepted++;
+}
+
+/* ---------------------------------------------------------- callbacks */
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+    unsigned long *pf3)
+{
+	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN;
+
+	*pf0 = f0 & SMFIF_SETSYMLIST;
+	*pf1 = f1 & skip;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (*pf0 & SMFIF_SETSYMLIST) {
+		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_host} {rcpt_mailer}");
+		smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct cb_conn *c = cb_conn_get(ctx);
+
+	free(c->client_name);
+	free(c->client_addr);
+	c->client_name = hostname && *hostname ? xstrndup(hostname, 255) : NULL;
+	c->client_addr = cb_sockaddr_text(hostaddr);
+	c->postfix = smfi_getsymval(ctx, "{daemon_name}") != NULL;
+	msg_debug("session %s: connect from %.255s[%s]", c->session,
+	    c->client_name ? c->client_name : "unknown",
+	    c->client_addr ? c->client_addr : "unknown");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct cb_conn *c = cb_conn_get(ctx);
+
+	cb_msg_begin(ctx, c, argv && argv[0] ? argv[0] : NULL);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct cb_conn *c = cb_conn_get(ctx);
+	struct cb_msg *m = c->msg ? c->msg : cb_msg_begin(ctx, c, NULL);
+	const char *arg = argv && argv[0] ? argv[0] : "";
+	struct policy_runtime *rt;
+	struct cb_rcpt r;
+	char *recipient;
+	int audit_only;
+
+	if (m->snap == NULL) {		/* cannot happen once started */
+		msg_error("no runtime: accepting %.255s unchecked", arg);
+		return SMFIS_CONTINUE;
+	}
+	rt = m->snap->rt;
+	cb_queue_id(ctx, m);
+	memset(&r, 0, sizeof(r));
+	recipient = cb_unbracket(strlen(arg) > RCPT_MAX_LEN ? "(too long)" : arg);
+	r.recipient = recipient;
+	audit_only = rt->conf->audit_only || cb_non_smtp(ctx, c);
+	cb_rcpt_decide(ctx, rt, arg, &r);
+	cb_rcpt_act(ctx, rt, audit_only, &r);
+	cb_rcpt_audit(c, m, rt, &r);
+	if (r.status == SMFIS_TEMPFAIL)
+		msg_info("session %s: RCPT %.255s deferred: %.400s", c->session, recipient,
+		    r.reply ? r.reply : "(MTA default reply)");
+	policy_decision_unref(r.out.d);
+	free(r.dest);
+	free(r.reply);
+	free(recipient);
+	return r.status;
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+
+	if (c && c->msg) {
+		cb_queue_id(ctx, c->msg);
+		cb_msg_end(c, "eom");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+
+	if (c)
+		cb_msg_end(c, "abort");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	cb_msg_end(c, "close");
+	smfi_setpriv(ctx, NULL);
+	free(c->client_name);
+	free(c->client_addr);
+	free(c);
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc cb_desc = {
+	.xxfi_name = "danepold",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_NONE,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = NULL,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = NULL,
+	.xxfi_eoh = NULL,
+	.xxfi_body = NULL,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = NULL,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+struct smfiDesc *
+milter_cb_desc(void)
+{
+	return &cb_desc;
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# tests/daemon/danepold.sh - danepold as a process: options and exit
+# statuses, the milter protocol through miltertest, the audit log against
+# doc/audit.schema.json, and the signals (SIGHUP reload, a broken reload,
+# a signal burst, SIGUSR1 reopen, SIGTERM stop). No Postfix (that is
+# tests/e2e/), no network: the offline world of tools/mkworld.sh.
+#
+# Environment (make check): WORLD_DIR, DANEPOLD, TOP_SRCDIR. Skipped (77)
+# without the world or without miltertest.
+# Waiting is always for a condition (a log line, a file, a process
+# ending), polled with a deadline - never a bare sleep.
+set -u
+
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+DANEPOLD=${DANEPOLD:-./danepold}
+LUA=$TOP_SRCDIR/tests/daemon/rcpt.lua
+
+if [ -z "${WORLD_DIR:-}" ] || [ ! -f "$WORLD_DIR/world.conf" ]; then
+	echo "SKIP: WORLD_DIR unset or missing (run through make check)"; exit 77
+fi
+command -v miltertest > /dev/null || { echo "SKIP: miltertest not installed"; exit 77; }
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
+not_ok() {
+	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
+	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
+}
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/danepold-test.XXXXXX") || exit 1
+chmod 0777 "$T"		# the daemon may run as nobody (started as root)
+DPID=
+cleanup() {
+	if [ -n "$DPID" ] && kill -0 "$DPID" 2> /dev/null; then kill -KILL "$DPID"; fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+wait_for() {
+	local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
+	until "$@"; do
+		[ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
+		sleep 0.05
+	done
+}
+count() { grep -c -- "$1" "$2" 2> /dev/null || true; }
+
+PORT=$(( 20000 + $$ % 20000 ))
+SOCK="inet:$PORT@127.0.0.1"
+USERLINE=; [ "$(id -u)" = 0 ] && USERLINE="user = nobody"
+# write_conf FILE [EXTRA LINE]
+write_conf() {
+	cat > "$1" <<CONF
+trust_anchor = $(cat "$WORLD_DIR/root.ds")
+resolver_config = $WORLD_DIR/world.conf
+decision_timeout = 2s
+milter_socket = $SOCK
+pid_file = $T/danepold.pid
+audit_log = $T/audit.log
+socket_group = none
+$USERLINE
+${2:-}
+CONF
+}
+CONF=$T/danepold.conf
+write_conf "$CONF"
+
+# ------------------------------------------------------------- options
+"$DANEPOLD" -n -c "$CONF" > "$T/o" 2> "$T/e"; rc=$?
+check "-n on a good configuration exits 0" [ $rc = 0 ]
+printf 'milter_socket = inet:25@127.0.0.1\nno_such_key = 1\n' > "$T/bad.conf"
+"$DANEPOLD" -n -c "$T/bad.conf" > "$T/o" 2> "$T/e"; rc=$?
+check "-n on a broken configuration exits 78" [ $rc = 78 ]
+check "the error names file:line" grep -q "$T/bad.conf:2:" "$T/e"
+"$DANEPOLD" -n -c "$T/missing.conf" > /dev/null 2>&1; rc=$?
+check "-c on a missing file exits 78" [ $rc = 78 ]
+write_conf "$T/st.conf" "status.mx-dnssec-bogus = 250 2.0.0 not a defer"
+"$DANEPOLD" -n -c "$T/st.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: a bad status override exits 78 with its line" \
+	eval "[ $rc = 78 ] && grep -q '$T/st.conf:9:' '$T/e'"
+"$DANEPOLD" -p -c "$CONF" > "$T/o" 2>&1; rc=$?
+check "-p prints the effective configuration" \
+	eval "[ $rc = 0 ] && grep -q '^milter_socket = $SOCK\$' '$T/o'"
+"$DANEPOLD" -x > /dev/null 2>&1; rc=$?
+check "an unknown option exits 64" [ $rc = 64 ]
+
+# ------------------------------------------------------------ start-up
+: > "$T/err"
+"$DANEPOLD" -f -c "$CONF" 2> "$T/err" & DPID=$!
+if ! wait_for 20 grep -q "danepold ready" "$T/err"; then
+	not_ok "danepold logs 'danepold ready'" "$(cat "$T/err")"; finish
+fi
+ok "danepold logs 'danepold ready'"
+check "the pid file holds the daemon's pid" eval "[ \"\$(cat '$T/danepold.pid')\" = $DPID ]"
+"$DANEPOLD" -f -c "$CONF" > /dev/null 2> "$T/e2"; rc=$?
+check "a second instance with the same pid file exits 71" \
+	eval "[ $rc = 71 ] && grep -q 'already runs' '$T/e2'"
+
+mt() { miltertest -s "$LUA" -D sock="$SOCK" -D mode="$1" > "$T/mt.out" 2>&1; }
+for mode in smtp nonsmtp plain; do
+	if mt $mode; then ok "miltertest session ($mode)"; else not_ok "miltertest session ($mode)" "$(cat "$T/mt.out")"; fi
+done
+
+# --------------------------------------------------------------- audit
+py_schema() {
+	/usr/bin/env python3 -W ignore - "$TOP_SRCDIR/doc" "$@" <<'PY'
+import json, sys
+try:
+    import jsonschema
+except ImportError:
+    sys.exit(77)
+doc = sys.argv[1]
+aud = json.load(open(doc + "/audit.schema.json"))
+dec = json.load(open(doc + "/decision.schema.json"))
+res = jsonschema.RefResolver.from_schema(aud, store={dec["$id"]: dec})
+v = jsonschema.Draft202012Validator(aud, resolver=res)
+for path in sys.argv[2:]:
+    for n, line in enumerate(open(path), 1):
+        try:
+            v.validate(json.loads(line))
+        except Exception as e:
+            print("%s:%d: %s" % (path, n, str(e).splitlines()[0])); sys.exit(1)
+PY
+}
+py_schema "$T/audit.log" > "$T/py.out" 2>&1; rc=$?
+case $rc in
+0) ok "every audit line is valid against doc/audit.schema.json" ;;
+77) echo "# python3-jsonschema missing: schema check skipped" ;;
+*) not_ok "every audit line is valid against doc/audit.schema.json" "$(cat "$T/py.out")" ;;
+esac
+check "3 sessions x 5+1 recipient lines (+1 all-deferred) = 19 rcpt lines" \
+	[ "$(count '"event":"rcpt"' "$T/audit.log")" = 19 ]
+check "one message line per transaction (3+2+2 = 7)" \
+	[ "$(count '"event":"message"' "$T/audit.log")" = 7 ]
+check "bogus.example was tempfailed with 450 4.7.5 (smtp and plain)" \
+	[ "$(count '"recipient":"bob@bogus.example","destination":"bogus.example","action":"tempfail","reply":"450 4.7.5 ' "$T/audit.log")" = 2 ]
+check "non-SMTP mail is audit-only" \
+	[ "$(count '"recipient":"bob@bogus.example","destination":"bogus.example","action":"audit-only"' "$T/audit.log")" = 1 ]
+check "the all-deferred transaction still has its message line" \
+	grep -q '"recipients":\[{"recipient":"frank@expired.example","destination":"expired.example","verdict":"defer","action":"tempfail"}\],"accepted":0,"deferred":1' "$T/audit.log"
+
+# ------------------------------------------------------------- signals
+reloads() { count "configuration reloaded" "$T/err"; }
+r0=$(reloads)
+write_conf "$CONF" "status.mx-dnssec-bogus = 451 4.7.5 reloaded-one"
+kill -HUP "$DPID"
+check "SIGHUP reloads" wait_for 10 eval "[ \$(reloads) -gt $r0 ]"
+check "danepold survives SIGHUP" kill -0 "$DPID"
+mt smtp; check "the new status text is used after the reload" \
+	grep -q '"action":"tempfail","reply":"451 4.7.5 reloaded-one' "$T/audit.log"
+
+printf 'decision_timeout = 99 parsecs\n' >> "$CONF"
+kill -HUP "$DPID"
+check "a broken reload is logged with file:line" wait_for 10 grep -q "$CONF:10:" "$T/err"
+check "... and the old configuration stays" kill -0 "$DPID"
+: > "$T/audit.log"
+mt smtp; check "the old snapshot still answers" grep -q '"reply":"451 4.7.5 reloaded-one' "$T/audit.log"
+
+write_conf "$CONF" "status.mx-dnssec-bogus = 451 4.7.5 reloaded-two"
+r0=$(reloads)
+# A burst: HUP, USR1 and USR2 back to back, with sessions running.
+mt smtp & MT=$!
+perl -e 'for (1..200) { kill "HUP", $ARGV[0]; kill "USR1", $ARGV[0]; kill "USR2", $ARGV[0]; }' "$DPID"
+wait $MT; mtrc=$?
+check "a 600-signal burst of HUP/USR1/USR2 does not stop danepold" \
+	eval "wait_for 10 eval '[ \$(reloads) -gt $r0 ]' && kill -0 $DPID"
+check "the session during the burst completed" [ $mtrc = 0 ]
+: > "$T/audit.log"
+mt smtp; check "after the burst the newest configuration answers" \
+	grep -q '"reply":"451 4.7.5 reloaded-two' "$T/audit.log"
+
+mv "$T/audit.log" "$T/audit.log.1"
+o0=$(count "reopened" "$T/err")
+kill -USR1 "$DPID"
+check "SIGUSR1 reopens the audit log" wait_for 10 eval "[ \$(count reopened '$T/err') -gt $o0 ] && [ -f '$T/audit.log' ]"
+mt smtp; check "new lines go to the new file" eval "[ \$(count '\"event\":\"rcpt\"' '$T/audit.log') = 7 ]"
+
+kill -TERM "$DPID"
+if wait_for 20 eval "! kill -0 $DPID 2> /dev/null"; then
+	wait "$DPID"; rc=$?
+	check "SIGTERM: exit status 0" [ $rc = 0 ]
+	DPID=
+else
+	not_ok "SIGTERM stops danepold within 20 s"
+fi
+check "the pid file is removed at exit" [ ! -e "$T/danepold.pid" ]
+
+# ---------------------------------------------------- a unix socket
+USOCK=$T/milter.sock
+SOCK="unix:$USOCK"
+write_conf "$CONF" "socket_mode = 0660"
+: > "$T/err"
+"$DANEPOLD" -f -c "$CONF" 2> "$T/err" & DPID=$!
+if wait_for 20 grep -q "danepold ready" "$T/err"; then
+	check "the unix socket has mode 0660" [ "$(stat -c %a "$USOCK")" = 660 ]
+	[ -n "$USERLINE" ] && check "... and belongs to the unprivileged user" \
+		[ "$(stat -c %U "$USOCK")" = nobody ]
+	mt smtp; check "a session over the unix socket" grep -q PASS "$T/mt.out"
+	kill -TERM "$DPID"; wait "$DPID"; DPID=
+else
+	not_ok "danepold on a unix socket" "$(cat "$T/err")"
+fi
+finish
