@@ -24,6 +24,9 @@ PACKAGES=(
 	dns-root-data
 	# tests: framework, zone signing, PKI, JSON schema validation
 	libcriterion-dev ldnsutils openssl python3 python3-jsonschema
+	# end-to-end milter tests and the Postfix demo: a private Postfix
+	# instance (includes smtp-sink), an SMTP client, the milter test driver
+	postfix swaks miltertest
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -44,6 +47,10 @@ deps() {
 	fi
 	log "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# Postfix without questions: "No configuration" writes no system
+	# main.cf, so no system Postfix starts (the tests and the demo run
+	# private instances with postfix -c DIR).
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
