@@ -236,7 +236,15 @@ cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct 
 		r->dest = xstrdup("");
 		local = 1;
 	} else {
+		/*
+		 * Not an address: decide invalid-domain here. The fragment kept
+		 * for the audit log is never handed to the engine, which would
+		 * read e.g. "secure.example:25" as a next hop with a port.
+		 */
 		r->dest = cb_bad_domain(arg);
+		r->out.d = policy_decision_simple(r->dest, POLICY_DEFER, rt->default_level,
+		    POLICY_R_INVALID_DOMAIN, p.why ? p.why : "invalid recipient address");
+		return;
 	}
 	if (local) {
 		r->out.d = policy_decision_simple(r->dest, POLICY_TRY, POLICY_LEVEL_NONE,
