@@ -21,6 +21,11 @@
  *	doc/danepol.conf.5 documents the same rows; tests/unit/test_conf.c
  *	checks its key summary (keys, defaults, ranges) against this table.
  *
+ *	The syntax of each value type (booleans, numbers with bounds, times
+ *	with units, octal modes, enumerations, sockets, addresses, names,
+ *	levels) is checked by conf_value.c; this file holds the key table, the
+ *	line parser, file loading and conf_print().
+ *
  * NOT HERE
  *	Validation that needs other modules' state: status.<reason> rows are
  *	collected raw for policy_status_set(); the policy table file, trust
@@ -31,29 +36,24 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
+#include "conf_value.h"
 #include "log.h"
 #include "mem.h"
-#include "policy.h"
 
 #define CONF_LINE_MAX	4096		/* bytes per line, without the line end */
 #define CONF_FILE_MAX	(1024 * 1024)	/* bytes per file */
 #define CONF_STATUS_MAX	128		/* status.* lines per file */
-#define CONF_SUN_PATH	107		/* sizeof(sun_path) - 1 on Linux */
-#define CONF_NAME_MAX	32		/* user and group names */
-#define NAME_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 #define CONF_STR2(x)	#x
 #define CONF_STR(x)	CONF_STR2(x)
 
@@ -182,7 +182,7 @@ field_num(const struct conf *c, const struct conf_key *k)
 	return *(const unsigned *)p;
 }
 
-/* ------------------------------------------------------------ value syntax */
+/* ------------------------------------------------------------ values (conf_value.h) */
 
 /* Numeric value v of key k in file syntax ("yes", "500ms", "5s", "0660", "tempfail"). */
 static void
@@ -193,262 +193,46 @@ put_num(struct buf *b, const struct conf_key *k, unsigned v)
 	else if (k->type == CT_ENUM)
 		buf_puts(b, k->names[v]);
 	else if (k->type == CT_MODE)
-		buf_printf(b, "0%03o", v);
-	else if (k->type == CT_TIME && k->unit_ms == 1 && (v == 0 || v % 1000 != 0))
-		buf_printf(b, "%ums", v);
+		conf_value_put_mode(b, v);
 	else if (k->type == CT_TIME)
-		buf_printf(b, "%us", k->unit_ms == 1 ? v / 1000 : v);
+		conf_value_put_time(b, v, k->unit_ms);
 	else
 		buf_printf(b, "%u", v);
 }
 
-/* "out of range (50ms..120s)" in the key's syntax. Caller frees. */
+/* Numeric types: parse v into *n. NULL, or the reason (caller frees). */
 static char *
-range_error(const struct conf_key *k)
+parse_num(const struct conf_key *k, const char *v, unsigned *n)
 {
-	struct buf b;
-
-	buf_init(&b);
-	buf_puts(&b, "out of range (");
-	put_num(&b, k, k->min);
-	buf_puts(&b, "..");
-	put_num(&b, k, k->max);
-	buf_putc(&b, ')');
-	return buf_steal(&b);
-}
-
-/* Leading decimal digits of s into *v (saturating at 2^40); end in *end. -1: none. */
-static int
-parse_digits(const char *s, uint64_t *v, const char **end)
-{
-	uint64_t n = 0;
-	const char *p = s;
-
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (n < (UINT64_C(1) << 40))
-			n = n * 10 + (uint64_t)(*p - '0');
+	switch (k->type) {
+	case CT_BOOL:
+		return conf_value_bool(v, n);
+	case CT_UINT:
+		return conf_value_uint(v, k->min, k->max, n);
+	case CT_TIME:
+		return conf_value_time(v, k->unit_ms, k->min, k->max, n);
+	case CT_ENUM:
+		return conf_value_enum(v, k->names, n);
+	case CT_MODE:
+		return conf_value_mode(v, k->min, k->max, n);
+	default:
+		msg_panic("conf: %s is not numeric", k->name);
 	}
-	*v = n < (UINT64_C(1) << 40) ? n : (UINT64_C(1) << 40);
-	*end = p;
-	return p == s ? -1 : 0;
-}
-
-/* CT_UINT (plain digits) and CT_TIME (digits and unit, in the field's unit). */
-static char *
-parse_number(const struct conf_key *k, const char *v, unsigned *out)
-{
-	static const struct { const char *unit; uint64_t ms; } units[] = {
-		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-	};
-	uint64_t n, div = 1;
-	const char *end;
-	size_t i;
-
-	if (parse_digits(v, &n, &end) < 0 || (k->type == CT_UINT && *end))
-		return xstrdup(k->type == CT_UINT ? "bad number (decimal digits only)" :
-		    "bad time (a number with unit ms, s, m or h)");
-	if (k->type == CT_TIME) {
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strcmp(end, units[i].unit) == 0)
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			return xstrdup("bad time unit (ms, s, m or h; bare numbers are seconds)");
-		n *= units[i].ms;		/* n <= 2^40, so no overflow */
-		div = k->unit_ms;
-		if (n % div != 0)
-			return xstrdup("not a whole number of seconds");
-	}
-	if (n / div < k->min || n / div > k->max)
-		return range_error(k);
-	*out = (unsigned)(n / div);
-	return NULL;
-}
-
-static char *
-parse_bool(const char *v, unsigned *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*out = 1;
-			return NULL;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*out = 0;
-			return NULL;
-		}
-	}
-	return xstrdup("bad boolean (yes or no)");
-}
-
-static char *
-parse_enum(const struct conf_key *k, const char *v, unsigned *out)
-{
-	struct buf b;
-
-	for (unsigned i = 0; k->names[i]; i++) {
-		if (strcmp(v, k->names[i]) == 0) {
-			*out = i;
-			return NULL;
-		}
-	}
-	buf_init(&b);
-	buf_puts(&b, "bad value (one of:");
-	for (unsigned i = 0; k->names[i]; i++)
-		buf_printf(&b, " %s", k->names[i]);
-	buf_putc(&b, ')');
-	return buf_steal(&b);
-}
-
-static char *
-parse_mode(const struct conf_key *k, const char *v, unsigned *out)
-{
-	unsigned n = 0;
-	const char *p;
-
-	for (p = v; *p >= '0' && *p <= '7' && p - v < 5; p++)
-		n = n * 8 + (unsigned)(*p - '0');
-	if (p == v || *p || p - v > 4)
-		return xstrdup("bad mode (octal, e.g. 0660)");
-	if (n < k->min || n > k->max)
-		return range_error(k);
-	*out = n;
-	return NULL;
-}
-
-static int
-is_alnum(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-}
-
-/* Port 1..65535 in decimal, the whole of [s, e). */
-static int
-port_ok(const char *s, const char *e)
-{
-	unsigned n = 0;
-
-	if (s == e || e - s > 5)
-		return 0;
-	for (; s < e; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		n = n * 10 + (unsigned)(*s - '0');
-	}
-	return n >= 1 && n <= 65535;
-}
-
-/* A host name (LDH labels) or an IPv4/IPv6 address ("[v6]" for inet6). */
-static int
-host_ok(const char *h, int v6)
-{
-	char a[64];
-	unsigned char bin[16];
-	size_t n = strlen(h), lab = 0;
-
-	if (v6 && n > 2 && h[0] == '[' && h[n - 1] == ']' && n - 2 < sizeof(a)) {
-		memcpy(a, h + 1, n - 2);
-		a[n - 2] = 0;
-		return inet_pton(AF_INET6, a, bin) == 1;
-	}
-	if (v6 && strchr(h, ':'))
-		return inet_pton(AF_INET6, h, bin) == 1;
-	if (n == 0 || n > 253)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = h[i];
-
-		if (ch == '.') {
-			if (lab == 0 || h[i - 1] == '-')
-				return 0;
-			lab = 0;
-		} else if (is_alnum(ch) || (ch == '-' && lab > 0)) {
-			if (++lab > 63)
-				return 0;
-		} else {
-			return 0;
-		}
-	}
-	return h[n - 1] != '-';
-}
-
-/* libmilter conventions: unix:/path, local:/path, inet:PORT[@HOST], inet6:PORT[@HOST]. */
-static char *
-parse_socket(const char *v)
-{
-	const char *p, *at;
-	int v6;
-
-	if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0) {
-		p = strchr(v, ':') + 1;
-		if (*p != '/')
-			return xstrdup("bad socket: the path must be absolute");
-		if (strlen(p) > CONF_SUN_PATH)
-			return xasprintf("bad socket: path longer than %d bytes", CONF_SUN_PATH);
-		return NULL;
-	}
-	if (strncmp(v, "inet:", 5) == 0 || strncmp(v, "inet6:", 6) == 0) {
-		v6 = v[4] == '6';
-		p = v + (v6 ? 6 : 5);
-		at = strchr(p, '@');
-		if (!port_ok(p, at ? at : p + strlen(p)))
-			return xstrdup("bad socket: port must be 1..65535");
-		if (at && !host_ok(at + 1, v6))
-			return xstrdup("bad socket: bad host after '@'");
-		return NULL;
-	}
-	return xstrdup("bad socket (unix:/path, local:/path, inet:PORT@HOST or inet6:PORT@HOST)");
-}
-
-/* "addr[@port]": an IPv4 or IPv6 address, as unbound's forward-addr. */
-static char *
-parse_forward(const char *v)
-{
-	char a[64];
-	unsigned char bin[16];
-	const char *at = strchr(v, '@');
-	size_t n = at ? (size_t)(at - v) : strlen(v);
-
-	if (at && !port_ok(at + 1, at + 1 + strlen(at + 1)))
-		return xstrdup("bad port after '@' (1..65535)");
-	if (n == 0 || n >= sizeof(a))
-		return xstrdup("bad address (an IPv4 or IPv6 address, optionally @port)");
-	memcpy(a, v, n);
-	a[n] = 0;
-	if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)
-		return xstrdup("bad address (an IPv4 or IPv6 address, optionally @port)");
-	return NULL;
-}
-
-static char *
-parse_name(const char *v)
-{
-	size_t n = strlen(v);
-
-	if (n > CONF_NAME_MAX || v[0] == '-' || strspn(v, NAME_CHARS) != n)
-		return xstrdup("bad user or group name");
-	return NULL;
 }
 
 /* String types: check v (NULL: fine, store it). */
 static char *
 check_string(const struct conf_key *k, const char *v)
 {
-	enum policy_level l;
-
 	switch (k->type) {
 	case CT_SOCKET:
-		return parse_socket(v);
+		return conf_value_socket(v);
 	case CT_FORWARD:
-		return parse_forward(v);
+		return conf_value_forward(v);
 	case CT_NAME:
-		return parse_name(v);
+		return conf_value_name(v);
 	case CT_LEVEL:
-		if (policy_level_parse(v, &l) < 0)
-			return xstrdup("bad level (dane-only, dane, encrypt, may or none)");
-		return NULL;
+		return conf_value_level(v);
 	default:
 		return NULL;
 	}
@@ -459,37 +243,23 @@ static char *
 set_value(struct conf *c, const struct conf_key *k, const char *v)
 {
 	unsigned n = 0;
-	char *why = NULL, **sp;
+	char *why, **sp;
 
-	switch (k->type) {
-	case CT_BOOL:
-		why = parse_bool(v, &n);
-		break;
-	case CT_UINT:
-	case CT_TIME:
-		why = parse_number(k, v, &n);
-		break;
-	case CT_ENUM:
-		why = parse_enum(k, v, &n);
-		break;
-	case CT_MODE:
-		why = parse_mode(k, v, &n);
-		break;
-	default:
-		sp = field_str(c, k);
-		if ((k->flags & CF_NULL) && strcmp(v, "none") == 0) {
-			free(*sp);
-			*sp = NULL;
-			return NULL;
-		}
-		if ((why = check_string(k, v)) == NULL) {
-			free(*sp);
-			*sp = xstrdup(v);
-		}
+	if (is_num(k)) {
+		if ((why = parse_num(k, v, &n)) == NULL)
+			field_set_num(c, k, n);
 		return why;
 	}
-	if (why == NULL)
-		field_set_num(c, k, n);
+	sp = field_str(c, k);
+	if ((k->flags & CF_NULL) && strcmp(v, "none") == 0) {
+		free(*sp);
+		*sp = NULL;
+		return NULL;
+	}
+	if ((why = check_string(k, v)) == NULL) {
+		free(*sp);
+		*sp = xstrdup(v);
+	}
 	return why;
 }
 
@@ -616,7 +386,7 @@ parse_line(struct conf_parser *ps, char *s, unsigned line)
 	val = trim(eq + 1);
 	if (*key == 0)
 		return xstrdup("empty key before '='");
-	if (strspn(key, NAME_CHARS) != strlen(key))
+	if (strspn(key, CONF_VALUE_NAME_CHARS) != strlen(key))
 		return xstrdup("invalid key (letters, digits, '_', '.' and '-' only)");
 	if (*val == 0)
 		return xasprintf("empty value for \"%.64s\"", key);
