@@ -102,9 +102,13 @@ check() {
 	return $rc
 }
 
+# The main job on the embedded offline world: the engine's decisions
+# (danepol check), then danepold as the milter of a real private Postfix.
 demo() {
 	build
-	exec "$TOP/tools/demo.sh" "$BUILD"
+	"$TOP/tools/demo.sh" "$BUILD"
+	echo
+	exec "$TOP/tools/demo-postfix.sh" "$BUILD"
 }
 
 case "${1:-test}" in
