@@ -1,2 +1,330 @@
 #!/bin/sh
-mkdir -p "$1" && exit 0
+# tools/mkworld.sh DIR - generate danepol's offline DNSSEC test world.
+#
+# Writes, in about a second and without any network:
+#   DIR/zones/*.zone[.signed]  a fake root ".", "example." and its children,
+#                              signed with ldns-signzone (ECDSAP256SHA256,
+#                              one combined KSK/ZSK per zone, signatures
+#                              valid from now for 4 weeks: regenerate, never
+#                              commit the output)
+#   DIR/keys/                  the DNSSEC keys (K<zone>+013+<tag>.*)
+#   DIR/world.conf             libunbound config: "server:" plus one
+#                              auth-zone block per served zone, the root
+#                              included, so no query ever leaves the process
+#   DIR/root.ds                the fake root's DS: the danepol.conf
+#                              "trust_anchor = ..." value (ub_ctx_add_ta)
+#   DIR/root.key               the same DS as a trust anchor file
+#   DIR/fault-zones            "zone mode" lines for tests/world/faultdns;
+#                              the harness adds one libunbound stub-zone per
+#                              line pointing at the responder's port
+#   DIR/pki/                   EC P-256 test PKI: ca.crt/ca.key (CA),
+#                              ee.crt/ee.key (EE for mx1.secure.example,
+#                              localhost, 127.0.0.1, signed by the CA),
+#                              ee-chain.crt (EE then CA), ss.crt/ss.key
+#                              (self-signed), ee.spki/ca.spki (SHA-256 of
+#                              the SPKI, the TLSA 3 1 1 / 2 1 1 data)
+#   DIR/README                 what this directory is
+# What each domain is for: tests/world/README.md. The expected decisions:
+# tests/world/expected.tsv. Re-running into the same DIR regenerates
+# everything (files this script did not write are left alone).
+set -eu
+
+if [ $# -ne 1 ] || [ -z "$1" ]; then
+	echo "usage: $0 DIR" >&2
+	exit 64
+fi
+for tool in ldns-keygen ldns-signzone openssl awk; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "$0: $tool not found (ldnsutils, openssl)" >&2; exit 69; }
+done
+
+mkdir -p "$1"
+DIR=$(cd "$1" && pwd)
+Z=$DIR/zones
+KD=$DIR/keys
+PKI=$DIR/pki
+rm -rf "$Z" "$KD" "$PKI" "$DIR/world.conf" "$DIR/root.ds" "$DIR/root.key" "$DIR/fault-zones"
+mkdir -p "$Z" "$KD" "$PKI"
+umask 022
+
+# ------------------------------------------------------------------ PKI
+# All EC P-256. The EE names mx1.secure.example (the TLSA 3 1 1 host) and
+# the loopback names used by end-to-end TLS tests.
+pki() {
+	cd "$PKI"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key 2>/dev/null
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ee.key 2>/dev/null
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ss.key 2>/dev/null
+	openssl req -x509 -new -key ca.key -subj "/CN=danepol test CA" -days 3650 \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.crt 2>/dev/null
+	openssl req -new -key ee.key -subj "/CN=mx1.secure.example" -out ee.csr 2>/dev/null
+	cat > ee.ext <<-EXT
+	basicConstraints = critical,CA:FALSE
+	keyUsage = critical,digitalSignature
+	extendedKeyUsage = serverAuth
+	subjectAltName = DNS:mx1.secure.example,DNS:localhost,IP:127.0.0.1
+	EXT
+	openssl x509 -req -in ee.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 825 \
+		-extfile ee.ext -out ee.crt 2>/dev/null
+	cat ee.crt ca.crt > ee-chain.crt
+	openssl req -x509 -new -key ss.key -subj "/CN=mx1.secure.example" -days 825 \
+		-addext "subjectAltName=DNS:mx1.secure.example,DNS:localhost,IP:127.0.0.1" \
+		-out ss.crt 2>/dev/null
+	rm -f ee.csr ee.ext
+	for c in ee ca ss; do
+		openssl x509 -in $c.crt -noout -pubkey | openssl pkey -pubin -outform DER |
+			openssl dgst -sha256 -r | awk '{ print $1 }' > $c.spki
+	done
+	cd "$DIR"
+}
+pki
+EE=$(cat "$PKI/ee.spki")
+CA=$(cat "$PKI/ca.spki")
+[ ${#EE} -eq 64 ] && [ ${#CA} -eq 64 ] || { echo "$0: SPKI digests failed" >&2; exit 1; }
+
+# ------------------------------------------------------------------ zones
+# zone NAME: the zone file header for NAME (SOA, NS, glue), body on stdin.
+zone() {
+	{
+		printf '$ORIGIN %s.\n$TTL 3600\n' "$1"
+		printf '@\tSOA\tns.%s. hostmaster.%s. 1 3600 600 86400 300\n' "$1" "$1"
+		printf '@\tNS\tns\nns\tA\t127.0.0.251\n'
+		cat
+	} > "$Z/$1.zone"
+}
+
+# The standard DANE mail setup: mx1 (A, AAAA, DANE-EE), mx2 (A, DANE-TA).
+standard() {
+	cat <<-EOF
+	@	MX	10 mx1
+	@	MX	20 mx2
+	mx1	A	127.0.0.1
+	mx1	AAAA	::1
+	mx2	A	127.0.0.2
+	_25._tcp.mx1	TLSA	3 1 1 $EE
+	_25._tcp.mx2	TLSA	2 1 1 $CA
+	EOF
+}
+
+DSLIST=$Z/example.ds
+
+# newkey NAME: generate a key for NAME, print its base path.
+newkey() {
+	(cd "$KD" && ldns-keygen -a ECDSAP256SHA256 -k "$1.")
+}
+
+# sign NAME [ldns-signzone options]: sign zones/NAME.zone, append its DS
+# to the parent's list.
+sign() {
+	name=$1
+	shift
+	k=$(newkey "$name")
+	ldns-signzone "$@" -o "$name." -f "$Z/$name.zone.signed" "$Z/$name.zone" "$KD/$k"
+	cat "$KD/$k.ds" >> "$DSLIST"
+}
+
+# edit_rdata NAME OWNER TYPE: replace the RDATA of OWNER/TYPE in the
+# signed zone after signing, so its RRSIG no longer verifies (bogus).
+edit_rdata() {
+	awk -v o="$2." -v t="$3" 'BEGIN { FS = OFS = "\t" }
+	$1 == o && $4 == t {
+		if (t == "A") $5 = "127.0.0.9"
+		else if (t == "TLSA") {
+			n = split($5, f, " ")
+			h = f[n]
+			f[n] = (substr(h, 1, 1) == "0" ? "1" : "0") substr(h, 2)
+			$5 = f[1]
+			for (i = 2; i <= n; i++) $5 = $5 " " f[i]
+		}
+	}
+	{ print }' "$Z/$1.zone.signed" > "$Z/$1.zone.tmp"
+	mv "$Z/$1.zone.tmp" "$Z/$1.zone.signed"
+}
+
+: > "$DSLIST"
+SIGNED="secure nsec3 tampered cname cnameorig implicit insecurehost unusable mixed
+notlsa bogus expired tlsabogus noaddr nullmx"
+
+standard | zone secure.example
+sign secure.example
+
+standard | zone nsec3.example
+sign nsec3.example -n -t 0
+
+standard | zone tampered.example
+sign tampered.example
+edit_rdata tampered.example mx1.tampered.example A
+
+# MX hosts are secure aliases: mx1 to a name in the zone, mx2 to another
+# signed zone; the TLSA records sit at the alias targets.
+zone cname.example <<EOF
+@	MX	10 mx1
+@	MX	20 mx2
+mx1	CNAME	real1
+mx2	CNAME	mx2.secure.example.
+real1	A	127.0.0.1
+_25._tcp.real1	TLSA	3 1 1 $EE
+EOF
+sign cname.example
+
+# The alias target has no TLSA: the original MX name is the base domain.
+zone cnameorig.example <<EOF
+@	MX	10 mx
+mx	CNAME	real
+real	A	127.0.0.1
+_25._tcp.mx	TLSA	3 1 1 $EE
+EOF
+sign cnameorig.example
+
+# No MX: the domain itself is the host (implicit MX).
+zone implicit.example <<EOF
+@	A	127.0.0.1
+_25._tcp	TLSA	3 1 1 $EE
+EOF
+sign implicit.example
+
+# Unsigned zone (no DS in example.): TLSA published but insecure.
+standard | zone insecure.example
+
+zone insecurehost.example <<EOF
+@	MX	10 mx1.insecure.example.
+@	MX	20 mx2.insecure.example.
+EOF
+sign insecurehost.example
+
+# Only unusable TLSA: PKIX usages, SHA2-256 data of the wrong length.
+zone unusable.example <<EOF
+@	MX	10 mx1
+@	MX	20 mx2
+mx1	A	127.0.0.1
+mx2	A	127.0.0.2
+_25._tcp.mx1	TLSA	1 1 1 $EE
+_25._tcp.mx1	TLSA	3 1 1 0123456789abcdef0123456789abcdef
+_25._tcp.mx2	TLSA	0 1 1 $CA
+_25._tcp.mx2	TLSA	3 1 2 $EE
+EOF
+sign unusable.example
+
+# One DANE host, one without TLSA.
+zone mixed.example <<EOF
+@	MX	10 mx1
+@	MX	20 mx2
+mx1	A	127.0.0.1
+mx2	A	127.0.0.2
+_25._tcp.mx1	TLSA	3 1 1 $EE
+EOF
+sign mixed.example
+
+zone notlsa.example <<EOF
+@	MX	10 mx1
+@	MX	20 mx2
+mx1	A	127.0.0.1
+mx1	AAAA	::1
+mx2	A	127.0.0.2
+EOF
+sign notlsa.example
+
+# Signed, but example. holds the DS of an unrelated key: bogus.
+standard | zone bogus.example
+k=$(newkey bogus.example)
+ldns-signzone -o bogus.example. -f "$Z/bogus.example.zone.signed" "$Z/bogus.example.zone" "$KD/$k"
+rm -f "$KD/$k.private"
+k=$(newkey bogus.example)
+cat "$KD/$k.ds" >> "$DSLIST"
+
+standard | zone expired.example
+sign expired.example -i 20200101000000 -e 20200201000000
+
+standard | zone tlsabogus.example
+sign tlsabogus.example
+edit_rdata tlsabogus.example _25._tcp.mx1.tlsabogus.example TLSA
+edit_rdata tlsabogus.example _25._tcp.mx2.tlsabogus.example TLSA
+
+# MX hosts without addresses: mx1 exists (TXT only), mx2 does not.
+zone noaddr.example <<EOF
+@	MX	10 mx1
+@	MX	20 mx2
+mx1	TXT	"no address here"
+EOF
+sign noaddr.example
+
+# RFC 7505 null MX.
+zone nullmx.example <<EOF
+@	MX	0 .
+EOF
+sign nullmx.example
+
+# securedead.example: DS in example., but its server is a black hole.
+k=$(newkey securedead.example)
+cat "$KD/$k.ds" >> "$DSLIST"
+
+# ------------------------------------------------------------------ example.
+{
+	for c in $SIGNED insecure; do
+		printf '%s\tNS\tns.%s.example.\nns.%s\tA\t127.0.0.251\n' "$c" "$c" "$c"
+	done
+	# fault delegations: unsigned, glue to 127.0.0.x (the harness stubs them)
+	n=10
+	for c in blackhole servfail refused slow; do
+		printf '%s\tNS\tns.%s.example.\nns.%s\tA\t127.0.0.%s\n' "$c" "$c" "$c" $n
+		n=$((n + 1))
+	done
+	printf 'securedead\tNS\tns.securedead.example.\nns.securedead\tA\t127.0.0.20\n'
+	cat "$DSLIST"
+} | zone example
+rm -f "$DSLIST"
+DSLIST=$Z/root.ds
+: > "$DSLIST"
+sign example
+
+# The root zone: written by hand (zone() would produce "..").
+{
+	printf '$ORIGIN .\n$TTL 3600\n'
+	printf '.\tSOA\ta.root. hostmaster.root. 1 3600 600 86400 300\n'
+	printf '.\tNS\ta.root.\na.root.\tA\t127.0.0.250\n'
+	printf 'example.\tNS\tns.example.\nns.example.\tA\t127.0.0.251\n'
+	cat "$DSLIST"
+} > "$Z/root.zone"
+rm -f "$DSLIST"
+k=$(cd "$KD" && ldns-keygen -a ECDSAP256SHA256 -k .)
+ldns-signzone -o . -f "$Z/root.zone.signed" "$Z/root.zone" "$KD/$k"
+awk '$3 == "DS" { $1 = "."; print; exit }' "$KD/$k.ds" > "$DIR/root.ds"
+cp "$KD/$k.ds" "$DIR/root.key"
+
+# ------------------------------------------------------------------ config
+authzone() {
+	printf 'auth-zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$1" "$2"
+	printf '\tfor-upstream: yes\n\tfor-downstream: no\n\tfallback-enabled: no\n'
+}
+{
+	echo "# libunbound config of the danepol test world (tools/mkworld.sh)."
+	echo "# Every zone is an auth-zone: nothing is sent to the network."
+	echo "server:"
+	printf '\tverbosity: 0\n\tdo-ip6: no\n'
+	echo "	# the fault zones are stubbed to the responder on 127.0.0.1"
+	printf '\tdo-not-query-localhost: no\n'
+	authzone . "$Z/root.zone.signed"
+	authzone example. "$Z/example.zone.signed"
+	for c in $SIGNED; do
+		authzone "$c.example." "$Z/$c.example.zone.signed"
+	done
+	authzone insecure.example. "$Z/insecure.example.zone"
+} > "$DIR/world.conf"
+
+cat > "$DIR/fault-zones" <<'EOF'
+# zone mode: served by tests/world/faultdns (see tests/world/README.md)
+blackhole.example blackhole
+servfail.example servfail
+refused.example refused
+slow.example slow
+securedead.example blackhole
+EOF
+
+cat > "$DIR/README" <<'EOF'
+Generated by tools/mkworld.sh: danepol's offline DNSSEC test world.
+Regenerate it (signatures expire after 4 weeks); do not edit or commit.
+world.conf: libunbound auth-zones; root.ds: the trust anchor;
+fault-zones: zones for tests/world/faultdns; pki/: test certificates.
+See tests/world/README.md.
+EOF
+echo "$DIR"

@@ -72,7 +72,9 @@ cat > "$CONF" <<CONF
 trust_anchor = $(cat "$WORLD_DIR/root.ds")
 resolver_config = $T/unbound.conf
 decision_timeout = 2s
-resolver_max_rtt = 500ms
+# retransmission capped above the deadline: the deadline (dns-timeout),
+# not libunbound giving up (SERVFAIL), ends a black-holed lookup
+resolver_max_rtt = 5s
 CONF
 TIMEOUT_MS=2000
 
