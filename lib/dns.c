@@ -375,7 +375,9 @@ dns_finalize(struct ub_ctx *ctx, struct buf *err)
 
 	ub_resolve_free(r);
 	if (rc != 0) {
-		buf_printf(err, "resolver start-up: %s", ub_strerror(rc));
+		/* libunbound parses trust anchors and config only now */
+		buf_printf(err, "resolver start-up: %s (check the trust anchor and the "
+		    "resolver configuration)", ub_strerror(rc));
 		return -1;
 	}
 	return 0;

@@ -161,13 +161,15 @@ addr_done(struct policy_engine *e, int i)
 	struct policy_host *h = &e->d->hosts[i];
 	struct eng_host *w = &e->hw[i];
 	const struct dns_answer *failed = NULL, *bogus = NULL;
-	int ndata = 0, insecure = 0;
+	int ndata = 0, insecure = 0, nxdomain = 0, answered = 0;
 
 	for (int f = 0; f < 2; f++) {
 		const struct dns_answer *a = w->addr[f];
 
 		if (a == NULL)
 			continue;
+		answered++;
+		nxdomain += a->status == DNS_NXDOMAIN;
 		if (a->sec == DNS_SEC_BOGUS)
 			bogus = a;
 		else if (a->status == DNS_FAIL || a->status == DNS_TIMEOUT)
@@ -190,7 +192,9 @@ addr_done(struct policy_engine *e, int i)
 		return;
 	}
 	if (h->naddrs == 0) {
-		h->addr_status = failed ? failed->status : DNS_NXDOMAIN;
+		/* the name exists unless every family said NXDOMAIN */
+		h->addr_status = failed ? failed->status :
+		    nxdomain == answered ? DNS_NXDOMAIN : DNS_NODATA;
 		h->addr_sec = failed ? DNS_SEC_INDETERMINATE :
 		    insecure ? DNS_SEC_INSECURE : DNS_SEC_SECURE;
 		if (failed)

@@ -156,12 +156,14 @@ Test(engine_hosts, host_no_address)
 {
 	check_host_unusable(DNS_NODATA, DNS_SEC_SECURE, DNS_NODATA, DNS_SEC_SECURE,
 	    POLICY_R_NO_ADDRESS);
+	cr_assert_eq(fake_host(d, MX1)->addr_status, DNS_NODATA, "the name exists: nodata");
 }
 
 Test(engine_hosts, host_nxdomain)
 {
 	check_host_unusable(DNS_NXDOMAIN, DNS_SEC_SECURE, DNS_NXDOMAIN, DNS_SEC_SECURE,
 	    POLICY_R_NO_ADDRESS);
+	cr_assert_eq(fake_host(d, MX1)->addr_status, DNS_NXDOMAIN);
 }
 
 Test(engine_hosts, host_malformed_address_rdata_skipped)
