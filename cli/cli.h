@@ -28,10 +28,6 @@
 #define CLI_EX_IOERR		74	/* EX_IOERR: writing the output failed */
 #define CLI_EX_CONFIG		78	/* EX_CONFIG: configuration error */
 
-/* Default configuration file, used when it exists and no -c is given. */
-#ifndef DANEPOL_CONF_FILE
-#define DANEPOL_CONF_FILE "/etc/danepol/danepol.conf"
-#endif
 
 /* Options given before the command; commands may override conf_path. */
 struct cli_global {

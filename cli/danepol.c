@@ -26,8 +26,7 @@
 #include "conf.h"
 #include "log.h"
 #include "policy.h"
-#include "policy_status.h"
-#include "policy_table.h"
+#include "policy_run.h"
 
 static int cmd_help(const struct cli_global *g, int argc, char **argv);
 
@@ -89,59 +88,29 @@ cmd_help(const struct cli_global *g, int argc, char **argv)
 struct conf *
 cli_conf_load(const char *path)
 {
-	struct conf *c;
 	char *err = NULL;
+	struct conf *c = conf_load_default(path, &err);
 
-	if (path == NULL) {
-		if (access(DANEPOL_CONF_FILE, F_OK) != 0) {
-			msg_debug("%s does not exist: using built-in defaults", DANEPOL_CONF_FILE);
-			return conf_defaults();
-		}
-		path = DANEPOL_CONF_FILE;
-	}
-	if ((c = conf_load(path, &err)) == NULL) {
+	if (c == NULL)
 		msg_error("%s", err ? err : "configuration error");
-		free(err);
-	}
+	free(err);
 	return c;
 }
 
 /**
  * cli_conf_check - validate what policy_runtime_new() would reject for
- * configuration reasons: default_level, status.* rows, the policy table.
- * Returns 0, or -1 after logging "FILE:LINE: reason".
+ * configuration reasons (policy_conf_check()). Returns 0, or -1 after
+ * logging "FILE:LINE: reason".
  */
 int
 cli_conf_check(const struct conf *c)
 {
-	struct policy_status_table *st = NULL;
-	struct policy_table *t = NULL;
-	enum policy_level level;
-	const char *why;
 	char *err = NULL;
-	int rc = -1;
+	int rc = policy_conf_check(c, &err);
 
-	if (policy_level_parse(c->default_level, &level) < 0) {
-		msg_error("%s: default_level: unknown level %.64s", c->path, c->default_level);
-		goto out;
-	}
-	st = policy_status_table_new();
-	for (size_t i = 0; i < c->nstatus; i++) {
-		if (policy_status_set(st, c->status[i].reason, c->status[i].value, &why) < 0) {
-			msg_error("%s:%u: status.%.64s: %s", c->path, c->status[i].line,
-			    c->status[i].reason, why);
-			goto out;
-		}
-	}
-	if (c->policy_table && (t = policy_table_load(c->policy_table, &err)) == NULL) {
-		msg_error("%s", err ? err : "cannot load the policy table");
-		goto out;
-	}
-	rc = 0;
-out:
+	if (rc < 0)
+		msg_error("%s", err ? err : "configuration error");
 	free(err);
-	policy_table_free(t);
-	policy_status_table_free(st);
 	return rc;
 }
 

@@ -580,6 +580,21 @@ conf_load(const char *path, char **err)
 	return c;
 }
 
+/** conf_load_default - path, else the default file if it exists, else defaults. */
+struct conf *
+conf_load_default(const char *path, char **err)
+{
+	*err = NULL;
+	if (path == NULL) {
+		if (access(DANEPOL_CONF_FILE, F_OK) != 0) {
+			msg_debug("%s does not exist: using built-in defaults", DANEPOL_CONF_FILE);
+			return conf_defaults();
+		}
+		path = DANEPOL_CONF_FILE;
+	}
+	return conf_load(path, err);
+}
+
 /**
  * conf_print - every setting as "key = value" in table order, then the
  * status.* overrides in file order. The output parses to the same conf.

@@ -68,6 +68,11 @@ struct conf {
 	size_t nstatus;
 };
 
+/* Default configuration file, used when it exists and no file is named. */
+#ifndef DANEPOL_CONF_FILE
+#define DANEPOL_CONF_FILE "/etc/danepol/danepol.conf"
+#endif
+
 /** A snapshot holding only defaults. Never fails. */
 struct conf *conf_defaults(void);
 
@@ -76,6 +81,13 @@ struct conf *conf_defaults(void);
  * caller frees) on any error; a missing file is an error.
  */
 struct conf *conf_load(const char *path, char **err);
+
+/**
+ * The configuration of a command or the daemon: path when not NULL (must
+ * exist), else DANEPOL_CONF_FILE when it exists, else conf_defaults().
+ * NULL with *err (caller frees) on error.
+ */
+struct conf *conf_load_default(const char *path, char **err);
 
 /** Same from text (name used in messages). */
 struct conf *conf_parse(const char *text, const char *name, char **err);

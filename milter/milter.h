@@ -27,10 +27,6 @@
 #include "conf.h"
 #include "policy_run.h"
 
-#ifndef DANEPOL_CONF_FILE
-#define DANEPOL_CONF_FILE "/etc/danepol/danepol.conf"
-#endif
-
 /* Exit statuses (sysexits.h numbers; danepold(8)). */
 #define DANEPOLD_EX_OK		0
 #define DANEPOLD_EX_USAGE	64

@@ -38,21 +38,53 @@ runtime_resolver(const struct conf *c, char **err)
 	return dns_resolver_new(&o, err);
 }
 
-static int
-runtime_status(struct policy_runtime *rt, char **err)
+/* The status table of c with its overrides applied; NULL with *err. */
+static struct policy_status_table *
+runtime_status(const struct conf *c, char **err)
 {
-	const struct conf *c = rt->conf;
+	struct policy_status_table *st = policy_status_table_new();
 	const char *why;
 
-	rt->status = policy_status_table_new();
 	for (size_t i = 0; i < c->nstatus; i++) {
-		if (policy_status_set(rt->status, c->status[i].reason, c->status[i].value, &why) < 0) {
-			*err = xasprintf("%s:%u: status.%s: %s", c->path, c->status[i].line,
+		if (policy_status_set(st, c->status[i].reason, c->status[i].value, &why) < 0) {
+			*err = xasprintf("%s:%u: status.%.64s: %s", c->path, c->status[i].line,
 			    c->status[i].reason, why);
-			return -1;
+			policy_status_table_free(st);
+			return NULL;
 		}
 	}
-	return 0;
+	return st;
+}
+
+/* default_level of c; -1 with *err when it names no level. */
+static int
+runtime_level(const struct conf *c, enum policy_level *level, char **err)
+{
+	if (policy_level_parse(c->default_level, level) == 0)
+		return 0;
+	*err = xasprintf("%s: default_level: unknown level %.64s", c->path, c->default_level);
+	return -1;
+}
+
+/** policy_conf_check - see policy_run.h. */
+int
+policy_conf_check(const struct conf *c, char **err)
+{
+	struct policy_status_table *st = NULL;
+	struct policy_table *t = NULL;
+	enum policy_level level;
+	int rc = -1;
+
+	*err = NULL;
+	if (runtime_level(c, &level, err) < 0 || (st = runtime_status(c, err)) == NULL)
+		goto out;
+	if (c->policy_table && (t = policy_table_load(c->policy_table, err)) == NULL)
+		goto out;
+	rc = 0;
+out:
+	policy_table_free(t);
+	policy_status_table_free(st);
+	return rc;
 }
 
 struct policy_runtime *
@@ -62,11 +94,8 @@ policy_runtime_new(struct conf *conf, char **err)
 
 	*err = NULL;
 	rt->conf = conf;
-	if (policy_level_parse(conf->default_level, &rt->default_level) < 0) {
-		*err = xasprintf("%s: default_level: unknown level %s", conf->path, conf->default_level);
-		goto fail;
-	}
-	if (runtime_status(rt, err) < 0)
+	if (runtime_level(conf, &rt->default_level, err) < 0 ||
+	    (rt->status = runtime_status(conf, err)) == NULL)
 		goto fail;
 	if (conf->policy_table && (rt->table = policy_table_load(conf->policy_table, err)) == NULL)
 		goto fail;
