@@ -32,6 +32,10 @@
  * Standalone test tool: it links only libc (not lib/), so it allocates
  * with calloc() and reports with fprintf(stderr). Single-threaded poll()
  * loop; signals arrive through a self-pipe.
+ *
+ * This file: options, zones, sockets, the poll loop and the timer queue.
+ * DNS wire format (name handling, query parsing, response building) is in
+ * faultdns_msg.c (API and contracts in faultdns_msg.h).
  */
 #include "config.h"
 
@@ -50,10 +54,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "faultdns_msg.h"
+
 #define MAX_ZONES	64
 #define MAX_CONNS	64
 #define MAX_PENDING	1024
-#define MAX_MSG		1024		/* largest response we build */
 #define MAX_QUERY	4096		/* largest query we read */
 #define TCP_OUT		8192
 #define TCP_IDLE_MS	10000
@@ -65,7 +70,7 @@ static const char *const mode_names[] = {
 };
 
 struct zone {
-	uint8_t wire[256];	/* lower-case wire form */
+	uint8_t wire[FDMSG_MAX_NAME];	/* lower-case wire form */
 	size_t wlen;
 	enum mode mode;
 };
@@ -85,7 +90,7 @@ struct pending {
 	int64_t due;
 	struct sockaddr_in to;
 	size_t len;
-	uint8_t msg[MAX_MSG];
+	uint8_t msg[FDMSG_MAX_MSG];
 };
 
 struct server {
@@ -95,23 +100,6 @@ struct server {
 	size_t nzones;
 	struct conn *conns;	/* MAX_CONNS */
 	struct pending *pend;	/* MAX_PENDING */
-};
-
-struct query {
-	uint16_t id;
-	uint8_t opcode, rd;
-	const uint8_t *question;	/* qname + qtype + qclass as received */
-	size_t qlen;
-	uint8_t name[256];		/* lower-case wire qname */
-	size_t namelen;
-	uint16_t qtype, qclass;
-	int edns;
-};
-
-struct msg {
-	uint8_t b[MAX_MSG];
-	size_t len;
-	int overflow;
 };
 
 static int sig_fd = -1;		/* write end of the self-pipe, for the handler */
@@ -137,59 +125,15 @@ on_signal(int signo)
 	errno = saved;
 }
 
-/* ------------------------------------------------------------ names */
-
-/* "a.b." or "a.b" -> lower-case wire form. Returns length, or 0 if invalid. */
-static size_t
-name_to_wire(const char *s, uint8_t *out)
-{
-	size_t o = 0, slen = strlen(s);
-	const char *p = s, *end;
-
-	if (slen > 0 && s[slen - 1] == '.')
-		slen--;
-	end = s + slen;
-	while (slen > 0 && p <= end) {
-		const char *dot = memchr(p, '.', (size_t)(end - p));
-		size_t n;
-
-		if (dot == NULL)
-			dot = end;
-		n = (size_t)(dot - p);
-		if (n == 0 || n > 63 || o + n + 2 > 255)
-			return 0;
-		out[o++] = (uint8_t)n;
-		for (size_t i = 0; i < n; i++)
-			out[o++] = (uint8_t)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-		p = dot + 1;
-	}
-	out[o++] = 0;
-	return o;
-}
-
-/* Is the wire name `sfx` a label-aligned suffix of `name`? Returns prefix length or -1. */
-static long
-name_suffix(const uint8_t *name, size_t nlen, const uint8_t *sfx, size_t slen)
-{
-	size_t off = 0;
-
-	while (off < nlen) {
-		if (nlen - off == slen && memcmp(name + off, sfx, slen) == 0)
-			return (long)off;
-		if (name[off] == 0)
-			break;
-		off += (size_t)name[off] + 1;
-	}
-	return -1;
-}
+/* ------------------------------------------------------------ zones */
 
 static const struct zone *
-find_zone(const struct server *s, const struct query *q, long *prefix)
+find_zone(const struct server *s, const struct fdmsg_query *q, long *prefix)
 {
 	const struct zone *best = NULL;
 
 	for (size_t i = 0; i < s->nzones; i++) {
-		long p = name_suffix(q->name, q->namelen, s->zones[i].wire, s->zones[i].wlen);
+		long p = fdmsg_name_suffix(q->name, q->namelen, s->zones[i].wire, s->zones[i].wlen);
 
 		if (p >= 0 && (best == NULL || s->zones[i].wlen > best->wlen)) {
 			best = &s->zones[i];
@@ -197,241 +141,6 @@ find_zone(const struct server *s, const struct query *q, long *prefix)
 		}
 	}
 	return best;
-}
-
-/* ------------------------------------------------------------ parsing */
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-/*
- * Parse a query. Returns 0 when well-formed, -1 to drop it silently, or
- * an rcode (FORMERR 1, NOTIMP 4) to answer with; q->id, opcode and rd are
- * set whenever the header was readable.
- */
-static int
-parse_query(const uint8_t *p, size_t n, struct query *q)
-{
-	size_t off = 12, o = 0;
-
-	memset(q, 0, sizeof(*q));
-	if (n < 12 || (p[2] & 0x80))
-		return -1;		/* runt, or a response */
-	q->id = get16(p);
-	q->opcode = (p[2] >> 3) & 0x0f;
-	q->rd = p[2] & 0x01;
-	if (q->opcode != 0)
-		return 4;
-	if (get16(p + 4) != 1)
-		return 1;
-	for (;;) {
-		uint8_t len;
-
-		if (off >= n)
-			return 1;
-		len = p[off];
-		if (len & 0xc0)
-			return 1;	/* no compression (or extended labels) in a question */
-		if (o + (size_t)len + 1 > 255 || off + 1 + len > n)
-			return 1;
-		q->name[o++] = len;
-		if (len == 0)
-			break;
-		for (size_t i = 0; i < len; i++) {
-			uint8_t c = p[off + 1 + i];
-
-			q->name[o++] = (uint8_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-		}
-		off += (size_t)len + 1;
-	}
-	off++;
-	if (off + 4 > n)
-		return 1;
-	q->namelen = o;
-	q->qtype = get16(p + off);
-	q->qclass = get16(p + off + 2);
-	q->question = p + 12;
-	q->qlen = off + 4 - 12;
-	off += 4;
-	/* EDNS: a lone OPT record (root owner, type 41) in the additional section. */
-	if (get16(p + 6) == 0 && get16(p + 8) == 0 && get16(p + 10) == 1 &&
-	    off + 11 <= n && p[off] == 0 && get16(p + off + 1) == 41)
-		q->edns = 1;
-	return 0;
-}
-
-/* ------------------------------------------------------------ building */
-
-static void
-put(struct msg *m, const void *data, size_t len)
-{
-	if (m->overflow || len > sizeof(m->b) - m->len) {
-		m->overflow = 1;
-		return;
-	}
-	memcpy(m->b + m->len, data, len);
-	m->len += len;
-}
-
-static void
-put16(struct msg *m, unsigned v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	put(m, b, 2);
-}
-
-static void
-put32(struct msg *m, uint32_t v)
-{
-	put16(m, v >> 16);
-	put16(m, v & 0xffff);
-}
-
-/* Header with the given counts; the question is echoed when qd is 1. */
-static void
-msg_start(struct msg *m, const struct query *q, int rcode, int aa, int tc,
-    unsigned an, unsigned ns)
-{
-	int qd = q->question != NULL;
-
-	m->len = 0;
-	m->overflow = 0;
-	put16(m, q->id);
-	put16(m, 0x8000u | (unsigned)q->opcode << 11 | (aa ? 0x0400u : 0) |
-	    (tc ? 0x0200u : 0) | (q->rd ? 0x0100u : 0) | ((unsigned)rcode & 0x0f));
-	put16(m, (unsigned)qd);
-	put16(m, an);
-	put16(m, ns);
-	put16(m, q->edns && qd ? 1 : 0);
-	if (qd)
-		put(m, q->question, q->qlen);
-}
-
-static void
-msg_edns(struct msg *m, const struct query *q)
-{
-	if (!q->edns || q->question == NULL)
-		return;
-	put(m, "", 1);		/* root owner */
-	put16(m, 41);
-	put16(m, 1232);
-	put32(m, 0);
-	put16(m, 0);
-}
-
-/* RR header; owner is the question name (pointer) or a wire name. */
-static void
-rr_head(struct msg *m, const uint8_t *owner, size_t olen, unsigned type, uint32_t ttl)
-{
-	if (owner == NULL)
-		put16(m, 0xc00c);
-	else
-		put(m, owner, olen);
-	put16(m, type);
-	put16(m, 1);
-	put32(m, ttl);
-}
-
-/* "label" + zone apex, as wire data. */
-static void
-put_host(struct msg *m, const char *label, const struct zone *z)
-{
-	uint8_t l = (uint8_t)strlen(label);
-
-	put(m, &l, 1);
-	put(m, label, l);
-	put(m, z->wire, z->wlen);
-}
-
-static void
-rr_soa(struct msg *m, const struct zone *z)
-{
-	size_t mark;
-
-	rr_head(m, z->wire, z->wlen, 6, 60);
-	mark = m->len;
-	put16(m, 0);
-	put_host(m, "ns", z);
-	put_host(m, "hostmaster", z);
-	put32(m, 1);
-	put32(m, 3600);
-	put32(m, 600);
-	put32(m, 86400);
-	put32(m, 60);
-	if (!m->overflow) {
-		unsigned rdlen = (unsigned)(m->len - mark - 2);
-
-		m->b[mark] = (uint8_t)(rdlen >> 8);
-		m->b[mark + 1] = (uint8_t)rdlen;
-	}
-}
-
-/* One answer RR at the question name: types 1 (A), 2 (NS), 6 (SOA), 15 (MX). */
-static void
-rr_answer(struct msg *m, const struct zone *z, unsigned type)
-{
-	static const uint8_t lo[4] = { 127, 0, 0, 1 };
-
-	switch (type) {
-	case 1:
-		rr_head(m, NULL, 0, 1, 300);
-		put16(m, 4);
-		put(m, lo, 4);
-		break;
-	case 2:
-		rr_head(m, NULL, 0, 2, 300);
-		put16(m, (unsigned)(3 + z->wlen));
-		put_host(m, "ns", z);
-		break;
-	case 15:
-		rr_head(m, NULL, 0, 15, 300);
-		put16(m, (unsigned)(2 + 4 + z->wlen));
-		put16(m, 10);
-		put_host(m, "mx1", z);
-		break;
-	default:
-		rr_soa(m, z);
-		break;
-	}
-}
-
-/* The zone's data for the question; prefix = bytes of qname above the apex. */
-static void
-build_answer(struct msg *m, const struct query *q, const struct zone *z, long prefix, int tc)
-{
-	const uint8_t *n = q->name;
-	int apex = prefix == 0;
-	int host = prefix == 4 && (memcmp(n, "\3mx1", 4) == 0);
-	int nshost = prefix == 3 && (memcmp(n, "\2ns", 3) == 0);
-	int have;
-
-	if (tc) {
-		msg_start(m, q, 0, 1, 1, 0, 0);
-		msg_edns(m, q);
-		return;
-	}
-	if (q->qclass != 1) {
-		msg_start(m, q, 5, 0, 0, 0, 0);
-		msg_edns(m, q);
-		return;
-	}
-	if (!apex && !host && !nshost) {
-		msg_start(m, q, 3, 1, 0, 0, 1);
-		rr_soa(m, z);
-		msg_edns(m, q);
-		return;
-	}
-	have = q->qtype == 1 || (apex && (q->qtype == 2 || q->qtype == 6 || q->qtype == 15));
-	msg_start(m, q, 0, 1, 0, have ? 1 : 0, have ? 0 : 1);
-	if (have)
-		rr_answer(m, z, q->qtype);
-	else
-		rr_soa(m, z);
-	msg_edns(m, q);
 }
 
 /* ------------------------------------------------------------ sending */
@@ -456,7 +165,7 @@ tcp_queue(struct server *s, int ci, const uint8_t *data, size_t len)
 }
 
 static void
-send_now(struct server *s, const struct msg *m, int tcp, int ci, const struct sockaddr_in *to)
+send_now(struct server *s, const struct fdmsg *m, int tcp, int ci, const struct sockaddr_in *to)
 {
 	if (m->overflow)
 		return;
@@ -468,7 +177,7 @@ send_now(struct server *s, const struct msg *m, int tcp, int ci, const struct so
 }
 
 static void
-schedule(struct server *s, const struct msg *m, int tcp, int ci, const struct sockaddr_in *to)
+schedule(struct server *s, const struct fdmsg *m, int tcp, int ci, const struct sockaddr_in *to)
 {
 	for (size_t i = 0; i < MAX_PENDING; i++) {
 		struct pending *p = &s->pend[i];
@@ -492,23 +201,23 @@ schedule(struct server *s, const struct msg *m, int tcp, int ci, const struct so
 static void
 handle(struct server *s, const uint8_t *p, size_t n, int tcp, int ci, const struct sockaddr_in *from)
 {
-	struct query q;
-	struct msg m;
+	struct fdmsg_query q;
+	struct fdmsg m;
 	const struct zone *z;
 	long prefix = 0;
-	int rc = parse_query(p, n, &q);
+	int rc = fdmsg_parse_query(p, n, &q);
 
 	if (rc < 0)
 		return;
 	if (rc > 0) {
 		q.question = NULL;
-		msg_start(&m, &q, rc, 0, 0, 0, 0);
+		fdmsg_start(&m, &q, rc, 0, 0, 0, 0);
 		send_now(s, &m, tcp, ci, from);
 		return;
 	}
 	if ((z = find_zone(s, &q, &prefix)) == NULL) {
-		msg_start(&m, &q, 5, 0, 0, 0, 0);
-		msg_edns(&m, &q);
+		fdmsg_start(&m, &q, 5, 0, 0, 0, 0);
+		fdmsg_edns(&m, &q);
 		send_now(s, &m, tcp, ci, from);
 		return;
 	}
@@ -518,13 +227,13 @@ handle(struct server *s, const uint8_t *p, size_t n, int tcp, int ci, const stru
 	case M_SERVFAIL:
 	case M_REFUSED:
 	case M_FORMERR:
-		msg_start(&m, &q, z->mode == M_SERVFAIL ? 2 : z->mode == M_REFUSED ? 5 : 1, 0, 0, 0, 0);
-		msg_edns(&m, &q);
+		fdmsg_start(&m, &q, z->mode == M_SERVFAIL ? 2 : z->mode == M_REFUSED ? 5 : 1, 0, 0, 0, 0);
+		fdmsg_edns(&m, &q);
 		break;
 	case M_ANSWER:
 	case M_SLOW:
 	case M_TRUNCATE:
-		build_answer(&m, &q, z, prefix, z->mode == M_TRUNCATE && !tcp);
+		fdmsg_build_answer(&m, &q, z->wire, z->wlen, prefix, z->mode == M_TRUNCATE && !tcp);
 		break;
 	}
 	if (z->mode == M_SLOW && !m.overflow)
@@ -589,7 +298,7 @@ tcp_read(struct server *s, int ci)
 	c->last = now_ms();
 	c->inlen += (size_t)r;
 	while (c->fd >= 0 && c->inlen >= 2) {
-		size_t len = get16(c->in);
+		size_t len = fdmsg_get16(c->in);
 
 		if (len > MAX_QUERY) {
 			conn_close(s, ci);
@@ -720,7 +429,7 @@ add_zone(struct server *s, const char *arg)
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = 0;
 	z = &s->zones[s->nzones];
-	if ((z->wlen = name_to_wire(name, z->wire)) == 0) {
+	if ((z->wlen = fdmsg_name_to_wire(name, z->wire)) == 0) {
 		fprintf(stderr, "faultdns: bad zone name '%s'\n", name);
 		exit(64);
 	}
