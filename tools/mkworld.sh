@@ -80,6 +80,7 @@ pki() {
 pki
 EE=$(cat "$PKI/ee.spki")
 CA=$(cat "$PKI/ca.spki")
+SS=$(cat "$PKI/ss.spki")
 [ ${#EE} -eq 64 ] && [ ${#CA} -eq 64 ] || { echo "$0: SPKI digests failed" >&2; exit 1; }
 
 # ------------------------------------------------------------------ zones
@@ -143,7 +144,7 @@ edit_rdata() {
 
 : > "$DSLIST"
 SIGNED="secure nsec3 tampered cname cnameorig implicit insecurehost unusable mixed
-notlsa bogus expired tlsabogus noaddr nullmx"
+notlsa bogus expired tlsabogus noaddr nullmx mismatch"
 
 standard | zone secure.example
 sign secure.example
@@ -214,6 +215,16 @@ mx2	A	127.0.0.2
 _25._tcp.mx1	TLSA	3 1 1 $EE
 EOF
 sign mixed.example
+
+# DANE-EE of the self-signed ss.crt, which no test server presents (they
+# present ee.crt): secure and "require", but every handshake fails to
+# authenticate (the delivery test's TLSA mismatch case).
+zone mismatch.example <<EOF
+@	MX	10 mx1
+mx1	A	127.0.0.1
+_25._tcp.mx1	TLSA	3 1 1 $SS
+EOF
+sign mismatch.example
 
 zone notlsa.example <<EOF
 @	MX	10 mx1
