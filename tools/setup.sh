@@ -27,6 +27,9 @@ PACKAGES=(
 	# end-to-end milter tests and the Postfix demo: a private Postfix
 	# instance (includes smtp-sink), an SMTP client, the milter test driver
 	postfix swaks miltertest
+	# delivery-time DANE test (tests/delivery): a validating resolver
+	# daemon on port 53 and `ip` inside a private network namespace
+	unbound iproute2
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
