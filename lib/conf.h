@@ -49,9 +49,10 @@ struct conf {
 	/* danepold: sockets and process (doc/danepol.conf.5, danepold(8)) */
 	char *milter_socket;		/* default "unix:/run/danepol/milter.sock";
 					 * "inet:PORT@HOST", "inet6:PORT@HOST", "unix:PATH"
-					 * (also "local:PATH"); validated by conf_parse() */
-	char *socketmap_socket;		/* Postfix socketmap "unix:PATH"/"inet:PORT@HOST", or NULL (off) */
-	char *exim_socket;		/* Exim ${readsocket} line protocol, "unix:PATH", or NULL (off) */
+					 * (also "local:PATH"); validated by conf_parse();
+					 * NULL ("none"): no milter, only the other sockets */
+	char *socketmap_socket;		/* Postfix socketmap, same syntax, or NULL (off) */
+	char *exim_socket;		/* Exim ${readsocket} line protocol, same syntax, or NULL (off) */
 	char *user;			/* default "danepol": run as this user after binding */
 	char *socket_group;		/* default "postfix": group of unix sockets, or NULL = user's */
 	unsigned socket_mode;		/* default 0660 (octal in the file), 0..0777 */

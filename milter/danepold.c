@@ -6,10 +6,13 @@
  * Start-up order: options; configuration (-c FILE, else
  * DANEPOL_CONF_FILE when it exists, else the built-in defaults); -n/-p
  * stop here; block the handled signals; daemonize unless -f; pid file;
- * open the milter socket (as root when started as root) and give a unix
- * socket its group and mode; drop privileges; open the audit log; build
- * the runtime (resolver, policy table, status table, cache); start
- * smfi_main() in its own thread; log "danepold ready".
+ * open the sockets - milter, socketmap, Exim, each unless "none" - (as
+ * root when started as root) and give unix sockets their group and mode;
+ * drop privileges; open the audit log; build the runtime (resolver,
+ * policy table, status table, cache); start smfi_main() in its own thread
+ * and the socketmap/Exim listeners (listener.h); log "danepold ready".
+ * At stop: the milter first, then the listeners (each waits for its
+ * connections to finish).
  *
  * Signals. libmilter's smfi_main() blocks SIGHUP, SIGTERM and SIGINT in
  * the thread that calls it and starts a thread that sigwait()s for them
@@ -47,13 +50,16 @@
 
 #include "log.h"
 #include "mem.h"
+#include "listener.h"
 #include "milter.h"
 #include "policy_run.h"
 
 /* Settings read once at start-up; a reload cannot change them. */
 struct d_fixed {
 	const char *conf_path;		/* -c, or NULL = default */
-	char *milter_socket;
+	char *milter_socket;		/* NULL: no milter */
+	char *socketmap_socket;		/* NULL: none */
+	char *exim_socket;		/* NULL: none */
 	char *user;
 	char *socket_group;
 	unsigned socket_mode;
@@ -64,6 +70,7 @@ struct d_fixed {
 
 static int d_sigpipe[2] = { -1, -1 };
 static atomic_int d_milter_rc = -1;	/* smfi_main() result once it returned */
+static struct listener *d_sockmap, *d_exim;	/* NULL when not configured */
 
 static const int d_signals[] = { SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT };
 #define D_NSIGNALS (sizeof(d_signals) / sizeof(d_signals[0]))
@@ -108,6 +115,17 @@ d_conf_check(const struct conf *c)
 	return rc;
 }
 
+/* danepold needs at least one socket to serve. */
+static int
+d_conf_sockets(const struct conf *c)
+{
+	if (c->milter_socket || c->socketmap_socket || c->exim_socket)
+		return 0;
+	msg_error("%s: milter_socket, socketmap_socket and exim_socket are all none: "
+	    "danepold would serve nothing", c->path);
+	return -1;
+}
+
 /* Build a runtime from c (ownership passes). NULL with *ex set on failure. */
 static struct policy_runtime *
 d_runtime(struct conf *c, int *ex)
@@ -115,7 +133,7 @@ d_runtime(struct conf *c, int *ex)
 	struct policy_runtime *rt;
 	char *err = NULL;
 
-	if (d_conf_check(c) < 0) {
+	if (d_conf_check(c) < 0 || d_conf_sockets(c) < 0) {
 		conf_free(c);
 		*ex = DANEPOLD_EX_CONFIG;
 		return NULL;
@@ -132,7 +150,9 @@ static void
 d_fixed_init(struct d_fixed *f, const char *path, const struct conf *c)
 {
 	f->conf_path = path;
-	f->milter_socket = xstrdup(c->milter_socket);
+	f->milter_socket = xstrdup_null(c->milter_socket);
+	f->socketmap_socket = xstrdup_null(c->socketmap_socket);
+	f->exim_socket = xstrdup_null(c->exim_socket);
 	f->user = xstrdup_null(c->user);
 	f->socket_group = xstrdup_null(c->socket_group);
 	f->socket_mode = c->socket_mode;
@@ -145,6 +165,8 @@ static void
 d_fixed_free(struct d_fixed *f)
 {
 	free(f->milter_socket);
+	free(f->socketmap_socket);
+	free(f->exim_socket);
 	free(f->user);
 	free(f->socket_group);
 	free(f->pid_file);
@@ -162,11 +184,14 @@ static void
 d_fixed_compare(const struct d_fixed *f, const struct conf *c)
 {
 	if (!d_same(f->milter_socket, c->milter_socket) || !d_same(f->user, c->user)
+	    || !d_same(f->socketmap_socket, c->socketmap_socket)
+	    || !d_same(f->exim_socket, c->exim_socket)
 	    || !d_same(f->socket_group, c->socket_group) || f->socket_mode != c->socket_mode
 	    || !d_same(f->pid_file, c->pid_file) || !d_same(f->audit_log, c->audit_log)
 	    || f->audit_sync != c->audit_sync)
-		msg_warn("%s: milter_socket, user, socket_group, socket_mode, pid_file, "
-		    "audit_log and audit_sync take effect only after a restart", c->path);
+		msg_warn("%s: milter_socket, socketmap_socket, exim_socket, user, socket_group, "
+		    "socket_mode, pid_file, audit_log and audit_sync take effect only after a "
+		    "restart", c->path);
 }
 
 /* SIGHUP/SIGUSR2: build a new snapshot; on any error keep the old one. */
@@ -286,6 +311,8 @@ d_signal_loop(const struct d_fixed *f)
 		case SIGINT:
 			if (!stopping) {
 				msg_info("stopping (signal %d): sessions in flight finish", b);
+				if (f->milter_socket == NULL)
+					return;		/* no milter thread to wait for */
 				smfi_stop();
 				stopping = 1;
 			}
@@ -345,7 +372,7 @@ d_options(int argc, char **argv, struct d_opts *o)
 
 /* Open the milter socket as configured; then owner/group/mode. */
 static int
-d_socket_open(const struct d_fixed *f, uid_t uid)
+d_milter_open(const struct d_fixed *f, uid_t uid)
 {
 	mode_t old = umask(0777 & ~(mode_t)f->socket_mode);
 	int rc;
@@ -363,6 +390,52 @@ d_socket_open(const struct d_fixed *f, uid_t uid)
 		return -1;
 	}
 	return milter_proc_socket_perms(f->milter_socket, uid, f->socket_group, f->socket_mode);
+}
+
+/* Open every configured socket (before the privilege drop). */
+static int
+d_socket_open(const struct d_fixed *f, uid_t uid)
+{
+	if (f->milter_socket && d_milter_open(f, uid) < 0)
+		return -1;
+	if (f->socketmap_socket && (d_sockmap = listener_open(f->socketmap_socket, "socketmap",
+	    uid, f->socket_group, f->socket_mode)) == NULL)
+		return -1;
+	if (f->exim_socket && (d_exim = listener_open(f->exim_socket, "exim",
+	    uid, f->socket_group, f->socket_mode)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Start the socketmap and Exim listeners (the runtime is installed). */
+static int
+d_listeners_start(void)
+{
+	if (d_sockmap && listener_start(d_sockmap, sockmap_serve, NULL, LISTENER_MAX_CONNS) < 0)
+		return -1;
+	if (d_exim && listener_start(d_exim, exim_serve, NULL, LISTENER_MAX_CONNS) < 0)
+		return -1;
+	return 0;
+}
+
+/* Stop the listeners: no new connections, the open ones finish. */
+static void
+d_listeners_stop(void)
+{
+	listener_stop(d_sockmap);
+	listener_stop(d_exim);
+	d_sockmap = d_exim = NULL;
+}
+
+/* "inet:... (the milter), socketmap unix:..., exim unix:..." for the ready line. */
+static char *
+d_sockets_text(const struct d_fixed *f)
+{
+	return xasprintf("%s%s%s%s%s", f->milter_socket ? f->milter_socket : "",
+	    f->socketmap_socket ? (f->milter_socket ? ", socketmap " : "socketmap ") : "",
+	    f->socketmap_socket ? f->socketmap_socket : "",
+	    f->exim_socket ? (f->milter_socket || f->socketmap_socket ? ", exim " : "exim ") : "",
+	    f->exim_socket ? f->exim_socket : "");
 }
 
 /* Everything between the configuration and "ready"; returns 0 or an exit status. */
@@ -398,6 +471,8 @@ d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
 	milter_snap_install(rt);
+	if (d_listeners_start() < 0)
+		return DANEPOLD_EX_OSERR;
 	return 0;
 os_error:
 	conf_free(c);
@@ -435,6 +510,7 @@ main(int argc, char **argv)
 	struct d_fixed f;
 	struct conf *c;
 	pthread_t tid;
+	char *socks;
 	int ex, pid_made = 0;
 
 	msg_init("danepold");
@@ -451,26 +527,32 @@ main(int argc, char **argv)
 	}
 	if ((ex = d_start(&f, c, o.foreground, &pid_made)) != 0)
 		goto out;
-	if ((ex = pthread_create(&tid, NULL, d_milter_thread, NULL)) != 0) {
+	if (f.milter_socket && (ex = pthread_create(&tid, NULL, d_milter_thread, NULL)) != 0) {
 		msg_error("cannot start the milter thread: %s", strerror(ex));
 		ex = DANEPOLD_EX_OSERR;
 		goto out;
 	}
 	d_signals_take();
-	msg_info("danepold ready: listening on %s, pid %ld", f.milter_socket, (long)getpid());
+	socks = d_sockets_text(&f);
+	msg_info("danepold ready: listening on %s, pid %ld", socks, (long)getpid());
+	free(socks);
 	milter_proc_ready(0);
 	if (!o.foreground)	/* start-up errors went to the caller's stderr */
 		msg_open_syslog(LOG_MAIL);
 	d_signal_loop(&f);
-	smfi_stop();
-	pthread_join(tid, NULL);
-	if (ex == 0 && atomic_load(&d_milter_rc) != MI_SUCCESS) {
+	if (f.milter_socket) {
+		smfi_stop();
+		pthread_join(tid, NULL);
+	}
+	d_listeners_stop();
+	if (ex == 0 && f.milter_socket && atomic_load(&d_milter_rc) != MI_SUCCESS) {
 		msg_error("the milter library stopped with an error");
 		ex = DANEPOLD_EX_SOFTWARE;
 	}
 	msg_info("stopped");
 out:
 	milter_proc_ready(ex);
+	d_listeners_stop();
 	milter_snap_shutdown();
 	audit_close(milter_audit());
 	milter_audit_set(NULL);

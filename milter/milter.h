@@ -11,6 +11,11 @@
  *                  session ids
  *   milter_cb.c    the libmilter callbacks and per-connection/per-message
  *                  state
+ *   listener.c     the stream listener of the socketmap and Exim sockets
+ *                  (listener.h)
+ *   sockmap.c      the Postfix socketmap protocol (smtp_tls_policy_maps)
+ *   exim.c         the Exim ${readsocket} line protocol
+ *   proto.c        their pure parts: parsing and replies (proto.h)
  *
  * Snapshot rule: a transaction takes the snapshot (milter_snap_acquire)
  * when it starts and releases it when it ends, so a reload never changes
@@ -62,6 +67,27 @@ struct audit_log *milter_audit(void);
 
 /** A fresh session id: 16 hex digits (start time, counter) into out[17]. */
 void milter_session_id(char out[17]);
+
+/** A new audit event object {"event": event, "time": now} (caller owns it). */
+json_t *milter_event_new(const char *event);
+
+/**
+ * Add "decision" (policy_decision_json of o->d, or null when o is NULL),
+ * "cache_hit" and "elapsed_ms" to ev; then write ev to the audit log and
+ * drop the caller's reference to ev.
+ */
+void milter_event_finish(json_t *ev, const struct policy_runtime *rt,
+    const struct policy_outcome *o);
+
+/* ----------------------------------------------- sockmap.c and exim.c */
+
+struct listener_conn;
+
+/** Serve one socketmap connection (a listener_fn; arg unused). */
+void sockmap_serve(struct listener_conn *c, void *arg);
+
+/** Serve one Exim connection (a listener_fn; arg unused). */
+void exim_serve(struct listener_conn *c, void *arg);
 
 /* --------------------------------------------------------- milter_cb.c */
 

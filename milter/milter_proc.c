@@ -216,11 +216,11 @@ milter_proc_socket_perms(const char *spec, uid_t uid, const char *group, unsigne
 		gid = grp->gr_gid;
 	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0) {
-		msg_error("milter socket %s: chown: %m", path);
+		msg_error("socket %s: chown: %m", path);
 		goto out;
 	}
 	if (chmod(path, (mode_t)mode) < 0) {
-		msg_error("milter socket %s: chmod: %m", path);
+		msg_error("socket %s: chmod: %m", path);
 		goto out;
 	}
 	rc = 0;

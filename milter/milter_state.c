@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
+#include "policy_json.h"
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct milter_snap *snap_current;	/* holds one reference */
@@ -127,4 +128,28 @@ milter_session_id(char out[17])
 
 	pthread_once(&session_once, session_init);
 	snprintf(out, 17, "%08lx%08lx", session_epoch & 0xffffffffUL, n & 0xffffffffUL);
+}
+
+json_t *
+milter_event_new(const char *event)
+{
+	char ts[40];
+	json_t *o = json_object();
+
+	audit_timestamp(ts, sizeof(ts));
+	json_object_set_new(o, "event", json_string(event));
+	json_object_set_new(o, "time", json_string(ts));
+	return o;
+}
+
+void
+milter_event_finish(json_t *ev, const struct policy_runtime *rt,
+    const struct policy_outcome *o)
+{
+	json_object_set_new(ev, "decision",
+	    o && o->d ? policy_decision_json(o->d, rt ? rt->status : NULL, o) : json_null());
+	json_object_set_new(ev, "cache_hit", json_boolean(o && o->cache_hit));
+	json_object_set_new(ev, "elapsed_ms", json_integer(o ? (json_int_t)o->elapsed_ms : 0));
+	audit_write(milter_audit(), ev);
+	json_decref(ev);
 }

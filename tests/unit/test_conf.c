@@ -155,8 +155,11 @@ Test(conf, strings_and_none)
 	cr_expect_null(c->socket_group);
 	cr_expect_null(c->audit_log);
 	conf_free(c);
-	/* not optional: "none" is a value, checked like any other */
-	expect_err("user = none\nmilter_socket = none\n", "t.conf:2: ", "bad socket");
+	/* user is not optional: "none" is a name; milter_socket = none: no milter */
+	c = parse_ok("user = none\nmilter_socket = none\n");
+	cr_expect_str_eq(c->user, "none");
+	cr_expect_null(c->milter_socket);
+	conf_free(c);
 }
 
 Test(conf, blanks_comments_value_hash)

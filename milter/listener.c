@@ -1,0 +1,446 @@
+/*
+ * listener.c - danepold's stream listener: bind, accept thread, one
+ * detached thread per connection, bounded, with a clean stop (contract
+ * in listener.h).
+ *
+ * Stop protocol: listener_stop() writes one byte into the stop pipe and
+ * never drains it, so its read end stays readable: the accept thread and
+ * every connection waiting in listener_read() see it in their poll(2)
+ * and return. The accept thread is joined; the connection threads are
+ * detached and counted (active, under lock): the last one to finish
+ * signals the condition variable listener_stop() waits on. A handler
+ * busy in a decision finishes it first (bounded by decision_timeout).
+ *
+ * Unix sockets: a stale file (no process accepts: connect(2) is refused)
+ * is removed before bind(2); anything else at the path is left alone and
+ * reported. The file is created under a umask matching socket_mode, then
+ * given owner/group/mode (milter_proc_socket_perms). At stop it is
+ * removed if it is still the one we made (same inode).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+#include "mem.h"
+#include "milter.h"
+
+#define LST_BACKLOG		128
+#define LST_WARN_INTERVAL	10	/* seconds between "too many connections" warnings */
+#define LST_EMFILE_BACKOFF_MS	100	/* out of descriptors: wait before accepting again */
+
+struct listener {
+	char *spec;
+	char *what;
+	char *path;			/* unix socket path, or NULL */
+	ino_t ino;			/* its inode, to remove only our own file */
+	int fd;				/* listening socket */
+	int stop[2];			/* stop pipe */
+	pthread_t tid;
+	int started;
+	listener_fn fn;
+	void *arg;
+	unsigned max;
+	pthread_mutex_t lock;		/* guards the members below */
+	pthread_cond_t idle;		/* signalled when active drops to 0 */
+	unsigned active;
+	unsigned long next_id;
+	unsigned long dropped;		/* connections refused for max */
+	time_t last_warn;
+};
+
+struct lst_conn {
+	struct listener_conn c;
+	struct listener *l;
+};
+
+/* ------------------------------------------------------------ binding */
+
+/* Remove a stale socket file at path. 0 when the path is free now. */
+static int
+lst_unix_stale(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		msg_error("socket %s: %m", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		msg_error("socket %s: the path exists and is not a socket: not removing it", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		msg_error("socket: %m");
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	if (rc == 0) {
+		msg_error("socket %s: in use by another process", path);
+		return -1;
+	}
+	if (errno != ECONNREFUSED && errno != ENOENT) {
+		msg_error("socket %s: cannot probe: %m", path);
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		msg_error("socket %s: cannot remove the stale file: %m", path);
+		return -1;
+	}
+	msg_info("socket %s: removed a stale socket file", path);
+	return 0;
+}
+
+static int
+lst_bind_unix(struct listener *l, const char *path, unsigned mode)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		msg_error("socket %.200s: path too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (lst_unix_stale(path, &sun) < 0)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		msg_error("socket: %m");
+		return -1;
+	}
+	old = umask(0777 & ~(mode_t)mode);
+	rc = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc < 0 || listen(fd, LST_BACKLOG) < 0) {
+		msg_error("cannot listen on %s: %m", l->spec);
+		close(fd);
+		return -1;
+	}
+	l->path = xstrdup(path);
+	l->ino = stat(path, &st) == 0 ? st.st_ino : 0;
+	return fd;
+}
+
+/* "PORT[@HOST]" with HOST possibly in brackets; NULL host = any address. */
+static int
+lst_bind_inet(struct listener *l, const char *rest, int family)
+{
+	struct addrinfo hints, *res = NULL;
+	const char *at = strchr(rest, '@');
+	char *port = xstrndup(rest, at ? (size_t)(at - rest) : strlen(rest));
+	char *host = at ? xstrdup(at + 1) : NULL;
+	int fd = -1, one = 1, rc;
+	size_t hl;
+
+	if (host && (hl = strlen(host)) >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		msg_error("socket %s: %s", l->spec, gai_strerror(rc));
+		goto out;
+	}
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		msg_error("socket %s: %m", l->spec);
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, LST_BACKLOG) < 0) {
+		msg_error("cannot listen on %s: %m", l->spec);
+		close(fd);
+		fd = -1;
+	}
+out:
+	if (res)
+		freeaddrinfo(res);
+	free(port);
+	free(host);
+	return fd;
+}
+
+static void
+lst_free(struct listener *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	for (int i = 0; i < 2; i++)
+		if (l->stop[i] >= 0)
+			close(l->stop[i]);
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->idle);
+	free(l->spec);
+	free(l->what);
+	free(l->path);
+	free(l);
+}
+
+struct listener *
+listener_open(const char *spec, const char *what, uid_t uid, const char *group, unsigned mode)
+{
+	struct listener *l = xcalloc(1, sizeof(*l));
+
+	l->spec = xstrdup(spec);
+	l->what = xstrdup(what);
+	l->fd = l->stop[0] = l->stop[1] = -1;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->idle, NULL);
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)
+		l->fd = lst_bind_unix(l, strchr(spec, ':') + 1, mode);
+	else if (strncmp(spec, "inet:", 5) == 0)
+		l->fd = lst_bind_inet(l, spec + 5, AF_INET);
+	else if (strncmp(spec, "inet6:", 6) == 0)
+		l->fd = lst_bind_inet(l, spec + 6, AF_INET6);
+	else
+		msg_error("%s socket %.200s: unknown socket type", what, spec);
+	if (l->fd < 0)
+		goto fail;
+	if (pipe2(l->stop, O_CLOEXEC) < 0) {
+		msg_error("pipe: %m");
+		goto fail;
+	}
+	if (milter_proc_socket_perms(spec, uid, group, mode) < 0)
+		goto fail;
+	return l;
+fail:
+	lst_free(l);
+	return NULL;
+}
+
+/* ---------------------------------------------------------- threads */
+
+static void *
+lst_conn_main(void *arg)
+{
+	struct lst_conn *lc = arg;
+	struct listener *l = lc->l;
+
+	l->fn(&lc->c, l->arg);
+	close(lc->c.fd);
+	free(lc);
+	pthread_mutex_lock(&l->lock);
+	if (--l->active == 0)
+		pthread_cond_broadcast(&l->idle);
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+/* Over the limit: count, and warn at most every LST_WARN_INTERVAL seconds. */
+static void
+lst_refuse(struct listener *l, int fd)
+{
+	time_t now = time(NULL);
+	unsigned long n = 0;
+
+	close(fd);
+	pthread_mutex_lock(&l->lock);
+	l->dropped++;
+	if (now - l->last_warn >= LST_WARN_INTERVAL) {
+		l->last_warn = now;
+		n = l->dropped;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (n)
+		msg_warn("%s: %u connections busy: closing new connections at once "
+		    "(%lu so far)", l->spec, l->max, n);
+}
+
+static void
+lst_dispatch(struct listener *l, int fd)
+{
+	struct lst_conn *lc;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int err;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->active >= l->max) {
+		pthread_mutex_unlock(&l->lock);
+		lst_refuse(l, fd);
+		return;
+	}
+	l->active++;
+	lc = xcalloc(1, sizeof(*lc));
+	lc->c.id = ++l->next_id;
+	pthread_mutex_unlock(&l->lock);
+	lc->c.fd = fd;
+	lc->c.stop_fd = l->stop[0];
+	lc->c.what = l->what;
+	lc->l = l;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&tid, &attr, lst_conn_main, lc);
+	pthread_attr_destroy(&attr);
+	if (err != 0) {
+		msg_warn("%s: cannot start a connection thread: %s", l->spec, strerror(err));
+		close(fd);
+		free(lc);
+		pthread_mutex_lock(&l->lock);
+		if (--l->active == 0)
+			pthread_cond_broadcast(&l->idle);
+		pthread_mutex_unlock(&l->lock);
+	}
+}
+
+/* Wait for the stop pipe at most ms; 1 when stopping. */
+static int
+lst_stopping(const struct listener *l, int ms)
+{
+	struct pollfd p = { .fd = l->stop[0], .events = POLLIN };
+
+	return poll(&p, 1, ms) > 0;
+}
+
+static void *
+lst_accept_main(void *arg)
+{
+	struct listener *l = arg;
+	int fd;
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = l->fd, .events = POLLIN }, { .fd = l->stop[0], .events = POLLIN },
+		};
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			msg_error("%s: poll: %m", l->spec);
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if (p[0].revents & (POLLERR | POLLNVAL)) {
+			msg_error("%s: the listening socket failed", l->spec);
+			break;
+		}
+		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+			lst_dispatch(l, fd);
+		} else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			msg_warn("%s: accept: %m", l->spec);
+			if (lst_stopping(l, LST_EMFILE_BACKOFF_MS))
+				break;
+		}
+	}
+	return NULL;
+}
+
+int
+listener_start(struct listener *l, listener_fn fn, void *arg, unsigned max_conns)
+{
+	int err;
+
+	l->fn = fn;
+	l->arg = arg;
+	l->max = max_conns ? max_conns : 1;
+	if ((err = pthread_create(&l->tid, NULL, lst_accept_main, l)) != 0) {
+		msg_error("%s: cannot start the accept thread: %s", l->spec, strerror(err));
+		return -1;
+	}
+	l->started = 1;
+	return 0;
+}
+
+void
+listener_stop(struct listener *l)
+{
+	struct stat st;
+	char b = 1;
+
+	if (l == NULL)
+		return;
+	if (l->started) {
+		if (write(l->stop[1], &b, 1) != 1)
+			msg_error("%s: cannot signal the stop: %m", l->spec);
+		pthread_join(l->tid, NULL);
+	}
+	close(l->fd);
+	l->fd = -1;
+	pthread_mutex_lock(&l->lock);
+	while (l->active > 0)
+		pthread_cond_wait(&l->idle, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	if (l->path && lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == l->ino
+	    && unlink(l->path) < 0)
+		msg_debug("socket %s: not removed: %m", l->path);
+	lst_free(l);
+}
+
+/* ------------------------------------------------------------- I/O */
+
+long
+listener_read(struct listener_conn *c, struct buf *b, size_t max, int timeout_ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = c->fd, .events = POLLIN }, { .fd = c->stop_fd, .events = POLLIN },
+	};
+	char tmp[4096];
+	ssize_t n;
+	int r;
+
+	do
+		r = poll(p, 2, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return LISTENER_ERROR;
+	if (r == 0)
+		return LISTENER_TIMEOUT;
+	if (p[1].revents)
+		return LISTENER_STOP;
+	if (max > sizeof(tmp))
+		max = sizeof(tmp);
+	do
+		n = read(c->fd, tmp, max ? max : 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return LISTENER_ERROR;
+	if (n == 0)
+		return LISTENER_EOF;
+	buf_append(b, tmp, (size_t)n);
+	return (long)n;
+}
+
+int
+listener_write(struct listener_conn *c, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t w;
+
+	while (n > 0) {
+		struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
+
+		if (poll(&pf, 1, LISTENER_WRITE_TIMEOUT) <= 0)
+			return -1;
+		w = send(c->fd, s, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

@@ -1,0 +1,204 @@
+/*
+ * proto.c - pure request parsing and decision -> reply mappings for
+ * danepold's socketmap and Exim protocols (contract in proto.h).
+ *
+ * The reply texts come from the same status table as the milter's SMTP
+ * replies (policy_status_reply_text), with the '%' doubling for
+ * smfi_setreply() undone: these replies do not go through libmilter.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "kvline.h"
+#include "mem.h"
+#include "proto.h"
+
+int
+proto_sockmap_split(const char *data, size_t n, char **name, char **key)
+{
+	const char *sp = memchr(data, ' ', n);
+
+	if (sp == NULL || sp == data || memchr(data, 0, n) != NULL)
+		return -1;
+	*name = xstrndup(data, (size_t)(sp - data));
+	*key = xstrndup(sp + 1, n - (size_t)(sp + 1 - data));
+	return 0;
+}
+
+int
+proto_sockmap_skip(const char *key)
+{
+	return key[0] == 0 || key[0] == '.';
+}
+
+int
+proto_soft(const struct conf *c, const struct policy_decision *d)
+{
+	if (d->verdict != POLICY_DEFER)
+		return 0;
+	return c->audit_only || (d->reason == POLICY_R_INTERNAL_ERROR && !c->on_error_tempfail);
+}
+
+char *
+proto_reply_text(const struct policy_status_table *st, const struct policy_decision *d)
+{
+	char *text = policy_status_reply_text(policy_status_get(st, d->reason), d->domain, d->why);
+	char *o = text;
+
+	/* undo the '%' doubling, in place */
+	for (const char *p = text; *p; p++) {
+		*o++ = *p;
+		if (p[0] == '%' && p[1] == '%')
+			p++;
+	}
+	*o = 0;
+	return text;
+}
+
+char *
+proto_reply_line(const struct policy_status_table *st, const struct policy_decision *d)
+{
+	const struct policy_status *row = policy_status_get(st, d->reason);
+	int reject = d->verdict == POLICY_REJECT;
+	const char *code = row && row->reply ? row->reply : reject ? "550" : "451";
+	const char *xcode = row && row->enhanced ? row->enhanced : reject ? "5.0.0" : "4.3.0";
+	char *text = proto_reply_text(st, d);
+	char *line = xasprintf("%s %s %s", code, xcode, text);
+
+	free(text);
+	return line;
+}
+
+/* The TLS level the MTA enforces: "dane-only" for require. */
+static const char *
+proto_level(const struct policy_decision *d)
+{
+	return d->verdict == POLICY_REQUIRE ? "dane-only" : policy_level_name(d->level);
+}
+
+char *
+proto_sockmap_reply(const struct policy_decision *d, const struct policy_status_table *st,
+    int soft)
+{
+	char *text, *r;
+
+	switch (d->verdict) {
+	case POLICY_REQUIRE:
+	case POLICY_TRY:
+		return xasprintf("OK %s", proto_level(d));
+	case POLICY_DEFER:
+		if (soft || d->reason == POLICY_R_INVALID_DOMAIN)
+			return xstrdup("NOTFOUND ");
+		text = proto_reply_text(st, d);
+		r = xasprintf("TEMP %s", text);
+		free(text);
+		return r;
+	case POLICY_REJECT:
+	default:
+		return xstrdup("NOTFOUND ");
+	}
+}
+
+char *
+proto_exim_reply(const struct policy_decision *d, const struct policy_status_table *st,
+    const char *destination, int soft)
+{
+	struct buf b;
+	char *line;
+	int soft_defer = soft && d->verdict == POLICY_DEFER;
+	int hard = d->verdict == POLICY_REJECT || (d->verdict == POLICY_DEFER && !soft);
+
+	buf_init(&b);
+	kvline_put(&b, "verdict", soft_defer ? "try" : policy_verdict_name(d->verdict));
+	kvline_put(&b, "level", proto_level(d));
+	kvline_put(&b, "reason", policy_reason_name(d->reason));
+	kvline_put(&b, "destination", destination);
+	if (hard) {
+		line = proto_reply_line(st, d);
+		kvline_put(&b, "reply", line);
+		free(line);
+	}
+	return buf_steal(&b);
+}
+
+char *
+proto_exim_error(const char *reason, const char *detail)
+{
+	struct buf b;
+
+	buf_init(&b);
+	kvline_put(&b, "verdict", "error");
+	kvline_put(&b, "reason", reason);
+	if (detail != NULL)
+		kvline_put(&b, "detail", detail);
+	return buf_steal(&b);
+}
+
+/* The verb at line (followed by a blank or the end), else 0. */
+static int
+proto_verb(const char *line, const char *verb, const char **rest)
+{
+	size_t n = strlen(verb);
+
+	if (strncmp(line, verb, n) != 0 || (line[n] && line[n] != ' ' && line[n] != '\t'))
+		return 0;
+	for (line += n; *line == ' ' || *line == '\t'; line++)
+		continue;
+	*rest = line;
+	return 1;
+}
+
+enum proto_exim_kind
+proto_exim_parse(char *line, const char **arg)
+{
+	static const struct { const char *verb; enum proto_exim_kind kind; } verbs[] = {
+		{ "rcpt", PROTO_EXIM_RCPT }, { "domain", PROTO_EXIM_DOMAIN },
+		{ "event", PROTO_EXIM_EVENT },
+	};
+	const char *rest;
+	size_t n;
+
+	for (n = strlen(line); n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'); n--)
+		line[n - 1] = 0;
+	for (const char *p = line; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			*arg = "control character";
+			return PROTO_EXIM_BAD;
+		}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (!proto_verb(line, verbs[i].verb, &rest))
+			continue;
+		if (*rest == 0) {
+			*arg = "missing argument";
+			return PROTO_EXIM_BAD;
+		}
+		*arg = rest;
+		return verbs[i].kind;
+	}
+	*arg = "unknown request";
+	return PROTO_EXIM_BAD;
+}
+
+int
+proto_exim_event(const char *arg, char **name, struct kvline *fields, const char **why)
+{
+	size_t n = strcspn(arg, " \t");
+	char *nm = xstrndup(arg, n);
+
+	fields->f = NULL;
+	fields->n = 0;
+	if (!kvline_key_ok(nm)) {
+		*why = "bad event name";
+		free(nm);
+		return -1;
+	}
+	if (kvline_parse(arg + n, PROTO_EXIM_FIELDS_MAX, fields, why) < 0) {
+		free(nm);
+		return -1;
+	}
+	*name = nm;
+	return 0;
+}

@@ -1,0 +1,94 @@
+/*
+ * proto.h - the pure parts of danepold's socketmap and Exim protocols:
+ * request parsing and the decision -> reply mappings. No I/O, no global
+ * state; the I/O sides are milter/sockmap.c and milter/exim.c.
+ *
+ * Postfix socketmap (socketmap_table(5)), request "NAME KEY", replies:
+ *   verdict require          -> "OK dane-only"
+ *   verdict try              -> "OK <level>"  (dane, may, encrypt, none)
+ *   verdict defer            -> "TEMP <reply text without the codes>"
+ *   verdict reject (null MX) -> "NOTFOUND "   (Postfix handles null MX)
+ *   invalid-domain           -> "NOTFOUND "   (Postfix's default level)
+ *   "soft" defer             -> "NOTFOUND "   (audit_only = yes, or an
+ *                               internal error with on_error = accept)
+ *
+ * Exim line protocol, requests "rcpt ADDRESS", "domain DOMAIN",
+ * "event NAME k=v ..."; replies are ${extract}-friendly (lib/kvline.h):
+ *   verdict=require level=dane-only reason=dane destination=D
+ *   verdict=try level=L reason=R destination=D
+ *   verdict=defer level=L reason=R destination=D reply="450 4.7.5 text"
+ *   verdict=reject level=L reason=null-mx destination=D reply="556 5.1.10 text"
+ *   verdict=error reason=bad-request|too-long [detail="..."]
+ * A soft defer (see above) is answered as verdict=try without reply.
+ *
+ * Every function returning char * returns a new string the caller frees.
+ */
+#ifndef DANEPOL_MILTER_PROTO_H
+#define DANEPOL_MILTER_PROTO_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "policy.h"
+#include "policy_status.h"
+
+#define PROTO_SOCKMAP_MAX	10000	/* request octets (netstring data) */
+#define PROTO_EXIM_LINE_MAX	4096	/* request line octets, without the line end */
+#define PROTO_EXIM_FIELDS_MAX	64	/* key=value fields per event line */
+
+/**
+ * Split a socketmap request data[0..n) at its first space into *name and
+ * *key (new strings; key may be ""). Returns 0, or -1 (no space, empty
+ * name, or a NUL byte) with nothing allocated.
+ */
+int proto_sockmap_split(const char *data, size_t n, char **name, char **key);
+
+/** 1 when key is answered "NOTFOUND " without a decision: empty, or a
+ *  parent-domain lookup (".example.com"). */
+int proto_sockmap_skip(const char *key);
+
+/**
+ * Whether a defer decision is "soft" (answered without blocking mail):
+ * c->audit_only, or an internal error with on_error = accept.
+ */
+int proto_soft(const struct conf *c, const struct policy_decision *d);
+
+/** The SMTP reply text for d ("text (domain: why)", no codes, no '%'
+ *  doubling) per the status table st (NULL: defaults). */
+char *proto_reply_text(const struct policy_status_table *st, const struct policy_decision *d);
+
+/** The full SMTP reply "450 4.7.5 text" for a defer or reject decision. */
+char *proto_reply_line(const struct policy_status_table *st, const struct policy_decision *d);
+
+/** The socketmap reply (before netstring framing) for d; soft per proto_soft(). */
+char *proto_sockmap_reply(const struct policy_decision *d, const struct policy_status_table *st,
+    int soft);
+
+/** The Exim reply line (no line end) for d decided for destination. */
+char *proto_exim_reply(const struct policy_decision *d, const struct policy_status_table *st,
+    const char *destination, int soft);
+
+/** "verdict=error reason=REASON[ detail=DETAIL]" (detail may be NULL). */
+char *proto_exim_error(const char *reason, const char *detail);
+
+enum proto_exim_kind { PROTO_EXIM_RCPT, PROTO_EXIM_DOMAIN, PROTO_EXIM_EVENT, PROTO_EXIM_BAD };
+
+/**
+ * Classify a request line (NUL-terminated, line end removed; trailing
+ * blanks are cut off in place). *arg points
+ * into line at the argument (after the verb and its blanks; "" when
+ * none). A verb without an argument, an unknown verb, or a control
+ * character anywhere (tab excepted) is PROTO_EXIM_BAD with *arg = detail
+ * text (static).
+ */
+enum proto_exim_kind proto_exim_parse(char *line, const char **arg);
+
+/**
+ * Split an event argument "NAME k=v ..." into *name (new string) and the
+ * fields (lib/kvline.h, caller frees with kvline_free()). Returns 0, or
+ * -1 with *why (static) and nothing allocated.
+ */
+struct kvline;
+int proto_exim_event(const char *arg, char **name, struct kvline *fields, const char **why);
+
+#endif

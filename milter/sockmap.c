@@ -1,0 +1,136 @@
+/*
+ * sockmap.c - the Postfix socketmap protocol on danepold's socketmap
+ * socket (socketmap_table(5); replies in proto.h):
+ *
+ *     smtp_tls_policy_maps = socketmap:unix:/run/danepol/socketmap.sock:tlspolicy
+ *
+ * Requests and replies are netstrings (lib/netstring.h). Postfix keeps
+ * the connection open for further requests; so do we, until the client
+ * closes it, or stays idle SOCKMAP_IDLE_MS, or danepold stops. A request
+ * longer than PROTO_SOCKMAP_MAX octets is answered "PERM request too
+ * long" and the connection closed; a malformed netstring closes it
+ * without a reply (the stream cannot be resynchronised).
+ *
+ * Each request takes the current runtime snapshot (so a reload applies
+ * to the next request) and writes one "socketmap" audit line.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "listener.h"
+#include "log.h"
+#include "mem.h"
+#include "milter.h"
+#include "netstring.h"
+#include "proto.h"
+
+#define SOCKMAP_IDLE_MS	60000	/* an idle connection is closed after this */
+
+/* Decide for key and return the reply; *o gets the outcome (o->d NULL
+ * when no decision was made). */
+static char *
+sm_decide(struct policy_runtime *rt, const char *key, struct policy_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (proto_sockmap_skip(key))
+		return xstrdup("NOTFOUND ");
+	policy_decide(rt, key, o);
+	return proto_sockmap_reply(o->d, rt->status, proto_soft(rt->conf, o->d));
+}
+
+/* One request data[0..n): the reply netstring goes into out. */
+static void
+sm_query(struct listener_conn *c, const char *data, size_t n, struct buf *out)
+{
+	struct milter_snap *snap = milter_snap_acquire();
+	struct policy_runtime *rt = snap ? snap->rt : NULL;
+	struct policy_outcome o;
+	char *name = NULL, *key = NULL, *reply;
+	json_t *ev = milter_event_new("socketmap");
+
+	memset(&o, 0, sizeof(o));
+	if (proto_sockmap_split(data, n, &name, &key) < 0)
+		reply = xstrdup("PERM malformed request: expected \"NAME KEY\"");
+	else if (rt == NULL)
+		reply = xstrdup("TEMP danepold is not ready");
+	else
+		reply = sm_decide(rt, key, &o);
+	msg_debug("socketmap %lu: %.255s -> %.255s", c->id, key ? key : "(malformed)", reply);
+	netstring_encode(out, reply, strlen(reply));
+	json_object_set_new(ev, "map", audit_string(name));
+	json_object_set_new(ev, "key", audit_string(key));
+	json_object_set_new(ev, "reply", audit_string(reply));
+	milter_event_finish(ev, rt, o.d ? &o : NULL);
+	policy_decision_unref(o.d);
+	milter_snap_release(snap);
+	free(name);
+	free(key);
+	free(reply);
+}
+
+/* Drop the first n bytes of b. */
+static void
+sm_consume(struct buf *b, size_t n)
+{
+	memmove(b->s, b->s + n, b->len - n + 1);
+	b->len -= n;
+}
+
+/* Read more input. 0 to go on, -1 when the connection is done. */
+static int
+sm_fill(struct listener_conn *c, struct buf *in)
+{
+	long r = listener_read(c, in, 4096, SOCKMAP_IDLE_MS);
+
+	if (r > 0)
+		return 0;
+	if (r == LISTENER_TIMEOUT)
+		msg_debug("socketmap %lu: idle for %d s: closing", c->id, SOCKMAP_IDLE_MS / 1000);
+	else if (r == LISTENER_EOF && in->len > 0)
+		msg_warn("socketmap %lu: connection closed within a request", c->id);
+	return -1;
+}
+
+void
+sockmap_serve(struct listener_conn *c, void *arg)
+{
+	struct buf in, out;
+	const char *data;
+	size_t dlen, used;
+	int done = 0;
+
+	(void)arg;
+	buf_init(&in);
+	buf_init(&out);
+	while (!done) {
+		switch (netstring_decode(in.s, in.len, PROTO_SOCKMAP_MAX, &data, &dlen, &used)) {
+		case NETSTRING_OK:
+			buf_reset(&out);
+			sm_query(c, data, dlen, &out);
+			sm_consume(&in, used);
+			done = listener_write(c, out.s, out.len) < 0;
+			break;
+		case NETSTRING_MORE:
+			done = sm_fill(c, &in) < 0;
+			break;
+		case NETSTRING_TOOLONG:
+			msg_warn("socketmap %lu: request longer than %d octets: closing", c->id,
+			    PROTO_SOCKMAP_MAX);
+			buf_reset(&out);
+			netstring_encode(&out, "PERM request too long", 21);
+			listener_write(c, out.s, out.len);
+			done = 1;
+			break;
+		case NETSTRING_BAD:
+		default:
+			msg_warn("socketmap %lu: malformed netstring: closing", c->id);
+			done = 1;
+			break;
+		}
+	}
+	buf_free(&in);
+	buf_free(&out);
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# tests/daemon/maps.sh - danepold's socketmap (Postfix smtp_tls_policy_maps)
+# and Exim (${readsocket}) sockets: the protocols through
+# tests/daemon/maps_client.py, the audit lines against
+# doc/audit.schema.json, a reload changing an answer, 50 concurrent
+# connections, and danepold without a milter socket (milter_socket = none).
+# No MTA, no network: the offline world of tools/mkworld.sh plus the fault
+# responder for its black-holed zones.
+#
+# Environment (make check): WORLD_DIR, FAULTDNS, DANEPOLD, TOP_SRCDIR.
+# Skipped (77) without the world or python3. Waiting is always for a
+# condition (a log line, a socket, a process ending), polled with a
+# deadline - never a bare sleep.
+set -u
+
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+DANEPOLD=${DANEPOLD:-./danepold}
+CLIENT=$TOP_SRCDIR/tests/daemon/maps_client.py
+
+if [ -z "${WORLD_DIR:-}" ] || [ ! -f "$WORLD_DIR/world.conf" ]; then
+	echo "SKIP: WORLD_DIR unset or missing (run through make check)"; exit 77
+fi
+[ -x "${FAULTDNS:-}" ] || { echo "SKIP: FAULTDNS unset (run through make check)"; exit 77; }
+command -v python3 > /dev/null || { echo "SKIP: python3 not installed"; exit 77; }
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
+not_ok() {
+	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
+	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
+}
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
+# client ARGS...: run maps_client.py, turn its PASS/FAIL lines into ours
+client() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"PASS "*) ok "${line#PASS }" ;;
+		"FAIL "*) not_ok "${line#FAIL }" ;;
+		*) echo "# $line" ;;
+		esac
+	done < <(python3 "$CLIENT" "$@" 2>&1)
+}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/danepold-maps.XXXXXX") || exit 1
+chmod 0777 "$T"		# the daemon may run as nobody (started as root)
+DPID= FPID=
+cleanup() {
+	[ -n "$DPID" ] && kill -0 "$DPID" 2> /dev/null && kill -KILL "$DPID"
+	[ -n "$FPID" ] && kill -TERM "$FPID" 2> /dev/null && wait "$FPID" 2> /dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+wait_for() {
+	local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
+	until "$@"; do
+		[ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
+		sleep 0.05
+	done
+}
+count() { grep -c -- "$1" "$2" 2> /dev/null || true; }
+
+# ------------------------------------------------------- world + faults
+mapfile -t FAULTS < <(awk '!/^#/ && NF == 2 { print $1 "=" $2 }' "$WORLD_DIR/fault-zones")
+coproc FAULT { exec "$FAULTDNS" -p 0 -s 300 "${FAULTS[@]}"; }
+FPID=$FAULT_PID
+read -r -t 10 word port <&"${FAULT[0]}" || word=
+[ "${word:-}" = PORT ] || { not_ok "the fault responder starts"; finish; }
+WORLD=$WORLD_DIR
+USERLINE=
+if [ "$(id -u)" = 0 ]; then
+	USERLINE="user = nobody"
+	if ! runuser -u nobody -- cat "$WORLD_DIR/world.conf" > /dev/null 2>&1; then
+		WORLD=$T/world
+		cp -r "$WORLD_DIR" "$WORLD" && chmod -R a+rX "$WORLD"
+		sed -i "s|$(cd "$WORLD_DIR" && pwd -P)/|$WORLD/|g; s|$WORLD_DIR/|$WORLD/|g" "$WORLD/world.conf"
+	fi
+fi
+{
+	cat "$WORLD/world.conf"
+	for z in "${FAULTS[@]}"; do
+		printf 'stub-zone:\n\tname: "%s."\n\tstub-addr: 127.0.0.1@%s\n' "${z%%=*}" "$port"
+	done
+} > "$T/unbound.conf"
+
+SM=$T/socketmap.sock EX=$T/exim.sock
+: > "$T/policy"
+# write_conf FILE MILTER_SOCKET [EXTRA LINE]
+write_conf() {
+	cat > "$1" <<CONF
+trust_anchor = $(cat "$WORLD_DIR/root.ds")
+resolver_config = $T/unbound.conf
+decision_timeout = 2s
+milter_socket = $2
+socketmap_socket = unix:$SM
+exim_socket = unix:$EX
+policy_table = $T/policy
+pid_file = none
+audit_log = $T/audit.log
+socket_group = none
+socket_mode = 0660
+$USERLINE
+${3:-}
+CONF
+}
+CONF=$T/danepold.conf
+
+# ---------------------------------------------------------- check mode
+write_conf "$T/none.conf" none "socketmap_socket = none
+exim_socket = none"
+sed -i '/^socketmap_socket = unix/d; /^exim_socket = unix/d' "$T/none.conf"
+"$DANEPOLD" -n -c "$T/none.conf" > /dev/null 2> "$T/e"; rc=$?
+check "no socket at all: exit 78 naming the file" \
+	eval "[ $rc = 78 ] && grep -q '$T/none.conf: .*all none' '$T/e'"
+
+# ------------------------------------------------------------ start-up
+write_conf "$CONF" none
+: > "$T/err"
+"$DANEPOLD" -f -c "$CONF" 2> "$T/err" & DPID=$!
+if ! wait_for 20 grep -q "danepold ready" "$T/err"; then
+	not_ok "danepold (milter_socket = none) logs 'danepold ready'" "$(cat "$T/err")"; finish
+fi
+ok "danepold (milter_socket = none) logs 'danepold ready'"
+check "the socketmap socket has mode 0660" [ "$(stat -c %a "$SM")" = 660 ]
+check "the Exim socket has mode 0660" [ "$(stat -c %a "$EX")" = 660 ]
+[ -n "$USERLINE" ] && check "... and belongs to the unprivileged user" \
+	[ "$(stat -c %U "$SM")" = nobody ]
+
+client sockmap "$SM"
+client exim "$EX"
+client many "$SM" "$EX" 50
+
+# --------------------------------------------------------------- audit
+python3 "$TOP_SRCDIR/tests/e2e/validate_audit.py" schema "$TOP_SRCDIR/doc" "$T/audit.log" > "$T/py.out" 2>&1; rc=$?
+if grep -q "ModuleNotFoundError\|No module named" "$T/py.out"; then
+	echo "# python3-jsonschema missing: schema check skipped"
+else
+	check "every audit line is valid against doc/audit.schema.json" [ $rc = 0 ]
+	[ $rc = 0 ] || sed 's/^/#   /' "$T/py.out"
+fi
+check "socketmap queries are audited" [ "$(count '"event":"socketmap"' "$T/audit.log")" -ge 120 ]
+check "the socketmap audit line of secure.example" \
+	grep -q '"event":"socketmap",.*"key":"secure.example","reply":"OK dane-only","decision":{' "$T/audit.log"
+check "parent-domain lookups are audited with a null decision" \
+	grep -q '"key":".secure.example","reply":"NOTFOUND ","decision":null' "$T/audit.log"
+check "Exim queries are audited" \
+	grep -q '"event":"exim-query",.*"request":"rcpt user@secure.example","destination":"secure.example"' "$T/audit.log"
+check "Exim events are audited with their fields" \
+	grep -q '"event":"exim","name":"msg:delivery",.*"fields":{"domain":"secure.example","host":"mx1 \\"q\\" \\\\","ip":"127.0.0.1"}' "$T/audit.log"
+
+# -------------------------------------------------------------- reload
+check "before the reload: insecure.example -> OK may" \
+	[ "$(python3 "$CLIENT" query "$SM" insecure.example)" = "OK may" ]
+printf 'insecure.example dane-only\nsecure.example encrypt\n' > "$T/policy"
+r0=$(count "configuration reloaded" "$T/err")
+kill -HUP "$DPID"
+check "SIGHUP reloads" wait_for 10 eval "[ \$(count 'configuration reloaded' '$T/err') -gt $r0 ]"
+r=$(python3 "$CLIENT" query "$SM" insecure.example)
+check "after the reload: insecure.example -> TEMP (dane-only, no DANE)" \
+	eval "case '$r' in 'TEMP '*) true;; *) false;; esac"
+check "after the reload: secure.example -> OK encrypt" \
+	[ "$(python3 "$CLIENT" query "$SM" secure.example)" = "OK encrypt" ]
+
+# ----------------------------------------------------------------- stop
+kill -TERM "$DPID"
+if wait_for 20 eval "! kill -0 $DPID 2> /dev/null"; then
+	wait "$DPID"; rc=$?
+	check "SIGTERM: exit status 0" [ $rc = 0 ]
+	DPID=
+else
+	not_ok "SIGTERM stops danepold within 20 s"
+fi
+check "the socket files are removed at exit" eval "[ ! -e '$SM' ] && [ ! -e '$EX' ]"
+
+# ------------------------------- with a milter, and a stale socket file
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SM"
+write_conf "$CONF" "unix:$T/milter.sock"
+: > "$T/err"
+"$DANEPOLD" -f -c "$CONF" 2> "$T/err" & DPID=$!
+if wait_for 20 grep -q "danepold ready" "$T/err"; then
+	ok "danepold with all three sockets starts over a stale socket file"
+	check "the stale file was reported" grep -q "removed a stale socket file" "$T/err"
+	check "socketmap answers next to the milter" \
+		[ "$(python3 "$CLIENT" query "$SM" secure.example)" = "OK encrypt" ]
+	"$DANEPOLD" -f -c "$CONF" > /dev/null 2> "$T/e2"; rc=$?
+	check "a second instance refuses the live sockets (exit 71)" eval "[ $rc = 71 ]"
+	kill -TERM "$DPID"; wait "$DPID"; rc=$?; DPID=
+	check "stopped with status 0" [ $rc = 0 ]
+else
+	not_ok "danepold with all three sockets" "$(cat "$T/err")"
+fi
+finish
