@@ -127,6 +127,21 @@ static const struct conf_key conf_keys[] = {
 	/* audit log */
 	{ "audit_log", CT_PATH, F(audit_log), CF_NULL, "-", 0, 0, 0, NULL },
 	{ "audit_sync", CT_ENUM, F(audit_sync), 0, "flush", 0, 0, 0, audit_sync_names },
+	/* TLS outcomes: probe */
+	{ "probe", CT_BOOL, F(probe), 0, "no", 0, 0, 0, NULL },
+	{ "probe_interval", CT_TIME, F(probe_interval_s), 0, "3600s", 60, 604800, 1000, NULL },
+	{ "probe_step_timeout", CT_TIME, F(probe_step_timeout_ms), 0, "10s", 100, 300000, 1, NULL },
+	{ "probe_helo", CT_STR, F(probe_helo), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "probe_defer", CT_BOOL, F(probe_defer), 0, "no", 0, 0, 0, NULL },
+	/* TLS outcomes: store and reports */
+	{ "outcome_db", CT_PATH, F(outcome_db), CF_NULL, "/var/lib/danepol/outcomes.db", 0, 0, 0, NULL },
+	{ "postfix_log", CT_PATH, F(postfix_log), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "report_org_name", CT_STR, F(report_org_name), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "report_contact", CT_STR, F(report_contact), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "report_from", CT_STR, F(report_from), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "report_dir", CT_PATH, F(report_dir), 0, "/var/lib/danepol/reports", 0, 0, 0, NULL },
+	{ "report_sendmail", CT_PATH, F(report_sendmail), 0, "/usr/sbin/sendmail", 0, 0, 0, NULL },
+	{ "report_retry", CT_TIME, F(report_retry_s), 0, "86400s", 0, 604800, 1000, NULL },
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

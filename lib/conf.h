@@ -64,6 +64,21 @@ struct conf {
 	/* audit log */
 	char *audit_log;		/* default "-" (stdout); a path; or "none" -> NULL */
 	int audit_sync;			/* audit_sync = none (0) | flush (1, default) | fsync (2) */
+	/* TLS outcomes: STARTTLS probe (danepold background, danepol probe) */
+	int probe;			/* default no: probe destinations danepold sees */
+	unsigned probe_interval_s;	/* default 3600s, 60s..7d: re-probe a destination at most this often */
+	unsigned probe_step_timeout_ms;	/* default 10s, 100ms..300s: connect, each SMTP reply, handshake */
+	char *probe_helo;		/* EHLO name, or NULL (none): the host name */
+	int probe_defer;		/* default no: defer (4.7.5) when every DANE host fails authentication */
+	/* TLS outcomes: store and RFC 8460 reports */
+	char *outcome_db;		/* default "/var/lib/danepol/outcomes.db" (SQLite), or NULL */
+	char *postfix_log;		/* Postfix mail log to read TLS outcomes from, or NULL (none) */
+	char *report_org_name;		/* RFC 8460 organization-name, or NULL (reports refused) */
+	char *report_contact;		/* RFC 8460 contact-info, or NULL (reports refused) */
+	char *report_from;		/* From: of mailed reports, or NULL (none) */
+	char *report_dir;		/* default "/var/lib/danepol/reports": report files */
+	char *report_sendmail;		/* default "/usr/sbin/sendmail" */
+	unsigned report_retry_s;	/* default 24h, 0..7d: how long to retry a report delivery */
 	/* status table overrides */
 	struct conf_status_override *status;
 	size_t nstatus;

@@ -497,6 +497,19 @@ Test(conf, print_round_trip_everything_set)
 	    "use_rcpt_host = 1\n"
 	    "audit_log = /var/log/danepol.json\n"
 	    "audit_sync = fsync\n"
+	    "probe = yes\n"
+	    "probe_interval = 2h\n"
+	    "probe_step_timeout = 2500ms\n"
+	    "probe_helo = probe.example\n"
+	    "probe_defer = yes\n"
+	    "outcome_db = /x/out.db\n"
+	    "postfix_log = /var/log/mail.log\n"
+	    "report_org_name = Example Org\n"
+	    "report_contact = mailto:tlsrpt@example.org\n"
+	    "report_from = tlsrpt@example.org\n"
+	    "report_dir = /x/reports\n"
+	    "report_sendmail = /x/sendmail\n"
+	    "report_retry = 0\n"
 	    "status.null-mx = 550 5.1.10 no mail here\n"
 	    "status.dane = DANE it is\n";
 	struct conf *c = parse_ok(text), *d;
@@ -520,6 +533,11 @@ Test(conf, print_round_trip_everything_set)
 	cr_expect_eq(d->socket_mode, 0640);
 	cr_expect_eq(d->on_error_tempfail, 0);
 	cr_expect_eq(d->nstatus, 2);
+	cr_expect_eq(d->probe, 1);
+	cr_expect_eq(d->probe_interval_s, 7200);
+	cr_expect_eq(d->probe_step_timeout_ms, 2500);
+	cr_expect_str_eq(d->report_org_name, "Example Org");
+	cr_expect_eq(d->report_retry_s, 0);
 	/* every printed key is set in text, so no key is left at its default */
 	for (const char *p = a; *p; p = strchr(p, '\n') + 1) {
 		char key[80];
