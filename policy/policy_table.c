@@ -344,7 +344,7 @@ policy_table_lookup(const struct policy_table *t, const char *d,
 
 	if (t == NULL || d == NULL || t->nent == 0)
 		return 0;
-	for (const char *p = d; p; p = strchr(p + 1, '.')) {
+	for (const char *p = d; p && *p; p = strchr(p + 1, '.')) {	/* "": nothing */
 		if (p != d && p[1] == 0)
 			break;			/* trailing dot: no ".": parent */
 		if ((i = table_find(t, p)) != (size_t)-1) {
