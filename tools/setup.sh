@@ -4,7 +4,8 @@
 #
 #   tools/setup.sh deps      install the Debian packages (needs root)
 #   tools/setup.sh build     deps + autotools build in ./build
-#   tools/setup.sh test      build + `make check` (the README's test command)
+#   tools/setup.sh test      build + `make check`, then again under ASan+UBSan
+#                            (the README's test command; SANITIZE=no skips the second run)
 #   tools/setup.sh demo      build + the offline demo world (the main job)
 #
 # Packages are installed only when missing, so re-runs are quick. Not root
@@ -13,6 +14,7 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
+BUILD_ASAN=${BUILD_ASAN:-$TOP/build-asan}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 PACKAGES=(
@@ -20,10 +22,12 @@ PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	# libraries
 	libunbound-dev libevent-dev libssl-dev libjansson-dev libidn2-dev libmilter-dev
+	# outcome store, report gzip, https report delivery
+	libsqlite3-dev zlib1g-dev libcurl4-openssl-dev
 	# DNSSEC trust anchor (the root key for production use)
 	dns-root-data
 	# tests: framework, zone signing, PKI, JSON schema validation
-	libcriterion-dev ldnsutils openssl python3 python3-jsonschema
+	libcriterion-dev ldnsutils openssl python3 python3-jsonschema sqlite3
 	# end-to-end milter tests and the Postfix demo: a private Postfix
 	# instance (includes smtp-sink), an SMTP client, the milter test driver
 	postfix swaks miltertest
@@ -58,27 +62,39 @@ deps() {
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-build() {
-	deps
+# configure_dir DIR [CONFIGURE ARGS]: bootstrap when needed, configure DIR
+# (out of tree) when it has no Makefile yet, then make.
+configure_dir() {
+	local dir=$1
+	shift
 	if [ ! -x "$TOP/configure" ] || [ "$TOP/configure.ac" -nt "$TOP/configure" ] ||
 		[ "$TOP/Makefile.am" -nt "$TOP/Makefile.in" ]; then
 		log "bootstrap"
 		"$TOP/bootstrap"
 	fi
-	mkdir -p "$BUILD"
-	if [ ! -f "$BUILD/Makefile" ] || [ "$TOP/configure" -nt "$BUILD/Makefile" ]; then
-		log "configure"
-		(cd "$BUILD" && "$TOP/configure" -q ${CONFIGURE_FLAGS:-})
+	mkdir -p "$dir"
+	if [ ! -f "$dir/Makefile" ] || [ "$TOP/configure" -nt "$dir/Makefile" ]; then
+		log "configure $dir $*"
+		(cd "$dir" && "$TOP/configure" -q "$@")
 	fi
-	log "make"
-	make -C "$BUILD" -j"$JOBS" -s
+	log "make ($dir)"
+	make -C "$dir" -j"$JOBS" -s
+}
+
+build() {
+	deps
+	# shellcheck disable=SC2086  # CONFIGURE_FLAGS is a list of words
+	configure_dir "$BUILD" ${CONFIGURE_FLAGS:-}
 }
 
 # Sum the per-test counts from the logs: criterion's "Synthesis" lines and
 # the shell tests' "N passed, M failed" lines.
 summary() {
-	local dir=$1
-	find "$dir/tests" -name '*.log' -print0 2>/dev/null | xargs -0 -r cat |
+	local d logs=()
+	for d in "$@"; do
+		logs+=("$d/tests")
+	done
+	find "${logs[@]}" -name '*.log' -print0 2>/dev/null | xargs -0 -r cat |
 		awk '
 		/Synthesis: Tested:/ {
 			for (i = 1; i <= NF; i++) {
@@ -92,16 +108,32 @@ summary() {
 		END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }'
 }
 
+# run_suite DIR: make check in DIR, then each test's closing lines (automake
+# shows only its own summary) and DIR's total.
+run_suite() {
+	local dir=$1 rc=0
+	make -C "$dir" -j"$JOBS" check || rc=$?
+	for f in $(find "$dir/tests" -name '*.log' | sort); do
+		printf '== %s\n' "${f#"$dir"/}"
+		grep -E 'Synthesis|passed, .* failed|^timing:|\[WARN\]|\[FAIL\]|FAIL|Assertion|Sanitizer|runtime error' "$f" | tail -n 20 || true
+	done
+	printf '== %s total: ' "$(basename "$dir")"
+	summary "$dir"
+	return $rc
+}
+
+# The whole suite, then the same suite built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (SANITIZE=no skips that second run).
 check() {
 	build
-	local rc=0
-	make -C "$BUILD" -j"$JOBS" check || rc=$?
-	# automake shows only its own summary: show each test's closing lines.
-	for f in $(find "$BUILD/tests" -name '*.log' | sort); do
-		printf '== %s\n' "${f#$BUILD/}"
-		grep -E 'Synthesis|passed, .* failed|^timing:|\[WARN\]|\[FAIL\]|FAIL|Assertion' "$f" | tail -n 20 || true
-	done
-	summary "$BUILD"
+	local rc=0 dirs=("$BUILD")
+	run_suite "$BUILD" || rc=1
+	if [ "${SANITIZE:-yes}" = yes ]; then
+		configure_dir "$BUILD_ASAN" --enable-sanitizers
+		dirs+=("$BUILD_ASAN")
+		run_suite "$BUILD_ASAN" || rc=1
+	fi
+	summary "${dirs[@]}"
 	return $rc
 }
 
