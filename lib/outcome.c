@@ -1,0 +1,97 @@
+/*
+ * outcome.c - life cycle of struct tls_outcome (see outcome.h).
+ *
+ * tls_outcome_clear() frees every string the outcome owns (all char *
+ * members and the policy_strings array with its elements); result_type
+ * is a static string and is never freed. tls_outcome_copy() makes a deep
+ * copy that the destination then owns. Both are thread-safe (no shared
+ * state).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "outcome.h"
+
+/** Free every owned string of *o and zero it. NULL-safe. */
+void tls_outcome_clear(struct tls_outcome *o)
+{
+	size_t i;
+
+	if (o == NULL)
+		return;
+	free(o->policy_domain);
+	if (o->policy_strings != NULL) {
+		for (i = 0; i < o->npolicy_strings; i++)
+			free(o->policy_strings[i]);
+		free(o->policy_strings);
+	}
+	free(o->mx_host);
+	free(o->receiving_ip);
+	free(o->sending_ip);
+	free(o->mx_helo);
+	free(o->detail);
+	memset(o, 0, sizeof(*o));
+}
+
+/**
+ * Deep copy of src into *dst; dst's previous contents are overwritten
+ * without being freed. NULL strings stay NULL; a NULL policy_strings
+ * array (or npolicy_strings 0) yields NULL / 0.
+ */
+void tls_outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src)
+{
+	size_t i;
+
+	*dst = *src;
+	dst->policy_domain = xstrdup_null(src->policy_domain);
+	dst->mx_host = xstrdup_null(src->mx_host);
+	dst->receiving_ip = xstrdup_null(src->receiving_ip);
+	dst->sending_ip = xstrdup_null(src->sending_ip);
+	dst->mx_helo = xstrdup_null(src->mx_helo);
+	dst->detail = xstrdup_null(src->detail);
+	dst->policy_strings = NULL;
+	dst->npolicy_strings = 0;
+	if (src->policy_strings != NULL && src->npolicy_strings > 0) {
+		dst->policy_strings = xcalloc(src->npolicy_strings, sizeof(char *));
+		for (i = 0; i < src->npolicy_strings; i++)
+			dst->policy_strings[i] = xstrdup_null(src->policy_strings[i]);
+		dst->npolicy_strings = src->npolicy_strings;
+	}
+}
+
+/** Static name of a source: "probe", "postfix", "exim" ("unknown" otherwise). */
+const char *outcome_source_name(enum outcome_source s)
+{
+	switch (s) {
+	case OUTCOME_SRC_PROBE:
+		return "probe";
+	case OUTCOME_SRC_POSTFIX:
+		return "postfix";
+	case OUTCOME_SRC_EXIM:
+		return "exim";
+	}
+	return "unknown";
+}
+
+/* RFC 8460 §4.3 / IANA "STARTTLS Validation Result Types". */
+static const char *const result_types[] = {
+	"starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
+	"certificate-not-trusted", "validation-failure", "tlsa-invalid", "dnssec-invalid",
+	"dane-required", "sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid",
+};
+
+/** Static registered result type equal to name, or NULL (also for NULL). */
+const char *outcome_result_type(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(result_types) / sizeof(result_types[0]); i++)
+		if (strcmp(name, result_types[i]) == 0)
+			return result_types[i];
+	return NULL;
+}

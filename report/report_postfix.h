@@ -1,0 +1,41 @@
+/*
+ * report_postfix.h - private to report_postfix*.c: splitting one Postfix
+ * log line (report_postfix_line.c) for the session logic of
+ * report_postfix.c. Nothing here allocates except pf_parse_record().
+ */
+#ifndef DANEPOL_REPORT_POSTFIX_H
+#define DANEPOL_REPORT_POSTFIX_H
+
+#include <stdint.h>
+
+#include "dnsname.h"
+
+#define PF_MAX_LINE 8192
+#define PF_MAX_IP 46
+
+/* The parts of one log line. */
+struct pf_line {
+	const char *raw;
+	int64_t time;
+	const char *msg;
+	char id[512];
+};
+
+/**
+ * Split raw into time stamp (syslog "Mmm dd HH:MM:SS", year chosen against
+ * ref; or RFC 3339), "HOST PROG[PID]" (l->id) and message (l->msg, points
+ * into raw). Returns 1 for an smtp(8) line, 0 for another program's, -1
+ * when malformed.
+ */
+int pf_parse_line(const char *raw, int64_t ref, struct pf_line *l);
+
+/**
+ * "HOST[IP]:PORT" at p: HOST canonical into host (DNSNAME_MAX), IP into
+ * ip (PF_MAX_IP, hex digits, ':' and '.' only), *endp past PORT. 0 or -1.
+ */
+int pf_parse_hostaddr(const char *p, char *host, char *ip, const char **endp);
+
+/** "U S M HEX" at p: a new string (caller frees), or NULL if malformed/abbreviated. */
+char *pf_parse_record(const char *p);
+
+#endif
