@@ -9,7 +9,8 @@
  * open the sockets - milter, socketmap, Exim, each unless "none" - (as
  * root when started as root) and give unix sockets their group and mode;
  * drop privileges; open the audit log; build the runtime (resolver,
- * policy table, status table, cache); start smfi_main() in its own thread
+ * policy table, status table, cache); open the outcome store and start
+ * the probe threads (milter_probe.h); start smfi_main() in its own thread
  * and the socketmap/Exim listeners (listener.h); log "danepold ready".
  * At stop: the milter first, then the listeners (each waits for its
  * connections to finish).
@@ -23,10 +24,10 @@
  * that only write the signal number to a self-pipe). Linux delivers a
  * process-directed signal to the leader whenever the leader can take it
  * (kernel/signal.c complete_signal), so libmilter's thread does not see
- * it. Residual race: a SIGHUP sent while another signal is already
- * pending for a main thread that is not running can reach libmilter's
- * thread, which then stops the milter cleanly (exit status 0); SIGUSR2
- * is a race-free alias of SIGHUP that libmilter never waits for.
+ * it; and because a thread blocked in sigwait() also counts as taking a
+ * signal, libmilter's sigwait() call is bound to milter_sigwait.c, which
+ * leaves SIGHUP, SIGUSR1 and SIGUSR2 out of the set it waits for. SIGUSR2
+ * is kept as an alias of SIGHUP.
  *   SIGHUP, SIGUSR2  reload configuration and policy table (new snapshot)
  *   SIGUSR1          reopen the audit log
  *   SIGTERM, SIGINT  stop (smfi_stop; sessions in flight finish)
@@ -52,6 +53,7 @@
 #include "mem.h"
 #include "listener.h"
 #include "milter.h"
+#include "milter_probe.h"
 #include "policy_run.h"
 
 /* Settings read once at start-up; a reload cannot change them. */
@@ -471,6 +473,8 @@ d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
 	milter_snap_install(rt);
+	if (milter_probe_start(rt->conf) < 0)
+		return DANEPOLD_EX_OSERR;
 	if (d_listeners_start() < 0)
 		return DANEPOLD_EX_OSERR;
 	return 0;
@@ -553,6 +557,7 @@ main(int argc, char **argv)
 out:
 	milter_proc_ready(ex);
 	d_listeners_stop();
+	milter_probe_stop();
 	milter_snap_shutdown();
 	audit_close(milter_audit());
 	milter_audit_set(NULL);

@@ -42,6 +42,7 @@
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
+#include "milter_probe.h"
 #include "policy_json.h"
 #include "rcpt.h"
 
@@ -252,6 +253,7 @@ cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct 
 		return;
 	}
 	policy_decide(rt, r->dest, &r->out);
+	milter_probe_apply(rt->conf, &r->out);
 }
 
 /* The reply as the client sees it: "450 4.7.5 text" with "%%" undone. */

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
+#include "milter_probe.h"
 #include "netstring.h"
 #include "proto.h"
 
@@ -38,6 +39,7 @@ sm_decide(struct policy_runtime *rt, const char *key, struct policy_outcome *o)
 	if (proto_sockmap_skip(key))
 		return xstrdup("NOTFOUND ");
 	policy_decide(rt, key, o);
+	milter_probe_apply(rt->conf, o);
 	return proto_sockmap_reply(o->d, rt->status, proto_soft(rt->conf, o->d));
 }
 

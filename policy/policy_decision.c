@@ -50,6 +50,7 @@ static const struct {
 	[POLICY_R_TLSA_UNUSABLE] = { "tlsa-unusable", POLICY_DEFER },
 	[POLICY_R_INVALID_DOMAIN] = { "invalid-domain", POLICY_DEFER },
 	[POLICY_R_INTERNAL_ERROR] = { "internal-error", POLICY_DEFER },
+	[POLICY_R_DANE_AUTH_FAILED] = { "dane-auth-failed", POLICY_DEFER },
 	[POLICY_R_NULL_MX] = { "null-mx", POLICY_REJECT },
 };
 

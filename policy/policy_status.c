@@ -79,6 +79,8 @@ static const struct policy_status status_defaults[POLICY_R_COUNT] = {
 	    "invalid destination domain", NULL },
 	[POLICY_R_INTERNAL_ERROR] = { "451", "4.3.0",
 	    "internal error, try again later", NULL },
+	[POLICY_R_DANE_AUTH_FAILED] = { "450", "4.7.5",
+	    "DANE authentication of every MX host failed", "certificate-not-trusted" },
 	/* reject */
 	[POLICY_R_NULL_MX] = { "556", "5.1.10",
 	    "domain does not accept mail (null MX)", NULL },

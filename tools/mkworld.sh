@@ -22,7 +22,14 @@
 #                              localhost, 127.0.0.1, signed by the CA),
 #                              ee-chain.crt (EE then CA), ss.crt/ss.key
 #                              (self-signed), ee.spki/ca.spki (SHA-256 of
-#                              the SPKI, the TLSA 3 1 1 / 2 1 1 data)
+#                              the SPKI, the TLSA 3 1 1 / 2 1 1 data);
+#                              for the STARTTLS probe test: probe.crt/key
+#                              (signed by the CA, names mx.pta.example,
+#                              mx.pnochain.example, mx.pocsp.example;
+#                              probe-chain.crt), expired.crt/key (signed by
+#                              the CA, valid only in January 2020, names
+#                              mx.pexpta.example, mx.pexpee.example;
+#                              expired-chain.crt), probe.spki, expired.spki
 #   DIR/README                 what this directory is
 # What each domain is for: tests/world/README.md. The expected decisions:
 # tests/world/expected.tsv. Re-running into the same DIR regenerates
@@ -78,10 +85,48 @@ pki() {
 	cd "$DIR"
 }
 pki
+
+# The probe test's certificates (tests/probe/probe.sh). The expired one
+# is issued with `openssl ca`, the only OpenSSL 3.0 tool that backdates.
+pki_probe() {
+	cd "$PKI"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out probe.key 2>/dev/null
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out expired.key 2>/dev/null
+	printf '%s\n' 'basicConstraints = critical,CA:FALSE' 'keyUsage = critical,digitalSignature' \
+		'extendedKeyUsage = serverAuth' \
+		'subjectAltName = DNS:mx.pta.example,DNS:mx.pnochain.example,DNS:mx.pocsp.example' > probe.ext
+	openssl req -new -key probe.key -subj "/CN=mx.pta.example" -out probe.csr 2>/dev/null
+	openssl x509 -req -in probe.csr -CA ca.crt -CAkey ca.key -set_serial 3 -days 825 \
+		-extfile probe.ext -out probe.crt 2>/dev/null
+	cat probe.crt ca.crt > probe-chain.crt
+	mkdir -p cadb
+	: > cadb/index.txt
+	echo 04 > cadb/serial
+	printf '%s\n' '[ca]' 'default_ca = tca' '[tca]' 'database = cadb/index.txt' \
+		'new_certs_dir = cadb' 'serial = cadb/serial' 'default_md = sha256' 'policy = pol' \
+		'unique_subject = no' '[pol]' 'commonName = supplied' > cadb/ca.cnf
+	printf '%s\n' 'basicConstraints = critical,CA:FALSE' 'keyUsage = critical,digitalSignature' \
+		'extendedKeyUsage = serverAuth' \
+		'subjectAltName = DNS:mx.pexpta.example,DNS:mx.pexpee.example' > expired.ext
+	openssl req -new -key expired.key -subj "/CN=mx.pexpta.example" -out expired.csr 2>/dev/null
+	openssl ca -batch -notext -config cadb/ca.cnf -cert ca.crt -keyfile ca.key -in expired.csr \
+		-startdate 20200101000000Z -enddate 20200201000000Z -extfile expired.ext \
+		-out expired.crt 2>/dev/null
+	cat expired.crt ca.crt > expired-chain.crt
+	rm -rf probe.csr probe.ext expired.csr expired.ext cadb
+	for c in probe expired; do
+		openssl x509 -in $c.crt -noout -pubkey | openssl pkey -pubin -outform DER |
+			openssl dgst -sha256 -r | awk '{ print $1 }' > $c.spki
+	done
+	cd "$DIR"
+}
+pki_probe
 EE=$(cat "$PKI/ee.spki")
+PROBE=$(cat "$PKI/probe.spki")
+EXPIRED=$(cat "$PKI/expired.spki")
 CA=$(cat "$PKI/ca.spki")
 SS=$(cat "$PKI/ss.spki")
-[ ${#EE} -eq 64 ] && [ ${#CA} -eq 64 ] || { echo "$0: SPKI digests failed" >&2; exit 1; }
+[ ${#EE} -eq 64 ] && [ ${#CA} -eq 64 ] && [ ${#PROBE} -eq 64 ] && [ ${#EXPIRED} -eq 64 ] || { echo "$0: SPKI digests failed" >&2; exit 1; }
 
 # ------------------------------------------------------------------ zones
 # zone NAME: the zone file header for NAME (SOA, NS, glue), body on stdin.
@@ -144,9 +189,13 @@ edit_rdata() {
 
 : > "$DSLIST"
 SIGNED="secure nsec3 tampered cname cnameorig implicit insecurehost unusable mixed
-notlsa bogus expired tlsabogus noaddr nullmx mismatch"
+notlsa bogus expired tlsabogus noaddr nullmx mismatch
+pee pta pname pnochain pexpta pexpee pnotls pocsp"
 
-standard | zone secure.example
+# RFC 8460 TLSRPT (tests/report/send.sh): reports for secure.example go
+# by mail.
+{ standard; printf '_smtp._tls\tTXT\t"v=TLSRPTv1; rua=mailto:tlsrpt@secure.example"\n'; } |
+	zone secure.example
 sign secure.example
 
 standard | zone nsec3.example
@@ -213,6 +262,9 @@ zone mixed.example <<EOF
 mx1	A	127.0.0.1
 mx2	A	127.0.0.2
 _25._tcp.mx1	TLSA	3 1 1 $EE
+; RFC 8460 TLSRPT by https POST, in two strings (tests/report/send.sh
+; serves 127.0.0.1:8461 in a private network namespace)
+_smtp._tls	TXT	"v=TLSRPTv1;" "rua=https://127.0.0.1:8461/tlsrpt"
 EOF
 sign mixed.example
 
@@ -225,6 +277,22 @@ mx1	A	127.0.0.1
 _25._tcp.mx1	TLSA	3 1 1 $SS
 EOF
 sign mismatch.example
+
+# The STARTTLS probe test (tests/probe/probe.sh): one MX host each, at
+# addresses where that test runs receiving servers on port 25.
+# probe1 DOMAIN ADDR TLSA-RDATA: MX 10 mx, mx A ADDR, _25._tcp.mx TLSA.
+probe1() {
+	printf '@\tMX\t10 mx\nmx\tA\t%s\n_25._tcp.mx\tTLSA\t%s\n' "$2" "$3" | zone "$1"
+	sign "$1"
+}
+probe1 pee.example 127.0.0.14 "3 1 1 $EE"		# EE chain: DANE-EE match at depth 0
+probe1 pname.example 127.0.0.14 "2 1 1 $CA"		# same server: names lack mx.pname.example
+probe1 pta.example 127.0.0.15 "2 1 1 $CA"		# probe chain: DANE-TA match at depth 1
+probe1 pnochain.example 127.0.0.16 "2 1 1 $CA"		# probe.crt alone: TA not in the chain
+probe1 pexpta.example 127.0.0.17 "2 1 1 $CA"		# expired chain: certificate-expired
+probe1 pexpee.example 127.0.0.17 "3 1 1 $EXPIRED"	# same server: DANE-EE ignores expiry
+probe1 pnotls.example 127.0.0.18 "3 1 1 $EE"		# no STARTTLS
+probe1 pocsp.example 127.0.0.19 "3 1 1 $PROBE"		# tlsserv with OCSP staples
 
 zone notlsa.example <<EOF
 @	MX	10 mx1

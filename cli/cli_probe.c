@@ -1,0 +1,286 @@
+/*
+ * cli_probe.c - `danepol probe`: decide destinations and probe their MX
+ * hosts with STARTTLS and DANE (lib/probe.h).
+ *
+ *     danepol probe [-c FILE] [--json] [--port N] DOMAIN...
+ *
+ * One runtime serves every DOMAIN in turn: the decision (policy_decide())
+ * gives the hosts, addresses and TLSA records; probe_run() probes them
+ * with the configuration's probe_step_timeout and probe_helo. --port
+ * replaces the SMTP port connected to (the TLSA names stay those of the
+ * decision: a test aid, danepol(1)).
+ *
+ * Human output: a head line per domain "DOMAIN: VERDICT (REASON) - N DANE
+ * hosts, M failed authentication", then one line per address: host[addr]:
+ * port, the result (success or the RFC 8460 result type, "transient"),
+ * the TLS version, the matched record and depth, OCSP status, detail.
+ * Everything from DNS or the peer is printed as printable ASCII (lib/probe
+ * sanitises the peer's text; host names are checked DNS names).
+ * --json: one JSON object per domain and line (doc/probe.schema.json).
+ *
+ * Exit status: the most severe over all domains, cli_probe.h:
+ * 0 every reportable session succeeded, 1 some RFC 8460 failure, 2 a
+ * destination whose every DANE host failed authentication (what
+ * probe_defer defers), 3 nothing could be probed (only transient
+ * failures, or no usable host); 64 usage, 69 resolver unavailable,
+ * 70 internal, 78 configuration error.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "cli_probe.h"
+#include "log.h"
+#include "policy.h"
+#include "policy_run.h"
+#include "probe.h"
+
+struct probe_cli {
+	const char *conf_path;
+	int json;
+	unsigned port;		/* 0: the decision's */
+	char **domains;
+	int ndomains;
+};
+
+void
+cli_probe_usage(FILE *fp)
+{
+	fprintf(fp, "usage: danepol probe [-c FILE] [--json] [--port N] DOMAIN...\n"
+	    "  -c FILE        configuration file\n"
+	    "  -j, --json     one JSON object per domain and line (doc/probe.schema.json)\n"
+	    "  -p, --port N   connect to port N instead of the destination's (1..65535)\n"
+	    "exit: 0 all sessions succeeded, 1 some failure, 2 every DANE host of a\n"
+	    "      destination failed authentication, 3 nothing could be probed;\n"
+	    "      64 usage, 69 resolver unavailable, 78 configuration error\n");
+}
+
+static int
+parse_port(const char *s, unsigned *port)
+{
+	unsigned long v = 0;
+
+	if (*s == 0 || strlen(s) > 5)
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* Options into *o. -1 to go on, else the exit status. */
+static int
+probe_parse(const struct cli_global *g, int argc, char **argv, struct probe_cli *o)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->conf_path = g->conf_path;
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:jp:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->conf_path = optarg;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'p':
+			if (parse_port(optarg, &o->port) < 0) {
+				msg_error("probe: --port wants 1..65535: %.32s", optarg);
+				goto usage;
+			}
+			break;
+		case 'h':
+			cli_probe_usage(stdout);
+			return 0;
+		case ':':
+			msg_error("probe: option %.64s needs an argument", argv[optind - 1]);
+			goto usage;
+		default:
+			if (optopt)
+				msg_error("probe: unknown option -%c", optopt);
+			else
+				msg_error("probe: unknown option %.64s", argv[optind - 1]);
+			goto usage;
+		}
+	}
+	if (optind >= argc) {
+		msg_error("probe: no domain given");
+		goto usage;
+	}
+	o->domains = argv + optind;
+	o->ndomains = argc - optind;
+	return -1;
+usage:
+	cli_probe_usage(stderr);
+	return CLI_EX_USAGE;
+}
+
+/* Exit status of one destination's probe. */
+static int
+probe_exit(const struct probe_result *r)
+{
+	int failures = 0, sessions = 0;
+
+	if (probe_all_dane_failed(r))
+		return CLI_PROBE_ALL_FAILED;
+	for (size_t i = 0; i < r->naddrs; i++) {
+		failures += !r->addrs[i].success && !r->addrs[i].transient;
+		sessions += r->addrs[i].success || !r->addrs[i].transient;
+	}
+	if (failures)
+		return CLI_PROBE_FAILURE;
+	return sessions ? CLI_PROBE_OK : CLI_PROBE_NOTHING;
+}
+
+/* Write b as one line, non-printable bytes as \xNN, and empty it. */
+static void
+emit(FILE *fp, struct buf *b)
+{
+	for (const unsigned char *p = (const unsigned char *)b->s; *p; p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			putc(*p, fp);
+		else
+			fprintf(fp, "\\x%02X", *p);
+	}
+	putc('\n', fp);
+	buf_reset(b);
+}
+
+static void
+print_addr(FILE *fp, struct buf *b, const struct probe_addr *a)
+{
+	buf_printf(b, "  %s", a->host ? a->host : "(destination)");
+	if (a->addr)
+		buf_printf(b, "[%s]:%u", a->addr, a->port);
+	buf_printf(b, "  %s  %s", policy_host_state_name(a->state),
+	    a->success ? "success" : a->result_type ? a->result_type : "transient");
+	if (a->tls_version)
+		buf_printf(b, "  %s", a->tls_version);
+	if (a->matched)
+		buf_printf(b, "  matched %.20s%s at depth %d", a->matched,
+		    strlen(a->matched) > 20 ? "..." : "", a->match_depth);
+	if (a->stage == PROBE_ST_TLS)
+		buf_printf(b, "  ocsp %s", probe_ocsp_name(a->ocsp));
+	emit(fp, b);
+	if (a->detail) {
+		buf_printf(b, "      %s", a->detail);
+		emit(fp, b);
+	}
+	if (a->ocsp_detail) {
+		buf_printf(b, "      ocsp: %s", a->ocsp_detail);
+		emit(fp, b);
+	}
+}
+
+static void
+print_human(FILE *fp, const struct probe_result *r)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b, "%s: %s (%s) - %u DANE host%s, %u failed authentication%s",
+	    r->domain[0] ? r->domain : "''", policy_verdict_name(r->verdict),
+	    policy_reason_name(r->reason), r->ndane, r->ndane == 1 ? "" : "s", r->ndane_failed,
+	    probe_all_dane_failed(r) ? " (all)" : "");
+	emit(fp, &b);
+	if (r->naddrs == 0) {
+		buf_puts(&b, "  no host to probe");
+		emit(fp, &b);
+	}
+	for (size_t i = 0; i < r->naddrs; i++)
+		print_addr(fp, &b, &r->addrs[i]);
+	buf_free(&b);
+}
+
+static int
+print_json(FILE *fp, const struct probe_result *r)
+{
+	json_t *j = probe_result_json(r);
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+	json_decref(j);
+	if (s == NULL) {
+		msg_error("cannot serialise the probe of %.255s", r->domain);
+		return -1;
+	}
+	fputs(s, fp);
+	putc('\n', fp);
+	free(s);
+	return 0;
+}
+
+static struct policy_runtime *
+probe_runtime(const struct probe_cli *o, int *ex)
+{
+	struct policy_runtime *rt;
+	struct conf *c;
+	char *err = NULL;
+
+	*ex = CLI_EX_CONFIG;
+	if ((c = cli_conf_load(o->conf_path)) == NULL)
+		return NULL;
+	if (cli_conf_check(c) < 0) {
+		conf_free(c);
+		return NULL;
+	}
+	if ((rt = policy_runtime_new(c, &err)) == NULL) {
+		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
+		free(err);
+		*ex = CLI_EX_UNAVAILABLE;
+	}
+	return rt;
+}
+
+int
+cli_probe(const struct cli_global *g, int argc, char **argv)
+{
+	struct policy_runtime *rt;
+	struct probe_cli o;
+	struct probe_opts po;
+	int ex, worst = CLI_PROBE_OK, failed = 0;
+
+	if ((ex = probe_parse(g, argc, argv, &o)) >= 0)
+		return ex;
+	if ((rt = probe_runtime(&o, &ex)) == NULL)
+		return ex;
+	memset(&po, 0, sizeof(po));
+	po.step_timeout_ms = rt->conf->probe_step_timeout_ms;
+	po.helo = rt->conf->probe_helo;
+	po.port = o.port;
+	for (int i = 0; i < o.ndomains; i++) {
+		struct policy_outcome out;
+		struct probe_result *r;
+
+		policy_decide(rt, o.domains[i], &out);
+		r = probe_run(out.d, &po);
+		policy_decision_unref(out.d);
+		if (probe_exit(r) > worst)
+			worst = probe_exit(r);
+		if (!o.json)
+			print_human(stdout, r);
+		else if (print_json(stdout, r) < 0)
+			failed = 1;
+		probe_result_free(r);
+	}
+	policy_runtime_free(rt);
+	return failed ? CLI_EX_SOFTWARE : worst;
+}

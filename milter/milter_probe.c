@@ -1,0 +1,378 @@
+/*
+ * milter_probe.c - danepold's background STARTTLS probes, probe_defer and
+ * the outcome store (milter_probe.h).
+ *
+ * When `probe = yes` (read at start-up; a reload cannot switch it), every
+ * require/try decision the milter, the socketmap or the Exim socket makes
+ * is offered to milter_probe_apply(): a destination not probed within
+ * probe_interval (from the current snapshot) is queued - a bounded queue
+ * of PQ_MAX jobs, each holding a reference to its decision; when full the
+ * job is dropped and the destination offered again at its next decision -
+ * and one of PQ_WORKERS threads probes it (lib/probe.h, step timeout and
+ * EHLO name of the snapshot the decision came from). The result is kept
+ * per destination (at most PC_MAX destinations; beyond that the oldest
+ * result is forgotten), written to the audit log as an event "probe"
+ * (doc/probe.schema.json under "result"), and each reportable session is
+ * added to the outcome store.
+ *
+ * probe_defer = yes: a require decision for a destination whose latest
+ * probe found every DANE host failing authentication is answered with a
+ * new decision, defer / dane-auth-failed (450 4.7.5, doc/status-codes.md),
+ * until a later probe succeeds. Destinations not probed yet are decided
+ * as usual.
+ *
+ * The outcome store (outcome_db, opened after the privilege drop when
+ * probe = yes or exim_socket is set) is shared by the workers and the
+ * Exim event lines (exim.c); it is internally locked. A store that cannot
+ * be opened is logged and left out: outcomes are lost, mail is not.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "log.h"
+#include "mem.h"
+#include "milter.h"
+#include "milter_probe.h"
+#include "probe.h"
+#include "store.h"
+
+#define PQ_MAX		256	/* queued probes */
+#define PQ_WORKERS	2	/* probing threads */
+#define PC_MAX		10000	/* destinations remembered */
+#define PC_BUCKETS	1024
+
+struct pjob {
+	struct policy_decision *d;	/* a reference */
+	struct probe_opts opts;		/* helo owned */
+};
+
+struct pentry {
+	char *domain;
+	long long when;			/* monotonic seconds of the last queueing / result */
+	int pending;			/* queued or being probed */
+	int have_result;
+	int all_failed;			/* latest result: every DANE host failed */
+	char *why;			/* summary of the latest failure, or NULL */
+	struct pentry *next, *older, *newer;	/* bucket chain; age list */
+};
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, stopping;
+	pthread_t tid[PQ_WORKERS];
+	int nthreads;
+	struct pjob q[PQ_MAX];
+	size_t qhead, qlen;
+	struct pentry *bucket[PC_BUCKETS];
+	struct pentry *oldest, *newest;
+	size_t nentries;
+	struct store *store;
+} P = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, { 0 }, 0, { { 0 } },
+	0, 0, { 0 }, NULL, NULL, 0, NULL };
+
+static long long
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+static unsigned
+hash(const char *s)
+{
+	unsigned h = 5381;
+
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h % PC_BUCKETS;
+}
+
+/* ------------------------------------------------------------ the cache (P.mu held) */
+
+static struct pentry *
+pc_find(const char *domain)
+{
+	for (struct pentry *e = P.bucket[hash(domain)]; e; e = e->next)
+		if (strcmp(e->domain, domain) == 0)
+			return e;
+	return NULL;
+}
+
+static void
+pc_unlink_age(struct pentry *e)
+{
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		P.oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		P.newest = e->older;
+	e->older = e->newer = NULL;
+}
+
+static void
+pc_push_age(struct pentry *e)
+{
+	e->older = P.newest;
+	e->newer = NULL;
+	if (P.newest)
+		P.newest->newer = e;
+	else
+		P.oldest = e;
+	P.newest = e;
+}
+
+/* Forget the oldest entry that is not pending. */
+static void
+pc_evict(void)
+{
+	for (struct pentry *e = P.oldest; e; e = e->newer) {
+		struct pentry **pp = &P.bucket[hash(e->domain)];
+
+		if (e->pending)
+			continue;
+		while (*pp != e)
+			pp = &(*pp)->next;
+		*pp = e->next;
+		pc_unlink_age(e);
+		free(e->domain);
+		free(e->why);
+		free(e);
+		P.nentries--;
+		return;
+	}
+}
+
+static struct pentry *
+pc_add(const char *domain)
+{
+	struct pentry *e;
+	unsigned h = hash(domain);
+
+	if (P.nentries >= PC_MAX)
+		pc_evict();
+	if (P.nentries >= PC_MAX)
+		return NULL;
+	e = xcalloc(1, sizeof(*e));
+	e->domain = xstrdup(domain);
+	e->next = P.bucket[h];
+	P.bucket[h] = e;
+	pc_push_age(e);
+	P.nentries++;
+	return e;
+}
+
+/* ------------------------------------------------------------ workers */
+
+/* One line: which DANE host failed how. */
+static char *
+summary(const struct probe_result *r)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "latest probe: every DANE host failed authentication");
+	for (size_t i = 0; i < r->naddrs && b.len < 300; i++) {
+		const struct probe_addr *a = &r->addrs[i];
+
+		if (a->state == POLICY_HOST_DANE && !a->success && !a->transient)
+			buf_printf(&b, "; %s[%s] %s", a->host ? a->host : "?", a->addr ? a->addr : "-",
+			    a->result_type ? a->result_type : "failed");
+	}
+	return buf_steal(&b);
+}
+
+static void
+store_result(const struct probe_result *r)
+{
+	for (size_t i = 0; P.store && i < r->naddrs; i++) {
+		struct tls_outcome o;
+		char *err = NULL;
+
+		if (probe_outcome(r, i, &o) < 0)
+			continue;
+		if (store_add(P.store, &o, &err) < 0)
+			msg_warn("outcome store: %s", err ? err : "cannot add");
+		free(err);
+		tls_outcome_clear(&o);
+	}
+}
+
+static void
+audit_result(const struct probe_result *r)
+{
+	json_t *ev = milter_event_new("probe"), *j = probe_result_json(r);
+
+	json_object_set_new(ev, "destination", audit_string(r->domain));
+	json_object_set_new(ev, "result", j ? j : json_null());
+	audit_write(milter_audit(), ev);
+	json_decref(ev);
+}
+
+static void
+finish(const struct probe_result *r)
+{
+	struct pentry *e;
+
+	store_result(r);
+	audit_result(r);
+	pthread_mutex_lock(&P.mu);
+	if ((e = pc_find(r->domain)) != NULL) {
+		e->pending = 0;
+		e->have_result = 1;
+		e->when = mono_s();
+		e->all_failed = probe_all_dane_failed(r);
+		free(e->why);
+		e->why = e->all_failed ? summary(r) : NULL;
+	}
+	pthread_mutex_unlock(&P.mu);
+	msg_info("probe %s: %u DANE host%s, %u failed authentication", r->domain, r->ndane,
+	    r->ndane == 1 ? "" : "s", r->ndane_failed);
+}
+
+static void *
+worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&P.mu);
+	for (;;) {
+		struct pjob job;
+		struct probe_result *r;
+
+		while (!P.stopping && P.qlen == 0)
+			pthread_cond_wait(&P.cv, &P.mu);
+		if (P.stopping)
+			break;
+		job = P.q[P.qhead];
+		P.qhead = (P.qhead + 1) % PQ_MAX;
+		P.qlen--;
+		pthread_mutex_unlock(&P.mu);
+		r = probe_run(job.d, &job.opts);
+		finish(r);
+		probe_result_free(r);
+		policy_decision_unref(job.d);
+		free((char *)job.opts.helo);
+		pthread_mutex_lock(&P.mu);
+	}
+	pthread_mutex_unlock(&P.mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ interface */
+
+int
+milter_probe_start(const struct conf *c)
+{
+	char *err = NULL, eb[128];
+	int rc;
+
+	if (c->outcome_db && (c->probe || c->exim_socket)) {
+		if ((P.store = store_open(c->outcome_db, &err)) == NULL)
+			msg_warn("outcome store %s not opened, outcomes are not kept: %s", c->outcome_db,
+			    err ? err : "error");
+		free(err);
+	}
+	if (!c->probe)
+		return 0;
+	P.started = 1;
+	for (int i = 0; i < PQ_WORKERS; i++) {
+		if ((rc = pthread_create(&P.tid[i], NULL, worker, NULL)) != 0) {
+			msg_error("cannot start a probe thread: %s", strerror_r(rc, eb, sizeof(eb)));
+			return -1;
+		}
+		P.nthreads++;
+	}
+	return 0;
+}
+
+void
+milter_probe_stop(void)
+{
+	pthread_mutex_lock(&P.mu);
+	P.stopping = 1;
+	pthread_cond_broadcast(&P.cv);
+	pthread_mutex_unlock(&P.mu);
+	for (int i = 0; i < P.nthreads; i++)
+		pthread_join(P.tid[i], NULL);
+	P.nthreads = 0;
+	for (; P.qlen > 0; P.qlen--, P.qhead = (P.qhead + 1) % PQ_MAX) {
+		policy_decision_unref(P.q[P.qhead].d);
+		free((char *)P.q[P.qhead].opts.helo);
+	}
+	while (P.oldest) {
+		struct pentry *e = P.oldest;
+
+		pc_unlink_age(e);
+		free(e->domain);
+		free(e->why);
+		free(e);
+	}
+	memset(P.bucket, 0, sizeof(P.bucket));
+	P.nentries = 0;
+	store_close(P.store);
+	P.store = NULL;
+	P.started = 0;
+}
+
+struct store *
+milter_store(void)
+{
+	return P.store;
+}
+
+/* Queue d for probing (P.mu held). */
+static void
+enqueue(const struct conf *c, struct policy_decision *d, struct pentry *e)
+{
+	struct pjob *j;
+
+	if (P.qlen >= PQ_MAX) {
+		msg_debug("probe queue full: %s not queued", d->domain);
+		return;
+	}
+	j = &P.q[(P.qhead + P.qlen) % PQ_MAX];
+	memset(j, 0, sizeof(*j));
+	j->d = policy_decision_ref(d);
+	j->opts.step_timeout_ms = c->probe_step_timeout_ms;
+	j->opts.helo = xstrdup_null(c->probe_helo);
+	P.qlen++;
+	e->pending = 1;
+	e->when = mono_s();
+	pthread_cond_signal(&P.cv);
+}
+
+void
+milter_probe_apply(const struct conf *c, struct policy_outcome *o)
+{
+	struct policy_decision *d = o->d;
+	struct pentry *e;
+	char *why = NULL;
+
+	if (!P.started || d == NULL || d->domain == NULL || d->domain[0] == 0 ||
+	    (d->verdict != POLICY_REQUIRE && d->verdict != POLICY_TRY) || d->nhosts == 0)
+		return;
+	pthread_mutex_lock(&P.mu);
+	if ((e = pc_find(d->domain)) == NULL)
+		e = pc_add(d->domain);
+	if (e && !e->pending && (!e->have_result || mono_s() - e->when >= (long long)c->probe_interval_s))
+		enqueue(c, d, e);
+	if (e && c->probe_defer && d->verdict == POLICY_REQUIRE && e->have_result && e->all_failed)
+		why = xstrdup(e->why ? e->why : "latest probe: every DANE host failed authentication");
+	pthread_mutex_unlock(&P.mu);
+	if (why == NULL)
+		return;
+	o->d = policy_decision_simple(d->domain, POLICY_DEFER, d->level, POLICY_R_DANE_AUTH_FAILED, why);
+	policy_decision_unref(d);
+	free(why);
+}
