@@ -67,4 +67,16 @@ int cli_check(const struct cli_global *g, int argc, char **argv);
 /** Print the usage text of `danepol check` to fp. */
 void cli_check_usage(FILE *fp);
 
+/**
+ * cli_report - `danepol report [-c FILE] [--dry-run] [--date YYYY-MM-DD]
+ * [--domain D]... [--ingest-postfix] [--retry-only]`: the RFC 8460
+ * reports of one UTC day, written, delivered and retried (cli_report.c).
+ * Returns 0, 1 (something not delivered), CLI_EX_USAGE,
+ * CLI_EX_UNAVAILABLE, CLI_EX_IOERR or CLI_EX_CONFIG.
+ */
+int cli_report(const struct cli_global *g, int argc, char **argv);
+
+/** Print the usage text of `danepol report` to fp. */
+void cli_report_usage(FILE *fp);
+
 #endif

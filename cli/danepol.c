@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_probe.h"
 #include "conf.h"
 #include "log.h"
 #include "policy.h"
@@ -36,6 +37,8 @@ static const struct cli_command {
 	const char *summary;
 } commands[] = {
 	{ "check", cli_check, "decide the DANE policy of domains and explain it" },
+	{ "probe", cli_probe, "probe the MX hosts of domains: STARTTLS, DANE, OCSP" },
+	{ "report", cli_report, "build, write and deliver the RFC 8460 TLS reports of a day" },
 	{ "help", cmd_help, "show this text, or the usage of COMMAND" },
 };
 
