@@ -5,7 +5,8 @@
 #   tools/setup.sh deps      install the Debian packages (needs root)
 #   tools/setup.sh build     deps + autotools build in ./build
 #   tools/setup.sh test      build + `make check`, then again under ASan+UBSan
-#                            (the README's test command; SANITIZE=no skips the second run)
+#                            and each fuzz target for FUZZ_SECONDS (the README's test command;
+#                            SANITIZE=no skips the second run, FUZZ_SECONDS=0 the fuzzers)
 #   tools/setup.sh demo      build + the offline demo world (the main job)
 #
 # Packages are installed only when missing, so re-runs are quick. Not root
@@ -31,9 +32,13 @@ PACKAGES=(
 	# end-to-end milter tests and the Postfix demo: a private Postfix
 	# instance (includes smtp-sink), an SMTP client, the milter test driver
 	postfix swaks miltertest
+	# the probe test makes an OCSP staple whose nextUpdate has passed
+	faketime
 	# delivery-time DANE test (tests/delivery): a validating resolver
 	# daemon on port 53 and `ip` inside a private network namespace
 	unbound iproute2
+	# fuzzing (tools/fuzz.sh): clang, and libFuzzer + the sanitizer runtimes
+	clang libclang-rt-14-dev
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -132,6 +137,16 @@ check() {
 		configure_dir "$BUILD_ASAN" --enable-sanitizers
 		dirs+=("$BUILD_ASAN")
 		run_suite "$BUILD_ASAN" || rc=1
+	fi
+	# Every libFuzzer target briefly over its seeds and regressions
+	# (FUZZ_SECONDS per target; FUZZ_SECONDS=0 skips; long runs: tools/fuzz.sh long).
+	if [ "${FUZZ_SECONDS:-5}" -gt 0 ]; then
+		if "$TOP/tools/fuzz.sh" build && "$TOP/tools/fuzz.sh" run "${FUZZ_SECONDS:-5}"; then
+			echo "fuzz: $("$TOP/tools/fuzz.sh" list | wc -l) passed, 0 failed"
+		else
+			echo "fuzz: 0 passed, 1 failed"
+			rc=1
+		fi
 	fi
 	summary "${dirs[@]}"
 	return $rc
