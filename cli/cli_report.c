@@ -487,8 +487,9 @@ report_make(struct report_ctx *x, struct report_opts *o)
 	size_t skipped = 0;
 
 	if (o->ingest) {
-		long n = report_postfix_ingest(x->store, x->c->postfix_log, x->start, x->end,
-		    &skipped, &err);
+		/* the deliveries of our own reports are no outcomes (RFC 8460 5) */
+		long n = report_postfix_ingest_skip(x->store, x->c->postfix_log, x->start, x->end,
+		    x->c->report_from, &skipped, &err);
 
 		if (n < 0) {
 			msg_error("%s: %s", x->c->postfix_log, err ? err : "cannot be read");

@@ -40,4 +40,13 @@ char *report_build(struct store *s, const struct conf *c, const char *policy_dom
 long report_postfix_ingest(struct store *s, const char *path, int64_t from, int64_t to,
     size_t *skipped, char **err);
 
+/**
+ * report_postfix_ingest() that also leaves out every delivery of a message
+ * whose envelope sender (Postfix's qmgr "from=<...>" line) is skip_sender
+ * (compared without case; NULL: none): the reports danepol mailed itself,
+ * so that no report is made about the delivery of reports (RFC 8460 s. 5).
+ */
+long report_postfix_ingest_skip(struct store *s, const char *path, int64_t from, int64_t to,
+    const char *skip_sender, size_t *skipped, char **err);
+
 #endif

@@ -78,6 +78,7 @@
 #define PF_MAX_PROCS 1024
 #define PF_MAX_SESS 32
 #define PF_MAX_RECS 32
+#define PF_MAX_SKIP 256		/* queue ids of skip_sender remembered */
 #define PF_BATCH 256
 
 enum pf_trust { PF_T_NONE, PF_T_ANON, PF_T_UNTRUSTED, PF_T_TRUSTED, PF_T_VERIFIED };
@@ -130,6 +131,9 @@ struct pf_reader {
 	int64_t occ_time;		/* occurrence counts are per second */
 	struct pf_occ *occ;
 	size_t nocc;
+	const char *skip_sender;	/* envelope sender whose deliveries are left out */
+	char skip[PF_MAX_SKIP][PF_MAX_QID];	/* its queue ids, a ring */
+	size_t nskip;
 };
 
 
@@ -542,6 +546,17 @@ static int status_failure(struct pf_reader *r, const struct pf_line *l, const ch
 }
 
 /* Line 9: "QUEUEID: to=<RCPT>, ... relay=R, ... status=S (TEXT)": 0, 1 malformed, -1 error. */
+/* Does the queue id at the head of msg belong to skip_sender? */
+static int skipped_qid(const struct pf_reader *r, const char *msg)
+{
+	size_t n = strcspn(msg, ":");
+
+	for (size_t i = 0; i < r->nskip && i < PF_MAX_SKIP; i++)
+		if (strlen(r->skip[i]) == n && strncmp(r->skip[i], msg, n) == 0)
+			return 1;
+	return 0;
+}
+
 static int delivery_line(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l,
     const char *q, char **err)
 {
@@ -558,6 +573,8 @@ static int delivery_line(struct pf_reader *r, struct pf_proc *p, const struct pf
 	text = strchr(status, '(');
 	sent = strncmp(status, "sent", 4) == 0;
 	have_relay = pf_parse_hostaddr(relay, host, ip, &end) == 0;
+	if (skipped_qid(r, l->msg))
+		goto done;		/* a report's own delivery: no outcome */
 	id = xasprintf("%.*s %.*s %s", (int)strcspn(l->msg, ":"), l->msg,
 	    (int)strcspn(relay, ","), relay, status);
 	same = p->last_delivery != NULL && strcmp(p->last_delivery, id) == 0;
@@ -575,6 +592,7 @@ static int delivery_line(struct pf_reader *r, struct pf_proc *p, const struct pf
 	}
 	if (p->nsess == 0 && !sent && !same && text != NULL)
 		rc = status_failure(r, l, domain, relay, text, err);
+done:
 	for (i = 0; i < p->nsess; i++)
 		session_free(&p->sess[i]);
 	p->nsess = 0;
@@ -679,6 +697,9 @@ static int ingest_line(struct pf_reader *r, const char *raw, size_t len, char **
 		return 0;
 	}
 	rc = pf_parse_line(raw, r->ref, &l);
+	if (rc == 0 && r->skip_sender != NULL &&
+	    pf_qmgr_from(&l, r->skip_sender, r->skip[r->nskip % PF_MAX_SKIP]))
+		r->nskip++;
 	if (rc <= 0) {
 		r->skipped += rc < 0;
 		return 0;
@@ -700,6 +721,13 @@ static int ingest_line(struct pf_reader *r, const char *raw, size_t len, char **
 long report_postfix_ingest(struct store *s, const char *path, int64_t from, int64_t to,
     size_t *skipped, char **err)
 {
+	return report_postfix_ingest_skip(s, path, from, to, NULL, skipped, err);
+}
+
+/** report_postfix_ingest_skip - see report.h. */
+long report_postfix_ingest_skip(struct store *s, const char *path, int64_t from, int64_t to,
+    const char *skip_sender, size_t *skipped, char **err)
+{
 	struct pf_reader *r = xcalloc(1, sizeof(*r));
 	char *line = NULL, *e = NULL;
 	size_t cap = 0;
@@ -713,6 +741,7 @@ long report_postfix_ingest(struct store *s, const char *path, int64_t from, int6
 		goto out;
 	}
 	r->s = s;
+	r->skip_sender = skip_sender;
 	r->from = from;
 	r->to = to;
 	r->ref = to < now ? to : now;

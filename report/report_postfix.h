@@ -30,6 +30,14 @@ struct pf_line {
 int pf_parse_line(const char *raw, int64_t ref, struct pf_line *l);
 
 /**
+ * For a qmgr(8) line of l ("QUEUEID: from=<SENDER>, ..."), copy QUEUEID
+ * into qid (size >= PF_MAX_QID) and return 1 when SENDER equals sender
+ * (without case); 0 otherwise.
+ */
+#define PF_MAX_QID 64
+int pf_qmgr_from(const struct pf_line *l, const char *sender, char *qid);
+
+/**
  * "HOST[IP]:PORT" at p: HOST canonical into host (DNSNAME_MAX), IP into
  * ip (PF_MAX_IP, hex digits, ':' and '.' only), *endp past PORT. 0 or -1.
  */

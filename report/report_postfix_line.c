@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "dnsname.h"
@@ -172,4 +173,21 @@ char *pf_parse_record(const char *p)
 			return NULL;
 	}
 	return fields == 3 ? xstrndup(p, n) : NULL;
+}
+
+/* See report_postfix.h. */
+int pf_qmgr_from(const struct pf_line *l, const char *sender, char *qid)
+{
+	const char *p = strstr(l->id, "/qmgr["), *m = l->msg, *from;
+	size_t n = strspn(m, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+	size_t len = strlen(sender);
+
+	if (p == NULL || n == 0 || n >= PF_MAX_QID || strncmp(m + n, ": from=<", 8) != 0)
+		return 0;
+	from = m + n + 8;
+	if (strncasecmp(from, sender, len) != 0 || strncmp(from + len, ">,", 2) != 0)
+		return 0;
+	memcpy(qid, m, n);
+	qid[n] = 0;
+	return 1;
 }
