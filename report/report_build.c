@@ -319,10 +319,12 @@ static char *report_json(struct agg *g, const struct conf *c, const char *domain
 	char *id, *text, *out;
 	size_t i;
 
-	qsort(g->pol, g->npol, sizeof(*g->pol), policy_qcmp);
+	if (g->npol > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(g->pol, g->npol, sizeof(*g->pol), policy_qcmp);
 	pols = json_array();
 	for (i = 0; i < g->npol; i++) {
-		qsort(g->pol[i].rows, g->pol[i].nrows, sizeof(struct fail_row), row_qcmp);
+		if (g->pol[i].nrows > 1)
+			qsort(g->pol[i].rows, g->pol[i].nrows, sizeof(struct fail_row), row_qcmp);
 		json_array_append_new(pols, policy_json(&g->pol[i], domain));
 	}
 	id = report_id(c, domain, startz, start, end);

@@ -417,7 +417,8 @@ Test(rua, mail_message)
 	unsigned char dec[64];
 	char *p;
 	size_t n = 0;
-	int bits = 0, acc = 0;
+	int bits = 0;
+	unsigned acc = 0;	/* only the low bits + 8 matter */
 
 	cr_assert_not_null(m);
 	cr_expect_not_null(strstr(m, "\nTLS-Report-Domain: recipient.example\n"));
@@ -438,7 +439,7 @@ Test(rua, mail_message)
 	p = strstr(p, "\n\n");
 	cr_assert_not_null(p);
 	for (p += 2; *p && *p != '\n' && *p != '='; p++) {
-		acc = acc << 6 | b64v(*p);
+		acc = (acc << 6 | (unsigned)b64v(*p)) & 0x3fff;
 		if ((bits += 6) >= 8) {
 			bits -= 8;
 			dec[n++] = (unsigned char)(acc >> bits);
