@@ -36,6 +36,13 @@ struct cli_global {
 };
 
 /**
+ * cli_opt_error - log getopt_long()'s complaint for command cmd after it
+ * returned ch (':' missing argument, else unknown option), from optopt and
+ * argv[optind - 1]. Options parsed with opterr = 0 and a leading ':'.
+ */
+void cli_opt_error(const char *cmd, int ch, char *const *argv);
+
+/**
  * cli_conf_load - the configuration for a command: path when not NULL
  * (must exist), else DANEPOL_CONF_FILE when it exists, else the built-in
  * defaults. Returns the snapshot, or NULL after logging the error

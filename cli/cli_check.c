@@ -131,14 +131,8 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 		case 'h':
 			cli_check_usage(stdout);
 			return 0;
-		case ':':
-			msg_error("check: option %.64s needs an argument", argv[optind - 1]);
-			goto usage;
-		default:
-			if (optopt)
-				msg_error("check: unknown option -%c", optopt);
-			else
-				msg_error("check: unknown option %.64s", argv[optind - 1]);
+		default:	/* ':' or '?' */
+			cli_opt_error("check", ch, argv);
 			goto usage;
 		}
 	}

@@ -111,14 +111,8 @@ probe_parse(const struct cli_global *g, int argc, char **argv, struct probe_cli 
 		case 'h':
 			cli_probe_usage(stdout);
 			return 0;
-		case ':':
-			msg_error("probe: option %.64s needs an argument", argv[optind - 1]);
-			goto usage;
-		default:
-			if (optopt)
-				msg_error("probe: unknown option -%c", optopt);
-			else
-				msg_error("probe: unknown option %.64s", argv[optind - 1]);
+		default:	/* ':' or '?' */
+			cli_opt_error("probe", ch, argv);
 			goto usage;
 		}
 	}

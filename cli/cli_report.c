@@ -144,14 +144,8 @@ report_parse(const struct cli_global *g, int argc, char **argv, struct report_op
 		case 'h':
 			cli_report_usage(stdout);
 			return 0;
-		case ':':
-			msg_error("report: option %.64s needs an argument", argv[optind - 1]);
-			goto usage;
-		default:
-			if (optopt)
-				msg_error("report: unknown option -%c", optopt);
-			else
-				msg_error("report: unknown option %.64s", argv[optind - 1]);
+		default:	/* ':' or '?' */
+			cli_opt_error("report", ch, argv);
 			goto usage;
 		}
 	}

@@ -84,6 +84,18 @@ cmd_help(const struct cli_global *g, int argc, char **argv)
 	return 0;
 }
 
+/** cli_opt_error - see cli.h. */
+void
+cli_opt_error(const char *cmd, int ch, char *const *argv)
+{
+	if (ch == ':')
+		msg_error("%s: option %.64s needs an argument", cmd, argv[optind - 1]);
+	else if (optopt)
+		msg_error("%s: unknown option -%c", cmd, optopt);
+	else
+		msg_error("%s: unknown option %.64s", cmd, argv[optind - 1]);
+}
+
 /**
  * cli_conf_load - load path (must exist) or, when NULL, DANEPOL_CONF_FILE
  * if it exists, else the built-in defaults. NULL after logging on error.
