@@ -5,7 +5,9 @@
  * written by one write(2) on a descriptor opened with O_APPEND; Linux
  * serialises O_APPEND writes on a regular file, so concurrent lines from
  * threads and processes never interleave. A short write (disk full) is a
- * failure: nothing is retried, because a second write could interleave.
+ * failure: nothing is retried, because a second write could interleave;
+ * the partial line it left is cut off again (audit_unwrite()), so the
+ * file never holds a torn line that the next line would continue.
  * EINTR before anything was written is retried.
  *
  * Reopen: writers hold a read lock on the descriptor, audit_reopen() the
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +123,26 @@ audit_write_once(int fd, const char *p, size_t n)
 	return w;
 }
 
+/*
+ * A short write left the first w bytes of a line at the end of the file
+ * (the disk filled up within the line): truncate them away again. Only
+ * when the file still ends where our write ended (descriptor offset ==
+ * size), i.e. nobody appended after us - on a full disk nobody can. Not
+ * for pipes or terminals (lseek fails) and never fatal.
+ */
+static void
+audit_unwrite(int fd, ssize_t w)
+{
+	struct stat st;
+	off_t end = lseek(fd, 0, SEEK_CUR);
+
+	if (w <= 0 || end < (off_t)w || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)
+	    || st.st_size != end)
+		return;
+	if (ftruncate(fd, end - (off_t)w) < 0)
+		msg_warn("audit log: cannot remove a partly written line: %m");
+}
+
 int
 audit_write(struct audit_log *a, const json_t *obj)
 {
@@ -141,6 +164,8 @@ audit_write(struct audit_log *a, const json_t *obj)
 	line[n] = 0;
 	pthread_rwlock_rdlock(&a->lock);
 	w = audit_write_once(a->fd, line, n);
+	if (w >= 0 && w < (ssize_t)n)
+		audit_unwrite(a->fd, w);
 	if (w == (ssize_t)n && a->sync == AUDIT_SYNC_FSYNC && fdatasync(a->fd) < 0
 	    && errno != EINVAL && errno != EROFS)
 		w = -1;

@@ -75,9 +75,10 @@ e2e_cleanup() {
 }
 
 # e2e_wait TIMEOUT_MS CMD...: run CMD every 20 ms until it succeeds (0) or
-# TIMEOUT_MS has passed (1). A bounded poll, never a fixed delay.
+# TIMEOUT_MS (times E2E_TIME_SCALE, default 1: slow runs under valgrind)
+# has passed (1). A bounded poll, never a fixed delay.
 e2e_wait() {
-	local limit=$1 t0
+	local limit=$(($1 * ${E2E_TIME_SCALE:-1})) t0
 	shift
 	t0=$(date +%s%N)
 	while ! "$@"; do
@@ -177,7 +178,10 @@ e2e_danepold_conf() {
 e2e_danepold_start() {
 	local name=$1 d=$E2E_T/d-$1 pid
 	[ -x "${DANEPOLD:-}" ] || { e2e_err "DANEPOLD is not executable (${DANEPOLD:-unset})"; return 1; }
-	"$DANEPOLD" -f -c "$d/danepol.conf" > "$d/stdout" 2> "$d/stderr" &
+	# DANEPOLD_WRAP (optional, split into words): a command prefixed to
+	# danepold's, e.g. "valgrind --log-file=DIR/vg.%p" (tools/valgrind-e2e.sh).
+	# shellcheck disable=SC2086  # word splitting intended
+	${DANEPOLD_WRAP:-} "$DANEPOLD" -f -c "$d/danepol.conf" > "$d/stdout" 2> "$d/stderr" &
 	pid=$!
 	E2E_PIDS+=("$pid")
 	E2E_DPID[$name]=$pid
