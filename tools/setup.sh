@@ -6,7 +6,8 @@
 #   tools/setup.sh build     deps + autotools build in ./build
 #   tools/setup.sh test      build + `make check`, then again under ASan+UBSan
 #                            and each fuzz target for FUZZ_SECONDS (the README's test command;
-#                            SANITIZE=no skips the second run, FUZZ_SECONDS=0 the fuzzers)
+#                            SANITIZE=no skips the second run, VALGRIND=no the valgrind
+#                            run of the e2e test, FUZZ_SECONDS=0 the fuzzers)
 #   tools/setup.sh demo      build + the offline demo world (the main job)
 #
 # Packages are installed only when missing, so re-runs are quick. Not root
@@ -34,6 +35,8 @@ PACKAGES=(
 	postfix swaks miltertest
 	# the probe test makes an OCSP staple whose nextUpdate has passed
 	faketime
+	# memcheck run of the end-to-end milter test (tools/valgrind-e2e.sh)
+	valgrind
 	# delivery-time DANE test (tests/delivery): a validating resolver
 	# daemon on port 53 and `ip` inside a private network namespace
 	unbound iproute2
@@ -137,6 +140,16 @@ check() {
 		configure_dir "$BUILD_ASAN" --enable-sanitizers
 		dirs+=("$BUILD_ASAN")
 		run_suite "$BUILD_ASAN" || rc=1
+	fi
+	# The end-to-end milter test with danepold under valgrind memcheck:
+	# zero errors, zero definite leaks (VALGRIND=no skips it).
+	if [ "${VALGRIND:-yes}" = yes ]; then
+		if "$TOP/tools/valgrind-e2e.sh" "$BUILD"; then
+			echo "valgrind-e2e: 1 passed, 0 failed"
+		else
+			echo "valgrind-e2e: 0 passed, 1 failed"
+			rc=1
+		fi
 	fi
 	# Every libFuzzer target briefly over its seeds and regressions
 	# (FUZZ_SECONDS per target; FUZZ_SECONDS=0 skips; long runs: tools/fuzz.sh long).
