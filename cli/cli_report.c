@@ -42,6 +42,7 @@
 #include "log.h"
 #include "mem.h"
 #include "report.h"
+#include "policy_run.h"
 #include "report_send.h"
 
 #define REPORT_EX_PARTIAL	1	/* some report not delivered (now) */
@@ -195,18 +196,10 @@ report_conf_ok(const struct report_ctx *x, char **submitter)
 static struct dns_resolver *
 report_resolver(const struct conf *c)
 {
-	struct dns_options o;
 	struct dns_resolver *r;
 	char *err = NULL;
 
-	memset(&o, 0, sizeof(o));
-	o.trust_anchor = c->trust_anchor;
-	o.trust_anchor_file = c->trust_anchor ? NULL : c->trust_anchor_file;
-	o.forward = c->resolver_forward;
-	o.unbound_config = c->resolver_config;
-	o.max_rtt_ms = c->resolver_max_rtt_ms;
-	o.retries = c->resolver_retries;
-	if ((r = dns_resolver_new(&o, &err)) == NULL)
+	if ((r = policy_resolver_new(c, &err)) == NULL)
 		msg_error("resolver: %s", err ? err : "cannot start");
 	free(err);
 	return r;

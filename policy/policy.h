@@ -138,6 +138,11 @@ struct policy_input {
 	int want_ipv6;
 	int insecure_mx_dane;		/* apply DANE to hosts of an insecure MX RRset */
 	unsigned max_hosts;		/* MX hosts examined, best preference first */
+	int tlsa_prefetch;		/* ask each host's TLSA (at its own name) together
+					 * with its addresses; the answer is used only
+					 * where it would have been asked (secure
+					 * addresses, that candidate): one round trip
+					 * less per cold decision */
 };
 
 struct policy_query {

@@ -26,7 +26,14 @@ struct eng_host {
 	char *cand[2];			/* TLSA base domain candidates, in order */
 	int ncand;
 	int finished;
+	/* tlsa_prefetch: the TLSA answer at the host's own name */
+	int pre_state;			/* PRE_NONE, PRE_ASKED, PRE_HAVE, PRE_USED */
+	int pre_wait;			/* candidate waiting for it, or -1 */
+	struct dns_answer *pre;		/* kept while PRE_HAVE */
 };
+
+enum { PRE_NONE, PRE_ASKED, PRE_HAVE, PRE_USED };
+#define ENG_CAND_PREFETCH	(-1)	/* eng_query.cand of a prefetched TLSA */
 
 struct policy_engine {
 	struct policy_input in;		/* strings below are our copies */

@@ -23,8 +23,9 @@
 #include "mem.h"
 #include "policy_run.h"
 
-static struct dns_resolver *
-runtime_resolver(const struct conf *c, char **err)
+/** policy_resolver_new - see policy_run.h. */
+struct dns_resolver *
+policy_resolver_new(const struct conf *c, char **err)
 {
 	struct dns_options o;
 
@@ -99,7 +100,7 @@ policy_runtime_new(struct conf *conf, char **err)
 		goto fail;
 	if (conf->policy_table && (rt->table = policy_table_load(conf->policy_table, err)) == NULL)
 		goto fail;
-	if ((rt->resolver = runtime_resolver(conf, err)) == NULL)
+	if ((rt->resolver = policy_resolver_new(conf, err)) == NULL)
 		goto fail;
 	rt->cache = policy_cache_new(conf->cache_size);
 	return rt;
@@ -280,6 +281,7 @@ run_input(struct policy_runtime *rt, const char *dest, char *canon, char *key,
 	in->want_ipv6 = c->ipv6;
 	in->insecure_mx_dane = c->insecure_mx_dane;
 	in->max_hosts = c->max_mx_hosts;
+	in->tlsa_prefetch = 1;
 	return 0;
 invalid:
 	*bad = policy_decision_simple(dest, POLICY_DEFER, rt->default_level,

@@ -37,6 +37,14 @@ struct policy_runtime *policy_runtime_new(struct conf *conf, char **err);
 void policy_runtime_free(struct policy_runtime *rt);
 
 /**
+ * A resolver configured from c's resolver keys (trust anchor, forwarder,
+ * unbound config, retransmission), as the runtime builds it; for users
+ * that need lookups beyond decisions (danepol report's rua discovery).
+ * NULL with *err (caller frees). Free with dns_resolver_free().
+ */
+struct dns_resolver *policy_resolver_new(const struct conf *c, char **err);
+
+/**
  * The configuration checks of policy_runtime_new() without starting a
  * resolver: default_level, the status.* overrides, the policy table. For
  * "check the configuration" paths that must tell a configuration error
