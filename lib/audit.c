@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "log.h"
 #include "mem.h"
 
@@ -143,25 +144,12 @@ audit_unwrite(int fd, ssize_t w)
 		msg_warn("audit log: cannot remove a partly written line: %m");
 }
 
-int
-audit_write(struct audit_log *a, const json_t *obj)
+/* Append line[0..n) (ending in '\n') with one write(2): see the file head. */
+static int
+audit_put(struct audit_log *a, const char *line, size_t n)
 {
-	char *text, *line = NULL;
-	size_t n;
 	ssize_t w;
-	int rc = -1;
 
-	if (a == NULL)
-		return 0;
-	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL) {
-		audit_failed(a, "event could not be serialised");
-		return -1;
-	}
-	n = strlen(text);
-	line = xmalloc(n + 2);
-	memcpy(line, text, n);
-	line[n++] = '\n';
-	line[n] = 0;
 	pthread_rwlock_rdlock(&a->lock);
 	w = audit_write_once(a->fd, line, n);
 	if (w >= 0 && w < (ssize_t)n)
@@ -172,8 +160,9 @@ audit_write(struct audit_log *a, const json_t *obj)
 	pthread_rwlock_unlock(&a->lock);
 	if (w == (ssize_t)n) {
 		atomic_fetch_add(&a->written, 1);
-		rc = 0;
-	} else if (w < 0) {
+		return 0;
+	}
+	if (w < 0) {
 		char ebuf[128];
 
 		/* strerror_r (GNU variant under _GNU_SOURCE): thread-safe */
@@ -181,7 +170,48 @@ audit_write(struct audit_log *a, const json_t *obj)
 	} else {
 		audit_failed(a, "short write");
 	}
-	free(line);
+	return -1;
+}
+
+int
+audit_write(struct audit_log *a, const json_t *obj)
+{
+	return audit_write_with(a, obj, NULL, NULL, 0);
+}
+
+int
+audit_write_with(struct audit_log *a, const json_t *obj, const char *key,
+    const char *raw, size_t rawlen)
+{
+	struct buf line;
+	char *text;
+	size_t n;
+	int rc = -1;
+
+	if (a == NULL)
+		return 0;
+	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL || (n = strlen(text)) < 2 ||
+	    text[n - 1] != '}') {
+		audit_failed(a, "event could not be serialised");
+		goto out;
+	}
+	buf_init(&line);
+	if (key == NULL) {
+		buf_append(&line, text, n);
+	} else {
+		buf_append(&line, text, n - 1);
+		if (n > 2)
+			buf_putc(&line, ',');
+		buf_putc(&line, '"');
+		buf_puts(&line, key);
+		buf_puts(&line, "\":");
+		buf_append(&line, raw, rawlen);
+		buf_putc(&line, '}');
+	}
+	buf_putc(&line, '\n');
+	rc = audit_put(a, line.s, line.len);
+	buf_free(&line);
+out:
 	free(text);
 	return rc;
 }
@@ -280,9 +310,10 @@ audit_rcpt_event(const struct audit_txn *t, const char *recipient,
 	json_object_set_new(o, "destination", audit_string(destination ? destination : ""));
 	json_object_set_new(o, "action", json_string(action));
 	json_object_set_new(o, "reply", audit_string(reply));
-	json_object_set_new(o, "decision", decision ? decision : json_object());
 	json_object_set_new(o, "cache_hit", json_boolean(cache_hit));
 	json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)elapsed_ms));
+	if (decision != NULL)
+		json_object_set_new(o, "decision", decision);
 	return o;
 }
 

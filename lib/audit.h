@@ -51,6 +51,17 @@ int audit_reopen(struct audit_log *a);
  */
 int audit_write(struct audit_log *a, const json_t *obj);
 
+/**
+ * audit_write() of obj with one more member appended last: "key": the
+ * JSON text raw[0..rawlen), which the caller has already rendered (a
+ * decision, policy_decision_json_append()) and must be one valid JSON
+ * value; key must need no escaping and not be a member of obj. So a
+ * large, already serialised value is not built again for every line.
+ * Same results as audit_write(); obj and raw stay the caller's.
+ */
+int audit_write_with(struct audit_log *a, const json_t *obj, const char *key,
+    const char *raw, size_t rawlen);
+
 /** Lines written / failed so far. */
 unsigned long audit_written(const struct audit_log *a);
 unsigned long audit_failures(const struct audit_log *a);
@@ -78,7 +89,9 @@ void audit_timestamp(char *out, unsigned long outlen);
 
 /**
  * The "rcpt" event. decision (a policy_decision_json() object) is stolen
- * (also on failure); reply may be NULL. Returns a new reference.
+ * (also on failure) and set last; NULL leaves "decision" out, for the
+ * caller to append with audit_write_with(). reply may be NULL. Returns a
+ * new reference.
  */
 json_t *audit_rcpt_event(const struct audit_txn *t, const char *recipient,
     const char *destination, const char *action, const char *reply,

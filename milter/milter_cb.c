@@ -320,14 +320,10 @@ static void
 cb_rcpt_audit(struct cb_conn *c, struct cb_msg *m, struct policy_runtime *rt, struct cb_rcpt *r)
 {
 	struct audit_txn t;
-	json_t *dj, *ev;
 
-	dj = policy_decision_json(r->out.d, rt->status, &r->out);
 	cb_txn(c, m, &t);
-	ev = audit_rcpt_event(&t, r->recipient, r->dest, r->action, r->reply, dj,
-	    r->out.cache_hit, r->out.elapsed_ms);
-	audit_write(milter_audit(), ev);
-	json_decref(ev);
+	milter_audit_decision(audit_rcpt_event(&t, r->recipient, r->dest, r->action, r->reply,
+	    NULL, r->out.cache_hit, r->out.elapsed_ms), rt, &r->out, "{}");
 	json_array_append_new(m->rcpts, audit_recipient(r->recipient, r->dest,
 	    policy_verdict_name(r->out.d->verdict), r->action));
 	if (r->status == SMFIS_TEMPFAIL)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
@@ -143,13 +144,28 @@ milter_event_new(const char *event)
 }
 
 void
+milter_audit_decision(json_t *ev, const struct policy_runtime *rt,
+    const struct policy_outcome *o, const char *none)
+{
+	struct audit_log *a = milter_audit();
+	struct buf dj;
+
+	if (a != NULL) {
+		buf_init(&dj);
+		if (o == NULL || o->d == NULL ||
+		    policy_decision_json_append(&dj, o->d, rt ? rt->status : NULL, o) < 0)
+			buf_puts(&dj, none);
+		audit_write_with(a, ev, "decision", dj.s, dj.len);
+		buf_free(&dj);
+	}
+	json_decref(ev);
+}
+
+void
 milter_event_finish(json_t *ev, const struct policy_runtime *rt,
     const struct policy_outcome *o)
 {
-	json_object_set_new(ev, "decision",
-	    o && o->d ? policy_decision_json(o->d, rt ? rt->status : NULL, o) : json_null());
 	json_object_set_new(ev, "cache_hit", json_boolean(o && o->cache_hit));
 	json_object_set_new(ev, "elapsed_ms", json_integer(o ? (json_int_t)o->elapsed_ms : 0));
-	audit_write(milter_audit(), ev);
-	json_decref(ev);
+	milter_audit_decision(ev, rt, o, "null");
 }

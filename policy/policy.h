@@ -103,6 +103,8 @@ enum policy_source { POLICY_SRC_DNS, POLICY_SRC_TABLE, POLICY_SRC_DEFAULT };
  * hands the same one to many threads): take with policy_decision_ref(),
  * drop with policy_decision_unref().
  */
+struct policy_json_memo;
+
 struct policy_decision {
 	char *domain;			/* next-hop domain as asked (canonical) */
 	char *mx_domain;		/* CNAME-expanded domain, or NULL */
@@ -125,6 +127,10 @@ struct policy_decision {
 	unsigned queries;		/* DNS lookups made */
 	unsigned elapsed_ms;		/* wall time of the resolution */
 	_Atomic int refs;		/* reference count */
+	/* The rendered JSON text (policy_json.c), made on first use and then
+	 * only read: the one member written after the decision is made,
+	 * published atomically; freed with the decision. */
+	struct policy_json_memo *_Atomic json_memo;
 };
 
 struct policy_input {

@@ -175,6 +175,7 @@ policy_decision_unref(struct policy_decision *d)
 	for (size_t i = 0; i < d->nhosts; i++)
 		policy_host_clear(&d->hosts[i]);
 	free(d->hosts);
+	free(atomic_load_explicit(&d->json_memo, memory_order_acquire));
 	free(d);
 }
 

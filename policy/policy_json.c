@@ -30,6 +30,8 @@
  */
 #include "config.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,4 +324,74 @@ out:
 	json_decref(hosts);
 	json_decref(j);
 	return NULL;
+}
+
+/* ------------------------------------------------------- rendered text */
+
+/*
+ * The text of policy_decision_json(d, st, NULL), rendered once: len octets
+ * of compact JSON ending in '}' (no NUL needed, one is kept anyway).
+ */
+struct policy_json_memo {
+	const struct policy_status_table *st;	/* the table it was rendered with */
+	size_t len;
+	char text[];
+};
+
+/* Render d for st into a new memo (caller frees), or NULL. */
+static struct policy_json_memo *
+memo_render(const struct policy_decision *d, const struct policy_status_table *st)
+{
+	struct policy_json_memo *m = NULL;
+	json_t *j = policy_decision_json(d, st, NULL);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	size_t n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || s[n - 1] != '}')
+		goto out;
+	m = xmalloc(sizeof(*m) + n + 1);
+	m->st = st;
+	m->len = n;
+	memcpy(m->text, s, n + 1);
+out:
+	free(s);
+	json_decref(j);
+	return m;
+}
+
+/** policy_decision_json_append - see policy_json.h. */
+int
+policy_decision_json_append(struct buf *out, const struct policy_decision *d,
+    const struct policy_status_table *st, const struct policy_outcome *o)
+{
+	/* The memo is logically part of the immutable decision: it is set
+	 * once (compare-and-swap from NULL) and never changed after. */
+	struct policy_json_memo *_Atomic *slot = &((struct policy_decision *)d)->json_memo;
+	struct policy_json_memo *m = atomic_load_explicit(slot, memory_order_acquire);
+	struct policy_json_memo *mine = NULL, *expect = NULL;
+
+	if (m == NULL || m->st != st) {
+		if ((mine = memo_render(d, st)) == NULL)
+			return -1;
+		if (m == NULL && atomic_compare_exchange_strong_explicit(slot, &expect, mine,
+		    memory_order_acq_rel, memory_order_acquire))
+			m = mine, mine = NULL;	/* published: now d's */
+		else if (expect != NULL && expect->st == st)
+			m = expect;		/* another thread won the race */
+		else
+			m = mine;		/* another table: this call's copy only */
+	}
+	if (o == NULL) {
+		buf_append(out, m->text, m->len);
+	} else {
+		char ms[16];
+
+		snprintf(ms, sizeof(ms), "%u}", o->elapsed_ms);
+		buf_append(out, m->text, m->len - 1);
+		buf_puts(out, o->cache_hit ? ",\"cache_hit\":true,\"elapsed_ms\":"
+		    : ",\"cache_hit\":false,\"elapsed_ms\":");
+		buf_puts(out, ms);
+	}
+	free(mine);
+	return 0;
 }

@@ -285,6 +285,30 @@ Test(audit, stdout_dash, .init = cr_redirect_stdout)
 	cr_assert_stdout_eq_str("{\"n\":1}\n");
 }
 
+Test(audit, write_with_appends_a_rendered_member, .init = cr_redirect_stdout)
+{
+	char *err = NULL;
+	struct audit_log *a = audit_open("-", AUDIT_SYNC_FLUSH, &err);
+	json_t *o = json_pack("{s:i,s:s}", "n", 1, "s", "x\"y");
+	json_t *empty = json_object();
+	const char raw[] = "{\"domain\":\"a.example\",\"hosts\":[]}";
+
+	cr_assert_not_null(a);
+	cr_assert_eq(audit_write_with(a, o, "decision", raw, strlen(raw)), 0);
+	cr_assert_eq(audit_write_with(a, empty, "decision", "null", 4), 0);
+	cr_assert_eq(audit_write_with(a, o, NULL, NULL, 0), 0);
+	cr_assert_eq(audit_written(a), 3);
+	cr_assert_eq(audit_write_with(NULL, o, "decision", "null", 4), 0);
+	json_decref(o);
+	json_decref(empty);
+	audit_close(a);
+	fflush(stdout);
+	cr_assert_stdout_eq_str(
+	    "{\"n\":1,\"s\":\"x\\\"y\",\"decision\":{\"domain\":\"a.example\",\"hosts\":[]}}\n"
+	    "{\"decision\":null}\n"
+	    "{\"n\":1,\"s\":\"x\\\"y\"}\n");
+}
+
 static const struct audit_txn txn = {
 	.session = "00000001000000aa", .queue_id = "", .client_name = "client.test",
 	.client_addr = "192.0.2.7", .sender = "s@probe.test", .auth_user = NULL,

@@ -8,19 +8,26 @@
  * - the deadline: a black-holed domain is decided within the deadline;
  * - single-flight: concurrent requests for one cold domain share one
  *   resolution; the cache answers warm requests;
- * - cold and warm decision times are logged (figures, not assertions).
+ * - cold and warm decision times are logged (figures, not assertions);
+ * - for every decision of the table test, the audit log's rendered text
+ *   (policy_decision_json_append(), kept with the decision) is octet for
+ *   octet json_dumps() of policy_decision_json(): first call, kept copy,
+ *   without an outcome, and with another status table.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "buf.h"
 #include "dns.h"
 #include "mem.h"
 #include "policy.h"
+#include "policy_json.h"
 #include "policy_run.h"
 #include "world.h"
 
@@ -64,6 +71,34 @@ dash(const char *s)
 	return s ? s : "-";
 }
 
+/* Assert policy_decision_json_append(d, st, o) == json_dumps(policy_decision_json(...)). */
+static void
+check_text(const struct policy_decision *d, const struct policy_status_table *st,
+    const struct policy_outcome *o, const char *what)
+{
+	json_t *j = policy_decision_json(d, st, o);
+	char *want = json_dumps(j, JSON_COMPACT);
+	struct buf b;
+
+	cr_assert_not_null(want);
+	buf_init(&b);
+	cr_assert_eq(policy_decision_json_append(&b, d, st, o), 0);
+	cr_expect_str_eq(b.s, want, "%s %s: rendered text differs", d->domain, what);
+	buf_free(&b);
+	free(want);
+	json_decref(j);
+}
+
+static void
+check_texts(const struct policy_runtime *rt, const struct policy_outcome *o)
+{
+	check_text(o->d, rt->status, o, "first");
+	cr_assert_not_null(atomic_load(&o->d->json_memo), "%s: text not kept", o->d->domain);
+	check_text(o->d, rt->status, o, "kept");
+	check_text(o->d, rt->status, NULL, "no outcome");
+	check_text(o->d, NULL, o, "other status table");
+}
+
 struct row {
 	char level[16], domain[256], verdict[16], mlevel[16], reason[40], reply[8], enh[16];
 };
@@ -84,6 +119,7 @@ check_row(struct policy_runtime *rt, const struct row *r, int line)
 	    "line %d %s: reason (why: %s)", line, r->domain, o.d->why);
 	cr_expect_str_eq(dash(st->reply), r->reply, "line %d %s: reply", line, r->domain);
 	cr_expect_str_eq(dash(st->enhanced), r->enh, "line %d %s: enhanced", line, r->domain);
+	check_texts(rt, &o);
 	policy_decision_unref(o.d);
 }
 
