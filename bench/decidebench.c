@@ -17,7 +17,8 @@
  *       barrier; the ratio all/one, median over runs; also the highest
  *       thread count of the process during the burst (1,000 callers +
  *       main + resolver threads) and how many decisions were not require.
- *   decidebench memory CONF N
+ *   decidebench memory CONF N [audit]   (audit: also render each decision's
+ *                                       audit text, kept with it as in danepold)
  *       RSS per cached decision: VmRSS after 1,000 warm-up decisions, then
  *       after N more distinct domains (wildcard *.w.bench.) from 2
  *       threads; (after - before) / N.
@@ -32,10 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "dns.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_json.h"
 #include "policy_run.h"
 
 static struct policy_runtime *
@@ -76,14 +79,24 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* memory mode "audit": render each decision's audit text as danepold does */
+static int render_audit;
+
 static enum policy_verdict
 decide_one(struct policy_runtime *rt, const char *name)
 {
 	struct policy_outcome o;
 	enum policy_verdict v;
+	struct buf b;
 
 	policy_decide(rt, name, &o);
 	v = o.d->verdict;
+	if (render_audit) {
+		buf_init(&b);
+		if (policy_decision_json_append(&b, o.d, rt->status, &o) < 0)
+			v = POLICY_DEFER;	/* counted as not require */
+		buf_free(&b);
+	}
 	policy_decision_unref(o.d);
 	return v;
 }
@@ -340,9 +353,12 @@ main(int argc, char **argv)
 		return mode_latency(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "concurrency") == 0)
 		return mode_concurrency(argv[2], atoi(argv[3]));
-	if (argc == 4 && strcmp(argv[1], "memory") == 0)
+	if ((argc == 4 || (argc == 5 && strcmp(argv[4], "audit") == 0)) &&
+	    strcmp(argv[1], "memory") == 0) {
+		render_audit = argc == 5;
 		return mode_memory(argv[2], atol(argv[3]));
+	}
 	fprintf(stderr, "usage: decidebench latency CONF RUNS DELAY_MS | concurrency CONF RUNS | "
-	    "memory CONF N\n");
+	    "memory CONF N [audit]\n");
 	return 64;
 }

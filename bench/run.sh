@@ -12,7 +12,8 @@
 #                at the same RTT and with no delay (the CPU floor)
 #   socketmap    danepold's socketmap, warm cache, request/response over
 #                8 reused unix connections (bench/smclient), q/s
-#   memory       RSS per cached decision at 100,000 domains (quick: 20,000)
+#   memory       RSS per cached decision at 100,000 domains (quick: 20,000),
+#                without and with the audit text kept with each decision
 #   intake       bench/intake.sh: smtp-source -> Postfix -> smtp-sink with
 #                no milter, a null libmilter milter, danepold
 # Env: BUILD (build dir with libdanepol.a and danepold; default ../build),
@@ -94,6 +95,7 @@ log "memory: $MEMN domains"
 sed "s|zonefile: .*|zonefile: \"$T/world/bench.zone.signed\"|" "$T/world/authzone.conf" > "$T/authzone.conf"
 printf 'trust_anchor = %s\nresolver_config = %s\ncache_size = %s\n' "$TA" "$T/authzone.conf" $((MEMN + 10000)) > "$T/mem.conf"
 kv mem < <("$B/decidebench" memory "$T/mem.conf" "$MEMN")
+kv mema < <("$B/decidebench" memory "$T/mem.conf" "$MEMN" audit)
 
 # socketmap AUDIT: danepold serving only the socketmap; medians of SMRUNS runs.
 socketmap() {
@@ -139,6 +141,7 @@ f "1,000 cold domains, no RTT (CPU floor)" "${R[conc0.all_ms]} ms" "-" "one: ${R
 f "socketmap q/s, 8 conns, audit log on" "${R[sm.qps]}" ">= 50,000" "not OK replies: ${R[sm.bad]}"
 f "socketmap q/s, 8 conns, audit_log = none" "${R[sm0.qps]}" ">= 50,000" "not OK replies: ${R[sm0.bad]}"
 f "RSS per cached domain (${R[mem.domains]})" "${R[mem.bytes_per_domain]} B" "<= 2048 B" "cached ${R[mem.cached]}, fill ${R[mem.fill_per_s]}/s"
+f "... with each decision's audit text kept" "${R[mema.bytes_per_domain]} B" "<= 2048 B" "as danepold with an audit log; not require: ${R[mem.not_require]}/${R[mema.not_require]}"
 if [ -n "${R[in.ratio_c_b_unix]:-}" ]; then
 	f "intake danepold/null, unix" "${R[in.ratio_c_b_unix]}" ">= 0.97" "msg/s: none ${R[in.rate_none]}, null ${R[in.rate_null-unix]}, danepold ${R[in.rate_dpol-unix]}"
 	f "intake danepold/null, inet" "${R[in.ratio_c_b_inet]}" ">= 0.97" "msg/s: null ${R[in.rate_null-inet]}, danepold ${R[in.rate_dpol-inet]}"
