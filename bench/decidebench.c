@@ -111,7 +111,7 @@ decide_sequential(struct policy_runtime *rt, const char *name)
 		.insecure_mx_dane = 1, .max_hosts = rt->conf->max_mx_hosts,
 	};
 	struct policy_engine *e = policy_engine_new(&in);
-	struct dns_batch *b = dns_batch_new(rt->resolver);
+	struct dns_batch *b = dns_batch_new(policy_resolver_for(rt, name));
 	int64_t deadline = dns_now_ms() + 30000;
 	struct policy_query q;
 	struct policy_decision *d;

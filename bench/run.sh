@@ -136,7 +136,7 @@ for n in 1 2 4 8; do
 	f "cold decision, $n MX (RTT $RTT ms)" "$pr RTT ($pm ms)" "<= 2.5 RTT" "sequential: $sr RTT ($sm ms)"
 done
 f "cold decisions not 'require'" "${R[lat.bad]}" "0" ""
-f "1,000 cold domains / one (RTT $RTT ms)" "${R[conc.ratio]}x (${R[conc.all_ms]} / ${R[conc.one_ms]} ms)" "small multiple" "threads max ${R[conc.threads_max]} (1,000 callers, main, 2 resolver threads)"
+f "1,000 cold domains / one (RTT $RTT ms)" "${R[conc.ratio]}x (${R[conc.all_ms]} / ${R[conc.one_ms]} ms)" "small multiple" "threads max ${R[conc.threads_max]} (1,000 callers, main, 2 per resolver context)"
 f "1,000 cold domains, no RTT (CPU floor)" "${R[conc0.all_ms]} ms" "-" "one: ${R[conc0.one_ms]} ms; not require: ${R[conc.not_require]}/${R[conc0.not_require]}"
 f "socketmap q/s, 8 conns, audit log on" "${R[sm.qps]}" ">= 50,000" "not OK replies: ${R[sm.bad]}"
 f "socketmap q/s, 8 conns, audit_log = none" "${R[sm0.qps]}" ">= 50,000" "not OK replies: ${R[sm0.bad]}"

@@ -98,6 +98,7 @@ static const struct conf_key conf_keys[] = {
 	{ "resolver_config", CT_PATH, F(resolver_config), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "resolver_max_rtt", CT_TIME, F(resolver_max_rtt_ms), 0, "1s", 50, 120000, 1, NULL },
 	{ "resolver_retries", CT_UINT, F(resolver_retries), 0, "2", 1, 10, 0, NULL },
+	{ "resolver_threads", CT_UINT, F(resolver_threads), 0, "2", 1, 16, 0, NULL },
 	{ "decision_timeout", CT_TIME, F(decision_timeout_ms), 0, "5s", 100, 60000, 1, NULL },
 	{ "ipv4", CT_BOOL, F(ipv4), 0, "yes", 0, 0, 0, NULL },
 	{ "ipv6", CT_BOOL, F(ipv6), 0, "yes", 0, 0, 0, NULL },

@@ -32,6 +32,7 @@ struct conf {
 	char *resolver_config;		/* extra unbound config file, or NULL */
 	unsigned resolver_max_rtt_ms;	/* default 1000, 50..120000 */
 	unsigned resolver_retries;	/* default 2, 1..10 */
+	unsigned resolver_threads;	/* libunbound contexts, default 2, 1..16 */
 	unsigned decision_timeout_ms;	/* default 5000, 100..60000 */
 	int ipv4;			/* default yes */
 	int ipv6;			/* default yes */

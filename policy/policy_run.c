@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,8 +101,14 @@ policy_runtime_new(struct conf *conf, char **err)
 		goto fail;
 	if (conf->policy_table && (rt->table = policy_table_load(conf->policy_table, err)) == NULL)
 		goto fail;
-	if ((rt->resolver = policy_resolver_new(conf, err)) == NULL)
-		goto fail;
+	/* One libunbound context validates on one thread: several spread
+	 * the validation of many cold domains over the cores. */
+	rt->resolvers = xcalloc(conf->resolver_threads ? conf->resolver_threads : 1,
+	    sizeof(*rt->resolvers));
+	do {
+		if ((rt->resolvers[rt->nresolvers] = policy_resolver_new(conf, err)) == NULL)
+			goto fail;
+	} while (++rt->nresolvers < conf->resolver_threads);
 	rt->cache = policy_cache_new(conf->cache_size);
 	return rt;
 fail:
@@ -115,11 +122,24 @@ policy_runtime_free(struct policy_runtime *rt)
 	if (rt == NULL)
 		return;
 	policy_cache_free(rt->cache);
-	dns_resolver_free(rt->resolver);
+	for (unsigned i = 0; i < rt->nresolvers; i++)
+		dns_resolver_free(rt->resolvers[i]);
+	free(rt->resolvers);
 	policy_table_free(rt->table);
 	policy_status_table_free(rt->status);
 	conf_free(rt->conf);
 	free(rt);
+}
+
+/** policy_resolver_for - see policy_run.h. */
+struct dns_resolver *
+policy_resolver_for(const struct policy_runtime *rt, const char *domain)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)(domain ? domain : ""); *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return rt->resolvers[h % rt->nresolvers];
 }
 
 /* ------------------------------------------------------------ driver */
@@ -143,7 +163,7 @@ static struct policy_decision *
 run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t deadline)
 {
 	struct policy_engine *e = policy_engine_new(in);
-	struct dns_batch *b = dns_batch_new(rt->resolver);
+	struct dns_batch *b = dns_batch_new(policy_resolver_for(rt, in->domain));
 	struct policy_decision *d;
 	struct dns_answer *ans;
 	unsigned tag;

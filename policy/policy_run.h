@@ -20,7 +20,8 @@
 
 struct policy_runtime {
 	struct conf *conf;			/* owned */
-	struct dns_resolver *resolver;		/* owned */
+	struct dns_resolver **resolvers;	/* owned: nresolvers libunbound contexts */
+	unsigned nresolvers;
 	struct policy_table *table;		/* owned; NULL when no table */
 	struct policy_status_table *status;	/* owned */
 	struct policy_cache *cache;		/* owned */
@@ -43,6 +44,13 @@ void policy_runtime_free(struct policy_runtime *rt);
  * NULL with *err (caller frees). Free with dns_resolver_free().
  */
 struct dns_resolver *policy_resolver_new(const struct conf *c, char **err);
+
+/**
+ * The resolver that decides domain (canonical): one of rt's
+ * resolver_threads contexts, always the same one for the same domain, so
+ * that its lookups meet that context's caches. Owned by rt.
+ */
+struct dns_resolver *policy_resolver_for(const struct policy_runtime *rt, const char *domain);
 
 /**
  * The configuration checks of policy_runtime_new() without starting a

@@ -96,6 +96,7 @@ Test(conf, defaults)
 	cr_expect_null(c->resolver_config);
 	cr_expect_eq(c->resolver_max_rtt_ms, 1000);
 	cr_expect_eq(c->resolver_retries, 2);
+	cr_expect_eq(c->resolver_threads, 2);
 	cr_expect_eq(c->decision_timeout_ms, 5000);
 	cr_expect_eq(c->ipv4, 1);
 	cr_expect_eq(c->ipv6, 1);
@@ -212,6 +213,7 @@ Test(conf, uint_bounds)
 {
 	static const struct { const char *key; unsigned min, max; size_t off; } keys[] = {
 		{ "resolver_retries", 1, 10, offsetof(struct conf, resolver_retries) },
+		{ "resolver_threads", 1, 16, offsetof(struct conf, resolver_threads) },
 		{ "smtp_port", 1, 65535, offsetof(struct conf, smtp_port) },
 		{ "max_mx_hosts", 1, 64, offsetof(struct conf, max_mx_hosts) },
 		{ "cache_size", 1, 10000000, offsetof(struct conf, cache_size) },
@@ -473,6 +475,7 @@ Test(conf, print_round_trip_everything_set)
 	    "resolver_config = /x/unbound.conf\n"
 	    "resolver_max_rtt = 1500ms\n"
 	    "resolver_retries = 4\n"
+	    "resolver_threads = 3\n"
 	    "decision_timeout = 1m\n"
 	    "ipv4 = no\n"
 	    "ipv6 = on\n"

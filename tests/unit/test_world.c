@@ -187,6 +187,34 @@ Test(world, table_dns)
 	cr_expect_geq(run_table("-", WORLD_CONF), 20);
 }
 
+/* The same table with one resolver context and with five. */
+Test(world, table_resolver_threads)
+{
+	cr_expect_geq(run_table("-", WORLD_CONF "resolver_threads = 1\n"), 20);
+	cr_expect_geq(run_table("-", WORLD_CONF "resolver_threads = 5\n"), 20);
+}
+
+/* Each domain always goes to the same context, and domains spread over all. */
+Test(world, resolver_for_domain)
+{
+	struct policy_runtime *rt = runtime("resolver_threads = 4\n");
+	unsigned used[4] = { 0 };
+	char name[64];
+
+	cr_assert_eq(rt->nresolvers, 4);
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "d%d.example", i);
+		struct dns_resolver *r = policy_resolver_for(rt, name);
+
+		cr_assert_eq(policy_resolver_for(rt, name), r, "%s: not stable", name);
+		for (unsigned k = 0; k < 4; k++)
+			used[k] += rt->resolvers[k] == r;
+	}
+	for (unsigned k = 0; k < 4; k++)
+		cr_expect_gt(used[k], 20, "context %u got %u of 200 domains", k, used[k]);
+	policy_runtime_free(rt);
+}
+
 Test(world, table_dane_only)
 {
 	cr_expect_geq(run_table("dane-only", WORLD_CONF), 6);
