@@ -408,6 +408,32 @@ dns_finalize(struct ub_ctx *ctx, struct buf *err)
 	return 0;
 }
 
+static void
+dns_warm_callback(void *arg, int err, struct ub_result *r)
+{
+	(void)arg;
+	(void)err;
+	ub_resolve_free(r);
+}
+
+/*
+ * libunbound starts its background worker (thread, event base, pipes) at
+ * the first asynchronous query: ask one (localhost, answered locally) now,
+ * so that a resolver has all its threads and descriptors from the start
+ * instead of growing them under the first load.
+ */
+static int
+dns_start_worker(struct ub_ctx *ctx, struct buf *err)
+{
+	int id, r;
+
+	if ((r = ub_resolve_async(ctx, "localhost.", DNS_T_A, 1, NULL, dns_warm_callback, &id)) != 0) {
+		buf_printf(err, "resolver start-up: %s", ub_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
 struct dns_resolver *
 dns_resolver_new(const struct dns_options *opt, char **errp)
 {
@@ -432,6 +458,8 @@ dns_resolver_new(const struct dns_options *opt, char **errp)
 		goto fail;
 	}
 	res->running = 1;
+	if (dns_start_worker(res->ctx, &err) < 0)
+		goto fail;
 	buf_free(&err);
 	return res;
 fail:

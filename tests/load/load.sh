@@ -76,6 +76,8 @@ rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status" 2> /dev/null; }
 # one warm-up transaction, then the idle descriptor count
 "$MAILER" "$P" "$E2E_T/warm.out" --tag warm --sessions 1 --messages 1 --domains secure.example
 FDS_IDLE=$(fds)
+fdlist() { for f in "/proc/$PID/fd"/*; do printf '%s -> %s\n' "${f##*/}" "$(readlink "$f")"; done; }
+fdlist > "$E2E_T/fds.idle"
 SAMPLES=$E2E_T/samples
 : > "$SAMPLES"
 (
@@ -121,6 +123,7 @@ rcpt_lines() { grep -c '"event":"rcpt"' "$A"; }
 e2e_wait 10000 eval "[ \$(rcpt_lines) -ge $((OFFERED + 1)) ]"
 e2e_wait 10000 eval "[ \$(fds) -le $FDS_IDLE ]"
 FDS_END=$(fds)
+fdlist > "$E2E_T/fds.end"
 touch "$E2E_T/stop-sampler"
 wait "$SAMPLER"
 if e2e_alive "$PID"; then ok "danepold alive after the load"; else not_ok "danepold alive after the load"; fi
@@ -141,6 +144,7 @@ else
 	not_ok "RSS flat after warm-up (limit +$TOL % + 2 MiB = $lim KiB)" "first $first peak $peak last $last, $n samples"
 fi
 check "open descriptors back to the idle count ($FDS_IDLE) after the load" "$FDS_END" "$FDS_IDLE"
+[ "$FDS_END" = "$FDS_IDLE" ] || diff "$E2E_T/fds.idle" "$E2E_T/fds.end" | sed 's/^/#   /'
 if [ "$fmax" -le $((FDS_IDLE + SESSIONS + 64)) ]; then ok "descriptors peak $fmax <= idle + sessions + 64"; else
 	not_ok "descriptors peak $fmax <= idle + sessions + 64"
 fi
