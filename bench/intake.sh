@@ -9,7 +9,10 @@
 #   null-inet   bench/nullmilter on 127.0.0.1 TCP                 (b)
 #   dpol-unix   danepold, warm cache, unix socket, audit to file  (c)
 #   dpol-inet   danepold, warm cache, TCP                         (c)
-# Each run measures all five back to back (the order rotates per run) and
+#   lean-unix   bench/nullmilter lean: only RCPT, every other step skipped:
+#               the floor of any milter that decides at RCPT      (b0)
+# Each run measures all six back to back (the order rotates per run; each
+# starts once the previous one's mail has left the queue) and
 # computes the ratios inside the run; the medians over RUNS are printed
 # ("key value" lines for bench/run.sh), with the median msg/s per listener.
 # Both milters negotiate alike (no SMFIP_NODATA: no 40 ms Nagle stall).
@@ -41,20 +44,35 @@ e2e_danepold_start inet
 mkdir -p "$E2E_T/nm"
 NM_UNIX=unix:$E2E_T/nm/null.sock
 NM_INET=inet:$(e2e_free_port)@127.0.0.1
-"$BUILD/bench/nullmilter" "$NM_UNIX" 2> "$E2E_T/nm/unix.err" & E2E_PIDS+=($!)
-"$BUILD/bench/nullmilter" "$NM_INET" 2> "$E2E_T/nm/inet.err" & E2E_PIDS+=($!)
+declare -A MPID
+"$BUILD/bench/nullmilter" "$NM_UNIX" 2> "$E2E_T/nm/unix.err" & E2E_PIDS+=($!); MPID[null-unix]=$!
+"$BUILD/bench/nullmilter" "$NM_INET" 2> "$E2E_T/nm/inet.err" & E2E_PIDS+=($!); MPID[null-inet]=$!
+NM_LEAN=unix:$E2E_T/nm/lean.sock
+"$BUILD/bench/nullmilter" "$NM_LEAN" lean 2> "$E2E_T/nm/lean.err" & E2E_PIDS+=($!); MPID[lean-unix]=$!
+MPID[dpol-unix]=${E2E_DPID[unix]}
+MPID[dpol-inet]=${E2E_DPID[inet]}
 e2e_danepold_ready unix
 e2e_danepold_ready inet
 e2e_wait 10000 e2e_sock_connects "$NM_UNIX" || { e2e_err "null milter (unix) not up"; exit 1; }
 e2e_wait 10000 e2e_sock_connects "$NM_INET" || { e2e_err "null milter (inet) not up"; exit 1; }
+e2e_wait 10000 e2e_sock_connects "$NM_LEAN" || { e2e_err "lean null milter not up"; exit 1; }
 declare -A PORT
 PORT[none]=$(e2e_postfix_listener "")
 PORT[null-unix]=$(e2e_postfix_listener "$NM_UNIX")
 PORT[null-inet]=$(e2e_postfix_listener "$NM_INET")
 PORT[dpol-unix]=$(e2e_postfix_listener "${E2E_DSOCK[unix]}")
 PORT[dpol-inet]=$(e2e_postfix_listener "${E2E_DSOCK[inet]}")
+PORT[lean-unix]=$(e2e_postfix_listener "$NM_LEAN")
 e2e_postfix_start
-NAMES=(none null-unix null-inet dpol-unix dpol-inet)
+NAMES=(none null-unix null-inet dpol-unix dpol-inet lean-unix)
+
+# cpu_ticks PID: user + system clock ticks of PID so far (0 without PID).
+cpu_ticks() {
+	[ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] || { echo 0; return; }
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+HZ=$(getconf CLK_TCK)
+declare -A TICKS MSGS_DONE
 
 # source NAME COUNT: send COUNT messages through NAME's listener; prints msg/s.
 source_run() {
@@ -66,23 +84,33 @@ source_run() {
 	awk -v n="$2" -v ns="$((t1 - t0))" 'BEGIN { printf "%.1f\n", n / (ns / 1e9) }'
 }
 
+# queue_drained: nothing left in Postfix's incoming, active or deferred queue.
+queue_drained() {
+	[ -z "$(find "$E2E_T/pf/spool/active" "$E2E_T/pf/spool/incoming" "$E2E_T/pf/spool/deferred" -type f 2>/dev/null | head -1)" ]
+}
+
 # Warm up every path (and danepold's cache for the domain).
 for n in "${NAMES[@]}"; do source_run "$n" 50 > /dev/null; done
 declare -A RATE
 : > "$E2E_T/ratios"
 for r in $(seq "$RUNS"); do
-	for i in 0 1 2 3 4; do
-		n=${NAMES[$(((i + r) % 5))]}
+	for i in 0 1 2 3 4 5; do
+		n=${NAMES[$(((i + r) % 6))]}
+		c0=$(cpu_ticks "${MPID[$n]:-}")
 		RATE[$n]=$(source_run "$n" "$MSGS")
+		# the next listener starts on an idle machine, not under this
+		# run's delivery backlog
+		e2e_wait 120000 queue_drained || e2e_err "queue not drained after 120 s"
+		TICKS[$n]=$((${TICKS[$n]:-0} + $(cpu_ticks "${MPID[$n]:-}") - c0))
+		MSGS_DONE[$n]=$((${MSGS_DONE[$n]:-0} + MSGS))
 		echo "$r $n ${RATE[$n]}" >> "$E2E_T/rates"
 	done
 	awk -v a="${RATE[none]}" -v bu="${RATE[null-unix]}" -v bi="${RATE[null-inet]}" \
-		-v cu="${RATE[dpol-unix]}" -v ci="${RATE[dpol-inet]}" 'BEGIN {
-		printf "%f %f %f %f\n", cu / bu, ci / bi, cu / a, ci / a }' >> "$E2E_T/ratios"
+		-v cu="${RATE[dpol-unix]}" -v ci="${RATE[dpol-inet]}" -v l="${RATE[lean-unix]}" 'BEGIN {
+		printf "%f %f %f %f %f %f\n", cu / bu, ci / bi, cu / a, ci / a, bu / a, l / a }' >> "$E2E_T/ratios"
 done
 # Everything queued must reach the sink: wait (bounded) for an empty queue.
-e2e_wait 120000 eval '[ -z "$(find "$E2E_T/pf/spool/active" "$E2E_T/pf/spool/incoming" "$E2E_T/pf/spool/deferred" -type f 2>/dev/null | head -1)" ]' ||
-	e2e_err "queue not empty after 120 s"
+e2e_wait 120000 queue_drained || e2e_err "queue not empty after 120 s"
 sent=$(grep -c 'status=sent' "$E2E_T/pf/maillog" || true)
 milter_rej=$(grep -c 'milter-reject' "$E2E_T/pf/maillog" || true)
 med() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -95,6 +123,12 @@ echo "ratio_c_b_unix $(awk '{ print $1 }' "$E2E_T/ratios" | med)"
 echo "ratio_c_b_inet $(awk '{ print $2 }' "$E2E_T/ratios" | med)"
 echo "ratio_c_a_unix $(awk '{ print $3 }' "$E2E_T/ratios" | med)"
 echo "ratio_c_a_inet $(awk '{ print $4 }' "$E2E_T/ratios" | med)"
+echo "ratio_b_a_unix $(awk '{ print $5 }' "$E2E_T/ratios" | med)"
+echo "ratio_lean_a_unix $(awk '{ print $6 }' "$E2E_T/ratios" | med)"
+# the milter process's own CPU per message (user + system), microseconds
+for n in null-unix null-inet dpol-unix dpol-inet lean-unix; do
+	echo "cpu_us_$n $(awk -v t="${TICKS[$n]}" -v hz="$HZ" -v m="${MSGS_DONE[$n]}" 'BEGIN { printf "%.0f", t * 1e6 / hz / m }')"
+done
 echo "delivered $sent"
 echo "milter_rejects $milter_rej"
 echo "audit_lines_unix $(wc -l < "$E2E_T/d-unix/audit.log")"

@@ -7,7 +7,11 @@
  * envfrom, envrcpt, eom, abort, close), so that danepold/null measures
  * danepold's own cost, not a protocol difference.
  *
- * Usage: nullmilter SOCKET   (libmilter spec: unix:PATH or inet:PORT@HOST)
+ * Usage: nullmilter SOCKET [lean]   (libmilter spec: unix:PATH or inet:PORT@HOST)
+ * "lean": the least any milter that decides at RCPT can cost: every
+ * other step skipped (connect, HELO, MAIL, DATA, headers, body, unknown),
+ * only RCPT registered and answered. The intake benchmark's floor for the
+ * milter protocol itself.
  * Runs in the foreground until SIGTERM. Bench only.
  */
 #include <stdio.h>
@@ -17,6 +21,8 @@
 
 #include <libmilter/mfapi.h>
 
+static int lean;
+
 static sfsistat
 nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
@@ -24,6 +30,8 @@ nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 {
 	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN;
 
+	if (lean)
+		skip |= SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NODATA;
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & SMFIF_SETSYMLIST;
@@ -62,9 +70,15 @@ static struct smfiDesc desc = {
 int
 main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: nullmilter SOCKET\n");
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "lean") != 0)) {
+		fprintf(stderr, "usage: nullmilter SOCKET [lean]\n");
 		return 64;
+	}
+	if (argc == 3) {
+		lean = 1;
+		desc.xxfi_connect = NULL;
+		desc.xxfi_envfrom = NULL;
+		desc.xxfi_eom = NULL;
 	}
 	umask(0);
 	if (smfi_setconn(argv[1]) == MI_FAILURE || smfi_register(desc) == MI_FAILURE ||

@@ -147,6 +147,10 @@ if [ -n "${R[in.ratio_c_b_unix]:-}" ]; then
 	f "intake danepold/null, inet" "${R[in.ratio_c_b_inet]}" ">= 0.97" "msg/s: null ${R[in.rate_null-inet]}, danepold ${R[in.rate_dpol-inet]}"
 	f "intake danepold/no milter, unix" "${R[in.ratio_c_a_unix]}" ">= 0.85" ""
 	f "intake danepold/no milter, inet" "${R[in.ratio_c_a_inet]}" ">= 0.85" "delivered ${R[in.delivered]}, milter rejects ${R[in.milter_rejects]}"
+	f "intake null milter/no milter, unix" "${R[in.ratio_b_a_unix]}" "-" "the milter protocol's own cost"
+	f "milter CPU per message, unix" "danepold ${R[in.cpu_us_dpol-unix]} us" "-" "null milter ${R[in.cpu_us_null-unix]} us, lean ${R[in.cpu_us_lean-unix]} us"
+	f "milter CPU per message, inet" "danepold ${R[in.cpu_us_dpol-inet]} us" "-" "null milter ${R[in.cpu_us_null-inet]} us"
+	f "intake lean null milter/no milter, unix" "${R[in.ratio_lean_a_unix]}" "-" "RCPT only: msg/s ${R[in.rate_lean-unix]}"
 else
 	f "intake" "skip" "" "${R[in.skip]:-intake.sh failed}"
 fi
