@@ -337,18 +337,22 @@ dns_configure_anchors(struct ub_ctx *ctx, const struct dns_options *o, struct bu
  * (outgoing-range 16): a cold decision for a domain with 8 MX hosts
  * (17+ lookups) or a burst of distinct cold domains then waits whole
  * round trips for a free slot. Allow up to 4096, one socket each, within
- * half of the file descriptor limit (the rest stays for connections).
+ * half of the file descriptor limit (the rest stays for connections),
+ * shared by the fd_share resolvers of the process.
  * Set before the unbound config file, so that an explicit value there wins.
  */
 static int
-dns_configure_width(struct ub_ctx *ctx, struct buf *err)
+dns_configure_width(struct ub_ctx *ctx, unsigned share, struct buf *err)
 {
 	struct rlimit rl;
 	unsigned range = 4096;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 2 < range + 64)
-		range = rl.rlim_cur / 2 > 64 + 16 ? (unsigned)(rl.rlim_cur / 2 - 64) : 16;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		rlim_t budget = rl.rlim_cur / 2 > 64 ? (rl.rlim_cur / 2 - 64) / (share ? share : 1) : 0;
+
+		if (budget < range)
+			range = budget > 16 ? (unsigned)budget : 16;
+	}
 	if (dns_set(ctx, "outgoing-range:", range, err) < 0)
 		return -1;
 	return dns_set(ctx, "num-queries-per-thread:", range > 1024 ? range : 1024, err);
@@ -359,7 +363,7 @@ dns_configure(struct ub_ctx *ctx, const struct dns_options *o, struct buf *err)
 {
 	int r;
 
-	if (dns_configure_width(ctx, err) < 0)
+	if (dns_configure_width(ctx, o->fd_share, err) < 0)
 		return -1;
 	if (o->unbound_config && (r = ub_ctx_config(ctx, o->unbound_config)) != 0) {
 		buf_printf(err, "resolver config %s: %s", o->unbound_config, ub_strerror(r));

@@ -65,6 +65,7 @@ struct dns_options {
 	unsigned retries;		/* outbound-msg-retry; 0 = library default */
 	const char *override_date;	/* val-override-date (tests only), or NULL */
 	int no_trust_anchor;		/* 1: allow running without any anchor (everything insecure) */
+	unsigned fd_share;		/* resolvers sharing the descriptor budget (0 = 1) */
 };
 
 struct dns_resolver;

@@ -72,10 +72,6 @@ void milter_session_id(char out[17]);
 json_t *milter_event_new(const char *event);
 
 /**
- * Add "cache_hit" and "elapsed_ms" of o to ev, then milter_audit_decision()
- * with null for a missing decision.
- */
-/**
  * Write ev to the audit log with "decision" appended last: o->d's JSON
  * (policy_decision_json_append(), rendered once per decision), or the
  * JSON text none when o or o->d is NULL or rendering failed. Nothing is
@@ -85,6 +81,10 @@ json_t *milter_event_new(const char *event);
 void milter_audit_decision(json_t *ev, const struct policy_runtime *rt,
     const struct policy_outcome *o, const char *none);
 
+/**
+ * Add "cache_hit" and "elapsed_ms" of o to ev, then milter_audit_decision()
+ * with null for a missing decision.
+ */
 void milter_event_finish(json_t *ev, const struct policy_runtime *rt,
     const struct policy_outcome *o);
 

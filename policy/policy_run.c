@@ -37,6 +37,7 @@ policy_resolver_new(const struct conf *c, char **err)
 	o.unbound_config = c->resolver_config;
 	o.max_rtt_ms = c->resolver_max_rtt_ms;
 	o.retries = c->resolver_retries;
+	o.fd_share = c->resolver_threads;
 	return dns_resolver_new(&o, err);
 }
 
