@@ -30,7 +30,11 @@
  *     its why is set, its domain is the input's, its hosts (named) are
  *     at most max_hosts with at most ntlsa usable records each, and its
  *     queries count covers the answers given;
- *   - policy_decision_json() renders it and jansson can dump that.
+ *   - policy_decision_json() renders it and jansson can dump that;
+ *   - the audit log's kept text (policy_decision_json_append()) is that
+ *     dump octet for octet, on the first call and from the kept copy.
+ * The input's first byte also picks tlsa_prefetch (its top bit), so the
+ * prefetched-TLSA paths see the same hostile answers.
  */
 #include "config.h"
 
@@ -38,6 +42,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "dns.h"
 #include "fuzz.h"
 #include "mem.h"
@@ -74,6 +79,7 @@ pick_input(uint8_t b)
 	case 5: in.max_hosts = 1; in.level = POLICY_LEVEL_DANE_ONLY; break;
 	default: break;
 	}
+	in.tlsa_prefetch = (b >> 7) & 1;
 	return in;
 }
 
@@ -221,6 +227,14 @@ check_decision(const struct policy_decision *d, const struct policy_input *in, u
 	FUZZ_CHECK(json_object_get(j, "verdict") != NULL);
 	s = json_dumps(j, JSON_COMPACT);
 	FUZZ_CHECK(s != NULL);
+	for (int k = 0; k < 2; k++) {
+		struct buf b;
+
+		buf_init(&b);
+		FUZZ_CHECK(policy_decision_json_append(&b, d, NULL, NULL) == 0);
+		FUZZ_CHECK(strcmp(b.s, s) == 0);
+		buf_free(&b);
+	}
 	free(s);
 	json_decref(j);
 }
