@@ -202,20 +202,23 @@ cjob_run(void *arg)
 	return NULL;
 }
 
-static int
-threads_now(void)
+/* The number after "field:" in /proc/self/status (Threads, VmRSS in kB), or -1. */
+static long
+proc_status(const char *field)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
-	int n = -1;
+	size_t n = strlen(field);
+	long v = -1;
 
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld", &v) == 1)
 			break;
 	fclose(f);
-	return n;
+	return v;
 }
 
 #define NCONC	1000
@@ -256,7 +259,7 @@ mode_concurrency(const char *conf, int runs)
 		}
 		t = now_ms();
 		pthread_barrier_wait(&go);
-		int tn = threads_now();
+		int tn = (int)proc_status("Threads");
 		if (tn > maxthreads)
 			maxthreads = tn;
 		for (int k = 0; k < NCONC; k++) {
@@ -294,22 +297,6 @@ mjob_run(void *arg)
 	return NULL;
 }
 
-static long
-rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static void
 fill(struct policy_runtime *rt, long from, long to, long *bad)
 {
@@ -333,11 +320,11 @@ mode_memory(const char *conf, long n)
 
 	prime(rt);
 	fill(rt, 0, 1000, &bad);
-	before = rss_kb();
+	before = proc_status("VmRSS");
 	t = now_ms();
 	fill(rt, 1000, 1000 + n, &bad);
 	t = now_ms() - t;
-	after = rss_kb();
+	after = proc_status("VmRSS");
 	printf("domains %ld\ncached %zu\nrss_before_kb %ld\nrss_after_kb %ld\nbytes_per_domain %.0f\n"
 	    "fill_per_s %.0f\nnot_require %ld\n", n, policy_cache_size(rt->cache), before, after,
 	    (double)(after - before) * 1024 / (double)n, (double)n / (t / 1e3), bad);

@@ -98,13 +98,13 @@ struct policy_host {
 
 enum policy_source { POLICY_SRC_DNS, POLICY_SRC_TABLE, POLICY_SRC_DEFAULT };
 
+struct policy_json_memo;		/* policy_json.c's rendered text of a decision */
+
 /*
  * The decision. Immutable once made and shared by reference (the cache
  * hands the same one to many threads): take with policy_decision_ref(),
  * drop with policy_decision_unref().
  */
-struct policy_json_memo;
-
 struct policy_decision {
 	char *domain;			/* next-hop domain as asked (canonical) */
 	char *mx_domain;		/* CNAME-expanded domain, or NULL */

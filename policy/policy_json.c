@@ -347,6 +347,9 @@ memo_render(const struct policy_decision *d, const struct policy_status_table *s
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	size_t n;
 
+	if (j != NULL && s == NULL)
+		msg_error("cannot serialise the JSON decision for %.255s: out of memory",
+		    d->domain ? d->domain : "");
 	if (s == NULL || (n = strlen(s)) == 0 || s[n - 1] != '}')
 		goto out;
 	m = xmalloc(sizeof(*m) + n + 1);
