@@ -72,11 +72,29 @@ proto_reply_line(const struct policy_status_table *st, const struct policy_decis
 	return line;
 }
 
-/* The TLS level the MTA enforces: "dane-only" for require. */
+/*
+ * The TLS level the MTA enforces (both front doors: Postfix's socketmap
+ * level, Exim's level= that selects hosts_require_dane). "dane-only" for
+ * require, except where the MTA's mandatory DANE cannot be honoured: the
+ * MX RRset was looked up and is not DNSSEC-secure (an unsigned customer
+ * zone whose MX is a DANE provider host). Postfix's dane-only defers such
+ * a destination "non DNSSEC destination" on every attempt, and Exim's
+ * hosts_require_dane fails it ("lookup not DNSSEC"), while the MTA's own
+ * opportunistic DANE delivers it (Postfix: DANE-verified through
+ * smtp_tls_dane_insecure_mx_policy = dane; Exim: opportunistic TLS). So
+ * that answer is "dane": a front door never does worse than the MTA's own
+ * opportunistic DANE, unless the local policy asks for dane-only (then
+ * the engine has deferred already, dane-required). doc/engine.md.
+ */
 static const char *
 proto_level(const struct policy_decision *d)
 {
-	return d->verdict == POLICY_REQUIRE ? "dane-only" : policy_level_name(d->level);
+	if (d->verdict != POLICY_REQUIRE)
+		return policy_level_name(d->level);
+	if (d->policy_level != POLICY_LEVEL_DANE_ONLY && d->mx_queried &&
+	    d->mx_sec != DNS_SEC_SECURE)
+		return policy_level_name(POLICY_LEVEL_DANE);
+	return "dane-only";
 }
 
 char *

@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "kvline.h"
+#include "mem.h"
 #include "policy.h"
 #include "policy_status.h"
 #include "proto.h"
@@ -85,6 +86,46 @@ Test(proto, sockmap_every_verdict_and_level)
 		else
 			cr_expect_str_eq(r, c[i].want, "soft changes only defers (%zu)", i);
 		free(r);
+		policy_decision_unref(d);
+	}
+	policy_status_table_free(st);
+}
+
+/*
+ * require with an MX RRset that is not DNSSEC-secure: the level the MTA
+ * can honour without deferring forever ("dane": Postfix's dane-only and
+ * Exim's hosts_require_dane fail an insecure MX), unless the local policy
+ * level is dane-only; a secure MX, or none looked up ("[host]"), keeps
+ * dane-only (doc/engine.md, "Front doors").
+ */
+Test(proto, require_with_insecure_mx)
+{
+	struct policy_status_table *st = policy_status_table_new();
+	static const struct {
+		int queried; enum dns_sec sec; enum policy_level pl; const char *level;
+	} c[] = {
+		{ 1, DNS_SEC_INSECURE, POLICY_LEVEL_DANE, "dane" },
+		{ 1, DNS_SEC_INDETERMINATE, POLICY_LEVEL_DANE, "dane" },
+		{ 1, DNS_SEC_SECURE, POLICY_LEVEL_DANE, "dane-only" },
+		{ 0, DNS_SEC_INDETERMINATE, POLICY_LEVEL_DANE, "dane-only" },
+		{ 1, DNS_SEC_INSECURE, POLICY_LEVEL_DANE_ONLY, "dane-only" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct policy_decision *d = mk("u.example", POLICY_REQUIRE, POLICY_LEVEL_DANE,
+		    POLICY_R_DANE, "ok");
+		char *want;
+
+		d->mx_queried = c[i].queried;
+		d->mx_sec = c[i].sec;
+		d->policy_level = c[i].pl;
+		want = xasprintf("OK %s", c[i].level);
+		expect_reply(proto_sockmap_reply(d, st, 0), want);
+		free(want);
+		want = xasprintf("verdict=require level=%s reason=dane destination=u.example",
+		    c[i].level);
+		expect_reply(proto_exim_reply(d, st, "u.example", 0), want);
+		free(want);
 		policy_decision_unref(d);
 	}
 	policy_status_table_free(st);
