@@ -189,8 +189,10 @@ edit_rdata() {
 
 : > "$DSLIST"
 SIGNED="secure nsec3 tampered cname cnameorig implicit insecurehost unusable mixed
-notlsa bogus expired tlsabogus noaddr nullmx mismatch
+notlsa bogus expired tlsabogus noaddr nullmx mismatch crosszone bogushost
 pee pta pname pnochain pexpta pexpee pnotls pocsp"
+# Unsigned children (no DS in example.): NSEC proves them insecure.
+UNSIGNED="insecure unsignedmx unsignedmxpin unsignedmixed unsignedbogus unsignednotlsa"
 
 # RFC 8460 TLSRPT (tests/report/send.sh): reports for secure.example go
 # by mail.
@@ -241,6 +243,40 @@ zone insecurehost.example <<EOF
 @	MX	20 mx2.insecure.example.
 EOF
 sign insecurehost.example
+
+# MX/host security mixes: the MX RRset and its hosts in different zones.
+# Unsigned customer zones whose MX hosts are in signed provider zones
+# (RFC 7672 2.2.1: DANE still applies to such hosts, Postfix's
+# smtp_tls_dane_insecure_mx_policy = dane). unsignedmxpin has the same
+# content as unsignedmx, for tests that give it a local dane-only policy.
+for c in unsignedmx unsignedmxpin; do
+	printf '@\tMX\t10 mx1.secure.example.\n@\tMX\t20 mx2.secure.example.\n' | zone $c.example
+done
+# One DANE host, one in an unsigned zone.
+zone unsignedmixed.example <<EOF
+@	MX	10 mx1.secure.example.
+@	MX	20 mx1.insecure.example.
+EOF
+# The only host's TLSA RRset is bogus.
+zone unsignedbogus.example <<EOF
+@	MX	10 mx1.tlsabogus.example.
+EOF
+# The only host is secure, with a secure denial of TLSA.
+zone unsignednotlsa.example <<EOF
+@	MX	10 mx1.notlsa.example.
+EOF
+# Signed MX: one DANE host in another signed zone, one in an unsigned zone.
+zone crosszone.example <<EOF
+@	MX	10 mx1.secure.example.
+@	MX	20 mx1.insecure.example.
+EOF
+sign crosszone.example
+# Signed MX: the preferred host's TLSA RRset is bogus, the other is DANE.
+zone bogushost.example <<EOF
+@	MX	10 mx1.tlsabogus.example.
+@	MX	20 mx1.secure.example.
+EOF
+sign bogushost.example
 
 # Only unusable TLSA: PKIX usages, SHA2-256 data of the wrong length.
 zone unusable.example <<EOF
@@ -339,7 +375,7 @@ cat "$KD/$k.ds" >> "$DSLIST"
 
 # ------------------------------------------------------------------ example.
 {
-	for c in $SIGNED insecure; do
+	for c in $SIGNED $UNSIGNED; do
 		printf '%s\tNS\tns.%s.example.\nns.%s\tA\t127.0.0.251\n' "$c" "$c" "$c"
 	done
 	# fault delegations: unsigned, glue to 127.0.0.x (the harness stubs them)
@@ -387,7 +423,9 @@ authzone() {
 	for c in $SIGNED; do
 		authzone "$c.example." "$Z/$c.example.zone.signed"
 	done
-	authzone insecure.example. "$Z/insecure.example.zone"
+	for c in $UNSIGNED; do
+		authzone "$c.example." "$Z/$c.example.zone"
+	done
 } > "$DIR/world.conf"
 
 cat > "$DIR/fault-zones" <<'EOF'
