@@ -352,13 +352,14 @@ else
 	finish
 fi
 
-e2e_swaks "$EXIM_PORT" --from '<>' --to n@notlsa.example,s@secure.example,d@bogus.example,z@blackhole.example,i@insecure.example \
+e2e_swaks "$EXIM_PORT" --from '<>' --to n@notlsa.example,s@secure.example,d@bogus.example,z@blackhole.example,i@insecure.example,u@unsignedmx.example \
 	> "$E2E_T/daemon.sw"
 python3 "$UTIL" replies swaks "$E2E_T/daemon.sw" > "$E2E_T/daemon.r"
 dreply() { awk -F'\t' -v r="$1" '$1 == r { print $2; exit }' "$E2E_T/daemon.r"; }
 check "daemon: RCPT <n@notlsa.example> -> 250" "$(dreply n@notlsa.example)" "250 Accepted"
 check "daemon: RCPT <s@secure.example> -> 250" "$(dreply s@secure.example)" "250 Accepted"
 check "daemon: RCPT <i@insecure.example> -> 250" "$(dreply i@insecure.example)" "250 Accepted"
+check "daemon: RCPT <u@unsignedmx.example> (require, MX insecure) -> 250" "$(dreply u@unsignedmx.example)" "250 Accepted"
 check "daemon: RCPT <d@bogus.example> -> the same 450 4.7.5 reply as -bh" "$(dreply d@bogus.example)" \
 	"$(bh_reply main d@bogus.example)"
 check_prefix "daemon: RCPT <z@blackhole.example> -> 451 4.4.3" "$(dreply z@blackhole.example)" "451 4.4.3 "
@@ -402,6 +403,20 @@ if grep -qE "^.* $MSGID \*\* s@secure\.example .*DANE" "$ML"; then
 	ok "queue run: s@secure.example (level=dane-only -> hosts_require_dane) refused by Exim's DANE"
 else
 	not_ok "queue run: s@secure.example refused by Exim's DANE" "$(grep -F "$MSGID" "$ML" | tail -5)"
+fi
+for q in "secure.example dane-only" "unsignedmx.example dane"; do
+	r=$(python3 "$UTIL" query "$SOCK_MAIN" "domain ${q% *}" 2>&1)
+	check "domain ${q% *}: verdict=require level=${q#* }" \
+		"$(python3 "$UTIL" field verdict "$r") $(python3 "$UTIL" field level "$r")" "require ${q#* }"
+done
+# unsignedmx.example: require, but its MX RRset is unsigned: level=dane
+# (doc/engine.md, "Front doors"), so no hosts_require_dane, which would
+# fail it ("DANE error: ... lookup not DNSSEC"); Exim's hosts_try_dane
+# delivers it as Exim's own DANE would.
+if grep -qE "^.* $MSGID => u@unsignedmx\.example .* X=TLS" "$ML"; then
+	ok "queue run: u@unsignedmx.example (require, MX insecure: level=dane) delivered over TLS"
+else
+	not_ok "queue run: u@unsignedmx.example delivered over TLS" "$(grep -F "$MSGID" "$ML" | grep -F unsignedmx | tail -5)"
 fi
 if grep -qE "^.* $MSGID == i@insecure\.example .*451 4\.3\.2" "$ML"; then
 	ok "queue run: i@insecure.example deferred by the receiver (451 4.3.2)"
