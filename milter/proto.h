@@ -4,7 +4,10 @@
  * state; the I/O sides are milter/sockmap.c and milter/exim.c.
  *
  * Postfix socketmap (socketmap_table(5)), request "NAME KEY", replies:
- *   verdict require          -> "OK dane-only"
+ *   verdict require          -> "OK dane-only"; "OK dane" when the MX
+ *                               RRset was looked up and is not DNSSEC-
+ *                               secure and the local level is not
+ *                               dane-only (doc/engine.md, "Front doors")
  *   verdict try              -> "OK <level>"  (dane, may, encrypt, none)
  *   verdict defer            -> "TEMP <reply text without the codes>"
  *   verdict reject (null MX) -> "NOTFOUND "   (Postfix handles null MX)
@@ -15,6 +18,7 @@
  * Exim line protocol, requests "rcpt ADDRESS", "domain DOMAIN",
  * "event NAME k=v ..."; replies are ${extract}-friendly (lib/kvline.h):
  *   verdict=require level=dane-only reason=dane destination=D
+ *                               (level=dane as "OK dane" above)
  *   verdict=try level=L reason=R destination=D
  *   verdict=defer level=L reason=R destination=D reply="450 4.7.5 text"
  *   verdict=reject level=L reason=null-mx destination=D reply="556 5.1.10 text"

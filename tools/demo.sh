@@ -47,7 +47,9 @@ CONF
 DOMAINS=(secure.example nsec3.example tampered.example cname.example cnameorig.example
 	implicit.example mixed.example unusable.example notlsa.example insecure.example
 	insecurehost.example bogus.example expired.example tlsabogus.example noaddr.example
-	nullmx.example nx.example servfail.example refused.example slow.example blackhole.example)
+	nullmx.example nx.example servfail.example refused.example slow.example blackhole.example
+	unsignedmx.example unsignedmixed.example unsignedbogus.example crosszone.example
+	bogushost.example)
 
 cat <<INTRO
 danepol demo: RFC 7672 decisions over an offline DNSSEC-signed world
