@@ -207,7 +207,7 @@ def idleclose(path, idle):
         note("idleclose: %r" % e)
     dt = time.monotonic() - t0
     s.close()
-    note("idleclose: closed by the server after %.2f s idle" % dt)
+    note("idleclose: %s after %.2f s idle" % ("closed by the server" if eof else "still open", dt))
     out(good_reply("sockmap", r1) and eof and idle - 0.3 <= dt <= idle + 2,
         "an idle connection is closed after socket_idle_timeout (%.1f s)" % idle,
         "eof=%r after %.2f s" % (eof, dt))
