@@ -121,6 +121,9 @@ static const struct conf_key conf_keys[] = {
 	{ "socket_group", CT_NAME, F(socket_group), CF_NULL, "postfix", 0, 0, 0, NULL },
 	{ "socket_mode", CT_MODE, F(socket_mode), 0, "0660", 0, 0777, 0, NULL },
 	{ "pid_file", CT_PATH, F(pid_file), CF_NULL, "/run/danepol/danepold.pid", 0, 0, 0, NULL },
+	{ "socket_idle_timeout", CT_TIME, F(socket_idle_timeout_ms), 0, "15s", 100, 3600000, 1, NULL },
+	{ "socket_request_timeout", CT_TIME, F(socket_request_timeout_ms), 0, "10s", 100, 300000, 1, NULL },
+	{ "milter_timeout", CT_TIME, F(milter_timeout_s), 0, "1800s", 1, 7210, 1000, NULL },
 	/* danepold: milter behaviour */
 	{ "on_error", CT_ENUM, F(on_error_tempfail), 0, "tempfail", 0, 0, 0, on_error_names },
 	{ "audit_only", CT_BOOL, F(audit_only), 0, "no", 0, 0, 0, NULL },

@@ -58,6 +58,9 @@ struct conf {
 	char *socket_group;		/* default "postfix": group of unix sockets, or NULL = user's */
 	unsigned socket_mode;		/* default 0660 (octal in the file), 0..0777 */
 	char *pid_file;			/* default "/run/danepol/danepold.pid", or NULL (none) */
+	unsigned socket_idle_timeout_ms; /* default 15s, 100ms..1h: socketmap/Exim idle */
+	unsigned socket_request_timeout_ms; /* default 10s, 100ms..300s: one request, from its first byte */
+	unsigned milter_timeout_s;	/* default 1800s, 1s..7210s: smfi_settimeout() */
 	/* danepold: milter behaviour */
 	int on_error_tempfail;		/* on_error = tempfail (1, default) | accept (0) */
 	int audit_only;			/* default no: never tempfail at RCPT, only audit */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -113,4 +114,18 @@ msg_panic(const char *fmt, ...)
 	msg_vlog(LOG_ALERT, fmt, ap);
 	va_end(ap);
 	abort();
+}
+
+unsigned long long
+msg_rate_due(struct msg_rate *r, int interval)
+{
+	unsigned long long n = atomic_fetch_add(&r->events, 1) + 1;
+	long long now = (long long)time(NULL);
+	long long last = atomic_load(&r->last);
+
+	if (last != 0 && now - last < interval)
+		return 0;
+	if (!atomic_compare_exchange_strong(&r->last, &last, now))
+		return 0;	/* another thread logs this one */
+	return n;
 }

@@ -14,6 +14,7 @@
 #define DANEPOL_LOG_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 
 extern int msg_verbose;	/* larger = more noise; set once at start-up */
 
@@ -32,5 +33,21 @@ void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /** Log and abort(): only for broken internal invariants, never for input. */
 void msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * A rate-limited warning: msg_rate_due() counts one event and says whether
+ * a line is due now (the first event, then at most one per interval
+ * seconds). The caller logs that line with the count it returns, so a
+ * flood costs one line per interval and loses no count. Thread-safe;
+ * zero-initialise (MSG_RATE_INIT or a static/calloc'd struct).
+ */
+struct msg_rate {
+	atomic_ullong events;		/* events counted so far */
+	atomic_llong last;		/* time of the last line, 0: none yet */
+};
+#define MSG_RATE_INIT	{ 0, 0 }
+
+/** Count one event; the number of events so far when a line is due, else 0. */
+unsigned long long msg_rate_due(struct msg_rate *r, int interval);
 
 #endif

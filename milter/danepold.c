@@ -68,6 +68,9 @@ struct d_fixed {
 	char *pid_file;
 	char *audit_log;
 	int audit_sync;
+	unsigned socket_idle_ms;	/* socketmap/Exim: socket_idle_timeout */
+	unsigned socket_request_ms;	/* ... socket_request_timeout */
+	unsigned milter_timeout_s;	/* smfi_settimeout() */
 };
 
 static int d_sigpipe[2] = { -1, -1 };
@@ -161,6 +164,9 @@ d_fixed_init(struct d_fixed *f, const char *path, const struct conf *c)
 	f->pid_file = xstrdup_null(c->pid_file);
 	f->audit_log = xstrdup_null(c->audit_log);
 	f->audit_sync = c->audit_sync;
+	f->socket_idle_ms = c->socket_idle_timeout_ms;
+	f->socket_request_ms = c->socket_request_timeout_ms;
+	f->milter_timeout_s = c->milter_timeout_s;
 }
 
 static void
@@ -190,9 +196,12 @@ d_fixed_compare(const struct d_fixed *f, const struct conf *c)
 	    || !d_same(f->exim_socket, c->exim_socket)
 	    || !d_same(f->socket_group, c->socket_group) || f->socket_mode != c->socket_mode
 	    || !d_same(f->pid_file, c->pid_file) || !d_same(f->audit_log, c->audit_log)
-	    || f->audit_sync != c->audit_sync)
+	    || f->audit_sync != c->audit_sync || f->socket_idle_ms != c->socket_idle_timeout_ms
+	    || f->socket_request_ms != c->socket_request_timeout_ms
+	    || f->milter_timeout_s != c->milter_timeout_s)
 		msg_warn("%s: milter_socket, socketmap_socket, exim_socket, user, socket_group, "
-		    "socket_mode, pid_file, audit_log and audit_sync take effect only after a "
+		    "socket_mode, pid_file, audit_log, audit_sync, socket_idle_timeout, "
+		    "socket_request_timeout and milter_timeout take effect only after a "
 		    "restart", c->path);
 }
 
@@ -380,6 +389,7 @@ d_milter_open(const struct d_fixed *f, uid_t uid)
 	int rc;
 
 	if (smfi_setconn(f->milter_socket) != MI_SUCCESS
+	    || smfi_settimeout((int)f->milter_timeout_s) != MI_SUCCESS
 	    || smfi_register(*milter_cb_desc()) != MI_SUCCESS) {
 		umask(old);
 		msg_error("libmilter rejected the socket %s", f->milter_socket);
@@ -409,13 +419,27 @@ d_socket_open(const struct d_fixed *f, uid_t uid)
 	return 0;
 }
 
-/* Start the socketmap and Exim listeners (the runtime is installed). */
+/*
+ * Share the descriptors (milter.h, danepold(8) "File descriptors"): arm
+ * the milter budget, then start the socketmap and Exim listeners with
+ * theirs (the runtime is installed).
+ */
 static int
-d_listeners_start(void)
+d_listeners_start(const struct d_fixed *f)
 {
-	if (d_sockmap && listener_start(d_sockmap, sockmap_serve, NULL, LISTENER_MAX_CONNS) < 0)
+	struct listener_limits lim = { 0, f->socket_idle_ms, f->socket_request_ms };
+	struct milter_fds b;
+
+	milter_fds_plan((d_sockmap != NULL) + (d_exim != NULL), &b);
+	lim.max_conns = b.listener_max;
+	if (f->milter_socket)
+		milter_fds_install(&b);
+	msg_info("descriptors: %lu (RLIMIT_NOFILE): resolver %lu, socketmap/Exim %u connections "
+	    "each, milter below descriptor %lu%s", b.limit, b.dns, b.listener_max, b.milter,
+	    f->milter_socket ? "" : " (no milter)");
+	if (d_sockmap && listener_start(d_sockmap, sockmap_serve, NULL, &lim) < 0)
 		return -1;
-	if (d_exim && listener_start(d_exim, exim_serve, NULL, LISTENER_MAX_CONNS) < 0)
+	if (d_exim && listener_start(d_exim, exim_serve, NULL, &lim) < 0)
 		return -1;
 	return 0;
 }
@@ -475,7 +499,7 @@ d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
 	milter_snap_install(rt);
 	if (milter_probe_start(rt->conf) < 0)
 		return DANEPOLD_EX_OSERR;
-	if (d_listeners_start() < 0)
+	if (d_listeners_start(f) < 0)
 		return DANEPOLD_EX_OSERR;
 	return 0;
 os_error:

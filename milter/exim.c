@@ -7,7 +7,11 @@
  * One reply line per request line, for as many lines as the client sends;
  * the connection ends when the client closes or half-closes it (Exim's
  * ${readsocket} shuts down its sending side after the request, by
- * default), stays idle EXIM_IDLE_MS, or danepold stops. A last line
+ * default), stays idle socket_idle_timeout, takes longer than
+ * socket_request_timeout for one line from its first byte, is closed to
+ * make room at the connection cap while idle (listener.h), or danepold
+ * stops. ${readsocket} opens one connection per expansion, with its own
+ * timeout (3 s above), and sends the whole line at once. A last line
  * without "\n" before the end of input is still answered. A line longer
  * than PROTO_EXIM_LINE_MAX octets is answered "verdict=error
  * reason=too-long" and the connection closed. A trailing "\r" is ignored.
@@ -46,8 +50,6 @@
 #include "milter_probe.h"
 #include "proto.h"
 #include "rcpt.h"
-
-#define EXIM_IDLE_MS	30000	/* an idle connection is closed after this */
 
 /* Printable-ASCII copy of the domain part of an unparsable address. */
 static char *
@@ -313,13 +315,14 @@ exim_serve(struct listener_conn *c, void *arg)
 				break;
 			memmove(in.s, nl + 1, in.len - n);	/* the NUL comes along */
 			in.len -= n + 1;
+			listener_request_done(c);
 			continue;
 		}
 		if (in.len > PROTO_EXIM_LINE_MAX) {
 			ex_too_long(c);
 			break;
 		}
-		r = listener_read(c, &in, 4096, EXIM_IDLE_MS);
+		r = listener_read(c, &in, 4096);
 		if (r == LISTENER_EOF && in.len > 0)
 			ex_answer(c, in.s, in.len);
 		if (r <= 0)

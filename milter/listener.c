@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -38,7 +39,8 @@
 #include "milter.h"
 
 #define LST_BACKLOG		128
-#define LST_WARN_INTERVAL	10	/* seconds between "too many connections" warnings */
+#define LST_WARN_INTERVAL	10	/* seconds between warnings of one kind */
+#define LST_EMFILE_WARN_INTERVAL 60	/* seconds between "accept: Too many open files" */
 #define LST_EMFILE_BACKOFF_MS	100	/* out of descriptors: wait before accepting again */
 
 struct listener {
@@ -52,18 +54,29 @@ struct listener {
 	int started;
 	listener_fn fn;
 	void *arg;
-	unsigned max;
-	pthread_mutex_t lock;		/* guards the members below */
+	struct listener_limits lim;
+	struct msg_rate refused;	/* at the cap with nobody idle */
+	struct msg_rate evicted;	/* idle connections closed for new ones */
+	struct msg_rate deadline;	/* requests past socket_request_timeout */
+	struct msg_rate accept_failed;	/* accept(2) out of descriptors/memory */
+	pthread_mutex_t lock;		/* guards the members below and lst_conn's */
 	pthread_cond_t idle;		/* signalled when active drops to 0 */
-	unsigned active;
+	unsigned active;		/* connection threads, evicted ones included */
+	unsigned evicting;		/* ... of which evicted, still leaving */
 	unsigned long next_id;
-	unsigned long dropped;		/* connections refused for max */
-	time_t last_warn;
+	struct lst_conn *conns;		/* every connection, newest first */
 };
 
+/* A connection: the handler's view first (listener_read casts back). */
 struct lst_conn {
 	struct listener_conn c;
 	struct listener *l;
+	struct lst_conn *prev, *next;	/* in l->conns */
+	long long req_start;		/* ms, first byte of the request; 0: none (own thread) */
+	/* under l->lock: */
+	int idle;			/* in poll(2) awaiting a request's first byte */
+	int evicted;			/* shut down to make room */
+	long long idle_since;		/* ms, when it became idle */
 };
 
 /* ------------------------------------------------------------ binding */
@@ -232,6 +245,43 @@ fail:
 
 /* ---------------------------------------------------------- threads */
 
+/* Milliseconds on the monotonic clock. */
+static long long
+lst_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+lst_unlink(struct listener *l, struct lst_conn *lc)
+{
+	if (lc->prev)
+		lc->prev->next = lc->next;
+	else
+		l->conns = lc->next;
+	if (lc->next)
+		lc->next->prev = lc->prev;
+}
+
+/* Leave the table (under the lock, so the accept thread never shuts down
+ * a descriptor number that is reused), then close. */
+static void
+lst_conn_end(struct listener *l, struct lst_conn *lc)
+{
+	pthread_mutex_lock(&l->lock);
+	lst_unlink(l, lc);
+	if (lc->evicted)
+		l->evicting--;
+	if (--l->active == 0)
+		pthread_cond_broadcast(&l->idle);
+	pthread_mutex_unlock(&l->lock);
+	close(lc->c.fd);
+	free(lc);
+}
+
 static void *
 lst_conn_main(void *arg)
 {
@@ -239,33 +289,66 @@ lst_conn_main(void *arg)
 	struct listener *l = lc->l;
 
 	l->fn(&lc->c, l->arg);
-	close(lc->c.fd);
-	free(lc);
-	pthread_mutex_lock(&l->lock);
-	if (--l->active == 0)
-		pthread_cond_broadcast(&l->idle);
-	pthread_mutex_unlock(&l->lock);
+	lst_conn_end(l, lc);
 	return NULL;
 }
 
-/* Over the limit: count, and warn at most every LST_WARN_INTERVAL seconds. */
+/* Over the limit with nobody idle: close at once, warn at most every
+ * LST_WARN_INTERVAL seconds with the count so far. */
 static void
 lst_refuse(struct listener *l, int fd)
 {
-	time_t now = time(NULL);
-	unsigned long n = 0;
+	unsigned long long n;
 
 	close(fd);
-	pthread_mutex_lock(&l->lock);
-	l->dropped++;
-	if (now - l->last_warn >= LST_WARN_INTERVAL) {
-		l->last_warn = now;
-		n = l->dropped;
+	if ((n = msg_rate_due(&l->refused, LST_WARN_INTERVAL)) != 0)
+		msg_warn("%s: %u connections busy in a request: closing new connections at once "
+		    "(%llu so far)", l->spec, l->lim.max_conns, n);
+}
+
+/*
+ * The oldest idle connection (waiting for the first byte of a request,
+ * nothing unread in the socket), or NULL. Under the lock.
+ */
+static struct lst_conn *
+lst_oldest_idle(struct listener *l)
+{
+	struct lst_conn *lc, *best = NULL;
+	int unread;
+
+	for (lc = l->conns; lc; lc = lc->next) {
+		if (!lc->idle || lc->evicted || (best && best->idle_since <= lc->idle_since))
+			continue;
+		if (ioctl(lc->c.fd, FIONREAD, &unread) == 0 && unread > 0)
+			continue;	/* a request is arriving */
+		best = lc;
 	}
-	pthread_mutex_unlock(&l->lock);
-	if (n)
-		msg_warn("%s: %u connections busy: closing new connections at once "
-		    "(%lu so far)", l->spec, l->max, n);
+	return best;
+}
+
+/*
+ * At the cap: make room by closing the oldest idle connection. Its
+ * thread wakes from poll(2) (shutdown(2) makes the socket readable) and
+ * leaves; until then it still counts, so at most max_conns +
+ * LISTENER_EVICT_SLACK(max_conns) threads exist. 0 when there is room now. Under the lock.
+ */
+static int
+lst_evict(struct listener *l)
+{
+	struct lst_conn *victim;
+	unsigned long long n;
+
+	if (l->active - l->evicting < l->lim.max_conns)
+		return 0;
+	if (l->active >= l->lim.max_conns + LISTENER_EVICT_SLACK(l->lim.max_conns) || (victim = lst_oldest_idle(l)) == NULL)
+		return -1;
+	victim->evicted = 1;
+	l->evicting++;
+	shutdown(victim->c.fd, SHUT_RDWR);
+	if ((n = msg_rate_due(&l->evicted, LST_WARN_INTERVAL)) != 0)
+		msg_warn("%s: %u connections open: closing the longest idle one for a new one "
+		    "(%llu so far)", l->spec, l->lim.max_conns, n);
+	return 0;
 }
 
 static void
@@ -277,7 +360,7 @@ lst_dispatch(struct listener *l, int fd)
 	int err;
 
 	pthread_mutex_lock(&l->lock);
-	if (l->active >= l->max) {
+	if (lst_evict(l) < 0) {
 		pthread_mutex_unlock(&l->lock);
 		lst_refuse(l, fd);
 		return;
@@ -285,23 +368,22 @@ lst_dispatch(struct listener *l, int fd)
 	l->active++;
 	lc = xcalloc(1, sizeof(*lc));
 	lc->c.id = ++l->next_id;
-	pthread_mutex_unlock(&l->lock);
 	lc->c.fd = fd;
 	lc->c.stop_fd = l->stop[0];
 	lc->c.what = l->what;
 	lc->l = l;
+	lc->next = l->conns;
+	if (l->conns)
+		l->conns->prev = lc;
+	l->conns = lc;
+	pthread_mutex_unlock(&l->lock);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	err = pthread_create(&tid, &attr, lst_conn_main, lc);
 	pthread_attr_destroy(&attr);
 	if (err != 0) {
 		msg_warn("%s: cannot start a connection thread: %s", l->spec, strerror(err));
-		close(fd);
-		free(lc);
-		pthread_mutex_lock(&l->lock);
-		if (--l->active == 0)
-			pthread_cond_broadcast(&l->idle);
-		pthread_mutex_unlock(&l->lock);
+		lst_conn_end(l, lc);
 	}
 }
 
@@ -312,6 +394,21 @@ lst_stopping(const struct listener *l, int ms)
 	struct pollfd p = { .fd = l->stop[0], .events = POLLIN };
 
 	return poll(&p, 1, ms) > 0;
+}
+
+/* accept(2) failed: out of descriptors or memory backs off (one warning
+ * per LST_EMFILE_WARN_INTERVAL with the count); 1 when stopping. */
+static int
+lst_accept_failed(struct listener *l)
+{
+	unsigned long long n;
+
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
+		return 0;
+	if ((n = msg_rate_due(&l->accept_failed, LST_EMFILE_WARN_INTERVAL)) != 0)
+		msg_warn("%s: accept: %m (%llu time(s) so far; see \"File descriptors\" in "
+		    "danepold(8))", l->spec, n);
+	return lst_stopping(l, LST_EMFILE_BACKOFF_MS);
 }
 
 static void *
@@ -337,25 +434,25 @@ lst_accept_main(void *arg)
 			msg_error("%s: the listening socket failed", l->spec);
 			break;
 		}
-		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		/* accept4(), not accept(): milter_fds.c interposes accept() for libmilter */
+		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
 			lst_dispatch(l, fd);
-		} else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			msg_warn("%s: accept: %m", l->spec);
-			if (lst_stopping(l, LST_EMFILE_BACKOFF_MS))
-				break;
-		}
+		else if (lst_accept_failed(l))
+			break;
 	}
 	return NULL;
 }
 
 int
-listener_start(struct listener *l, listener_fn fn, void *arg, unsigned max_conns)
+listener_start(struct listener *l, listener_fn fn, void *arg, const struct listener_limits *lim)
 {
 	int err;
 
 	l->fn = fn;
 	l->arg = arg;
-	l->max = max_conns ? max_conns : 1;
+	l->lim = *lim;
+	if (l->lim.max_conns == 0)
+		l->lim.max_conns = 1;
 	if ((err = pthread_create(&l->tid, NULL, lst_accept_main, l)) != 0) {
 		msg_error("%s: cannot start the accept thread: %s", l->spec, strerror(err));
 		return -1;
@@ -391,23 +488,81 @@ listener_stop(struct listener *l)
 
 /* ------------------------------------------------------------- I/O */
 
-long
-listener_read(struct listener_conn *c, struct buf *b, size_t max, int timeout_ms)
+/* Mark c idle (evictable) or not; with idle 0, 1 when it was evicted. */
+static int
+lst_set_idle(struct lst_conn *lc, int idle)
 {
+	struct listener *l = lc->l;
+	int evicted;
+
+	pthread_mutex_lock(&l->lock);
+	lc->idle = idle;
+	if (idle)
+		lc->idle_since = lst_now_ms();
+	evicted = lc->evicted;
+	pthread_mutex_unlock(&l->lock);
+	return evicted;
+}
+
+/* How long this read may wait: the idle timeout before a request, what is
+ * left of the request deadline within one. <= 0: the deadline passed. */
+static long long
+lst_wait_ms(struct lst_conn *lc, int idle)
+{
+	if (idle)
+		return lc->l->lim.idle_ms;
+	if (lc->req_start == 0)
+		lc->req_start = lst_now_ms();	/* a pipelined request */
+	return lc->req_start + lc->l->lim.request_ms - lst_now_ms();
+}
+
+/* The read ended without data: say why (rate-limited for deadlines). */
+static long
+lst_timed_out(struct lst_conn *lc, int idle)
+{
+	struct listener *l = lc->l;
+	unsigned long long n;
+
+	if (idle) {
+		msg_debug("%s %lu: idle for %u ms: closing", lc->c.what, lc->c.id, l->lim.idle_ms);
+		return LISTENER_TIMEOUT;
+	}
+	if ((n = msg_rate_due(&l->deadline, LST_WARN_INTERVAL)) != 0)
+		msg_warn("%s %lu: request not complete within %u ms of its first byte: closing "
+		    "(%llu such connection(s) so far)", lc->c.what, lc->c.id, l->lim.request_ms, n);
+	return LISTENER_DEADLINE;
+}
+
+long
+listener_read(struct listener_conn *c, struct buf *b, size_t max)
+{
+	struct lst_conn *lc = (struct lst_conn *)c;
 	struct pollfd p[2] = {
 		{ .fd = c->fd, .events = POLLIN }, { .fd = c->stop_fd, .events = POLLIN },
 	};
+	int idle = b->len == 0;
 	char tmp[4096];
+	long long ms;
 	ssize_t n;
 	int r;
 
+	if (idle)
+		lc->req_start = 0;
+	if ((ms = lst_wait_ms(lc, idle)) <= 0)
+		return lst_timed_out(lc, 0);
+	if (idle)
+		lst_set_idle(lc, 1);
 	do
-		r = poll(p, 2, timeout_ms);
+		r = poll(p, 2, (int)ms);
 	while (r < 0 && errno == EINTR);
+	if (idle && lst_set_idle(lc, 0)) {
+		msg_debug("%s %lu: closed for a new connection", c->what, c->id);
+		return LISTENER_EVICTED;
+	}
 	if (r < 0)
 		return LISTENER_ERROR;
 	if (r == 0)
-		return LISTENER_TIMEOUT;
+		return lst_timed_out(lc, idle);
 	if (p[1].revents)
 		return LISTENER_STOP;
 	if (max > sizeof(tmp))
@@ -419,8 +574,16 @@ listener_read(struct listener_conn *c, struct buf *b, size_t max, int timeout_ms
 		return LISTENER_ERROR;
 	if (n == 0)
 		return LISTENER_EOF;
+	if (idle)
+		lc->req_start = lst_now_ms();	/* the deadline runs from the first byte */
 	buf_append(b, tmp, (size_t)n);
 	return (long)n;
+}
+
+void
+listener_request_done(struct listener_conn *c)
+{
+	((struct lst_conn *)c)->req_start = 0;
 }
 
 int

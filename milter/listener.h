@@ -10,8 +10,14 @@
  *
  * listener_start() starts the accept thread. Each accepted connection
  * gets a detached thread running the handler; at most max_conns run at
- * once - a connection beyond that is accepted and closed at once, with a
- * (rate-limited) warning. listener_stop() stops accepting, wakes every
+ * once. A new connection at the cap closes the connection that has been
+ * idle longest (waiting for a request's first byte, nothing unread), so
+ * a flood of idle clients cannot lock out a client with a query; only
+ * when every connection is inside a request is the new one closed at
+ * once. Warnings about either are rate-limited. listener_read() bounds
+ * the wait: idle_ms before a request's first byte, request_ms for the
+ * whole request from its first byte (not per byte: a slow sender cannot
+ * hold a connection longer). listener_stop() stops accepting, wakes every
  * connection waiting for input (its read returns LISTENER_STOP), waits
  * until all handlers returned, closes and frees. Nothing polls in a loop
  * and nothing sleeps: waiting is poll(2) on the socket plus a stop pipe,
@@ -25,7 +31,9 @@
 
 #include "buf.h"
 
-#define LISTENER_MAX_CONNS	256	/* connections served at once */
+#define LISTENER_MAX_CONNS	256	/* connections served at once, at most */
+/* Evicted connections still leaving may exceed max_conns by this much. */
+#define LISTENER_EVICT_SLACK(max)	((max) / 8 + 2)
 #define LISTENER_WRITE_TIMEOUT	10000	/* ms a reply may wait for the peer */
 
 /* listener_read() results besides a byte count > 0. */
@@ -33,6 +41,15 @@
 #define LISTENER_ERROR		(-1)
 #define LISTENER_TIMEOUT	(-2)
 #define LISTENER_STOP		(-3)
+#define LISTENER_DEADLINE	(-4)	/* the request took longer than request_ms */
+#define LISTENER_EVICTED	(-5)	/* closed, idle, to make room for a new one */
+
+/* Limits of one listener (listener_start() copies them). */
+struct listener_limits {
+	unsigned max_conns;		/* connections at once (0 counts as 1) */
+	unsigned idle_ms;		/* wait for a request's first byte */
+	unsigned request_ms;		/* a whole request, from its first byte */
+};
 
 struct listener;
 
@@ -56,18 +73,28 @@ typedef void (*listener_fn)(struct listener_conn *c, void *arg);
 struct listener *listener_open(const char *spec, const char *what, uid_t uid,
     const char *group, unsigned mode);
 
-/** Start the accept thread. Returns 0, or -1 after logging. */
-int listener_start(struct listener *l, listener_fn fn, void *arg, unsigned max_conns);
+/** Start the accept thread with the limits lim. Returns 0, or -1 after logging. */
+int listener_start(struct listener *l, listener_fn fn, void *arg,
+    const struct listener_limits *lim);
 
 /** Stop, await the handlers, remove a unix socket file, free. NULL: no-op. */
 void listener_stop(struct listener *l);
 
 /**
- * Append up to one read's worth of bytes (at most max) from c to b,
- * waiting at most timeout_ms. Returns the byte count, LISTENER_EOF,
- * LISTENER_ERROR, LISTENER_TIMEOUT or LISTENER_STOP.
+ * Append up to one read's worth of bytes (at most max) from c to b, from
+ * the handler's thread. b holds the unanswered input: empty means the
+ * connection is idle (it waits at most idle_ms, and may be evicted:
+ * LISTENER_EVICTED); otherwise a request is in progress and the wait
+ * ends at its deadline, request_ms after its first byte
+ * (LISTENER_DEADLINE, logged rate-limited). Returns the byte count,
+ * LISTENER_EOF, LISTENER_ERROR, LISTENER_TIMEOUT (idle), LISTENER_STOP,
+ * LISTENER_DEADLINE or LISTENER_EVICTED.
  */
-long listener_read(struct listener_conn *c, struct buf *b, size_t max, int timeout_ms);
+long listener_read(struct listener_conn *c, struct buf *b, size_t max);
+
+/** A request was answered: the deadline of the next one (bytes already in
+ *  the buffer included) starts at the next listener_read(). */
+void listener_request_done(struct listener_conn *c);
 
 /** Write all of p[0..n), waiting at most LISTENER_WRITE_TIMEOUT for the
  *  peer to take it. Returns 0, or -1 (the connection is unusable). */

@@ -150,4 +150,30 @@ int milter_proc_lookup_user(const char *user, uid_t *uid, gid_t *gid);
  */
 int milter_proc_drop(const char *user, uid_t uid, gid_t gid);
 
+/* ---------------------------------- descriptor budget (milter_fds.c) */
+
+/*
+ * How danepold shares RLIMIT_NOFILE among its front doors (danepold(8),
+ * "File descriptors"): the resolver up to half (lib/dns.c); each
+ * socketmap/Exim listener listener_max connections plus its eviction
+ * slack; fixed for the rest; the milter what remains - a milter
+ * connection is accepted only while its descriptor number is below
+ * milter.
+ */
+struct milter_fds {
+	unsigned long limit;		/* RLIMIT_NOFILE (soft) */
+	unsigned long dns;		/* the resolver's share */
+	unsigned listener_max;		/* connections per socketmap/Exim listener */
+	unsigned long listeners;	/* descriptors of all those listeners */
+	unsigned long fixed;		/* everything else */
+	unsigned long milter;		/* milter descriptors: numbers below this */
+};
+
+/** Work out the budget for nlisteners socketmap/Exim listeners from the
+ *  current RLIMIT_NOFILE. Any thread; changes nothing. */
+void milter_fds_plan(unsigned nlisteners, struct milter_fds *b);
+
+/** Arm the milter budget in accept() (before smfi_main()). Any thread. */
+void milter_fds_install(const struct milter_fds *b);
+
 #endif

@@ -5,8 +5,14 @@
  *     smtp_tls_policy_maps = socketmap:unix:/run/danepol/socketmap.sock:tlspolicy
  *
  * Requests and replies are netstrings (lib/netstring.h). Postfix keeps
- * the connection open for further requests; so do we, until the client
- * closes it, or stays idle SOCKMAP_IDLE_MS, or danepold stops. A request
+ * the connection open for further requests (closing it after 10 s idle,
+ * dict_sockmap's max idle); so do we, until the client closes it, stays
+ * idle socket_idle_timeout (15 s by default: longer than Postfix's 10 s,
+ * so danepold never closes a connection Postfix is about to reuse),
+ * takes longer than socket_request_timeout for one request from its
+ * first byte, is closed to make room at the connection cap while idle
+ * (listener.h; Postfix retries a lookup once on a connection closed by
+ * the server), or danepold stops. A request
  * longer than PROTO_SOCKMAP_MAX octets is answered "PERM request too
  * long" and the connection closed; a malformed netstring closes it
  * without a reply (the stream cannot be resynchronised).
@@ -27,8 +33,6 @@
 #include "milter_probe.h"
 #include "netstring.h"
 #include "proto.h"
-
-#define SOCKMAP_IDLE_MS	60000	/* an idle connection is closed after this */
 
 /* Decide for key and return the reply; *o gets the outcome (o->d NULL
  * when no decision was made). */
@@ -85,13 +89,11 @@ sm_consume(struct buf *b, size_t n)
 static int
 sm_fill(struct listener_conn *c, struct buf *in)
 {
-	long r = listener_read(c, in, 4096, SOCKMAP_IDLE_MS);
+	long r = listener_read(c, in, 4096);
 
 	if (r > 0)
 		return 0;
-	if (r == LISTENER_TIMEOUT)
-		msg_debug("socketmap %lu: idle for %d s: closing", c->id, SOCKMAP_IDLE_MS / 1000);
-	else if (r == LISTENER_EOF && in->len > 0)
+	if (r == LISTENER_EOF && in->len > 0)
 		msg_warn("socketmap %lu: connection closed within a request", c->id);
 	return -1;
 }
@@ -113,6 +115,7 @@ sockmap_serve(struct listener_conn *c, void *arg)
 			buf_reset(&out);
 			sm_query(c, data, dlen, &out);
 			sm_consume(&in, used);
+			listener_request_done(c);
 			done = listener_write(c, out.s, out.len) < 0;
 			break;
 		case NETSTRING_MORE:

@@ -116,6 +116,9 @@ Test(conf, defaults)
 	cr_expect_str_eq(c->socket_group, "postfix");
 	cr_expect_eq(c->socket_mode, 0660);
 	cr_expect_str_eq(c->pid_file, "/run/danepol/danepold.pid");
+	cr_expect_eq(c->socket_idle_timeout_ms, 15000);
+	cr_expect_eq(c->socket_request_timeout_ms, 10000);
+	cr_expect_eq(c->milter_timeout_s, 1800);
 	cr_expect_eq(c->on_error_tempfail, 1);
 	cr_expect_eq(c->audit_only, 0);
 	cr_expect_eq(c->use_rcpt_host, 0);
@@ -495,6 +498,9 @@ Test(conf, print_round_trip_everything_set)
 	    "socket_group = none\n"
 	    "socket_mode = 0640\n"
 	    "pid_file = none\n"
+	    "socket_idle_timeout = 20s\n"
+	    "socket_request_timeout = 1500ms\n"
+	    "milter_timeout = 10m\n"
 	    "on_error = accept\n"
 	    "audit_only = yes\n"
 	    "use_rcpt_host = 1\n"
@@ -539,6 +545,9 @@ Test(conf, print_round_trip_everything_set)
 	cr_expect_eq(d->probe, 1);
 	cr_expect_eq(d->probe_interval_s, 7200);
 	cr_expect_eq(d->probe_step_timeout_ms, 2500);
+	cr_expect_eq(d->socket_idle_timeout_ms, 20000);
+	cr_expect_eq(d->socket_request_timeout_ms, 1500);
+	cr_expect_eq(d->milter_timeout_s, 600);
 	cr_expect_str_eq(d->report_org_name, "Example Org");
 	cr_expect_eq(d->report_retry_s, 0);
 	/* every printed key is set in text, so no key is left at its default */
@@ -553,6 +562,36 @@ Test(conf, print_round_trip_everything_set)
 	free(b);
 	conf_free(c);
 	conf_free(d);
+}
+
+/*
+ * The connection timeouts: bounds, and the ordering the defaults must keep
+ * against Postfix. dict_sockmap closes a socketmap connection after 10 s
+ * idle (DICT_SOCKMAP_DEF_MAX_IDLE, Postfix src/util/dict_sockmap.c), so
+ * danepold's idle timeout must be longer, or it could close a connection
+ * just as Postfix reuses it. A milter connection lives for a whole SMTP
+ * session and is idle while Postfix waits for the client (smtpd_timeout,
+ * 300 s) or receives a message: milter_timeout must exceed that, and
+ * Postfix's own milter_content_timeout (300 s).
+ */
+Test(conf, connection_timeouts)
+{
+	struct conf *c = conf_defaults();
+
+	cr_expect_gt(c->socket_idle_timeout_ms, 10000, "socket_idle_timeout must exceed Postfix's 10 s");
+	cr_expect_gt(c->milter_timeout_s, 300, "milter_timeout must exceed smtpd_timeout (300 s)");
+	conf_free(c);
+	c = parse_ok("socket_idle_timeout = 100ms\nsocket_request_timeout = 5m\nmilter_timeout = 7210s\n");
+	cr_expect_eq(c->socket_idle_timeout_ms, 100);
+	cr_expect_eq(c->socket_request_timeout_ms, 300000);
+	cr_expect_eq(c->milter_timeout_s, 7210);
+	conf_free(c);
+	expect_err("socket_idle_timeout = 99ms\n", "t.conf:1: ", "out of range (100ms..3600s)");
+	expect_err("socket_idle_timeout = 2h\n", "t.conf:1: ", "out of range (100ms..3600s)");
+	expect_err("socket_request_timeout = 301s\n", "t.conf:1: ", "out of range (100ms..300s)");
+	expect_err("milter_timeout = 0\n", "t.conf:1: ", "out of range (1s..7210s)");
+	expect_err("milter_timeout = 7211s\n", "t.conf:1: ", "out of range (1s..7210s)");
+	expect_err("milter_timeout = 1500ms\n", "t.conf:1: ", "");
 }
 
 Test(conf, load_missing_and_directory)
