@@ -46,12 +46,16 @@
 #include "policy_json.h"
 #include "rcpt.h"
 
+/* Bounds on what the MTA hands over for the audit lines (see audit.h). */
+#define CB_QUEUE_ID_MAX	64	/* Postfix long queue ids: about 20 */
+#define CB_AUTH_MAX	255
+
 struct cb_msg {
 	struct milter_snap *snap;	/* reference held for the transaction */
 	char *sender;			/* without angle brackets, or NULL */
 	char *auth_user;		/* {auth_authen}, or NULL */
 	char *queue_id;			/* latest "i" seen, or NULL */
-	json_t *rcpts;			/* array of audit_recipient() */
+	struct audit_rcpts rcpts;	/* the message line's bounded list */
 	int accepted, deferred;
 };
 
@@ -89,18 +93,21 @@ cb_unbracket(const char *s)
 	return xstrdup(s);
 }
 
+/* Copy of a macro's value, "(too long)" past max bytes, NULL when unset. */
 static char *
-cb_macro(SMFICTX *ctx, const char *name)
+cb_macro(SMFICTX *ctx, const char *name, size_t max)
 {
 	const char *v = smfi_getsymval(ctx, (char *)name);
 
-	return v && *v ? xstrdup(v) : NULL;
+	if (v == NULL || *v == 0)
+		return NULL;
+	return xstrdup(strlen(v) > max ? "(too long)" : v);
 }
 
 static void
 cb_queue_id(SMFICTX *ctx, struct cb_msg *m)
 {
-	char *q = cb_macro(ctx, "i");
+	char *q = cb_macro(ctx, "i", CB_QUEUE_ID_MAX);
 
 	if (q != NULL) {
 		free(m->queue_id);
@@ -161,8 +168,7 @@ cb_msg_end(struct cb_conn *c, const char *end)
 	if (m == NULL)
 		return;
 	cb_txn(c, m, &t);
-	ev = audit_message_event(&t, end, m->rcpts, m->accepted, m->deferred);
-	m->rcpts = NULL;	/* stolen */
+	ev = audit_message_event(&t, end, &m->rcpts, m->accepted, m->deferred);
 	audit_write(milter_audit(), ev);
 	json_decref(ev);
 	milter_snap_release(m->snap);
@@ -182,9 +188,9 @@ cb_msg_begin(SMFICTX *ctx, struct cb_conn *c, const char *sender)
 		cb_msg_end(c, "abort");
 	m = c->msg = xcalloc(1, sizeof(*m));
 	m->snap = milter_snap_acquire();
-	m->sender = cb_unbracket(sender);
-	m->auth_user = cb_macro(ctx, "{auth_authen}");
-	m->rcpts = json_array();
+	m->sender = cb_unbracket(sender && strlen(sender) > RCPT_MAX_LEN ? "(too long)" : sender);
+	m->auth_user = cb_macro(ctx, "{auth_authen}", CB_AUTH_MAX);
+	audit_rcpts_init(&m->rcpts);
 	cb_queue_id(ctx, m);
 	return m;
 }
@@ -324,8 +330,8 @@ cb_rcpt_audit(struct cb_conn *c, struct cb_msg *m, struct policy_runtime *rt, st
 	cb_txn(c, m, &t);
 	milter_audit_decision(audit_rcpt_event(&t, r->recipient, r->dest, r->action, r->reply,
 	    NULL, r->out.cache_hit, r->out.elapsed_ms), rt, &r->out, "{}");
-	json_array_append_new(m->rcpts, audit_recipient(r->recipient, r->dest,
-	    policy_verdict_name(r->out.d->verdict), r->action));
+	audit_rcpts_add(&m->rcpts, r->recipient, r->dest,
+	    policy_verdict_name(r->out.d->verdict), r->action);
 	if (r->status == SMFIS_TEMPFAIL)
 		m->deferred++;
 	else
