@@ -8,7 +8,7 @@
 #   TOP_SRCDIR           source tree (the scripts, doc/*.schema.json)
 #
 # Each script gets its own danepold config (inet socket on a free port,
-# audit log) through MT_DANEPOLD, MT_CONF, MT_SOCKET, MT_DIR; the scripts
+# audit log, plus the script's "-- conf: key = value" lines) through MT_DANEPOLD, MT_CONF, MT_SOCKET, MT_DIR; the scripts
 # run in parallel (miltertest waits ~5 s for libmilter to exit after each).
 # A script reports "ok - ..." / "not ok - ..." lines, "expect rcpt|message N",
 # "expect qid Q" and "expect omitted SENDER N" lines for its audit log, and
@@ -57,7 +57,9 @@ done
 declare -A MTPID
 for f in "${SCRIPTS[@]}"; do
 	n=$(basename "$f" .lua)
-	e2e_danepold_conf "mt-$n" inet "decision_timeout = 1500ms"
+	# "-- conf: LINE" lines of a script go into its danepol.conf
+	mapfile -t extra < <(sed -n 's/^-- conf: //p' "$f")
+	e2e_danepold_conf "mt-$n" inet "decision_timeout = 1500ms" "${extra[@]}"
 	(
 		export MT_DANEPOLD=$DANEPOLD MT_CONF=$E2E_T/d-mt-$n/danepol.conf MT_DIR=$HERE
 		export MT_SOCKET=${E2E_DSOCK[mt-$n]}
