@@ -90,10 +90,11 @@ MAIL=$E2E_T/mail VMAIL=$E2E_T/vmail PIPE=$E2E_T/pipe
 mkdir -p "$MAIL" "$VMAIL" "$PIPE"
 chmod 1777 "$MAIL"
 chown nobody "$VMAIL" "$PIPE"
+# shellcheck disable=SC2016  # $1 is the script's own argument
 printf '#!/bin/sh\n# the ownpipe service: append the message to a file per recipient\ncat >> "%s/$1"\n' "$PIPE" > "$E2E_T/deliver.sh"
 chmod 755 "$E2E_T/deliver.sh"
 
-SINK=[127.0.0.1]:$E2E_SINK_PORT
+SINK="[127.0.0.1]:$E2E_SINK_PORT"
 e2e_postfix_init "relayhost =" \
 	"mydestination = bogus.example" \
 	"mail_spool_directory = $MAIL" \
@@ -103,6 +104,7 @@ e2e_postfix_init "relayhost =" \
 	"virtual_uid_maps = static:65534" "virtual_gid_maps = static:65534" \
 	"relay_domains = relay.bogus.example, pipe.expired.example, discard.bogus.example" \
 	"transport_maps = inline:{ relay.bogus.example=relay:$SINK, pipe.expired.example=ownpipe:, discard.bogus.example=discard:, implicit.example=smtp:[mx1.tampered.example] }"
+# shellcheck disable=SC2016  # ${recipient} is pipe(8)'s macro
 printf 'ownpipe unix - n n - - pipe\n  flags=q user=nobody argv=%s ${recipient}\n' "$E2E_T/deliver.sh" >> "$E2E_PF_DIR/master.cf"
 PORT=$(e2e_postfix_listener "${E2E_DSOCK[own]}")
 if e2e_postfix_start 2> "$E2E_T/pf.err"; then ok "private Postfix started"; else
@@ -164,6 +166,7 @@ printf 'txn\t%s\t-\tabort,close\n' "$S2" >> "$EXPECT"
 
 # ---------------------------------------------------------------- the audit: transports named, joined, schema-valid
 # (the outbound session ended at QUIT; its message line comes at close)
+# shellcheck disable=SC2317  # called through e2e_wait
 messages() { [ "$(grep -c '"event":"message"' "$AUDIT")" -ge 2 ]; }
 e2e_wait 5000 messages || not_ok "both transactions' message lines written"
 printf 'count\trcpt\t8\ncount\tmessage\t2\n' >> "$EXPECT"
