@@ -317,25 +317,62 @@ audit_rcpt_event(const struct audit_txn *t, const char *recipient,
 	return o;
 }
 
-json_t *
-audit_recipient(const char *recipient, const char *destination,
-    const char *verdict, const char *action)
+void
+audit_rcpts_init(struct audit_rcpts *r)
 {
-	return json_pack("{s:o, s:o, s:s, s:s}",
+	r->list = NULL;
+	r->bytes = 0;
+	r->omitted = 0;
+}
+
+void
+audit_rcpts_add(struct audit_rcpts *r, const char *recipient,
+    const char *destination, const char *verdict, const char *action)
+{
+	size_t have = r->list ? json_array_size(r->list) : 0, n;
+	json_t *e;
+
+	if (r->omitted > 0 || have >= AUDIT_MSG_RCPTS_MAX) {	/* the list stays a prefix */
+		r->omitted++;
+		return;
+	}
+	e = json_pack("{s:o, s:o, s:s, s:s}",
 	    "recipient", audit_string(recipient ? recipient : ""),
 	    "destination", audit_string(destination ? destination : ""),
 	    "verdict", verdict, "action", action);
+	/* json_dumpb with no buffer: the size alone, nothing allocated */
+	n = e ? json_dumpb(e, NULL, 0, JSON_COMPACT) : 0;
+	if (n == 0 || 2 + r->bytes + (have ? 1 : 0) + n > AUDIT_MSG_RCPT_BYTES) {
+		json_decref(e);
+		r->omitted++;
+		return;
+	}
+	if (r->list == NULL)
+		r->list = json_array();
+	r->bytes += (have ? 1 : 0) + n;
+	json_array_append_new(r->list, e);
+}
+
+void
+audit_rcpts_free(struct audit_rcpts *r)
+{
+	json_decref(r->list);
+	audit_rcpts_init(r);
 }
 
 json_t *
 audit_message_event(const struct audit_txn *t, const char *end,
-    json_t *recipients, int accepted, int deferred)
+    struct audit_rcpts *r, int accepted, int deferred)
 {
 	json_t *o = audit_event_head("message", t);
 
 	json_object_set_new(o, "end", json_string(end));
-	json_object_set_new(o, "recipients", recipients ? recipients : json_array());
+	json_object_set_new(o, "recipients", r && r->list ? r->list : json_array());
+	json_object_set_new(o, "recipients_omitted",
+	    json_integer(r ? (json_int_t)r->omitted : 0));
 	json_object_set_new(o, "accepted", json_integer(accepted));
 	json_object_set_new(o, "deferred", json_integer(deferred));
+	if (r != NULL)
+		audit_rcpts_init(r);	/* the list was taken */
 	return o;
 }

@@ -97,15 +97,43 @@ json_t *audit_rcpt_event(const struct audit_txn *t, const char *recipient,
     const char *destination, const char *action, const char *reply,
     json_t *decision, int cache_hit, unsigned elapsed_ms);
 
-/** One element of the message event's "recipients" array (new reference). */
-json_t *audit_recipient(const char *recipient, const char *destination,
-    const char *verdict, const char *action);
+/*
+ * The message event's "recipients" list, bounded: at most
+ * AUDIT_MSG_RCPTS_MAX entries whose JSON takes at most AUDIT_MSG_RCPT_BYTES
+ * bytes (brackets and commas included): the first recipients of the
+ * transaction. The ones after the first that would cross either bound are
+ * only counted ("recipients_omitted"); each still has its own "rcpt" line.
+ * Fixed, not configurable: the message line is a summary, the rcpt lines
+ * are the record, and a bigger list only costs memory and line length.
+ * 1000 is Postfix's default smtpd_recipient_limit; 128 KiB holds 1000
+ * entries of ordinary addresses (about 100 bytes each) in full.
+ * One per transaction, used by one thread at a time; zero-initialised or
+ * audit_rcpts_init(); audit_message_event() takes the list, or
+ * audit_rcpts_free() releases it.
+ */
+#define AUDIT_MSG_RCPTS_MAX	1000
+#define AUDIT_MSG_RCPT_BYTES	131072
+
+struct audit_rcpts {
+	json_t *list;			/* array of entries, NULL = [] */
+	size_t bytes;			/* JSON size of the entries and commas */
+	unsigned long omitted;		/* entries left out */
+};
+
+void audit_rcpts_init(struct audit_rcpts *r);
+
+/** Add one recipient's entry, or count it as omitted when over a bound. */
+void audit_rcpts_add(struct audit_rcpts *r, const char *recipient,
+    const char *destination, const char *verdict, const char *action);
+
+void audit_rcpts_free(struct audit_rcpts *r);
 
 /**
- * The "message" event; end is "eom", "abort" or "close". recipients (an
- * array of audit_recipient() objects, or NULL for []) is stolen.
+ * The "message" event; end is "eom", "abort" or "close". The list in r
+ * (NULL: []) is taken and r is left empty (audit_rcpts_init()); its
+ * omitted count becomes "recipients_omitted". Returns a new reference.
  */
 json_t *audit_message_event(const struct audit_txn *t, const char *end,
-    json_t *recipients, int accepted, int deferred);
+    struct audit_rcpts *r, int accepted, int deferred);
 
 #endif

@@ -69,6 +69,7 @@ enum conf_type {
 	CT_SOCKET,	/* unix:/path, local:/path, inet:PORT[@HOST], inet6:PORT[@HOST] */
 	CT_FORWARD,	/* IP address[@port] */
 	CT_LEVEL,	/* a policy level name */
+	CT_WORDS,	/* a list of transport names (conf_value_words) */
 };
 
 #define CF_NULL	0x1	/* "none" unsets the key (NULL) */
@@ -127,7 +128,8 @@ static const struct conf_key conf_keys[] = {
 	/* danepold: milter behaviour */
 	{ "on_error", CT_ENUM, F(on_error_tempfail), 0, "tempfail", 0, 0, 0, on_error_names },
 	{ "audit_only", CT_BOOL, F(audit_only), 0, "no", 0, 0, 0, NULL },
-	{ "use_rcpt_host", CT_BOOL, F(use_rcpt_host), 0, "no", 0, 0, 0, NULL },
+	{ "use_rcpt_host", CT_BOOL, F(use_rcpt_host), 0, "yes", 0, 0, 0, NULL },
+	{ "milter_smtp_transports", CT_WORDS, F(milter_smtp_transports), 0, "smtp", 0, 0, 0, NULL },
 	/* audit log */
 	{ "audit_log", CT_PATH, F(audit_log), CF_NULL, "-", 0, 0, 0, NULL },
 	{ "audit_sync", CT_ENUM, F(audit_sync), 0, "flush", 0, 0, 0, audit_sync_names },
@@ -252,6 +254,8 @@ check_string(const struct conf_key *k, const char *v)
 		return conf_value_name(v);
 	case CT_LEVEL:
 		return conf_value_level(v);
+	case CT_WORDS:
+		return conf_value_words(v);
 	default:
 		return NULL;
 	}

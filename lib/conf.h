@@ -64,7 +64,10 @@ struct conf {
 	/* danepold: milter behaviour */
 	int on_error_tempfail;		/* on_error = tempfail (1, default) | accept (0) */
 	int audit_only;			/* default no: never tempfail at RCPT, only audit */
-	int use_rcpt_host;		/* default no: decide on Postfix's {rcpt_host} next hop */
+	int use_rcpt_host;		/* default yes: decide on Postfix's {rcpt_host} next hop */
+	char *milter_smtp_transports;	/* default "smtp": the {rcpt_mailer} transports judged
+					 * at RCPT (conf_value_words() syntax); recipients
+					 * of any other transport are accepted, audited */
 	/* audit log */
 	char *audit_log;		/* default "-" (stdout); a path; or "none" -> NULL */
 	int audit_sync;			/* audit_sync = none (0) | flush (1, default) | fsync (2) */

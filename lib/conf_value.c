@@ -222,6 +222,48 @@ conf_value_level(const char *v)
 	return NULL;
 }
 
+#define CONF_WORD_SEP	", \t"
+
+/** conf_value_words - list of transport names. NULL, or the reason (caller frees). */
+char *
+conf_value_words(const char *v)
+{
+	unsigned count = 0;
+	size_t n;
+
+	for (v += strspn(v, CONF_WORD_SEP); *v; v += strspn(v, CONF_WORD_SEP)) {
+		n = strcspn(v, CONF_WORD_SEP);
+		if (n > CONF_VALUE_WORD_MAX || strspn(v, CONF_VALUE_NAME_CHARS) < n)
+			return xasprintf("bad transport name \"%.*s\" (at most %d of "
+			    "A-Z a-z 0-9 _ . -, names separated by commas or blanks)",
+			    (int)(n > CONF_VALUE_WORD_MAX ? CONF_VALUE_WORD_MAX : n), v,
+			    CONF_VALUE_WORD_MAX);
+		if (++count > CONF_VALUE_WORDS_MAX)
+			return xasprintf("more than %d transport names", CONF_VALUE_WORDS_MAX);
+		v += n;
+	}
+	if (count == 0)
+		return xstrdup("no transport name");
+	return NULL;
+}
+
+/** conf_value_words_has - whether list holds name. */
+int
+conf_value_words_has(const char *list, const char *name)
+{
+	size_t want = strlen(name), n;
+
+	if (list == NULL || want == 0)
+		return 0;
+	for (list += strspn(list, CONF_WORD_SEP); *list; list += strspn(list, CONF_WORD_SEP)) {
+		n = strcspn(list, CONF_WORD_SEP);
+		if (n == want && memcmp(list, name, n) == 0)
+			return 1;
+		list += n;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ addresses */
 
 static int

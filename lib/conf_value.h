@@ -64,6 +64,21 @@ char *conf_value_name(const char *v);
 char *conf_value_level(const char *v);
 
 /**
+ * A list of Postfix transport (master.cf service) names: 1 to
+ * CONF_VALUE_WORDS_MAX names of at most CONF_VALUE_WORD_MAX bytes of
+ * CONF_VALUE_NAME_CHARS each, separated by commas and/or blanks.
+ */
+#define CONF_VALUE_WORDS_MAX	32
+#define CONF_VALUE_WORD_MAX	64
+char *conf_value_words(const char *v);
+
+/**
+ * Whether list (a value conf_value_words() accepted, or NULL) holds name
+ * exactly (case-sensitive, as Postfix service names). NULL list: no.
+ */
+int conf_value_words_has(const char *list, const char *name);
+
+/**
  * Append time v (in the field unit of unit_ms, as for conf_value_time()) to
  * b: "500ms" when an ms field is not whole seconds (or is 0), else "5s".
  */

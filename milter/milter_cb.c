@@ -22,6 +22,16 @@
  * {rcpt_mailer} at RCPT = non-SMTP = audit only. An MTA that sends
  * neither (miltertest) is treated as SMTP.
  *
+ * Which recipients are judged (cb_rcpt_decide): only those Postfix will
+ * hand to an SMTP transport named in milter_smtp_transports (default
+ * "smtp"); any other {rcpt_mailer} (local, virtual, lmtp, relay for the
+ * operator's relay_domains, pipe services, error, discard) is the
+ * operator's own mail and is accepted, so a bogus own zone never defers
+ * inbound mail. An allow list, because a list of local transports could
+ * not name the operator's pipe services. Judged recipients are decided on
+ * {rcpt_host}, the next hop Postfix's own DANE will use (use_rcpt_host,
+ * default yes); without {rcpt_mailer} on the recipient's domain.
+ *
  * Negotiation: we skip headers, end of headers, body and unknown
  * commands, but never DATA (SMFIP_NODATA over TCP costs 40 ms per message
  * in Postfix: Nagle vs. delayed ACK on the unanswered macro packet) and
@@ -39,6 +49,7 @@
 #include <libmilter/mfapi.h>
 
 #include "buf.h"
+#include "conf_value.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
@@ -46,12 +57,17 @@
 #include "policy_json.h"
 #include "rcpt.h"
 
+/* Bounds on what the MTA hands over for the audit lines (see audit.h). */
+#define CB_QUEUE_ID_MAX	64	/* Postfix long queue ids: about 20 */
+#define CB_AUTH_MAX	255
+#define CB_TRANSPORT_MAX 255	/* {rcpt_mailer}: a master.cf service name */
+
 struct cb_msg {
 	struct milter_snap *snap;	/* reference held for the transaction */
 	char *sender;			/* without angle brackets, or NULL */
 	char *auth_user;		/* {auth_authen}, or NULL */
 	char *queue_id;			/* latest "i" seen, or NULL */
-	json_t *rcpts;			/* array of audit_recipient() */
+	struct audit_rcpts rcpts;	/* the message line's bounded list */
 	int accepted, deferred;
 };
 
@@ -68,6 +84,7 @@ struct cb_rcpt {
 	const char *recipient;		/* argv[0] without angle brackets */
 	char *dest;			/* destination handed to the engine */
 	struct policy_outcome out;
+	const char *transport;		/* {rcpt_mailer}, or NULL (libmilter's) */
 	const char *action;		/* "continue" "tempfail" "audit-only" */
 	char *reply;			/* full reply sent, or NULL */
 	sfsistat status;
@@ -89,18 +106,21 @@ cb_unbracket(const char *s)
 	return xstrdup(s);
 }
 
+/* Copy of a macro's value, "(too long)" past max bytes, NULL when unset. */
 static char *
-cb_macro(SMFICTX *ctx, const char *name)
+cb_macro(SMFICTX *ctx, const char *name, size_t max)
 {
 	const char *v = smfi_getsymval(ctx, (char *)name);
 
-	return v && *v ? xstrdup(v) : NULL;
+	if (v == NULL || *v == 0)
+		return NULL;
+	return xstrdup(strlen(v) > max ? "(too long)" : v);
 }
 
 static void
 cb_queue_id(SMFICTX *ctx, struct cb_msg *m)
 {
-	char *q = cb_macro(ctx, "i");
+	char *q = cb_macro(ctx, "i", CB_QUEUE_ID_MAX);
 
 	if (q != NULL) {
 		free(m->queue_id);
@@ -161,8 +181,7 @@ cb_msg_end(struct cb_conn *c, const char *end)
 	if (m == NULL)
 		return;
 	cb_txn(c, m, &t);
-	ev = audit_message_event(&t, end, m->rcpts, m->accepted, m->deferred);
-	m->rcpts = NULL;	/* stolen */
+	ev = audit_message_event(&t, end, &m->rcpts, m->accepted, m->deferred);
 	audit_write(milter_audit(), ev);
 	json_decref(ev);
 	milter_snap_release(m->snap);
@@ -182,9 +201,9 @@ cb_msg_begin(SMFICTX *ctx, struct cb_conn *c, const char *sender)
 		cb_msg_end(c, "abort");
 	m = c->msg = xcalloc(1, sizeof(*m));
 	m->snap = milter_snap_acquire();
-	m->sender = cb_unbracket(sender);
-	m->auth_user = cb_macro(ctx, "{auth_authen}");
-	m->rcpts = json_array();
+	m->sender = cb_unbracket(sender && strlen(sender) > RCPT_MAX_LEN ? "(too long)" : sender);
+	m->auth_user = cb_macro(ctx, "{auth_authen}", CB_AUTH_MAX);
+	audit_rcpts_init(&m->rcpts);
 	cb_queue_id(ctx, m);
 	return m;
 }
@@ -215,8 +234,42 @@ cb_bad_domain(const char *rcpt)
 }
 
 /*
- * Decide for one recipient into r->out. Destination: {rcpt_host} when
- * use_rcpt_host (and Postfix gave one), else the recipient's domain.
+ * A recipient that is not judged: accepted (verdict try, level none,
+ * reason local-policy) with why in the audit line.
+ */
+static void
+cb_rcpt_skip(struct cb_rcpt *r, const char *why)
+{
+	r->out.d = policy_decision_simple(r->dest, POLICY_TRY, POLICY_LEVEL_NONE,
+	    POLICY_R_LOCAL_POLICY, why);
+}
+
+/*
+ * The destination for the engine from Postfix's {rcpt_host}: the next hop
+ * as the smtp(8) client reads it ("domain", "domain:port", "[host]",
+ * "[host]:port", "[addr]"; policy_run.c splits these), with an "inet:"
+ * prefix (the lmtp(8) syntax smtp(8) also takes) removed. NULL for a
+ * unix-domain socket ("unix:/path"): no DNS, no DANE.
+ */
+static char *
+cb_next_hop(const char *host)
+{
+	if (strncmp(host, "unix:", 5) == 0)
+		return NULL;
+	if (strncmp(host, "inet:", 5) == 0)
+		host += 5;
+	return xstrndup(host, RCPT_MAX_LEN);
+}
+
+/*
+ * Decide for one recipient into r->out (policy.h: refs = 1, caller unrefs).
+ *   - {rcpt_mailer} set and not in milter_smtp_transports: the recipient
+ *     is not delivered by SMTP to the world (local, virtual, lmtp, pipe
+ *     services, relay to the operator's own relay_domains, error,
+ *     discard): accepted, never judged - the operator's own domains.
+ *   - an SMTP transport and use_rcpt_host: the next hop ({rcpt_host}).
+ *   - otherwise (no {rcpt_mailer}: another MTA, or use_rcpt_host = no):
+ *     the recipient's domain.
  */
 static void
 cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct cb_rcpt *r)
@@ -224,18 +277,32 @@ cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct 
 	const char *host = smfi_getsymval(ctx, "{rcpt_host}");
 	const char *mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
 	struct rcpt p;
-	int local = 0;
 
 	memset(&r->out, 0, sizeof(r->out));
+	r->transport = mailer && *mailer ? mailer : NULL;
 	rcpt_parse(arg, &p);
-	if (rt->conf->use_rcpt_host && host && *host) {
-		r->dest = xstrndup(host, RCPT_MAX_LEN);
-		local = mailer && (strcmp(mailer, "local") == 0 || strcmp(mailer, "virtual") == 0);
+	if (r->transport && !conf_value_words_has(rt->conf->milter_smtp_transports, mailer)) {
+		char *why = xasprintf("transport %.64s is not in milter_smtp_transports: "
+		    "no SMTP delivery to judge at RCPT", mailer);
+
+		r->dest = xstrndup(host && *host ? host
+		    : p.kind == RCPT_DOMAIN || p.kind == RCPT_LITERAL ? p.domain : "", RCPT_MAX_LEN);
+		cb_rcpt_skip(r, why);
+		free(why);
+		return;
+	}
+	if (r->transport && rt->conf->use_rcpt_host && host && *host) {
+		if ((r->dest = cb_next_hop(host)) == NULL) {
+			r->dest = xstrndup(host, RCPT_MAX_LEN);
+			cb_rcpt_skip(r, "next hop is a unix-domain socket: no DNS, DANE does not apply");
+			return;
+		}
 	} else if (p.kind == RCPT_DOMAIN || p.kind == RCPT_LITERAL) {
 		r->dest = xstrdup(p.domain);
 	} else if (p.kind == RCPT_LOCAL) {
 		r->dest = xstrdup("");
-		local = 1;
+		cb_rcpt_skip(r, "local delivery: no SMTP next hop, DANE does not apply");
+		return;
 	} else {
 		/*
 		 * Not an address: decide invalid-domain here. The fragment kept
@@ -245,11 +312,6 @@ cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct 
 		r->dest = cb_bad_domain(arg);
 		r->out.d = policy_decision_simple(r->dest, POLICY_DEFER, rt->default_level,
 		    POLICY_R_INVALID_DOMAIN, p.why ? p.why : "invalid recipient address");
-		return;
-	}
-	if (local) {
-		r->out.d = policy_decision_simple(r->dest, POLICY_TRY, POLICY_LEVEL_NONE,
-		    POLICY_R_LOCAL_POLICY, "local delivery: no SMTP next hop, DANE does not apply");
 		return;
 	}
 	policy_decide(rt, r->dest, &r->out);
@@ -320,12 +382,16 @@ static void
 cb_rcpt_audit(struct cb_conn *c, struct cb_msg *m, struct policy_runtime *rt, struct cb_rcpt *r)
 {
 	struct audit_txn t;
+	json_t *ev;
 
 	cb_txn(c, m, &t);
-	milter_audit_decision(audit_rcpt_event(&t, r->recipient, r->dest, r->action, r->reply,
-	    NULL, r->out.cache_hit, r->out.elapsed_ms), rt, &r->out, "{}");
-	json_array_append_new(m->rcpts, audit_recipient(r->recipient, r->dest,
-	    policy_verdict_name(r->out.d->verdict), r->action));
+	ev = audit_rcpt_event(&t, r->recipient, r->dest, r->action, r->reply,
+	    NULL, r->out.cache_hit, r->out.elapsed_ms);
+	json_object_set_new(ev, "transport", audit_string(r->transport == NULL ? NULL
+	    : strlen(r->transport) > CB_TRANSPORT_MAX ? "(too long)" : r->transport));
+	milter_audit_decision(ev, rt, &r->out, "{}");
+	audit_rcpts_add(&m->rcpts, r->recipient, r->dest,
+	    policy_verdict_name(r->out.d->verdict), r->action);
 	if (r->status == SMFIS_TEMPFAIL)
 		m->deferred++;
 	else

@@ -140,7 +140,7 @@ check "bogus.example was tempfailed with 450 4.7.5 (smtp and plain)" \
 check "non-SMTP mail is audit-only" \
 	[ "$(count '"recipient":"bob@bogus.example","destination":"bogus.example","action":"audit-only"' "$T/audit.log")" = 1 ]
 check "the all-deferred transaction still has its message line" \
-	grep -q '"recipients":\[{"recipient":"frank@expired.example","destination":"expired.example","verdict":"defer","action":"tempfail"}\],"accepted":0,"deferred":1' "$T/audit.log"
+	grep -q '"recipients":\[{"recipient":"frank@expired.example","destination":"expired.example","verdict":"defer","action":"tempfail"}\],"recipients_omitted":0,"accepted":0,"deferred":1' "$T/audit.log"
 
 # ------------------------------------------------------------- signals
 reloads() { count "configuration reloaded" "$T/err"; }

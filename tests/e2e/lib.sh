@@ -144,6 +144,11 @@ e2e_world() {
 # instance directory, "inet" = a fresh 127.0.0.1 port, or a literal milter
 # socket spec), with the audit log in $E2E_T/d-NAME/audit.log; extra LINEs
 # ("key = value") are appended and override nothing (keys appear once).
+# Unless a LINE names use_rcpt_host (a comment naming it keeps the default,
+# yes), the config says "use_rcpt_host = no": the Postfix of
+# e2e_postfix_init relays everything to smtp-sink through relayhost, a
+# stand-in for the Internet, so the tests decide the recipient's domain,
+# not the sink's address literal.
 # Prints nothing; sets E2E_DSOCK[NAME].
 e2e_danepold_conf() {
 	local name=$1 sock=$2 d=$E2E_T/d-$1 l
@@ -168,6 +173,10 @@ e2e_danepold_conf() {
 		echo "audit_sync = flush"
 		echo "trust_anchor = $E2E_TRUST_ANCHOR"
 		echo "resolver_config = $E2E_RESOLVER_CONF"
+		case " $* " in
+		*use_rcpt_host*) ;;
+		*) echo "use_rcpt_host = no" ;;
+		esac
 		for l in "$@"; do echo "$l"; done
 	} > "$d/danepol.conf"
 }

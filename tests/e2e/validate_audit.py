@@ -19,6 +19,14 @@
       saw in "queued as"); one session id throughout.
       Prints "PASS ..." / "FAIL ...: detail" lines; the caller counts them.
 
+  validate_audit.py bounds AUDITLOG [SENDER TOTAL]
+      Every "message" line within the bounds doc/audit.schema.json states
+      (at most MESSAGE_LINE_MAX bytes, "recipients" at most RCPTS_MAX
+      entries and RCPT_BYTES bytes of JSON, listed + recipients_omitted =
+      accepted + deferred). With SENDER and TOTAL: that sender's message
+      line counts TOTAL recipients, some omitted, and lists a prefix of its
+      rcpt lines.
+
 Exit status: 0 when nothing failed, 1 otherwise, 2 on usage errors.
 """
 import json
@@ -126,6 +134,42 @@ def cmd_schema(docdir, logs):
     return 1 if bad else 0
 
 
+# lib/audit.h AUDIT_MSG_RCPTS_MAX, AUDIT_MSG_RCPT_BYTES; the line bound of
+# doc/audit.schema.json ("message" description).
+RCPTS_MAX = 1000
+RCPT_BYTES = 131072
+MESSAGE_LINE_MAX = 147456
+
+
+def cmd_bounds(log, sender=None, total=None):
+    with open(log, "rb") as f:
+        raw = [l for l in f.read().split(b"\n") if l]
+    objs = [json.loads(l) for l in raw]
+    msgs = [(len(l) + 1, o) for l, o in zip(raw, objs) if o.get("event") == "message"]
+    errs = []
+    for n, o in msgs:
+        r = o.get("recipients", [])
+        rb = len(json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode())
+        if n > MESSAGE_LINE_MAX or len(r) > RCPTS_MAX or rb > RCPT_BYTES:
+            errs.append("message line of %d bytes, %d recipients in %d bytes" % (n, len(r), rb))
+        if len(r) + o.get("recipients_omitted", 0) != o.get("accepted", 0) + o.get("deferred", 0):
+            errs.append("%d listed + %s omitted != %s + %s" % (len(r), o.get("recipients_omitted"), o.get("accepted"), o.get("deferred")))
+    fails = not out(not errs and msgs, "%d message lines within bounds (longest %d bytes)" % (len(msgs), max([n for n, o in msgs] or [0])), "; ".join(errs[:3]) or "no message line")
+    if sender is None:
+        return 1 if fails else 0
+    mine = [o for n, o in msgs if o.get("sender") == sender]
+    lines = [o for o in objs if o.get("event") == "rcpt" and o.get("sender") == sender]
+    m = mine[0] if len(mine) == 1 else {}
+    r = m.get("recipients", [])
+    om = m.get("recipients_omitted", 0)
+    fails += not out(len(mine) == 1 and m.get("accepted", 0) + m.get("deferred", 0) == int(total) and om > 0,
+                     "%s: one message line counting %s recipients, %d omitted (marker)" % (sender, total, om), "got %s" % json.dumps({k: v for k, v in m.items() if k != "recipients"})[:300])
+    fails += not out(len(lines) == int(total), "%s: one rcpt line for each of the %s recipients" % (sender, total), "got %d" % len(lines))
+    fails += not out([x.get("recipient") for x in r] == [x.get("recipient") for x in lines[:len(r)]],
+                     "%s: the %d listed recipients are the first rcpt lines" % (sender, len(r)))
+    return 1 if fails else 0
+
+
 def client_action(reply):
     return "continue" if reply.startswith("2") else "tempfail"
 
@@ -200,8 +244,10 @@ def join_txn(objs, sender, qid, ends, want):
     if m.get("accepted") != acc or m.get("deferred") != len(want) - acc:
         errs.append("accepted/deferred %r/%r, client saw %d/%d" % (m.get("accepted"), m.get("deferred"), acc, len(want) - acc))
     mr = m.get("recipients") or []
+    if len(mr) + m.get("recipients_omitted", 0) != len(lines):
+        errs.append("%d recipients listed + %r omitted, %d rcpt lines" % (len(mr), m.get("recipients_omitted"), len(lines)))
     if [(strip_angle(r.get("recipient")), r.get("verdict"), r.get("action")) for r in mr] != \
-            [(strip_angle(o.get("recipient")), (o.get("decision") or {}).get("verdict"), o.get("action")) for o in lines]:
+            [(strip_angle(o.get("recipient")), (o.get("decision") or {}).get("verdict"), o.get("action")) for o in lines[:len(mr)]]:
         errs.append("recipients %s do not match the rcpt lines" % json.dumps(mr)[:300])
     return out(not errs, "%s: message line (end %s, queue id %s, %s/%s)" % (tag, m.get("end"), m.get("queue_id"), m.get("accepted"), m.get("deferred")), "; ".join(errs)) and ok
 
@@ -209,6 +255,8 @@ def join_txn(objs, sender, qid, ends, want):
 def main(argv):
     if len(argv) >= 3 and argv[1] == "schema":
         return cmd_schema(argv[2], argv[3:])
+    if len(argv) in (3, 5) and argv[1] == "bounds":
+        return cmd_bounds(*argv[2:])
     if len(argv) == 4 and argv[1] == "join":
         return cmd_join(argv[2], argv[3])
     sys.stderr.write(__doc__)

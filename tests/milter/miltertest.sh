@@ -8,12 +8,13 @@
 #   TOP_SRCDIR           source tree (the scripts, doc/*.schema.json)
 #
 # Each script gets its own danepold config (inet socket on a free port,
-# audit log) through MT_DANEPOLD, MT_CONF, MT_SOCKET, MT_DIR; the scripts
+# audit log, plus the script's "-- conf: key = value" lines) through MT_DANEPOLD, MT_CONF, MT_SOCKET, MT_DIR; the scripts
 # run in parallel (miltertest waits ~5 s for libmilter to exit after each).
-# A script reports "ok - ..." / "not ok - ..." lines, "expect rcpt|message N"
-# and "expect qid Q" lines for its audit log, and "DONE" at its end; this
-# runner counts them, checks the audit log (line counts, queue ids, every
-# line valid against doc/audit.schema.json) and the exit status.
+# A script reports "ok - ..." / "not ok - ..." lines, "expect rcpt|message N",
+# "expect qid Q" and "expect omitted SENDER N" lines for its audit log, and
+# "DONE" at its end; this runner counts them, checks the audit log (line
+# counts, queue ids, message lines within their bounds, every line valid
+# against doc/audit.schema.json) and the exit status.
 # Ends with "N passed, M failed"; exit 0 when nothing failed, 77 when
 # miltertest is not installed.
 set -u
@@ -56,7 +57,9 @@ done
 declare -A MTPID
 for f in "${SCRIPTS[@]}"; do
 	n=$(basename "$f" .lua)
-	e2e_danepold_conf "mt-$n" inet "decision_timeout = 1500ms"
+	# "-- conf: LINE" lines of a script go into its danepol.conf
+	mapfile -t extra < <(sed -n 's/^-- conf: //p' "$f")
+	e2e_danepold_conf "mt-$n" inet "decision_timeout = 1500ms" "${extra[@]}"
 	(
 		export MT_DANEPOLD=$DANEPOLD MT_CONF=$E2E_T/d-mt-$n/danepol.conf MT_DIR=$HERE
 		export MT_SOCKET=${E2E_DSOCK[mt-$n]}
@@ -113,6 +116,19 @@ for f in "${SCRIPTS[@]}"; do
 	done < "$E2E_T/$n.qids"
 	if grep -qiE 'assert|sanitizer|segmentation|double free|fatal' "$E2E_T/$n.err"; then
 		not_ok "$n: danepold stderr free of crashes" "$(grep -iE 'assert|sanitizer|segmentation|double free|fatal' "$E2E_T/$n.err" | head -3)"
+	fi
+	# every message line within its bounds; "expect omitted SENDER N": that
+	# sender's transaction had N recipients, some left out of the list
+	read -r -a om <<< "$(sed -n 's/^expect omitted //p' "$E2E_T/$n.out")"
+	if [ -f "$A" ] && grep -q '"event":"message"' "$A"; then
+		"$VALIDATE" bounds "$A" "${om[@]}" > "$E2E_T/v.out" 2>&1
+		while IFS= read -r l; do
+			case $l in
+			"PASS "*) ok "$n: ${l#PASS }" ;;
+			"FAIL "*) not_ok "$n: ${l#FAIL }" ;;
+			*) not_ok "$n: bounds check" "$l" ;;
+			esac
+		done < "$E2E_T/v.out"
 	fi
 	if python3 -c 'import jsonschema' 2> /dev/null; then
 		"$VALIDATE" schema "$TOP_SRCDIR/doc" "$A" > "$E2E_T/v.out" 2>&1

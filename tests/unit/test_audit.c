@@ -385,23 +385,26 @@ Test(audit, hostile_strings_one_line)
 
 Test(audit, message_event_fields)
 {
-	json_t *rc = json_array();
+	struct audit_rcpts rc;
 	json_t *ev;
 	const char *end, *qid;
-	int acc, def;
+	int acc, def, omitted;
 	json_t *list;
 
-	json_array_append_new(rc, audit_recipient("a@x", "x", "require", "continue"));
-	json_array_append_new(rc, audit_recipient("b@y", "y", "defer", "tempfail"));
+	audit_rcpts_init(&rc);
+	audit_rcpts_add(&rc, "a@x", "x", "require", "continue");
+	audit_rcpts_add(&rc, "b@y", "y", "defer", "tempfail");
 	struct audit_txn t = txn;
 
 	t.queue_id = "4XyZ";
-	ev = audit_message_event(&t, "close", rc, 1, 1);
-	cr_assert_eq(json_unpack(ev, "{s:s, s:s, s:o, s:i, s:i}", "end", &end, "queue_id", &qid,
-	    "recipients", &list, "accepted", &acc, "deferred", &def), 0);
+	ev = audit_message_event(&t, "close", &rc, 1, 1);
+	cr_assert_null(rc.list, "the list was taken");
+	cr_assert_eq(json_unpack(ev, "{s:s, s:s, s:o, s:i, s:i, s:i}", "end", &end, "queue_id", &qid,
+	    "recipients", &list, "recipients_omitted", &omitted, "accepted", &acc, "deferred", &def), 0);
 	cr_assert_str_eq(end, "close");
 	cr_assert_str_eq(qid, "4XyZ");
 	cr_assert_eq(json_array_size(list), 2);
+	cr_assert_eq(omitted, 0);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "action")),
 	    "tempfail");
 	cr_assert_eq(acc, 1);
@@ -410,5 +413,50 @@ Test(audit, message_event_fields)
 	ev = audit_message_event(&txn, "abort", NULL, 0, 0);
 	cr_assert(json_is_array(json_object_get(ev, "recipients")));
 	cr_assert_eq(json_array_size(json_object_get(ev, "recipients")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(ev, "recipients_omitted")), 0);
 	json_decref(ev);
+}
+
+/*
+ * The list is bounded in bytes and entries; what is left out is counted,
+ * the kept part is a prefix, and its JSON size is what was accounted.
+ */
+Test(audit, message_recipients_bounded)
+{
+	struct audit_rcpts rc;
+	char big[1001], small[32];
+	size_t n;
+	char *text;
+	json_t *ev, *list;
+
+	memset(big, 'b', 1000);
+	big[1000] = 0;
+	big[990] = '\x01';			/* escaped as \u0001: 6 bytes */
+	audit_rcpts_init(&rc);
+	for (int i = 0; i < 20000; i++)
+		audit_rcpts_add(&rc, big, "bogus.example", "defer", "tempfail");
+	n = json_array_size(rc.list);
+	cr_assert(n > 50 && n < 200, "%zu entries kept", n);
+	cr_assert_eq(rc.omitted, 20000 - n);
+	text = json_dumps(rc.list, JSON_COMPACT);
+	cr_assert_eq(strlen(text), 2 + rc.bytes, "accounted %zu, real %zu", rc.bytes, strlen(text));
+	cr_assert_leq(strlen(text), AUDIT_MSG_RCPT_BYTES);
+	free(text);
+	audit_rcpts_add(&rc, "x@y", "y", "try", "continue");	/* small: still omitted */
+	cr_assert_eq(rc.omitted, 20001 - n);
+	ev = audit_message_event(&txn, "eom", &rc, 0, 20001);
+	cr_assert_eq(json_integer_value(json_object_get(ev, "recipients_omitted")), 20001 - n);
+	json_decref(ev);
+	/* small entries: the count bound */
+	audit_rcpts_init(&rc);
+	for (int i = 0; i < AUDIT_MSG_RCPTS_MAX + 5; i++) {
+		snprintf(small, sizeof(small), "u%d@a", i);
+		audit_rcpts_add(&rc, small, "a", "try", "continue");
+	}
+	list = rc.list;
+	cr_assert_eq(json_array_size(list), AUDIT_MSG_RCPTS_MAX);
+	cr_assert_eq(rc.omitted, 5);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "recipient")), "u0@a");
+	audit_rcpts_free(&rc);
+	cr_assert_null(rc.list);
 }

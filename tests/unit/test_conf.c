@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_value.h"
 
 /* Parse text that must fail; returns the error (caller frees). */
 static char *
@@ -121,7 +122,8 @@ Test(conf, defaults)
 	cr_expect_eq(c->milter_timeout_s, 1800);
 	cr_expect_eq(c->on_error_tempfail, 1);
 	cr_expect_eq(c->audit_only, 0);
-	cr_expect_eq(c->use_rcpt_host, 0);
+	cr_expect_eq(c->use_rcpt_host, 1);
+	cr_expect_str_eq(c->milter_smtp_transports, "smtp");
 	cr_expect_str_eq(c->audit_log, "-");
 	cr_expect_eq(c->audit_sync, 1);
 	cr_expect_eq(c->nstatus, 0);
@@ -368,6 +370,43 @@ Test(conf, forward_and_names)
 	expect_err("user = abcdefghijklmnopqrstuvwxyz0123456\n", "t.conf:1: ", "bad user");
 }
 
+/* milter_smtp_transports: a list of master.cf service names, bounded. */
+Test(conf, transport_lists)
+{
+	struct conf *c = parse_ok("milter_smtp_transports = smtp,relay  smtp-out\n");
+	char text[512], *err;
+
+	cr_expect(conf_value_words_has(c->milter_smtp_transports, "smtp"));
+	cr_expect(conf_value_words_has(c->milter_smtp_transports, "relay"));
+	cr_expect(conf_value_words_has(c->milter_smtp_transports, "smtp-out"));
+	cr_expect(!conf_value_words_has(c->milter_smtp_transports, "smt"));
+	cr_expect(!conf_value_words_has(c->milter_smtp_transports, "smtp-o"));
+	cr_expect(!conf_value_words_has(c->milter_smtp_transports, "SMTP"));
+	cr_expect(!conf_value_words_has(c->milter_smtp_transports, ""));
+	cr_expect(!conf_value_words_has(NULL, "smtp"));
+	conf_free(c);
+	expect_err("milter_smtp_transports = smtp;local\n", "t.conf:1: ", "bad transport name \"smtp;local\"");
+	expect_err("milter_smtp_transports = ,,\n", "t.conf:1: ", "no transport name");
+	/* 65 bytes: too long, and the error quotes at most 64 of them */
+	snprintf(text, sizeof(text), "milter_smtp_transports = %065d\n", 0);
+	expect_err(text, "t.conf:1: milter_smtp_transports: ", "bad transport name \"");
+	err = parse_err(text);
+	cr_expect(strstr(err, "\"0000000000000000000000000000000000000000000000000000000000000000\" "
+	    "(at most 64") != NULL, "%s", err);
+	free(err);
+	snprintf(text, sizeof(text), "milter_smtp_transports = %064d\n", 0);
+	conf_free(parse_ok(text));
+	/* 32 names fine, 33 too many */
+	strcpy(text, "milter_smtp_transports =");
+	for (int i = 0; i < 32; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), " t%d", i);
+	strcat(text, "\n");
+	conf_free(parse_ok(text));
+	text[strlen(text) - 1] = 0;
+	strcat(text, ",t32\n");
+	expect_err(text, "t.conf:1: ", "more than 32 transport names");
+}
+
 Test(conf, syntax_errors_with_lines)
 {
 	expect_err("# c\n\nno_such_key = 1\n", "t.conf:3: ", "unknown key \"no_such_key\"");
@@ -503,7 +542,8 @@ Test(conf, print_round_trip_everything_set)
 	    "milter_timeout = 10m\n"
 	    "on_error = accept\n"
 	    "audit_only = yes\n"
-	    "use_rcpt_host = 1\n"
+	    "use_rcpt_host = 0\n"
+	    "milter_smtp_transports = smtp, smtp-out\tsmtp_v6\n"
 	    "audit_log = /var/log/danepol.json\n"
 	    "audit_sync = fsync\n"
 	    "probe = yes\n"
