@@ -430,7 +430,22 @@ check_runtime(const struct check_opts *o, int *ex)
 		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
 		free(err);
 		*ex = CLI_EX_UNAVAILABLE;
+		return NULL;
 	}
+	switch (policy_runtime_anchor_check(rt, &err)) {
+	case DNS_ANCHOR_OK:
+		msg_debug("%s", err);
+		break;
+	case DNS_ANCHOR_UNKNOWN:	/* the decisions below say what failed */
+		msg_warn("%s", err);
+		break;
+	case DNS_ANCHOR_BAD:
+		msg_error("%s", err);
+		policy_runtime_free(rt);
+		rt = NULL;
+		break;
+	}
+	free(err);
 	return rt;
 }
 

@@ -4,8 +4,10 @@
  *
  * SUMMARY
  *	The file is "key = value" lines. Blank lines and lines whose first
- *	non-blank character is '#' are ignored; '#' anywhere else is part of
- *	the value (status texts may contain it). Leading and trailing blanks
+ *	non-blank character is '#' are ignored. Inside a value, a '#' right
+ *	after a blank is an error (a trailing comment "x = v # note" would
+ *	otherwise end up in the value); any other '#' is part of the value
+ *	(a status text "see (#42)", a path "/a/#b"). Leading and trailing blanks
  *	(space, tab) around keys and values are dropped; CRLF line ends and a
  *	UTF-8 byte order mark are tolerated. Every other oddity is an error
  *	"name:line: reason": unknown or duplicate keys, a missing '=', an empty
@@ -392,11 +394,26 @@ key_find(const char *name)
 	return i;
 }
 
+/*
+ * The '#' of a blank + '#' inside a value (a trailing comment pasted after
+ * a value, "x = v # note"), or NULL. Such a '#' is refused, not taken as
+ * part of the value: the value would otherwise silently end in the note.
+ */
+static const char *
+comment_in(const char *val)
+{
+	for (const char *p = strchr(val, '#'); p; p = strchr(p + 1, '#'))
+		if (p > val && (p[-1] == ' ' || p[-1] == '\t'))
+			return p;
+	return NULL;
+}
+
 /* One line (text without its line end, checked by line_check). NULL or the reason. */
 static char *
 parse_line(struct conf_parser *ps, char *s, unsigned line)
 {
 	char *eq, *key, *val, *show, *why;
+	const char *hash;
 	size_t i;
 
 	s = trim(s);
@@ -413,6 +430,10 @@ parse_line(struct conf_parser *ps, char *s, unsigned line)
 		return xstrdup("invalid key (letters, digits, '_', '.' and '-' only)");
 	if (*val == 0)
 		return xasprintf("empty value for \"%.64s\"", key);
+	if ((hash = comment_in(val)) != NULL)
+		return xasprintf("%.64s: value contains \"%s\": comments must be on a line of "
+		    "their own (a '#' inside a value must not follow a blank, e.g. \"(#42)\")",
+		    key, hash[-1] == '\t' ? "\\t#" : " #");
 	if (strncmp(key, "status.", 7) == 0)
 		return add_status(ps, key + 7, val, line);
 	if ((i = key_find(key)) == NKEYS)

@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_setup.h"
 #include "dnsname.h"
 #include "log.h"
 #include "mem.h"
@@ -365,7 +366,7 @@ dns_configure(struct ub_ctx *ctx, const struct dns_options *o, struct buf *err)
 
 	if (dns_configure_width(ctx, o->fd_share, err) < 0)
 		return -1;
-	if (o->unbound_config && (r = ub_ctx_config(ctx, o->unbound_config)) != 0) {
+	if (o->unbound_config && (r = dns_setup_config(ctx, o->unbound_config)) != 0) {
 		buf_printf(err, "resolver config %s: %s", o->unbound_config, ub_strerror(r));
 		return -1;
 	}
@@ -443,6 +444,7 @@ dns_resolver_new(const struct dns_options *opt, char **errp)
 {
 	struct dns_resolver *res = xcalloc(1, sizeof(*res));
 	struct buf err;
+	FILE *lf;
 
 	buf_init(&err);
 	res->wake[0] = res->wake[1] = -1;
@@ -451,6 +453,9 @@ dns_resolver_new(const struct dns_options *opt, char **errp)
 		buf_puts(&err, "cannot create libunbound context");
 		goto fail;
 	}
+	/* libunbound's own messages (anchor parse errors, ...) to our log */
+	if ((lf = dns_setup_log_stream()) != NULL)
+		ub_ctx_debugout(res->ctx, lf);
 	if (dns_configure(res->ctx, opt, &err) < 0 || dns_finalize(res->ctx, &err) < 0)
 		goto fail;
 	if (pipe2(res->wake, O_CLOEXEC) < 0) {

@@ -4,6 +4,12 @@
  * Thread safety: each line is formatted into a per-call buffer, then
  * written with one write(2)/syslog(3) call, so lines from libmilter's
  * connection threads never interleave. No static scratch buffers.
+ *
+ * msg_fatal() from the main thread (thread id == process id, Linux)
+ * exit(1)s; from any other thread it _exit(1)s once its line is written
+ * (write(2) or syslog(3) with LOG_NDELAY: nothing is left buffered), so
+ * that atexit handlers and destructors do not tear down state that the
+ * other, still running threads use.
  */
 #include "config.h"
 
@@ -11,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,6 +109,8 @@ msg_fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	msg_vlog(LOG_CRIT, fmt, ap);
 	va_end(ap);
+	if (syscall(SYS_gettid) != getpid())
+		_exit(1);	/* the line is written; no atexit handlers under running threads */
 	exit(1);
 }
 

@@ -29,7 +29,12 @@ void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/** Log and exit(1): only for unrecoverable start-up problems. */
+/**
+ * Log and exit with status 1: only for unrecoverable problems. From the
+ * main thread exit(1) (atexit handlers run); from any other thread
+ * _exit(1) after the line is written (no atexit handlers while other
+ * threads still run).
+ */
 void msg_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /** Log and abort(): only for broken internal invariants, never for input. */
 void msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

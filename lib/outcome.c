@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvline.h"
 #include "mem.h"
 #include "outcome.h"
+#include "tlsrpt_class.h"
 
 /** Free every owned string of *o and zero it. NULL-safe. */
 void tls_outcome_clear(struct tls_outcome *o)
@@ -94,4 +96,38 @@ const char *outcome_result_type(const char *name)
 		if (strcmp(name, result_types[i]) == 0)
 			return result_types[i];
 	return NULL;
+}
+
+int
+outcome_exim_event(const char *name, const struct kvline *f, int64_t now, struct tls_outcome *o)
+{
+	const char *domain = kvline_get(f, "domain"), *host = kvline_get(f, "host");
+	const char *data = kvline_get(f, "data"), *cipher = kvline_get(f, "cipher");
+	const char *dane = kvline_get(f, "dane"), *ip = kvline_get(f, "ip");
+	int known;
+
+	memset(o, 0, sizeof(*o));
+	if (domain == NULL || *domain == 0 || host == NULL || *host == 0)
+		return -1;
+	if (strcmp(name, "msg:delivery") == 0) {
+		o->success = cipher != NULL && *cipher != 0;
+		o->have_policy = dane != NULL && strcmp(dane, "yes") == 0;
+		if (!o->success) {
+			o->result_type = "starttls-not-supported";
+			o->detail = xstrdup("delivered without TLS");
+		}
+	} else if (strcmp(name, "dane:fail") == 0) {
+		o->have_policy = 1;
+		o->result_type = tlsrpt_class_text(data, &known);
+		if (!known)
+			o->detail = xstrdup_null(data && *data ? data : NULL);
+	} else {
+		return -1;
+	}
+	o->time = now;
+	o->source = OUTCOME_SRC_EXIM;
+	o->policy_domain = xstrdup(domain);
+	o->mx_host = xstrdup(host);
+	o->receiving_ip = xstrdup_null(ip && *ip ? ip : NULL);
+	return 0;
 }

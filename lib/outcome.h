@@ -51,4 +51,25 @@ const char *outcome_source_name(enum outcome_source s);
  */
 const char *outcome_result_type(const char *name);
 
+struct kvline;
+
+/**
+ * The TLS outcome an Exim event line carries (fields f as
+ * proto_exim_event() parsed them, name the event name), at time now, into
+ * *o (which the caller clears with tls_outcome_clear()):
+ *   msg:delivery  with host set: success when cipher is set (TLS), with a
+ *                 DANE policy when dane=yes; without cipher a failure
+ *                 starttls-not-supported (delivered in cleartext)
+ *   dane:fail     a failure under a DANE policy whose result type is
+ *                 tlsrpt_class_text(data): data itself when it is an RFC
+ *                 8460 result type, else data (kept as the
+ *                 failure-reason-code) classified by the shared X509
+ *                 table (tlsrpt_class.h), validation-failure otherwise
+ * domain, host and ip become policy-domain, receiving-mx-hostname and
+ * receiving-ip. 0, or -1 (and *o empty) when the line carries no outcome
+ * (other events, no domain or host). Thread-safe.
+ */
+int outcome_exim_event(const char *name, const struct kvline *f, int64_t now,
+    struct tls_outcome *o);
+
 #endif

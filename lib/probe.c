@@ -10,13 +10,12 @@
  *   refused                               starttls-not-supported
  *   TLS handshake failed                  validation-failure (OpenSSL's reason)
  *   TLS, host state dane, DANE matched    success (record and depth reported)
- *   TLS, dane, X509_V_ERR_CERT_HAS_EXPIRED    certificate-expired (DANE-TA only:
- *                                         DANE-EE ignores expiry)
- *   TLS, dane, X509_V_ERR_HOSTNAME_MISMATCH   certificate-host-mismatch
- *   TLS, dane, X509_V_ERR_DANE_NO_MATCH (no record matches: wrong key, or
- *     the DANE-TA certificate missing from the chain), or a chain error
- *                                         certificate-not-trusted
- *   TLS, dane, any other X509 error       validation-failure
+ *   TLS, dane, an X509 verification error the result type of
+ *                                         tlsrpt_class_x509() (the one table
+ *                                         shared with the Postfix and Exim
+ *                                         sources, e.g. CERT_HAS_EXPIRED
+ *                                         certificate-expired, DANE_NO_MATCH
+ *                                         certificate-not-trusted)
  *   TLS, host state tls (secure TLSA, none usable)
  *                                         tlsa-invalid (TLS without authentication,
  *                                         reason all-TLSA-records-unusable)
@@ -35,13 +34,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/x509_vfy.h>
-
 #include "log.h"
 #include "mem.h"
 #include "probe.h"
 #include "probe_int.h"
 #include "tlsa.h"
+#include "tlsrpt_class.h"
 
 /* ------------------------------------------------------------ names */
 
@@ -72,49 +70,11 @@ probe_ocsp_name(enum probe_ocsp s)
 
 /* ------------------------------------------------------------ classification */
 
-/* X509 verification errors: their name (failure-reason-code) and result type. */
-static const struct x509_class {
-	long err;
-	const char *name;
-	const char *type;
-} x509_classes[] = {
-	{ X509_V_ERR_CERT_HAS_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED", "certificate-expired" },
-	{ X509_V_ERR_HOSTNAME_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH", "certificate-host-mismatch" },
-	{ X509_V_ERR_DANE_NO_MATCH, "X509_V_ERR_DANE_NO_MATCH", "certificate-not-trusted" },
-	{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT", "certificate-not-trusted" },
-	{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-	  "certificate-not-trusted" },
-	{ X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, "X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-	  "certificate-not-trusted" },
-	{ X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT",
-	  "certificate-not-trusted" },
-	{ X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN", "certificate-not-trusted" },
-	{ X509_V_ERR_CERT_SIGNATURE_FAILURE, "X509_V_ERR_CERT_SIGNATURE_FAILURE", "certificate-not-trusted" },
-	{ X509_V_ERR_INVALID_CA, "X509_V_ERR_INVALID_CA", "certificate-not-trusted" },
-	{ X509_V_ERR_PATH_LENGTH_EXCEEDED, "X509_V_ERR_PATH_LENGTH_EXCEEDED", "certificate-not-trusted" },
-	{ X509_V_ERR_CERT_UNTRUSTED, "X509_V_ERR_CERT_UNTRUSTED", "certificate-not-trusted" },
-	{ X509_V_ERR_CERT_REJECTED, "X509_V_ERR_CERT_REJECTED", "certificate-not-trusted" },
-	{ X509_V_ERR_CERT_NOT_YET_VALID, "X509_V_ERR_CERT_NOT_YET_VALID", "validation-failure" },
-	{ X509_V_ERR_INVALID_PURPOSE, "X509_V_ERR_INVALID_PURPOSE", "validation-failure" },
-};
-
 /** The X509_V_ERR_* name of err (static), or NULL when not in the table. */
 const char *
 probe_x509_name(long err)
 {
-	for (size_t i = 0; i < sizeof(x509_classes) / sizeof(x509_classes[0]); i++)
-		if (x509_classes[i].err == err)
-			return x509_classes[i].name;
-	return NULL;
-}
-
-static const char *
-x509_type(long err)
-{
-	for (size_t i = 0; i < sizeof(x509_classes) / sizeof(x509_classes[0]); i++)
-		if (x509_classes[i].err == err)
-			return x509_classes[i].type;
-	return "validation-failure";
+	return tlsrpt_class_x509_name(err);
 }
 
 /* Result type of a host the decision made unusable, or NULL (transient). */
@@ -162,7 +122,7 @@ probe_classify(struct probe_addr *a)
 			if (a->authenticated)
 				a->success = 1;
 			else
-				a->result_type = x509_type(a->verify_error);
+				a->result_type = tlsrpt_class_x509(a->verify_error);
 		} else if (a->state == POLICY_HOST_DANE || a->state == POLICY_HOST_TLS) {
 			a->result_type = "tlsa-invalid";
 		} else {

@@ -147,7 +147,24 @@ d_runtime(struct conf *c, int *ex)
 		msg_error("%s", err ? err : "cannot start the resolver");
 		free(err);
 		*ex = DANEPOLD_EX_UNAVAILABLE;
+		return NULL;
 	}
+	switch (policy_runtime_anchor_check(rt, &err)) {
+	case DNS_ANCHOR_OK:
+		msg_info("%s", err);
+		break;
+	case DNS_ANCHOR_UNKNOWN:	/* offline at boot is no configuration error */
+		msg_warn("%s; going on: DNSSEC-signed destinations are deferred until "
+		    "the resolver gets answers", err);
+		break;
+	case DNS_ANCHOR_BAD:
+		msg_error("%s", err);
+		policy_runtime_free(rt);
+		rt = NULL;
+		*ex = DANEPOLD_EX_CONFIG;
+		break;
+	}
+	free(err);
 	return rt;
 }
 

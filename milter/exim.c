@@ -21,18 +21,12 @@
  * event lines write an "exim" audit line with their fields.
  *
  * TLS outcomes of Exim's deliveries go to the outcome store (when one is
- * open, milter_probe.h), one per event line that carries them:
- *   msg:delivery  with host set: success when cipher is set (TLS), with a
- *                 DANE policy when dane=yes; without cipher a failure
- *                 starttls-not-supported (delivered in cleartext)
- *   dane:fail     a failure under a DANE policy; data, when it is an RFC
- *                 8460 result type (dane-required, dnssec-invalid,
- *                 tlsa-invalid, ...), is the result type, else the
- *                 failure-reason-code of a validation-failure
- * (domain, host and ip become policy-domain, receiving-mx-hostname and
- * receiving-ip.) Exim sends msg:delivery per recipient, so a session
- * with several recipients counts several times; other events (tls:cert,
- * defers: transient) add nothing.
+ * open, milter_probe.h), one per event line that carries them
+ * (msg:delivery, dane:fail; outcome_exim_event() in outcome.h says how,
+ * with the result types of the table shared with the probe and the
+ * Postfix reader, tlsrpt_class.h). Exim sends msg:delivery per
+ * recipient, so a session with several recipients counts several times;
+ * other events (tls:cert, defers: transient) add nothing.
  */
 #include "config.h"
 
@@ -139,58 +133,6 @@ ex_error(const char *line, const char *reason, const char *detail)
 	return reply;
 }
 
-/* The static RFC 8460 name equal to s, or NULL. */
-static const char *
-ex_result_type(const char *s)
-{
-	static const char *const types[] = {
-		"starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
-		"certificate-not-trusted", "validation-failure", "tlsa-invalid", "dnssec-invalid",
-		"dane-required",
-	};
-
-	for (size_t i = 0; s && i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(s, types[i]) == 0)
-			return types[i];
-	return NULL;
-}
-
-/* The outcome an event line carries into *o; 0, or -1 when none. */
-static int
-ex_event_outcome(const char *name, const struct kvline *f, struct tls_outcome *o)
-{
-	const char *domain = kvline_get(f, "domain"), *host = kvline_get(f, "host");
-	const char *data = kvline_get(f, "data"), *cipher = kvline_get(f, "cipher");
-	const char *dane = kvline_get(f, "dane"), *ip = kvline_get(f, "ip");
-
-	memset(o, 0, sizeof(*o));
-	if (domain == NULL || *domain == 0 || host == NULL || *host == 0)
-		return -1;
-	if (strcmp(name, "msg:delivery") == 0) {
-		o->success = cipher != NULL && *cipher != 0;
-		o->have_policy = dane != NULL && strcmp(dane, "yes") == 0;
-		if (!o->success) {
-			o->result_type = "starttls-not-supported";
-			o->detail = xstrdup("delivered without TLS");
-		}
-	} else if (strcmp(name, "dane:fail") == 0) {
-		o->have_policy = 1;
-		o->result_type = ex_result_type(data);
-		if (o->result_type == NULL) {
-			o->result_type = "validation-failure";
-			o->detail = xstrdup_null(data && *data ? data : NULL);
-		}
-	} else {
-		return -1;
-	}
-	o->time = (int64_t)time(NULL);
-	o->source = OUTCOME_SRC_EXIM;
-	o->policy_domain = xstrdup(domain);
-	o->mx_host = xstrdup(host);
-	o->receiving_ip = xstrdup_null(ip && *ip ? ip : NULL);
-	return 0;
-}
-
 /* Add the outcome of an event line to the store, when both exist. */
 static void
 ex_event_store(const char *name, const struct kvline *f)
@@ -199,7 +141,7 @@ ex_event_store(const char *name, const struct kvline *f)
 	struct tls_outcome o;
 	char *err = NULL;
 
-	if (s == NULL || ex_event_outcome(name, f, &o) < 0)
+	if (s == NULL || outcome_exim_event(name, f, (int64_t)time(NULL), &o) < 0)
 		return;
 	if (store_add(s, &o, &err) < 0)
 		msg_warn("outcome store: %s", err ? err : "cannot add the Exim outcome");

@@ -11,9 +11,10 @@
  * and one of PQ_WORKERS threads probes it (lib/probe.h, step timeout and
  * EHLO name of the snapshot the decision came from). The result is kept
  * per destination (at most PC_MAX destinations; beyond that the oldest
- * result is forgotten), written to the audit log as an event "probe"
- * (doc/probe.schema.json under "result"), and each reportable session is
- * added to the outcome store.
+ * result is forgotten; chained in PC_BUCKETS buckets by the seeded
+ * lib/hash.h hash, since senders choose the names), written to the audit
+ * log as an event "probe" (doc/probe.schema.json under "result"), and
+ * each reportable session is added to the outcome store.
  *
  * probe_defer = yes: a require decision for a destination whose latest
  * probe found every DANE host failing authentication is answered with a
@@ -35,6 +36,7 @@
 
 #include "audit.h"
 #include "buf.h"
+#include "hash.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
@@ -45,7 +47,7 @@
 #define PQ_MAX		256	/* queued probes */
 #define PQ_WORKERS	2	/* probing threads */
 #define PC_MAX		10000	/* destinations remembered */
-#define PC_BUCKETS	1024
+#define PC_BUCKETS	16384	/* a power of two above PC_MAX: short chains */
 
 struct pjob {
 	struct policy_decision *d;	/* a reference */
@@ -74,8 +76,9 @@ static struct {
 	struct pentry *oldest, *newest;
 	size_t nentries;
 	struct store *store;
+	uint64_t seed;			/* of hash(), set by milter_probe_start() */
 } P = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, { 0 }, 0, { { 0 } },
-	0, 0, { 0 }, NULL, NULL, 0, NULL };
+	0, 0, { 0 }, NULL, NULL, 0, NULL, 0 };
 
 static long long
 mono_s(void)
@@ -86,14 +89,15 @@ mono_s(void)
 	return (long long)ts.tv_sec;
 }
 
+/*
+ * Destination names come from senders: the seeded hash of the decision
+ * cache (lib/hash.h), seeded per run at the first use, so that no one can
+ * precompute names that share a chain.
+ */
 static unsigned
 hash(const char *s)
 {
-	unsigned h = 5381;
-
-	for (; *s; s++)
-		h = h * 33 + (unsigned char)*s;
-	return h % PC_BUCKETS;
+	return hash_string(P.seed, s, NULL) & (PC_BUCKETS - 1);
 }
 
 /* ------------------------------------------------------------ the cache (P.mu held) */
@@ -285,6 +289,7 @@ milter_probe_start(const struct conf *c)
 	}
 	if (!c->probe)
 		return 0;
+	P.seed = hash_seed(&P);		/* before any thread uses the table */
 	P.started = 1;
 	for (int i = 0; i < PQ_WORKERS; i++) {
 		if ((rc = pthread_create(&P.tid[i], NULL, worker, NULL)) != 0) {

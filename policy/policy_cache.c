@@ -5,8 +5,8 @@
  * Data structures (all guarded by the one mutex c->lock):
  *   - Hash table: separate chaining over a power-of-two bucket array that
  *     doubles when the entry count exceeds it (load factor <= 1). The hash
- *     is FNV-1a 64 with a per-cache seed in the offset basis, then a
- *     murmur3 finaliser so the low bits used as bucket index are well mixed.
+ *     is lib/hash.h's hash_string() (FNV-1a 64 with a per-cache seed in the
+ *     offset basis, then a murmur3 finaliser) with a per-cache seed.
  *   - An entry is COMPLETE (e->d != NULL) or IN FLIGHT (e->d == NULL).
  *     Complete entries sit on the LRU list (most recent at the head) and in
  *     a binary min-heap ordered by expiry, so "evict an expired entry
@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "log.h"
 #include "mem.h"
 #include "policy_cache.h"
@@ -138,29 +139,10 @@ ms_to_timespec(int64_t ms)
 
 /* ------------------------------------------------------------ hashing */
 
-static uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint32_t
 key_hash(const struct policy_cache *c, const char *key, size_t *len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ c->seed;
-	const unsigned char *p = (const unsigned char *)key;
-
-	for (; *p != '\0'; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ULL;
-	}
-	*len = (size_t)(p - (const unsigned char *)key);
-	return (uint32_t)mix64(h);
+	return hash_string(c->seed, key, len);
 }
 
 static struct cache_entry *
@@ -493,7 +475,6 @@ struct policy_cache *
 policy_cache_new(size_t max_entries)
 {
 	struct policy_cache *c = xcalloc(1, sizeof(*c));
-	struct timespec ts;
 	int err;
 
 	c->max = max_entries ? max_entries : 1;
@@ -501,9 +482,7 @@ policy_cache_new(size_t max_entries)
 	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
 	c->now_s = mono_now_s;
 	/* Seed: not a secret, just varies between caches and runs. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	c->seed = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
-	    (uint64_t)(uintptr_t)c ^ ((uint64_t)getpid() << 48));
+	c->seed = hash_seed(c);
 	if ((err = pthread_mutex_init(&c->lock, NULL)) != 0 ||
 	    (err = pthread_condattr_init(&c->cattr)) != 0 ||
 	    (err = pthread_condattr_setclock(&c->cattr, CLOCK_MONOTONIC)) != 0)

@@ -19,10 +19,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns_setup.h"
 #include "dnsname.h"
 #include "log.h"
 #include "mem.h"
 #include "policy_run.h"
+
+/* The resolver options of c into *o. */
+static void
+resolver_options(const struct conf *c, struct dns_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->trust_anchor = c->trust_anchor;
+	o->trust_anchor_file = c->trust_anchor ? NULL : c->trust_anchor_file;
+	o->forward = c->resolver_forward;
+	o->unbound_config = c->resolver_config;
+	o->max_rtt_ms = c->resolver_max_rtt_ms;
+	o->retries = c->resolver_retries;
+	o->fd_share = c->resolver_threads;
+}
 
 /** policy_resolver_new - see policy_run.h. */
 struct dns_resolver *
@@ -30,15 +45,18 @@ policy_resolver_new(const struct conf *c, char **err)
 {
 	struct dns_options o;
 
-	memset(&o, 0, sizeof(o));
-	o.trust_anchor = c->trust_anchor;
-	o.trust_anchor_file = c->trust_anchor ? NULL : c->trust_anchor_file;
-	o.forward = c->resolver_forward;
-	o.unbound_config = c->resolver_config;
-	o.max_rtt_ms = c->resolver_max_rtt_ms;
-	o.retries = c->resolver_retries;
-	o.fd_share = c->resolver_threads;
+	resolver_options(c, &o);
 	return dns_resolver_new(&o, err);
+}
+
+/** policy_runtime_anchor_check - see policy_run.h. */
+enum dns_anchor_state
+policy_runtime_anchor_check(const struct policy_runtime *rt, char **msg)
+{
+	struct dns_options o;
+
+	resolver_options(rt->conf, &o);
+	return dns_setup_anchor_check(rt->resolvers[0], &o, POLICY_ANCHOR_CHECK_MS, msg);
 }
 
 /* The status table of c with its overrides applied; NULL with *err. */

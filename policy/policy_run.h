@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "dns.h"
+#include "dns_setup.h"
 #include "policy.h"
 #include "policy_cache.h"
 #include "policy_status.h"
@@ -44,6 +45,18 @@ void policy_runtime_free(struct policy_runtime *rt);
  * NULL with *err (caller frees). Free with dns_resolver_free().
  */
 struct dns_resolver *policy_resolver_new(const struct conf *c, char **err);
+
+/* Time the trust anchor check waits for its answer. */
+#define POLICY_ANCHOR_CHECK_MS	5000
+
+/**
+ * Prove that rt's trust anchor validates (lib/dns_setup.h,
+ * dns_setup_anchor_check() on rt's first resolver, at most
+ * POLICY_ANCHOR_CHECK_MS): DNS_ANCHOR_OK, DNS_ANCHOR_BAD (a configuration
+ * error: the anchor validates nothing) or DNS_ANCHOR_UNKNOWN (no answer:
+ * callers warn and go on). *msg (caller frees) says which.
+ */
+enum dns_anchor_state policy_runtime_anchor_check(const struct policy_runtime *rt, char **msg);
 
 /**
  * The resolver that decides domain (canonical): one of rt's

@@ -34,11 +34,13 @@
  *   TLSA lookup error (7)        dnssec-invalid, "tlsa-lookup-error"
  *   all records unusable (5)     tlsa-invalid, "all-TLSA-records-unusable"
  *   Verified                     success, policy tlsa
- *   verification failed, num=N   10: certificate-expired, 62:
- *                                certificate-host-mismatch, 2/18/19/20/21/
- *                                65: certificate-not-trusted, others
- *                                validation-failure; reason the OpenSSL
- *                                X509_V_ERR_ name; policy tlsa
+ *   verification failed, num=N   tlsrpt_class_x509(N) (the table shared
+ *                                with the probe and Exim, e.g. 10
+ *                                certificate-expired, 62 certificate-host-
+ *                                mismatch, 7 certificate-not-trusted);
+ *                                reason the OpenSSL X509_V_ERR_ name
+ *                                (X509_V_ERR_OTHER if not in the table);
+ *                                policy tlsa
  *   delivered through it, or not failed: success; policy tlsa when a DANE
  *                                line (3, 4, 6) was seen, else
  *                                no-policy-found
@@ -63,7 +65,6 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
-#include <openssl/x509_vfy.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,7 @@
 #include "mem.h"
 #include "report.h"
 #include "report_postfix.h"
+#include "tlsrpt_class.h"
 
 #define PF_MAX_PROCS 1024
 #define PF_MAX_SESS 32
@@ -299,40 +301,13 @@ static int emit(struct pf_reader *r, struct tls_outcome *o, char *key, char **er
 	return r->nbatch == PF_BATCH ? flush(r, err) : 0;
 }
 
-/* OpenSSL verification error -> RFC 8460 result type and reason code. */
+/* OpenSSL verification error -> RFC 8460 result type (the shared table) and reason code. */
 static void verify_result(int num, const char **type, const char **reason)
 {
-	static const struct {
-		int num;
-		const char *type, *reason;
-	} map[] = {
-		{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, "certificate-not-trusted",
-		  "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT" },
-		{ X509_V_ERR_CERT_NOT_YET_VALID, "validation-failure", "X509_V_ERR_CERT_NOT_YET_VALID" },
-		{ X509_V_ERR_CERT_HAS_EXPIRED, "certificate-expired", "X509_V_ERR_CERT_HAS_EXPIRED" },
-		{ X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, "certificate-not-trusted",
-		  "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT" },
-		{ X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, "certificate-not-trusted",
-		  "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN" },
-		{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, "certificate-not-trusted",
-		  "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY" },
-		{ X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, "certificate-not-trusted",
-		  "X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE" },
-		{ X509_V_ERR_HOSTNAME_MISMATCH, "certificate-host-mismatch",
-		  "X509_V_ERR_HOSTNAME_MISMATCH" },
-		{ X509_V_ERR_DANE_NO_MATCH, "certificate-not-trusted", "X509_V_ERR_DANE_NO_MATCH" },
-	};
-	size_t i;
+	const char *name = tlsrpt_class_x509_name(num);
 
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (map[i].num == num) {
-			*type = map[i].type;
-			*reason = map[i].reason;
-			return;
-		}
-	}
-	*type = "validation-failure";
-	*reason = "X509_V_ERR_OTHER";
+	*type = tlsrpt_class_x509(num);
+	*reason = name ? name : "X509_V_ERR_OTHER";
 }
 
 /* Session s of the delivery to domain -> outcome (success as decided). */

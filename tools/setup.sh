@@ -2,7 +2,8 @@
 # tools/setup.sh - install what danepol needs on Debian 12, build it, and
 # run the tests or the offline demo.
 #
-#   tools/setup.sh deps      install the Debian packages (needs root)
+#   tools/setup.sh deps      install the Debian packages and fetch (not install)
+#                            the Exim the tests use into EXIM_DIR (needs root)
 #   tools/setup.sh build     deps + autotools build in ./build
 #   tools/setup.sh test      build + `make check`, then again under ASan+UBSan
 #                            and each fuzz target for FUZZ_SECONDS (the README's test command;
@@ -70,6 +71,25 @@ deps() {
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# The Exim of tests/exim (Debian's exim4-daemon-heavy, downloaded and
+# unpacked into EXIM_DIR, never installed; tools/fetch-exim.sh). make
+# check only uses it: without it the Exim test SKIPs.
+EXIM_DIR=${EXIM_DIR:-/var/cache/danepol-tests/exim}
+exim_fetch() {
+	local rc=0
+	if [ -r "$EXIM_DIR/env" ]; then
+		log "Exim for the tests present in $EXIM_DIR"
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		log "no Exim for the tests in $EXIM_DIR (run as root to fetch it; tests/exim SKIPs)"
+		return 0
+	fi
+	log "fetching Exim for the tests into $EXIM_DIR"
+	"$TOP/tools/fetch-exim.sh" "$EXIM_DIR" > /dev/null || rc=$?
+	[ $rc -eq 0 ] || log "Exim not fetched (tools/fetch-exim.sh exit $rc): tests/exim will SKIP"
+}
+
 # configure_dir DIR [CONFIGURE ARGS]: bootstrap when needed, configure DIR
 # (out of tree) when it has no Makefile yet, then make.
 configure_dir() {
@@ -91,6 +111,7 @@ configure_dir() {
 
 build() {
 	deps
+	exim_fetch
 	# shellcheck disable=SC2086  # CONFIGURE_FLAGS is a list of words
 	configure_dir "$BUILD" ${CONFIGURE_FLAGS:-}
 }
@@ -175,7 +196,7 @@ demo() {
 }
 
 case "${1:-test}" in
-deps) deps ;;
+deps) deps; exim_fetch ;;
 build) build ;;
 test) check ;;
 demo) demo ;;

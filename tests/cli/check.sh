@@ -274,6 +274,13 @@ expect_rc 78 "global -c with a broken config" -c "$T/broken.conf" check secure.e
 printf 'trust_anchor_file = %s\nresolver_config = %s\n' "$T/no-such-root.key" "$T/unbound.conf" > "$T/noanchor.conf"
 expect_rc 69 "unreadable trust anchor: resolver unavailable" check -c "$T/noanchor.conf" secure.example
 expect_err "danepol: error:" "resolver start-up error diagnosed"
+printf 'trust_anchor = . IN DS 1 8 2 00\nresolver_config = %s\n' "$T/unbound.conf" > "$T/badanchor.conf"
+expect_rc 78 "a trust anchor that validates nothing is a configuration error" \
+	check -c "$T/badanchor.conf" secure.example
+expect_err 'danepol: error: trust anchor ". IN DS 1 8 2 00" does not validate the DNSKEY of . (bogus:' \
+	"the bad anchor is named with libunbound's reason"
+printf 'trust_anchor_file = %s/root.key\nresolver_config = %s\n' "$WORLD_DIR" "$T/unbound.conf" > "$T/fileanchor.conf"
+expect_rc 0 "the world's root.key as trust_anchor_file validates" check -c "$T/fileanchor.conf" secure.example
 
 # ---------------------------------------------------------------- deadline
 t0=$(date +%s%N)

@@ -81,6 +81,36 @@ write_conf "$T/st.conf" "status.mx-dnssec-bogus = 250 2.0.0 not a defer"
 "$DANEPOLD" -n -c "$T/st.conf" > /dev/null 2> "$T/e"; rc=$?
 check "-n: a bad status override exits 78 with its line" \
 	eval "[ $rc = 78 ] && grep -q '$T/st.conf:9:' '$T/e'"
+# the trust anchor must validate the DNSKEY of its zone (here the world's root)
+"$DANEPOLD" -n -c "$CONF" > /dev/null 2> "$T/e"
+check "-n says the trust anchor validates" \
+	grep -q "info: trust anchor .* validates the DNSKEY of \.$" "$T/e"
+sed "s/^trust_anchor = .*/trust_anchor = . IN DS 1 8 2 00/" "$CONF" > "$T/ta.conf"
+"$DANEPOLD" -n -c "$T/ta.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: a trust anchor that validates nothing exits 78" [ $rc = 78 ]
+check "... naming the anchor, libunbound's reason and what to do" \
+	grep -q 'error: trust anchor ". IN DS 1 8 2 00" does not validate the DNSKEY of \. (bogus: validation failure.*unbound-anchor' "$T/e"
+# no answer at all (offline at boot: no network, no local zones) is a warning
+if unshare -n true 2> /dev/null; then
+	printf 'trust_anchor = %s\n' "$(cat "$WORLD_DIR/root.ds")" > "$T/offline.conf"
+	t0=$(date +%s%N)
+	unshare -n "$DANEPOLD" -n -c "$T/offline.conf" > /dev/null 2> "$T/e"; rc=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	check "-n offline: the unchecked anchor is a warning, exit 0, in ${ms} ms (bound 7000)" \
+		eval "[ $rc = 0 ] && [ $ms -le 7000 ] && grep -q 'warning: trust anchor .* not checked: no answer' '$T/e'"
+else
+	ok "# SKIP offline trust anchor check: unshare -n not permitted"
+fi
+# libunbound's own diagnostics come through danepold's log, not raw stderr
+printf 'server:\n\tno-such-option: 1\n' > "$T/bad-unbound.conf"
+sed "s|^resolver_config = .*|resolver_config = $T/bad-unbound.conf|" "$CONF" > "$T/ub.conf"
+"$DANEPOLD" -n -c "$T/ub.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: a broken resolver_config exits 69 with libunbound's line in the log" \
+	eval "[ $rc = 69 ] && grep -q '^danepold: error: libunbound: $T/bad-unbound.conf:2: error: unknown keyword' '$T/e' && ! grep -qv '^danepold: ' '$T/e'"
+sed "s/^trust_anchor = .*/trust_anchor = garbage/" "$CONF" > "$T/ta2.conf"
+"$DANEPOLD" -n -c "$T/ta2.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: an unparsable trust anchor: libunbound's parse error in the log" \
+	eval "[ $rc = 69 ] && grep -q '^danepold: error: libunbound: error parsing trust anchor garbage' '$T/e' && ! grep -qv '^danepold: ' '$T/e'"
 "$DANEPOLD" -p -c "$CONF" > "$T/o" 2>&1; rc=$?
 check "-p prints the effective configuration" \
 	eval "[ $rc = 0 ] && grep -q '^milter_socket = $SOCK\$' '$T/o'"

@@ -5,12 +5,13 @@
 #   WORLD_DIR  the signed world of tools/mkworld.sh; FAULTDNS its fault responder
 #   DANEPOLD   the danepold binary under test
 #   TOP_SRCDIR source tree (doc/exim.md, doc/audit.schema.json, tests/e2e/lib.sh)
-#   EXIM_CACHE where tests/exim/fetch.sh keeps the downloaded, unpacked
-#              Exim (default tests/exim/cache under the current, build,
-#              directory; reused between runs)
+#   EXIM_CACHE where tools/fetch-exim.sh left the downloaded, unpacked
+#              Exim (default /var/cache/danepol-tests/exim, the EXIM_DIR of
+#              tools/setup.sh deps)
 #
-# Exim is never installed: fetch.sh downloads the Debian packages and
-# unpacks them (it creates the system user Debian-exim the binary needs).
+# Exim is never installed, and this test installs nothing: `tools/setup.sh
+# deps` downloads and unpacks the Debian packages and creates the system
+# user Debian-exim the binary needs. Without them the test SKIPs.
 # Set-up (tests/e2e/lib.sh): the offline world and its fault responder;
 # danepold instances serving only exim_socket (milter_socket = none when
 # this danepold accepts it), socket group Debian-exim, mode 0660; Exim
@@ -44,8 +45,8 @@
 #     RCPT and transport query has its exim-query line.
 #   - Every audit line is valid against doc/audit.schema.json.
 # Ends with "N passed, M failed"; exit 0 when nothing failed, 1 otherwise,
-# 77 (skip) when not root, swaks/python3 are missing, or Exim cannot be
-# downloaded.
+# 77 (skip) when not root, swaks/python3 are missing, or no unpacked Exim
+# (or no Debian-exim user) is there.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -53,7 +54,7 @@ TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
 DANEPOLD=${DANEPOLD:-./danepold}
 case $DANEPOLD in /*) ;; *) DANEPOLD=$PWD/$DANEPOLD ;; esac
 export DANEPOLD
-EXIM_CACHE=${EXIM_CACHE:-$PWD/tests/exim/cache}
+EXIM_CACHE=${EXIM_CACHE:-/var/cache/danepol-tests/exim}
 # shellcheck source=tests/e2e/lib.sh
 . "$TOP_SRCDIR/tests/e2e/lib.sh"
 UTIL=$HERE/bridge_util.py
@@ -95,13 +96,24 @@ if [ -z "${WORLD_DIR:-}" ] || [ ! -d "$WORLD_DIR" ]; then
 	echo "SKIP: WORLD_DIR unset or missing (run through make check)"
 	exit 77
 fi
-"$HERE/fetch.sh" "$EXIM_CACHE" > /dev/null 2> "${TMPDIR:-/tmp}/exim-fetch.$$"
-rc=$?
-why=$(cat "${TMPDIR:-/tmp}/exim-fetch.$$"); rm -f "${TMPDIR:-/tmp}/exim-fetch.$$"
-if [ $rc -eq 77 ]; then echo "SKIP: Exim unavailable: $why"; exit 77; fi
-if [ $rc -ne 0 ]; then not_ok "tests/exim/fetch.sh $EXIM_CACHE" "$why"; finish; fi
+if [ ! -r "$EXIM_CACHE/env" ]; then
+	echo "SKIP: no unpacked Exim in $EXIM_CACHE: tools/setup.sh deps (as root) fetches it (EXIM_CACHE=DIR for another place)"
+	exit 77
+fi
+if ! getent passwd Debian-exim > /dev/null; then
+	echo "SKIP: no user Debian-exim (the Exim binary needs it): tools/setup.sh deps (as root) creates it"
+	exit 77
+fi
 # shellcheck source=/dev/null
 . "$EXIM_CACHE/env"
+bvconf=${TMPDIR:-/tmp}/exim-bv.$$
+printf 'keep_environment =\nexim_user = Debian-exim\nexim_group = Debian-exim\n' > "$bvconf"
+bv=$(LD_LIBRARY_PATH=$EXIM_LD_LIBRARY_PATH "$EXIM" -C "$bvconf" -bV 2>&1)
+rm -f "$bvconf"
+sup=$(echo "$bv" | grep '^Support for:')
+for f in DANE DNSSEC Event Expand_dlfunc; do
+	case " $sup " in *" $f "*) ;; *) not_ok "$EXIM -bV reports $f" "$(echo "$bv" | head -3)"; finish ;; esac
+done
 ok "Exim 4.9x unpacked, -bV reports DANE, DNSSEC, Event, Expand_dlfunc ($EXIM)"
 exim() { LD_LIBRARY_PATH=$EXIM_LD_LIBRARY_PATH "$EXIM" "$@"; }
 # exim_bg ARGS... > OUT 2>&1 &: as exim, but the background job is Exim

@@ -173,13 +173,25 @@ Test(conf, blanks_comments_value_hash)
 	struct conf *c = parse_ok(
 	    "  \t trust_anchor_file\t=\t/a b/#c  \t\n"
 	    "#user = root\n"
-	    "status.no-address = 451 4.4.4 see #42 \n");
+	    "status.no-address = 451 4.4.4 see (#42) \n");
 
 	cr_expect_str_eq(c->trust_anchor_file, "/a b/#c");
 	cr_expect_str_eq(c->user, "danepol");
 	cr_assert_eq(c->nstatus, 1);
-	cr_expect_str_eq(c->status[0].value, "451 4.4.4 see #42");
+	cr_expect_str_eq(c->status[0].value, "451 4.4.4 see (#42)");
 	conf_free(c);
+}
+
+/* A trailing comment after a value is refused, never kept in the value. */
+Test(conf, trailing_comment_refused)
+{
+	expect_err("audit_log = /var/log/danepol/audit.log # comment\n", "t.conf:1: ",
+	    "audit_log: value contains \" #\": comments must be on a line of their own");
+	expect_err("# ok\nsocket_mode = 0660\t# the default\n", "t.conf:2: ",
+	    "socket_mode: value contains \"\\t#\"");
+	expect_err("status.no-address = 451 4.4.4 see #42\n", "t.conf:1: ",
+	    "status.no-address: value contains \" #\"");
+	expect_err("report_org_name = Example Ltd #1\n", "t.conf:1: ", "e.g. \"(#42)\"");
 }
 
 Test(conf, crlf_and_bom)

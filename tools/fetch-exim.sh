@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# tests/exim/fetch.sh - an Exim 4.9x for the tests, without installing it.
+# tools/fetch-exim.sh - an Exim 4.9x for the tests, without installing it.
 #
-#   tests/exim/fetch.sh DIR
+#   tools/fetch-exim.sh DIR
+#
+# Run by `tools/setup.sh deps` (as root; DIR is $EXIM_DIR, default
+# /var/cache/danepol-tests/exim), never by `make check`: the Exim test
+# (tests/exim/exim_bridge.sh) only uses what this left in DIR and SKIPs
+# when it is missing.
 #
 # Downloads (apt-get download, as the reference set-up in doc/exim.md) the
 # Debian packages exim4-daemon-heavy, exim4-base, exim4-config and the
@@ -25,14 +30,14 @@
 # On success prints two lines, also written to DIR/env (sourceable):
 #   EXIM=DIR/root/usr/sbin/exim4
 #   EXIM_LD_LIBRARY_PATH=DIR/root/usr/lib/<multiarch>:DIR/root/usr/lib
-# Exit status: 0 ready; 77 (skip) only when the packages cannot be
-# downloaded (no registry, no apt-get) and none are cached; 1 on any other
-# failure (unpacking, a binary that does not run or lacks a feature, no
+# Exit status: 0 ready; 77 only when the packages cannot be downloaded
+# (no registry, no apt-get) and none are cached; 1 on any other failure
+# (unpacking, a binary that does not run or lacks a feature, no
 # Debian-exim user and not root).
 set -u
 
 PKGS=(exim4-daemon-heavy exim4-base exim4-config libmariadb3 libidn12 libspf2-2)
-die() { echo "fetch.sh: $*" >&2; exit 1; }
+die() { echo "fetch-exim.sh: $*" >&2; exit 1; }
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 DIR=$1
 mkdir -p "$DIR/debs" || die "cannot create $DIR"
@@ -47,12 +52,12 @@ have_all() {
 	done
 }
 if ! have_all; then
-	command -v apt-get > /dev/null || { echo "fetch.sh: SKIP: no apt-get to download Exim" >&2; exit 77; }
+	command -v apt-get > /dev/null || { echo "fetch-exim.sh: no apt-get to download Exim" >&2; exit 77; }
 	# apt-get download writes into the current directory; as root the _apt
 	# sandbox user may not reach it (harmless warning, download unsandboxed).
 	if ! (cd "$DIR/debs" && timeout 120 apt-get download -q "${PKGS[@]}") > "$DIR/debs/download.log" 2>&1; then
-		echo "fetch.sh: SKIP: apt-get download ${PKGS[*]} failed (no package registry?):" >&2
-		tail -3 "$DIR/debs/download.log" | sed 's/^/fetch.sh:   /' >&2
+		echo "fetch-exim.sh: apt-get download ${PKGS[*]} failed (no package registry?):" >&2
+		tail -3 "$DIR/debs/download.log" | sed 's/^/fetch-exim.sh:   /' >&2
 		exit 77
 	fi
 	have_all || die "apt-get download succeeded but some packages are missing (see $DIR/debs/download.log)"
@@ -84,7 +89,7 @@ if ! getent passwd Debian-exim > /dev/null; then
 	getent group Debian-exim > /dev/null || groupadd --system Debian-exim || die "groupadd Debian-exim failed"
 	useradd --system --gid Debian-exim --no-create-home --home-dir /var/spool/exim4 \
 		--shell /usr/sbin/nologin Debian-exim || die "useradd Debian-exim failed"
-	echo "fetch.sh: created the system user Debian-exim (needed by the Exim binary)" >&2
+	echo "fetch-exim.sh: created the system user Debian-exim (needed by the Exim binary)" >&2
 fi
 
 # ---- does it run, with the features we need?
