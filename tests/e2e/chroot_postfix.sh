@@ -212,6 +212,7 @@ check "milter socket: mode 660, group postfix" "$(stat -c '%a %G' "${MSOCK#unix:
 AUDIT=$(sed -n 's/^audit_log = //p' "$D/danepol.conf")
 
 LOG=$PF/maillog
+# shellcheck disable=SC2317  # called through step
 pf_start() {
 	local out
 	out=$(postfix -c "$PF/etc" start 2>&1) || { echo "$out"; tail -5 "$LOG"; return 1; }
@@ -279,6 +280,7 @@ postfix -c "$PF/etc" reload > /dev/null 2>&1
 # Old smtpd processes finish their (idle) sessions; a new connection
 # reaches a process started after the reload only once they are gone:
 # wait (bounded) until no smtpd of ours has the queue directory as root.
+# shellcheck disable=SC2016  # expanded by eval, at each poll
 e2e_wait 20000 eval '[ -z "$(root_of smtpd | grep -xF "$QUEUE")" ] && [ -z "$(root_of smtp | grep -xF "$QUEUE")" ]'
 session n1 n1@secure.example n1@bogus.example
 check_match "unchrooted smtpd: RCPT to secure.example is accepted (250)" "$(reply n1 n1@secure.example)" '^250 '
