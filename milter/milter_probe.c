@@ -277,7 +277,7 @@ worker(void *arg)
 
 /* The configured features that write outcomes ("probe = yes", ...), or NULL. */
 static const char *
-store_users(const struct conf *c)
+db_users(const struct conf *c)
 {
 	if (c->outcome_db == NULL)
 		return NULL;
@@ -292,7 +292,7 @@ store_users(const struct conf *c)
 
 /* Log why outcome_db is unusable (err: "PATH: reason") and what to do. */
 static void
-store_error(const struct conf *c, const char *who, const char *err)
+db_error(const struct conf *c, const char *who, const char *err)
 {
 	msg_error("outcome_db %s; needed by %s (TLS outcomes): make the directory writable for "
 	    "user %s (danepold.service: StateDirectory=danepol), or set outcome_db = none to "
@@ -302,12 +302,12 @@ store_error(const struct conf *c, const char *who, const char *err)
 int
 milter_probe_check(const struct conf *c)
 {
-	const char *who = store_users(c);
+	const char *who = db_users(c);
 	char *err = NULL;
 	int rc = 0;
 
 	if (who != NULL && store_access(c->outcome_db, &err) < 0) {
-		store_error(c, who, err);
+		db_error(c, who, err);
 		rc = -1;
 	}
 	free(err);
@@ -317,14 +317,14 @@ milter_probe_check(const struct conf *c)
 int
 milter_probe_start(const struct conf *c)
 {
-	const char *who = store_users(c);
+	const char *who = db_users(c);
 	char *err = NULL, eb[128];
 	int rc;
 
 	if (who != NULL) {
 		if (store_access(c->outcome_db, &err) < 0 ||
 		    (P.store = store_open(c->outcome_db, &err)) == NULL) {
-			store_error(c, who, err);
+			db_error(c, who, err);
 			free(err);
 			return -1;
 		}
