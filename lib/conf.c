@@ -117,7 +117,7 @@ static const struct conf_key conf_keys[] = {
 	{ "cache_max_ttl", CT_TIME, F(cache_max_ttl_s), 0, "3600s", 0, 604800, 1000, NULL },
 	{ "cache_defer_ttl", CT_TIME, F(cache_defer_ttl_s), 0, "30s", 0, 3600, 1000, NULL },
 	/* danepold: sockets and process */
-	{ "milter_socket", CT_SOCKET, F(milter_socket), CF_NULL, "unix:/run/danepol/milter.sock", 0, 0, 0, NULL },
+	{ "milter_socket", CT_SOCKET, F(milter_socket), CF_NULL, "unix:/var/spool/postfix/danepol/milter.sock", 0, 0, 0, NULL },
 	{ "socketmap_socket", CT_SOCKET, F(socketmap_socket), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "exim_socket", CT_SOCKET, F(exim_socket), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "user", CT_NAME, F(user), 0, "danepol", 0, 0, 0, NULL },

@@ -48,7 +48,8 @@ struct conf {
 	unsigned cache_max_ttl_s;	/* default 3600 */
 	unsigned cache_defer_ttl_s;	/* default 30 */
 	/* danepold: sockets and process (doc/danepol.conf.5, danepold(8)) */
-	char *milter_socket;		/* default "unix:/run/danepol/milter.sock";
+	char *milter_socket;		/* default "unix:/var/spool/postfix/danepol/milter.sock"
+					 * (inside Postfix's chroot, doc/postfix.md);
 					 * "inet:PORT@HOST", "inet6:PORT@HOST", "unix:PATH"
 					 * (also "local:PATH"); validated by conf_parse();
 					 * NULL ("none"): no milter, only the other sockets */

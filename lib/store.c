@@ -30,12 +30,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "dnsname.h"
@@ -256,6 +258,59 @@ struct store *store_open(const char *path, char **err)
 fail:
 	store_close(s);
 	return NULL;
+}
+
+/* path's directory ("." without a slash); caller frees. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/** See store.h. */
+int store_access(const char *path, char **err)
+{
+	static const char *const companion[] = { "", "-wal", "-shm" };
+	char *dir = NULL, *f, eb[128];
+	int ret = -1;
+
+	if (access(path, F_OK) < 0) {
+		if (errno != ENOENT) {
+			set_err(err, "%.200s: %s", path, strerror_r(errno, eb, sizeof(eb)));
+			return -1;
+		}
+		dir = dir_of(path);
+		if (access(dir, W_OK | X_OK) < 0)
+			set_err(err, "%.200s: cannot be created in %.200s: %s", path, dir,
+			    strerror_r(errno, eb, sizeof(eb)));
+		else
+			ret = 0;
+		free(dir);
+		return ret;
+	}
+	for (size_t i = 0; i < sizeof(companion) / sizeof(companion[0]); i++) {
+		f = xasprintf("%s%s", path, companion[i]);
+		if ((i == 0 || access(f, F_OK) == 0) && access(f, R_OK | W_OK) < 0) {
+			set_err(err, "%.200s: %s", f, strerror_r(errno, eb, sizeof(eb)));
+			free(f);
+			return -1;
+		}
+		free(f);
+	}
+	/* SQLite creates the -wal and -shm files beside the database */
+	dir = dir_of(path);
+	if (access(dir, W_OK | X_OK) < 0)
+		set_err(err, "%.200s: its directory %.200s is not writable: %s", path, dir,
+		    strerror_r(errno, eb, sizeof(eb)));
+	else
+		ret = 0;
+	free(dir);
+	return ret;
 }
 
 /** Close the connection and free s. NULL-safe. */

@@ -26,6 +26,16 @@ struct store *store_open(const char *path, char **err);
 /** Close and free. NULL-safe. */
 void store_close(struct store *s);
 
+/**
+ * Can this process open path as store_open() would, without creating or
+ * opening anything? The file (and its -wal, -shm companions, when they
+ * exist) must be readable and writable, or, when it does not exist yet,
+ * its directory writable and searchable (access(2): the real user, and a
+ * read-only mount counts). 0, or -1 with *err "PATH: reason" (caller
+ * frees). Thread-safe.
+ */
+int store_access(const char *path, char **err);
+
 /** Append one outcome (copied). 0, or -1 with *err. */
 int store_add(struct store *s, const struct tls_outcome *o, char **err);
 

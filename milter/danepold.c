@@ -524,7 +524,8 @@ os_error:
 	return DANEPOLD_EX_OSERR;
 }
 
-/* -n and -p: nothing is opened, no signal touched. */
+/* -n and -p: nothing is opened, no signal touched; -n run by another
+ * user than root also checks that outcome_db can be opened when needed. */
 static int
 d_check_only(struct conf *c, const struct d_opts *o)
 {
@@ -538,9 +539,14 @@ d_check_only(struct conf *c, const struct d_opts *o)
 	}
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
-	printf("%s: configuration OK\n", rt->conf->path);
+	/* Not as root: root's access(2) says nothing about the daemon's user.
+	 * The unit's ExecStartPre= runs -n as that user, in its sandbox. */
+	if (geteuid() != 0 && milter_probe_check(rt->conf) < 0)
+		ex = DANEPOLD_EX_OSERR;
+	else
+		printf("%s: configuration OK\n", rt->conf->path);
 	policy_runtime_free(rt);
-	return DANEPOLD_EX_OK;
+	return ex;
 }
 
 /**

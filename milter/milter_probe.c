@@ -23,9 +23,13 @@
  * as usual.
  *
  * The outcome store (outcome_db, opened after the privilege drop when
- * probe = yes or exim_socket is set) is shared by the workers and the
- * Exim event lines (exim.c); it is internally locked. A store that cannot
- * be opened is logged and left out: outcomes are lost, mail is not.
+ * probe = yes or exim_socket is set: the features that write outcomes)
+ * is shared by the workers and the Exim event lines (exim.c); it is
+ * internally locked. When such a feature is configured, a store that
+ * cannot be opened is a start-up error naming the file, the reason and
+ * the remedy (outcomes would silently be lost, and the reports built
+ * from them empty); milter_probe_check() makes the same test for
+ * `danepold -n`. outcome_db = none keeps no outcomes, by choice.
  */
 #include "config.h"
 
@@ -275,16 +279,59 @@ worker(void *arg)
 
 /* ------------------------------------------------------------ interface */
 
+/* The configured features that write outcomes ("probe = yes", ...), or NULL. */
+static const char *
+db_users(const struct conf *c)
+{
+	if (c->outcome_db == NULL)
+		return NULL;
+	if (c->probe && c->exim_socket)
+		return "probe = yes and exim_socket";
+	if (c->probe)
+		return "probe = yes";
+	if (c->exim_socket)
+		return "exim_socket";
+	return NULL;
+}
+
+/* Log why outcome_db is unusable (err: "PATH: reason") and what to do. */
+static void
+db_error(const struct conf *c, const char *who, const char *err)
+{
+	msg_error("outcome_db %s; needed by %s (TLS outcomes): make the directory writable for "
+	    "user %s (danepold.service: StateDirectory=danepol), or set outcome_db = none to "
+	    "keep no outcomes", err ? err : "cannot be opened", who, c->user);
+}
+
+int
+milter_probe_check(const struct conf *c)
+{
+	const char *who = db_users(c);
+	char *err = NULL;
+	int rc = 0;
+
+	if (who != NULL && store_access(c->outcome_db, &err) < 0) {
+		db_error(c, who, err);
+		rc = -1;
+	}
+	free(err);
+	return rc;
+}
+
 int
 milter_probe_start(const struct conf *c)
 {
+	const char *who = db_users(c);
 	char *err = NULL, eb[128];
 	int rc;
 
-	if (c->outcome_db && (c->probe || c->exim_socket)) {
-		if ((P.store = store_open(c->outcome_db, &err)) == NULL)
-			msg_warn("outcome store %s not opened, outcomes are not kept: %s", c->outcome_db,
-			    err ? err : "error");
+	if (who != NULL) {
+		if (store_access(c->outcome_db, &err) < 0 ||
+		    (P.store = store_open(c->outcome_db, &err)) == NULL) {
+			db_error(c, who, err);
+			free(err);
+			return -1;
+		}
 		free(err);
 	}
 	if (!c->probe)

@@ -11,11 +11,20 @@
 
 /**
  * Open the outcome store (outcome_db, when probe = yes or exim_socket is
- * set; a failure is logged, not fatal) and, when probe = yes, start the
- * probe threads. Call once, after dropping privileges. 0, or -1 after
- * logging (a thread could not start).
+ * set) and, when probe = yes, start the probe threads. Call once, after
+ * dropping privileges. 0, or -1 after logging: the store is needed but
+ * cannot be opened ("outcome_db PATH: reason; what to do"), or a thread
+ * could not start.
  */
 int milter_probe_start(const struct conf *c);
+
+/**
+ * danepold -n: when c configures a feature that writes outcomes, check
+ * (store_access(), as the calling user, nothing created) that outcome_db
+ * could be opened. 0, or -1 after logging the same error as
+ * milter_probe_start(). Thread-safe.
+ */
+int milter_probe_check(const struct conf *c);
 
 /** Stop the threads (a probe in flight finishes), drop queue, cache and store. */
 void milter_probe_stop(void);

@@ -2,7 +2,9 @@
  * sockmap.c - the Postfix socketmap protocol on danepold's socketmap
  * socket (socketmap_table(5); replies in proto.h):
  *
- *     smtp_tls_policy_maps = socketmap:unix:/run/danepol/socketmap.sock:tlspolicy
+ *     smtp_tls_policy_maps = socketmap:unix:danepol/socketmap.sock:tlspolicy
+ * (relative to Postfix's queue_directory, the chroot of Debian's smtp(8);
+ * socketmap_socket = unix:/var/spool/postfix/danepol/socketmap.sock)
  *
  * Requests and replies are netstrings (lib/netstring.h). Postfix keeps
  * the connection open for further requests (closing it after 10 s idle,

@@ -99,6 +99,7 @@ exim_socket = unix:$EX
 policy_table = $T/policy
 pid_file = none
 audit_log = $T/audit.log
+outcome_db = ${OUTDB:-$T/outcomes.db}
 socket_group = none
 socket_mode = 0660
 $USERLINE
@@ -114,6 +115,23 @@ sed -i '/^socketmap_socket = unix/d; /^exim_socket = unix/d' "$T/none.conf"
 "$DANEPOLD" -n -c "$T/none.conf" > /dev/null 2> "$T/e"; rc=$?
 check "no socket at all: exit 78 naming the file" \
 	eval "[ $rc = 78 ] && grep -q '$T/none.conf: .*all none' '$T/e'"
+
+# exim_socket writes Exim's TLS outcomes to outcome_db: a store that
+# cannot be opened is a start-up error naming it, not a warning and an
+# empty store (issue 11). -n checks it when run as the daemon's user.
+mkdir -m 0555 "$T/ro"
+OUTDB=$T/ro/outcomes.db write_conf "$T/ro.conf" none
+RUNAS=()
+[ -n "$USERLINE" ] && RUNAS=(runuser -u nobody --)
+"${RUNAS[@]}" "$DANEPOLD" -n -c "$T/ro.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n as the daemon's user: unwritable outcome_db with exim_socket is exit 71 with reason and remedy" \
+	eval "[ $rc = 71 ] && grep -q 'outcome_db $T/ro/outcomes.db: cannot be created in $T/ro: Permission denied; needed by exim_socket .*StateDirectory=danepol.*outcome_db = none' '$T/e'"
+timeout 30 "$DANEPOLD" -f -c "$T/ro.conf" > /dev/null 2> "$T/e"; rc=$?
+check "start-up: unwritable outcome_db with exim_socket is exit 71 with reason, never ready" \
+	eval "[ $rc = 71 ] && grep -q 'error: outcome_db $T/ro/outcomes.db: cannot be created' '$T/e' && ! grep -q 'danepold ready' '$T/e'"
+OUTDB=none write_conf "$T/nodb.conf" none
+"${RUNAS[@]}" "$DANEPOLD" -n -c "$T/nodb.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: outcome_db = none with exim_socket is fine (no outcomes, by choice)" [ $rc = 0 ]
 
 # ------------------------------------------------------------ start-up
 write_conf "$CONF" none

@@ -150,6 +150,7 @@ exim_conf() {
 		echo "pid_file = none"
 		echo "audit_log = $d/audit.log"
 		echo "audit_sync = flush"
+		echo "outcome_db = $d/outcomes.db"
 		echo "trust_anchor = $E2E_TRUST_ANCHOR"
 		echo "resolver_config = $E2E_RESOLVER_CONF"
 		echo "decision_timeout = ${TIMEOUT_MS}ms"

@@ -110,7 +110,7 @@ Test(conf, defaults)
 	cr_expect_eq(c->cache_min_ttl_s, 60);
 	cr_expect_eq(c->cache_max_ttl_s, 3600);
 	cr_expect_eq(c->cache_defer_ttl_s, 30);
-	cr_expect_str_eq(c->milter_socket, "unix:/run/danepol/milter.sock");
+	cr_expect_str_eq(c->milter_socket, "unix:/var/spool/postfix/danepol/milter.sock");
 	cr_expect_null(c->socketmap_socket);
 	cr_expect_null(c->exim_socket);
 	cr_expect_str_eq(c->user, "danepol");
