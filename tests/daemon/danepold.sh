@@ -203,4 +203,65 @@ if wait_for 20 grep -q "danepold ready" "$T/err"; then
 else
 	not_ok "danepold on a unix socket" "$(cat "$T/err")"
 fi
+
+# ------------------------------------------------ what the pid file finds
+# (issue 11, item 7) A socketmap-only danepold stops at once on SIGTERM.
+P=$T/p.pid
+write_conf "$T/p.conf" "socketmap_socket = unix:$T/sm.sock"
+sed -i "s|^milter_socket = .*|milter_socket = none|; s|^pid_file = .*|pid_file = $P|" "$T/p.conf"
+# pid_refused DESC: danepold refuses the pid file within 20 s (exit 71)
+# and says why (grep pattern $2).
+pid_refused() {
+	timeout -k 2 20 "$DANEPOLD" -f -c "$T/p.conf" > /dev/null 2> "$T/pe"; rc=$?
+	if [ $rc = 71 ] && grep -q "$2" "$T/pe"; then
+		ok "$1: refused with exit 71, not hanging"
+	else
+		not_ok "$1: refused with exit 71, not hanging" "exit $rc: $(head -c 300 "$T/pe")"
+	fi
+}
+# pid_accepted DESC: danepold starts, its pid is in the file, and at stop
+# the file is gone.
+pid_accepted() {
+	"$DANEPOLD" -f -c "$T/p.conf" 2> "$T/pe" & DPID=$!
+	if wait_for 20 grep -q "danepold ready" "$T/pe"; then
+		check "$1: accepted, the file now holds the pid" eval "[ \"\$(cat '$P')\" = $DPID ]"
+		kill -TERM "$DPID"; wait "$DPID"; DPID=
+		check "$1: ... and is removed at stop" [ ! -e "$P" ]
+	else
+		not_ok "$1: accepted" "$(head -c 300 "$T/pe")"
+		kill -KILL "$DPID" 2> /dev/null; DPID=
+	fi
+}
+mkfifo "$P"
+pid_refused "a FIFO planted as pid file" "not a regular file"
+check "... the FIFO is left alone" [ -p "$P" ]
+rm -f "$P"
+printf 'precious\n' > "$P"; chmod 0600 "$P"
+pid_refused "a 0600 file holding 'precious'" "holds something else than a pid"
+check "... the file is untouched" eval "[ \"\$(cat '$P')\" = precious ] && [ \$(stat -c %a '$P') = 600 ]"
+rm -f "$P"
+printf 'target\n' > "$T/target"; chmod 0600 "$T/target"; ln -s "$T/target" "$P"
+pid_refused "a symbolic link planted as pid file" "symbolic link"
+check "... the link and its target are untouched" \
+	eval "[ -L '$P' ] && [ \"\$(cat '$T/target')\" = target ] && [ \$(stat -c %a '$T/target') = 600 ]"
+rm -f "$P"
+printf '1\n' > "$P"
+pid_accepted "a stale pid file holding 1"
+sh -c 'echo $$' > "$P"
+pid_accepted "a stale pid file naming a dead process"
+if [ -n "$USERLINE" ]; then
+	printf 'mine\n' > "$P"; chown nobody "$P"
+	pid_refused "a file of the daemon user holding text" "holds something else than a pid"
+	printf '42\n' > "$P"; chown daemon "$P"
+	pid_refused "a file of another user" "owned by uid"
+	rm -f "$P"
+fi
+"$DANEPOLD" -f -c "$T/p.conf" 2> "$T/pe" & DPID=$!
+if wait_for 20 grep -q "danepold ready" "$T/pe"; then
+	pid_refused "a second danepold on the same pid file" "already runs as pid $DPID"
+	check "... the first one's pid file is kept" eval "[ \"\$(cat '$P')\" = $DPID ]"
+	kill -TERM "$DPID"; wait "$DPID"; DPID=
+else
+	not_ok "danepold with a pid file" "$(head -c 300 "$T/pe")"
+fi
 finish
