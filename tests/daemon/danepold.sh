@@ -86,6 +86,24 @@ check "-p prints the effective configuration" \
 	eval "[ $rc = 0 ] && grep -q '^milter_socket = $SOCK\$' '$T/o'"
 "$DANEPOLD" -x > /dev/null 2>&1; rc=$?
 check "an unknown option exits 64" [ $rc = 64 ]
+# issue 11, item 10: world-accessible sockets and writable settings
+write_conf "$T/w.conf" "socket_mode = 0666"
+"$DANEPOLD" -n -c "$T/w.conf" > /dev/null 2> "$T/e"; rc=$?
+check "socket_mode 0666 exits 78 with file:line and the key that allows it" \
+	eval "[ $rc = 78 ] && grep -q '$T/w.conf:9: socket_mode 0666 .*socket_world_access = yes' '$T/e'"
+printf 'socket_world_access = yes\n' >> "$T/w.conf"
+"$DANEPOLD" -n -c "$T/w.conf" > /dev/null 2> "$T/e"; rc=$?
+check "... accepted with socket_world_access = yes" [ $rc = 0 ]
+cp "$CONF" "$T/ww.conf"; chmod 0666 "$T/ww.conf"
+"$DANEPOLD" -n -c "$T/ww.conf" > /dev/null 2> "$T/e"; rc=$?
+check "a world-writable configuration file exits 78" \
+	eval "[ $rc = 78 ] && grep -q 'writable by every user (mode 0666): refused' '$T/e'"
+if [ "$(id -u)" = 0 ]; then
+	chmod 0644 "$T/ww.conf"; chown nobody "$T/ww.conf"
+	"$DANEPOLD" -n -c "$T/ww.conf" > /dev/null 2> "$T/e"; rc=$?
+	check "as root, a configuration file of another user exits 78" \
+		eval "[ $rc = 78 ] && grep -q 'owned by uid [0-9]*, not root' '$T/e'"
+fi
 
 # ------------------------------------------------------------ start-up
 : > "$T/err"
