@@ -5,7 +5,7 @@
  *                  signal loop (reload, reopen, stop) and the libmilter
  *                  thread
  *   milter_proc.c  process plumbing: daemonize, pid file, privilege drop,
- *                  unix socket owner/group/mode
+ *                  the ids unix sockets are created with
  *   milter_state.c the shared state: the current runtime snapshot
  *                  (refcounted holder, swapped on reload), the audit log,
  *                  session ids
@@ -158,7 +158,8 @@ struct milter_sockid {
 	int ngroups;
 };
 
-/** Resolve group (NULL: uid's primary group). 0, or -1 after logging. */
+/** For a unix spec, resolve group (NULL: uid's primary group). 0, or -1
+ *  after logging (no such group). */
 int milter_proc_sockid_init(struct milter_sockid *id, const char *spec, uid_t uid,
     const char *group, unsigned mode);
 

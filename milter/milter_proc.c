@@ -1,7 +1,17 @@
 /*
  * milter_proc.c - danepold's process plumbing (contract in milter.h):
- * daemonizing with a start-up status pipe, the pid file, the unix
- * socket's owner/group/mode, and the privilege drop.
+ * daemonizing with a start-up status pipe, the pid file, the ids under
+ * which unix sockets are created, and the privilege drop.
+ *
+ * Pid file: opened O_NOFOLLOW|O_NONBLOCK, accepted only as a regular file
+ * with one link, ours or the daemon user's, empty or holding a pid; held
+ * with flock(LOCK_EX) until exit (proc_pid_fd), so liveness never depends
+ * on what the file says. Removed at stop only while path names that file.
+ *
+ * Sockets: between milter_proc_sock_enter() and _leave() the process has
+ * the socket's ids as its effective ids (root keeps the real and saved
+ * uid, to drop for good later), so a path the daemon user controls is
+ * only ever touched with the daemon user's rights (danepol issue 11).
  *
  * Daemonize: the original process forks, the child calls setsid() and
  * forks again (so the daemon can never reacquire a terminal); the
@@ -186,14 +196,17 @@ milter_proc_pidfile(const char *path, uid_t daemon_uid)
 	if ((fd = proc_pid_open(path, daemon_uid)) < 0)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+		char eb[128];
+
 		len = (int)pread(fd, text, sizeof(text) - 1, 0);
 		text[len > 0 ? len : 0] = 0;
 		text[strcspn(text, "\n")] = 0;
-		if (errno == EWOULDBLOCK)
+		if (err == EWOULDBLOCK)
 			msg_error("pid_file %s: danepold already runs as pid %s", path,
 			    *text ? text : "(unknown)");
 		else
-			msg_error("pid_file %s: flock: %m", path);
+			msg_error("pid_file %s: flock: %s", path, strerror_r(err, eb, sizeof(eb)));
 		close(fd);
 		return -1;
 	}
@@ -267,7 +280,8 @@ milter_proc_sockid_init(struct milter_sockid *id, const char *spec, uid_t uid,
 	id->is_unix = proc_unix_path(spec) != NULL;
 	id->uid = uid;
 	id->mode = (mode_t)mode & 0777;
-	return proc_sock_gid(group, uid, &id->gid);
+	id->gid = (gid_t)-1;
+	return id->is_unix ? proc_sock_gid(group, uid, &id->gid) : 0;
 }
 
 int
