@@ -143,7 +143,18 @@ for s in milter socketmap exim; do
 		[ "$(stat -c '%U:%G %a %F' "$S/$s.sock" 2> /dev/null)" = "nobody:nogroup 660 socket" ]
 done
 [ $rc = 0 ] && kill -TERM "$(cat "$S/d.pid")"
-wait_for 20 eval "[ ! -e '$S/milter.sock' ]"
-check "the sockets are removed at stop" \
+check "the sockets are removed at stop" wait_for 20 \
 	eval "[ ! -e '$S/milter.sock' ] && [ ! -e '$S/socketmap.sock' ] && [ ! -e '$S/exim.sock' ]"
+
+# A set-group-ID directory of another group: the socket is born with
+# that group and given socket_group on its own inode (never by path).
+chgrp root "$S" && chmod 2755 "$S"
+wait_for 20 eval "! [ -s '$S/d.pid' ] || gone \$(cat '$S/d.pid')"
+"$DANEPOLD" -c "$T/d.conf" > /dev/null 2> "$T/err"; rc=$?
+check "danepold starts in a set-group-ID directory" [ $rc = 0 ]
+for s in milter socketmap exim; do
+	check "$s.sock is still nobody:nogroup 0660 there" \
+		[ "$(stat -c '%U:%G %a' "$S/$s.sock" 2> /dev/null)" = "nobody:nogroup 660" ]
+done
+[ $rc = 0 ] && kill -KILL "$(cat "$S/d.pid")"
 finish
