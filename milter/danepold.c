@@ -396,7 +396,7 @@ d_milter_open(const struct d_fixed *f, uid_t uid)
 	rc = smfi_opensocket(1) == MI_SUCCESS ? 0 : -1;
 	err = errno;
 	if (rc < 0)
-		milter_proc_sock_error(&id, err ? err : EADDRINUSE);
+		milter_proc_sock_error(&id, err);	/* 0: libmilter logged why */
 	else
 		rc = milter_proc_socket_perms(&id);
 	if (milter_proc_sock_leave(&id) < 0)

@@ -169,7 +169,8 @@ int milter_proc_sock_enter(struct milter_sockid *id);
 /** Restore ids, groups and umask. 0, or -1 after logging (root not regained). */
 int milter_proc_sock_leave(struct milter_sockid *id);
 
-/** Log "cannot listen on SPEC: strerror(err)" with a hint on the ids. */
+/** Log "cannot listen on SPEC: strerror(err)" (err 0: unknown) with a
+ *  hint on the ids. */
 void milter_proc_sock_error(const struct milter_sockid *id, int err);
 
 /**

@@ -345,13 +345,15 @@ void
 milter_proc_sock_error(const struct milter_sockid *id, int err)
 {
 	char eb[128];
+	const char *why = err ? strerror_r(err, eb, sizeof(eb)) :
+	    "in use, not a socket, or no permission";
 
 	if (id->switched)
 		msg_error("cannot listen on %s: %s (it is created as uid %ld gid %ld: its "
-		    "directory must let them create and remove files)", id->spec,
-		    strerror_r(err, eb, sizeof(eb)), (long)id->uid, (long)getegid());
+		    "directory must let them create and remove files)", id->spec, why,
+		    (long)id->uid, (long)getegid());
 	else
-		msg_error("cannot listen on %s: %s", id->spec, strerror_r(err, eb, sizeof(eb)));
+		msg_error("cannot listen on %s: %s", id->spec, why);
 }
 
 int
