@@ -210,6 +210,12 @@ milter_proc_pidfile(const char *path, uid_t daemon_uid)
 		close(fd);
 		return -1;
 	}
+	if ((len = (int)pread(fd, text, sizeof(text) - 1, 0)) > 0) {
+		text[len] = 0;
+		text[strcspn(text, "\n")] = 0;
+		msg_warn("pid_file %s is stale (pid %s, no process holds its lock): replacing it",
+		    path, text);
+	}
 	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, text, (size_t)len, 0) != len) {
 		msg_error("pid_file %s: write: %m", path);

@@ -243,6 +243,7 @@ pid_accepted() {
 	"$DANEPOLD" -f -c "$T/p.conf" 2> "$T/pe" & DPID=$!
 	if wait_for 20 grep -q "danepold ready" "$T/pe"; then
 		check "$1: accepted, the file now holds the pid" eval "[ \"\$(cat '$P')\" = $DPID ]"
+		check "$1: ... and said so" grep -q "is stale (pid .*): replacing it" "$T/pe"
 		kill -TERM "$DPID"; wait "$DPID"; DPID=
 		check "$1: ... and is removed at stop" [ ! -e "$P" ]
 	else
