@@ -123,6 +123,7 @@ static const struct conf_key conf_keys[] = {
 	{ "user", CT_NAME, F(user), 0, "danepol", 0, 0, 0, NULL },
 	{ "socket_group", CT_NAME, F(socket_group), CF_NULL, "postfix", 0, 0, 0, NULL },
 	{ "socket_mode", CT_MODE, F(socket_mode), 0, "0660", 0, 0777, 0, NULL },
+	{ "socket_world_access", CT_BOOL, F(socket_world_access), 0, "no", 0, 0, 0, NULL },
 	{ "pid_file", CT_PATH, F(pid_file), CF_NULL, "/run/danepol/danepold.pid", 0, 0, 0, NULL },
 	{ "socket_idle_timeout", CT_TIME, F(socket_idle_timeout_ms), 0, "15s", 100, 3600000, 1, NULL },
 	{ "socket_request_timeout", CT_TIME, F(socket_request_timeout_ms), 0, "10s", 100, 300000, 1, NULL },
@@ -480,6 +481,11 @@ cross_check(struct conf_parser *ps, char **err)
 	else if (!c->ipv4 && !c->ipv6)
 		*err = xasprintf("%s:%u: ipv4 and ipv6 are both off: no address could be used",
 		    ps->name, later_line(ps, "ipv4", "ipv6"));
+	else if ((c->socket_mode & 0007) && !c->socket_world_access)
+		*err = xasprintf("%s:%u: socket_mode %04o lets every local user query danepold "
+		    "(bits 0007): use 0660 with socket_group, or set socket_world_access = yes",
+		    ps->name, later_line(ps, "socket_mode", "socket_world_access"),
+		    c->socket_mode);
 	return *err ? -1 : 0;
 }
 
@@ -577,6 +583,8 @@ read_file(const char *path, char **out, size_t *outlen, char **err)
 		*err = xasprintf("%s: is a directory", path);
 		goto out;
 	}
+	if (conf_file_trusted(fd, path, err) < 0)
+		goto out;
 	for (;;) {
 		char chunk[8192];
 
@@ -603,6 +611,34 @@ out:
 		close(fd);
 	buf_free(&b);
 	return rc;
+}
+
+/**
+ * conf_file_trusted - OpenSSH's StrictModes for a settings file: whoever
+ * may write it decides what danepold does, so a world-writable file, or
+ * (as root) one owned by anyone but root, is refused.
+ */
+int
+conf_file_trusted(int fd, const char *path, char **err)
+{
+	char eb[128];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		*err = xasprintf("%s: %s", path, strerror_r(errno, eb, sizeof(eb)));
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		*err = xasprintf("%s: writable by every user (mode %04o): refused; chmod o-w it",
+		    path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (geteuid() == 0 && st.st_uid != 0) {
+		*err = xasprintf("%s: owned by uid %ld, not root, while running as root: "
+		    "refused; chown root it", path, (long)st.st_uid);
+		return -1;
+	}
+	return 0;
 }
 
 /**

@@ -57,7 +57,9 @@ struct conf {
 	char *exim_socket;		/* Exim ${readsocket} line protocol, same syntax, or NULL (off) */
 	char *user;			/* default "danepol": run as this user after binding */
 	char *socket_group;		/* default "postfix": group of unix sockets, or NULL = user's */
-	unsigned socket_mode;		/* default 0660 (octal in the file), 0..0777 */
+	unsigned socket_mode;		/* default 0660 (octal in the file), 0..0777; bits in
+					 * 0007 need socket_world_access */
+	int socket_world_access;	/* default no: socket_mode with "other" bits is an error */
 	char *pid_file;			/* default "/run/danepol/danepold.pid", or NULL (none) */
 	unsigned socket_idle_timeout_ms; /* default 15s, 100ms..1h: socketmap/Exim idle */
 	unsigned socket_request_timeout_ms; /* default 10s, 100ms..300s: one request, from its first byte */
@@ -112,6 +114,14 @@ struct conf *conf_load(const char *path, char **err);
  * NULL with *err (caller frees) on error.
  */
 struct conf *conf_load_default(const char *path, char **err);
+
+/**
+ * StrictModes for a file danepol reads its settings or policy from, open
+ * as fd: refused when world-writable, or, when running as root, owned by
+ * anyone but root. 0, or -1 with *err ("path: reason; what to do",
+ * caller frees). Any thread.
+ */
+int conf_file_trusted(int fd, const char *path, char **err);
 
 /** Same from text (name used in messages). */
 struct conf *conf_parse(const char *text, const char *name, char **err);

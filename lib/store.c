@@ -31,12 +31,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -48,6 +50,7 @@
 #define STORE_SCHEMA_VERSION 1
 #define STORE_APP_ID 0x64616e65		/* "dane" */
 #define STORE_BUSY_MS 10000
+#define STORE_MODE 0640			/* a new database: its owner writes, its group reads */
 #define STORE_MAX_ROW (4 * 1024 * 1024)	/* SQLITE_LIMIT_LENGTH */
 #define STORE_MAX_NAME 255		/* mx host, helo (bytes) */
 #define STORE_MAX_IP 64
@@ -219,6 +222,38 @@ fail:
 	return -1;
 }
 
+/*
+ * The database holds destinations and addresses: create it STORE_MODE
+ * (SQLite gives its -wal and -shm files the database's mode), never
+ * through a link (here, and SQLITE_OPEN_NOFOLLOW when SQLite opens it).
+ * An existing file open to every user is reported.
+ */
+static int
+store_create_file(const char *path, char **err)
+{
+	struct stat st;
+	char eb[128];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, STORE_MODE);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != EEXIST) {
+		set_err(err, "%.200s: cannot create: %s", path, strerror_r(errno, eb, sizeof(eb)));
+		return -1;
+	}
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		set_err(err, "%.200s: a symbolic link: refused; set outcome_db to the file itself",
+		    path);
+		return -1;
+	}
+	if (lstat(path, &st) == 0 && (st.st_mode & 0007))
+		msg_warn("%.200s: mode %04o lets every local user read the outcomes "
+		    "(destinations, addresses): chmod o= it", path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 /**
  * Open path (created with the schema if missing or empty). Returns the
  * store (free with store_close()) or NULL with *err (caller frees).
@@ -234,8 +269,10 @@ struct store *store_open(const char *path, char **err)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&s->mu, &attr);
 	pthread_mutexattr_destroy(&attr);
+	if (store_create_file(path, err) < 0)
+		goto fail;
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		if (s->db == NULL)
 			set_err(err, "%.200s: cannot open: %s", path, sqlite3_errstr(rc));

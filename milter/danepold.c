@@ -5,9 +5,11 @@
  *
  * Start-up order: options; configuration (-c FILE, else
  * DANEPOL_CONF_FILE when it exists, else the built-in defaults); -n/-p
- * stop here; block the handled signals; daemonize unless -f; pid file;
- * open the sockets - milter, socketmap, Exim, each unless "none" - (as
- * root when started as root) and give unix sockets their group and mode;
+ * stop here; block the handled signals; daemonize unless -f; look up
+ * the user; pid file (held locked until exit); open the sockets -
+ * milter, socketmap, Exim, each unless "none" - (a unix socket with the
+ * effective ids user:socket_group and a umask of ~socket_mode, so it is
+ * born with its owner, group and mode and root never touches its path);
  * drop privileges; open the audit log; build the runtime (resolver,
  * policy table, status table, cache); open the outcome store and start
  * the probe threads (milter_probe.h); start smfi_main() in its own thread
@@ -398,27 +400,35 @@ d_options(int argc, char **argv, struct d_opts *o)
 	return -1;
 }
 
-/* Open the milter socket as configured; then owner/group/mode. */
+/* Open the milter socket as configured, a unix one with the ids and mode
+ * it will have (milter_proc_sock_enter(): libmilter removes a stale
+ * socket and binds as user:socket_group, never as root). */
 static int
 d_milter_open(const struct d_fixed *f, uid_t uid)
 {
-	mode_t old = umask(0777 & ~(mode_t)f->socket_mode);
-	int rc;
+	struct milter_sockid id;
+	int rc, err;
 
+	if (milter_proc_sockid_init(&id, f->milter_socket, uid, f->socket_group, f->socket_mode) < 0)
+		return -1;
 	if (smfi_setconn(f->milter_socket) != MI_SUCCESS
 	    || smfi_settimeout((int)f->milter_timeout_s) != MI_SUCCESS
 	    || smfi_register(*milter_cb_desc()) != MI_SUCCESS) {
-		umask(old);
 		msg_error("libmilter rejected the socket %s", f->milter_socket);
 		return -1;
 	}
-	rc = smfi_opensocket(1);
-	umask(old);
-	if (rc != MI_SUCCESS) {
-		msg_error("cannot listen on %s (in use, or no permission?)", f->milter_socket);
+	if (milter_proc_sock_enter(&id) < 0)
 		return -1;
-	}
-	return milter_proc_socket_perms(f->milter_socket, uid, f->socket_group, f->socket_mode);
+	errno = 0;
+	rc = smfi_opensocket(1) == MI_SUCCESS ? 0 : -1;
+	err = errno;
+	if (rc < 0)
+		milter_proc_sock_error(&id, err);	/* 0: libmilter logged why */
+	else
+		rc = milter_proc_socket_perms(&id);
+	if (milter_proc_sock_leave(&id) < 0)
+		rc = -1;
+	return rc;
 }
 
 /* Open every configured socket (before the privilege drop). */
@@ -494,14 +504,14 @@ d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
 
 	if (!foreground && milter_proc_daemonize(f->audit_log && strcmp(f->audit_log, "-") == 0) < 0)
 		goto os_error;
-	if (f->pid_file) {
-		if (milter_proc_pidfile(f->pid_file) < 0)
-			goto os_error;
-		*pid_made = 1;
-	}
 	if (milter_proc_lookup_user(f->user, &uid, &gid) < 0) {
 		conf_free(c);
 		return DANEPOLD_EX_CONFIG;
+	}
+	if (f->pid_file) {
+		if (milter_proc_pidfile(f->pid_file, uid) < 0)
+			goto os_error;
+		*pid_made = 1;
 	}
 	if (d_socket_open(f, uid) < 0 || milter_proc_drop(f->user, uid, gid) < 0)
 		goto os_error;

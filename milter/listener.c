@@ -13,9 +13,12 @@
  *
  * Unix sockets: a stale file (no process accepts: connect(2) is refused)
  * is removed before bind(2); anything else at the path is left alone and
- * reported. The file is created under a umask matching socket_mode, then
- * given owner/group/mode (milter_proc_socket_perms). At stop it is
- * removed if it is still the one we made (same inode).
+ * reported. The stale check, the removal and bind(2) run with the ids the
+ * socket will have (user:socket_group) and a umask of ~socket_mode
+ * (milter_proc_sock_enter(), milter.h), so the file is born with its
+ * owner, group and mode and nothing as root touches the path (danepol
+ * issue 11). At stop it is removed if it is still the one we made (same
+ * inode).
  */
 #include "config.h"
 
@@ -108,6 +111,11 @@ lst_unix_stale(const char *path, const struct sockaddr_un *sun)
 		msg_error("socket %s: in use by another process", path);
 		return -1;
 	}
+	if (errno == EACCES) {
+		msg_error("socket %s: exists, and uid %ld may not connect to it to see whether "
+		    "it is still in use: remove it if no process serves it", path, (long)geteuid());
+		return -1;
+	}
 	if (errno != ECONNREFUSED && errno != ENOENT) {
 		msg_error("socket %s: cannot probe: %m", path);
 		return -1;
@@ -121,12 +129,11 @@ lst_unix_stale(const char *path, const struct sockaddr_un *sun)
 }
 
 static int
-lst_bind_unix(struct listener *l, const char *path, unsigned mode)
+lst_bind_unix(struct listener *l, const char *path, const struct milter_sockid *id)
 {
 	struct sockaddr_un sun;
 	struct stat st;
-	mode_t old;
-	int fd, rc;
+	int fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -141,16 +148,37 @@ lst_bind_unix(struct listener *l, const char *path, unsigned mode)
 		msg_error("socket: %m");
 		return -1;
 	}
-	old = umask(0777 & ~(mode_t)mode);
-	rc = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc < 0 || listen(fd, LST_BACKLOG) < 0) {
-		msg_error("cannot listen on %s: %m", l->spec);
+	if (bind(fd, (const struct sockaddr *)&sun, sizeof(sun)) < 0
+	    || listen(fd, LST_BACKLOG) < 0) {
+		milter_proc_sock_error(id, errno);
+		close(fd);
+		return -1;
+	}
+	if (milter_proc_socket_perms(id) < 0) {
 		close(fd);
 		return -1;
 	}
 	l->path = xstrdup(path);
-	l->ino = stat(path, &st) == 0 ? st.st_ino : 0;
+	l->ino = lstat(path, &st) == 0 ? st.st_ino : 0;
+	return fd;
+}
+
+/* Bind path with the ids and mode the socket will have (milter.h). */
+static int
+lst_open_unix(struct listener *l, const char *path, uid_t uid, const char *group,
+    unsigned mode)
+{
+	struct milter_sockid id;
+	int fd = -1;
+
+	if (milter_proc_sockid_init(&id, l->spec, uid, group, mode) < 0
+	    || milter_proc_sock_enter(&id) < 0)
+		return -1;
+	fd = lst_bind_unix(l, path, &id);
+	if (milter_proc_sock_leave(&id) < 0 && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
 	return fd;
 }
 
@@ -222,7 +250,7 @@ listener_open(const char *spec, const char *what, uid_t uid, const char *group, 
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->idle, NULL);
 	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)
-		l->fd = lst_bind_unix(l, strchr(spec, ':') + 1, mode);
+		l->fd = lst_open_unix(l, strchr(spec, ':') + 1, uid, group, mode);
 	else if (strncmp(spec, "inet:", 5) == 0)
 		l->fd = lst_bind_inet(l, spec + 5, AF_INET);
 	else if (strncmp(spec, "inet6:", 6) == 0)
@@ -235,8 +263,6 @@ listener_open(const char *spec, const char *what, uid_t uid, const char *group, 
 		msg_error("pipe: %m");
 		goto fail;
 	}
-	if (milter_proc_socket_perms(spec, uid, group, mode) < 0)
-		goto fail;
 	return l;
 fail:
 	lst_free(l);

@@ -5,7 +5,7 @@
  *                  signal loop (reload, reopen, stop) and the libmilter
  *                  thread
  *   milter_proc.c  process plumbing: daemonize, pid file, privilege drop,
- *                  unix socket owner/group/mode
+ *                  the ids unix sockets are created with
  *   milter_state.c the shared state: the current runtime snapshot
  *                  (refcounted holder, swapped on reload), the audit log,
  *                  session ids
@@ -120,21 +120,66 @@ int milter_proc_daemonize(int keep_stdout);
 void milter_proc_ready(int status);
 
 /**
- * Create the pid file (O_EXCL; a file naming a dead process is stale and
- * replaced). Returns 0, or -1 after logging (another danepold runs, or an
- * OS error).
+ * Open or create the pid file and hold it locked (flock) until exit: the
+ * lock, not the pid in it, says whether danepold runs. Never follows a
+ * link or blocks on a FIFO (O_NOFOLLOW|O_NONBLOCK); refuses anything but
+ * a regular file with one link, owned by us or daemon_uid ((uid_t)-1:
+ * none), holding nothing or a pid. Start-up thread. Returns 0, or -1
+ * after logging the reason (another danepold holds it, or the file is
+ * not ours).
  */
-int milter_proc_pidfile(const char *path);
+int milter_proc_pidfile(const char *path, uid_t daemon_uid);
 
-/** Remove the pid file when it still names this process. */
+/** Unlink the pid file if path still names the file we hold; release it. */
 void milter_proc_pidfile_remove(const char *path);
 
-/**
- * Give a unix socket path its group and mode (socket_group NULL: leave).
- * uid is the owner to set when running as root ((uid_t)-1: leave).
- * Returns 0, or -1 after logging.
+/*
+ * Unix sockets are created with the ids they will belong to, so nothing
+ * running as root ever touches a path in a directory the daemon user can
+ * write (danepol issue 11): milter_proc_sockid_init() resolves the ids;
+ * milter_proc_sock_enter() sets the umask to ~socket_mode and, as root,
+ * the effective ids to user:socket_group (supplementary groups: that
+ * group only; real and saved uid stay 0); the caller then removes a stale
+ * socket, binds and calls milter_proc_socket_perms(); and
+ * milter_proc_sock_leave() restores ids, groups and umask. Not a unix
+ * spec, or not root: only the umask changes. Start-up thread only (the
+ * umask and ids are process-wide), before other threads exist.
  */
-int milter_proc_socket_perms(const char *spec, uid_t uid, const char *group, unsigned mode);
+struct milter_sockid {
+	const char *spec;		/* borrowed */
+	int is_unix;
+	uid_t uid;			/* owner to create as; -1: ours */
+	gid_t gid;			/* group to create as; -1: ours */
+	mode_t mode;			/* socket_mode & 0777 */
+	int entered, switched;		/* state between enter and leave */
+	mode_t umask;
+	gid_t egid;
+	gid_t *groups;
+	int ngroups;
+};
+
+/** For a unix spec, resolve group (NULL: uid's primary group). 0, or -1
+ *  after logging (no such group). */
+int milter_proc_sockid_init(struct milter_sockid *id, const char *spec, uid_t uid,
+    const char *group, unsigned mode);
+
+/** Take the socket's ids and umask. 0, or -1 after logging (all restored). */
+int milter_proc_sock_enter(struct milter_sockid *id);
+
+/** Restore ids, groups and umask. 0, or -1 after logging (root not regained). */
+int milter_proc_sock_leave(struct milter_sockid *id);
+
+/** Log "cannot listen on SPEC: strerror(err)" (err 0: unknown) with a
+ *  hint on the ids. */
+void milter_proc_sock_error(const struct milter_sockid *id, int err);
+
+/**
+ * Between enter and leave, after bind: check that the path holds a socket
+ * of our effective uid (not a link, not a file swapped in) and fix group
+ * and mode on that inode (O_PATH, never following a link) where the
+ * directory overrode them. 0, or -1 after logging.
+ */
+int milter_proc_socket_perms(const struct milter_sockid *id);
 
 /**
  * Look user up when running as root: *uid and *gid get its ids (both -1 when

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "dnsname.h"
 #include "mem.h"
 #include "policy.h"
@@ -298,6 +299,8 @@ policy_table_load(const char *path, char **err)
 		*err = xasprintf("%s: is a directory", path);
 		goto out;
 	}
+	if (conf_file_trusted(fd, path, err) < 0)
+		goto out;
 	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;

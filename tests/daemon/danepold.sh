@@ -116,6 +116,24 @@ check "-p prints the effective configuration" \
 	eval "[ $rc = 0 ] && grep -q '^milter_socket = $SOCK\$' '$T/o'"
 "$DANEPOLD" -x > /dev/null 2>&1; rc=$?
 check "an unknown option exits 64" [ $rc = 64 ]
+# issue 11, item 10: world-accessible sockets and writable settings
+write_conf "$T/w.conf" "socket_mode = 0666"
+"$DANEPOLD" -n -c "$T/w.conf" > /dev/null 2> "$T/e"; rc=$?
+check "socket_mode 0666 exits 78 with file:line and the key that allows it" \
+	eval "[ $rc = 78 ] && grep -q '$T/w.conf:9: socket_mode 0666 .*socket_world_access = yes' '$T/e'"
+printf 'socket_world_access = yes\n' >> "$T/w.conf"
+"$DANEPOLD" -n -c "$T/w.conf" > /dev/null 2> "$T/e"; rc=$?
+check "... accepted with socket_world_access = yes" [ $rc = 0 ]
+cp "$CONF" "$T/ww.conf"; chmod 0666 "$T/ww.conf"
+"$DANEPOLD" -n -c "$T/ww.conf" > /dev/null 2> "$T/e"; rc=$?
+check "a world-writable configuration file exits 78" \
+	eval "[ $rc = 78 ] && grep -q 'writable by every user (mode 0666): refused' '$T/e'"
+if [ "$(id -u)" = 0 ]; then
+	chmod 0644 "$T/ww.conf"; chown nobody "$T/ww.conf"
+	"$DANEPOLD" -n -c "$T/ww.conf" > /dev/null 2> "$T/e"; rc=$?
+	check "as root, a configuration file of another user exits 78" \
+		eval "[ $rc = 78 ] && grep -q 'owned by uid [0-9]*, not root' '$T/e'"
+fi
 
 # ------------------------------------------------------------ start-up
 : > "$T/err"
@@ -232,5 +250,71 @@ if wait_for 20 grep -q "danepold ready" "$T/err"; then
 	kill -TERM "$DPID"; wait "$DPID"; DPID=
 else
 	not_ok "danepold on a unix socket" "$(cat "$T/err")"
+fi
+
+# ------------------------------------------------ what the pid file finds
+# (issue 11, item 7) A socketmap-only danepold stops at once on SIGTERM.
+P=$T/p.pid
+write_conf "$T/p.conf" "socketmap_socket = unix:$T/sm.sock"
+sed -i "s|^milter_socket = .*|milter_socket = none|; s|^pid_file = .*|pid_file = $P|" "$T/p.conf"
+# pid_refused DESC: danepold refuses the pid file within 20 s (exit 71)
+# and says why (grep pattern $2).
+pid_refused() {
+	timeout -k 2 20 "$DANEPOLD" -f -c "$T/p.conf" > /dev/null 2> "$T/pe"; rc=$?
+	if [ $rc = 71 ] && grep -q "$2" "$T/pe"; then
+		ok "$1: refused with exit 71, not hanging"
+	else
+		not_ok "$1: refused with exit 71, not hanging" "exit $rc: $(head -c 300 "$T/pe")"
+	fi
+}
+# pid_accepted DESC: danepold starts, its pid is in the file, and at stop
+# the file is gone.
+pid_accepted() {
+	"$DANEPOLD" -f -c "$T/p.conf" 2> "$T/pe" & DPID=$!
+	if wait_for 20 grep -q "danepold ready" "$T/pe"; then
+		check "$1: accepted, the file now holds the pid" eval "[ \"\$(cat '$P')\" = $DPID ]"
+		check "$1: ... and said so" grep -q "is stale (pid .*): replacing it" "$T/pe"
+		kill -TERM "$DPID"; wait "$DPID"; DPID=
+		check "$1: ... and is removed at stop" [ ! -e "$P" ]
+	else
+		not_ok "$1: accepted" "$(head -c 300 "$T/pe")"
+		kill -KILL "$DPID" 2> /dev/null; DPID=
+	fi
+}
+mkfifo "$P"
+pid_refused "a FIFO planted as pid file" "not a regular file"
+check "... the FIFO is left alone" [ -p "$P" ]
+rm -f "$P"
+printf 'precious\n' > "$P"; chmod 0600 "$P"
+pid_refused "a 0600 file holding 'precious'" "holds something else than a pid"
+check "... the file is untouched" eval "[ \"\$(cat '$P')\" = precious ] && [ \$(stat -c %a '$P') = 600 ]"
+rm -f "$P"
+printf 'target\n' > "$T/target"; chmod 0600 "$T/target"; ln -s "$T/target" "$P"
+pid_refused "a symbolic link planted as pid file" "symbolic link"
+check "... the link and its target are untouched" \
+	eval "[ -L '$P' ] && [ \"\$(cat '$T/target')\" = target ] && [ \$(stat -c %a '$T/target') = 600 ]"
+rm -f "$P"
+printf '7\n' > "$T/target"; ln "$T/target" "$P"
+pid_refused "a hard link planted as pid file" "not a regular file with one link"
+check "... its other name is untouched" eval "[ \"\$(cat '$T/target')\" = 7 ]"
+rm -f "$P"
+printf '1\n' > "$P"
+pid_accepted "a stale pid file holding 1"
+sh -c 'echo $$' > "$P"
+pid_accepted "a stale pid file naming a dead process"
+if [ -n "$USERLINE" ]; then
+	printf 'mine\n' > "$P"; chown nobody "$P"
+	pid_refused "a file of the daemon user holding text" "holds something else than a pid"
+	printf '42\n' > "$P"; chown daemon "$P"
+	pid_refused "a file of another user" "owned by uid"
+	rm -f "$P"
+fi
+"$DANEPOLD" -f -c "$T/p.conf" 2> "$T/pe" & DPID=$!
+if wait_for 20 grep -q "danepold ready" "$T/pe"; then
+	pid_refused "a second danepold on the same pid file" "already runs as pid $DPID"
+	check "... the first one's pid file is kept" eval "[ \"\$(cat '$P')\" = $DPID ]"
+	kill -TERM "$DPID"; wait "$DPID"; DPID=
+else
+	not_ok "danepold with a pid file" "$(head -c 300 "$T/pe")"
 fi
 finish

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -548,6 +549,7 @@ Test(conf, print_round_trip_everything_set)
 	    "user = nobody\n"
 	    "socket_group = none\n"
 	    "socket_mode = 0640\n"
+	    "socket_world_access = no\n"
 	    "pid_file = none\n"
 	    "socket_idle_timeout = 20s\n"
 	    "socket_request_timeout = 1500ms\n"
@@ -686,6 +688,52 @@ Test(conf, load_file_and_nul)
 	free(path);
 }
 
+/* Issue 11, item 10: sockets open to every user need saying so. */
+Test(conf, socket_mode_world_bits)
+{
+	struct conf *c;
+
+	expect_err("socket_mode = 0777\n", "t.conf:1: ", "socket_world_access = yes");
+	expect_err("socket_mode = 0666\n", "t.conf:1: ", "lets every local user");
+	expect_err("\nsocket_mode = 0661\n", "t.conf:2: ", "bits 0007");
+	expect_err("socket_world_access = no\nsocket_mode = 0604\n", "t.conf:2: ", "0604");
+	c = parse_ok("socket_mode = 0777\nsocket_world_access = yes\n");
+	cr_expect_eq(c->socket_mode, 0777);
+	cr_expect_eq(c->socket_world_access, 1);
+	conf_free(c);
+	c = parse_ok("socket_mode = 0770\n");
+	cr_expect_eq(c->socket_world_access, 0);
+	conf_free(c);
+}
+
+/* Issue 11, item 10: OpenSSH's StrictModes for the settings files. */
+Test(conf, load_refuses_world_writable_and_foreign)
+{
+	static const char good[] = "smtp_port = 26\n";
+	char *path = tmp_file(good, sizeof(good) - 1), *err = NULL;
+	struct conf *c;
+
+	cr_assert_eq(chmod(path, 0666), 0);
+	cr_expect_null(conf_load(path, &err));
+	cr_assert_not_null(err);
+	cr_expect(strstr(err, "writable by every user (mode 0666): refused") != NULL, "%s", err);
+	free(err);
+	err = NULL;
+	cr_assert_eq(chmod(path, 0664), 0);
+	c = conf_load(path, &err);
+	cr_expect_not_null(c, "%s", err);
+	conf_free(c);
+	if (geteuid() == 0) {
+		cr_assert_eq(chown(path, 65534, (gid_t)-1), 0);
+		cr_expect_null(conf_load(path, &err));
+		cr_assert_not_null(err);
+		cr_expect(strstr(err, "owned by uid 65534, not root") != NULL, "%s", err);
+		free(err);
+	}
+	unlink(path);
+	free(path);
+}
+
 Test(conf, load_binary_junk)
 {
 	unsigned char junk[4096];
@@ -797,9 +845,11 @@ Test(conf, man_page_in_step)
 			cr_assert_not_null(dots, "range of %s", f[0]);
 			snprintf(lo, sizeof(lo), "%.*s", (int)(dots - f[2]), f[2]);
 			snprintf(hi, sizeof(hi), "%s", dots + 2);
-			/* the other cache TTL out of the way of the cross check */
+			/* the other cache TTL, or the world bits' consent, out of
+			 * the way of the cross checks */
 			const char *other = strcmp(f[0], "cache_max_ttl") == 0 ? "cache_min_ttl = 0\n" :
-			    strcmp(f[0], "cache_min_ttl") == 0 ? "cache_max_ttl = 604800\n" : "";
+			    strcmp(f[0], "cache_min_ttl") == 0 ? "cache_max_ttl = 604800\n" :
+			    strcmp(f[0], "socket_mode") == 0 ? "socket_world_access = yes\n" : "";
 
 			snprintf(text, sizeof(text), "%s = %s\n%s", f[0], lo, other);
 			conf_free(parse_ok(text));

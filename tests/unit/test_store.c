@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,6 +139,49 @@ Test(store, roundtrip_every_field)
 	tls_outcome_clear(&seen.first);
 	cr_assert_null(seen.first.policy_domain);
 	store_close(s);
+}
+
+/* Issue 11, item 10: destinations and addresses are not for every user. */
+static unsigned
+mode_of(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(lstat(path, &st), 0, "%s: %s", path, strerror(errno));
+	return (unsigned)(st.st_mode & 07777);
+}
+
+Test(store, created_0640_with_its_wal_and_shm)
+{
+	struct tls_outcome o = mk(1000, "secure.example", 1, NULL);
+	char wal[160], shm[160], *err = NULL;
+	struct store *s;
+
+	umask(022);		/* what a daemon or a shell usually has */
+	s = store_open(dbpath, &err);
+	cr_assert_not_null(s, "%s", err);
+	cr_assert_eq(store_add(s, &o, &err), 0, "%s", err);
+	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+	snprintf(shm, sizeof(shm), "%s-shm", dbpath);
+	cr_expect_eq(mode_of(dbpath), 0640, "database mode %04o", mode_of(dbpath));
+	cr_expect_eq(mode_of(wal), 0640, "-wal mode %04o", mode_of(wal));
+	cr_expect_eq(mode_of(shm), 0640, "-shm mode %04o", mode_of(shm));
+	store_close(s);
+}
+
+Test(store, never_created_through_a_link)
+{
+	char target[160], *err = NULL;
+	struct store *s;
+
+	snprintf(target, sizeof(target), "%s/elsewhere.db", dir);
+	cr_assert_eq(symlink(target, dbpath), 0);
+	s = store_open(dbpath, &err);
+	cr_expect_null(s);
+	cr_expect_not_null(err);
+	cr_expect_eq(access(target, F_OK), -1, "the link's target was created");
+	store_close(s);
+	free(err);
 }
 
 Test(store, success_drops_result_type_and_nulls_stay_null)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -221,6 +222,34 @@ Test(table, load_files)
 	cr_expect_null(policy_table_load("/nonexistent/policy", &err));
 	cr_expect_str_eq(err, "/nonexistent/policy: cannot open: No such file or directory");
 	free(err);
+}
+
+/* Issue 11, item 10: whoever may write the table decides the policy. */
+Test(table, load_refuses_world_writable_and_foreign)
+{
+	static const char good[] = "a.example dane-only\n";
+	char *path = tmp_file(good, sizeof(good) - 1), *err = NULL;
+	struct policy_table *t;
+
+	cr_assert_eq(chmod(path, 0646), 0);
+	cr_expect_null(policy_table_load(path, &err));
+	cr_assert_not_null(err);
+	cr_expect(strstr(err, "writable by every user (mode 0646): refused") != NULL, "%s", err);
+	free(err);
+	err = NULL;
+	cr_assert_eq(chmod(path, 0644), 0);
+	t = policy_table_load(path, &err);
+	cr_expect_not_null(t, "%s", err);
+	policy_table_free(t);
+	if (geteuid() == 0) {
+		cr_assert_eq(chown(path, 1, (gid_t)-1), 0);
+		cr_expect_null(policy_table_load(path, &err));
+		cr_assert_not_null(err);
+		cr_expect(strstr(err, "owned by uid 1, not root") != NULL, "%s", err);
+		free(err);
+	}
+	unlink(path);
+	free(path);
 }
 
 static double
