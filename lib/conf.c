@@ -616,7 +616,9 @@ out:
 /**
  * conf_file_trusted - OpenSSH's StrictModes for a settings file: whoever
  * may write it decides what danepold does, so a world-writable file, or
- * (as root) one owned by anyone but root, is refused.
+ * (as root) one owned by anyone but root, is refused. A character
+ * device (-c /dev/null: the built-in defaults) holds nothing anyone can
+ * change and passes.
  */
 int
 conf_file_trusted(int fd, const char *path, char **err)
@@ -628,6 +630,8 @@ conf_file_trusted(int fd, const char *path, char **err)
 		*err = xasprintf("%s: %s", path, strerror_r(errno, eb, sizeof(eb)));
 		return -1;
 	}
+	if (S_ISCHR(st.st_mode))
+		return 0;
 	if (st.st_mode & S_IWOTH) {
 		*err = xasprintf("%s: writable by every user (mode %04o): refused; chmod o-w it",
 		    path, (unsigned)(st.st_mode & 07777));

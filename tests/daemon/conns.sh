@@ -113,9 +113,10 @@ socketmap_socket = unix:$SM
 exim_socket = unix:$EX
 policy_table = $T/policy
 pid_file = none
+outcome_db = none
 audit_log = none
 socket_group = none
-socket_mode = 0666
+socket_mode = 0660
 $USERLINE
 ${3:-}
 CONF
