@@ -14,12 +14,8 @@ set -u
 : "${DANEPOLD:?}" "${TOP_SRCDIR:?}"
 T=$(mktemp -d /tmp/danepol-docsnip.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 
 cd "$TOP_SRCDIR" || exit 99
 DOCS=(README.md doc/*.md)

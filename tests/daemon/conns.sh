@@ -29,73 +29,15 @@ TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 DANEPOLD=${DANEPOLD:-./danepold}
 CLIENT=$TOP_SRCDIR/tests/daemon/conns_client.py
 
-if [ -z "${WORLD_DIR:-}" ] || [ ! -f "$WORLD_DIR/world.conf" ]; then
-	echo "SKIP: WORLD_DIR unset or missing (run through make check)"; exit 77
-fi
-[ -x "${FAULTDNS:-}" ] || { echo "SKIP: FAULTDNS unset (run through make check)"; exit 77; }
-command -v python3 > /dev/null || { echo "SKIP: python3 not installed"; exit 77; }
-
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
-# client ARGS...: run maps_client.py, turn its PASS/FAIL lines into ours
-client() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		"PASS "*) ok "${line#PASS }" ;;
-		"FAIL "*) not_ok "${line#FAIL }" ;;
-		*) echo "# $line" ;;
-		esac
-	done < <(python3 "$CLIENT" "$@" 2>&1)
-}
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/danepold-conns.XXXXXX") || exit 1
-chmod 0777 "$T"		# the daemon may run as nobody (started as root)
-DPID= FPID=
-cleanup() {
-	[ -n "$DPID" ] && kill -0 "$DPID" 2> /dev/null && kill -KILL "$DPID"
-	[ -n "$FPID" ] && kill -TERM "$FPID" 2> /dev/null && wait "$FPID" 2> /dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-wait_for() {
-	local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
-	until "$@"; do
-		[ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
-		sleep 0.05
-	done
-}
-count() { grep -c -- "$1" "$2" 2> /dev/null || true; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
+# shellcheck source=tests/daemon/lib.sh
+. "$TOP_SRCDIR/tests/daemon/lib.sh"
+dm_require
+dm_tmpdir conns
 
 # ------------------------------------------------------- world + faults
-mapfile -t FAULTS < <(awk '!/^#/ && NF == 2 { print $1 "=" $2 }' "$WORLD_DIR/fault-zones")
-coproc FAULT { exec "$FAULTDNS" -p 0 -s 300 "${FAULTS[@]}"; }
-FPID=$FAULT_PID
-read -r -t 10 word port <&"${FAULT[0]}" || word=
-[ "${word:-}" = PORT ] || { not_ok "the fault responder starts"; finish; }
-WORLD=$WORLD_DIR
-USERLINE=
-if [ "$(id -u)" = 0 ]; then
-	USERLINE="user = nobody"
-	if ! runuser -u nobody -- cat "$WORLD_DIR/world.conf" > /dev/null 2>&1; then
-		WORLD=$T/world
-		cp -r "$WORLD_DIR" "$WORLD" && chmod -R a+rX "$WORLD"
-		sed -i "s|$(cd "$WORLD_DIR" && pwd -P)/|$WORLD/|g; s|$WORLD_DIR/|$WORLD/|g" "$WORLD/world.conf"
-	fi
-fi
-{
-	cat "$WORLD/world.conf"
-	for z in "${FAULTS[@]}"; do
-		printf 'stub-zone:\n\tname: "%s."\n\tstub-addr: 127.0.0.1@%s\n' "${z%%=*}" "$port"
-	done
-} > "$T/unbound.conf"
+dm_world_faults || { not_ok "the fault responder starts"; finish; }
 
 
 command -v prlimit > /dev/null || { echo "SKIP: prlimit not installed"; exit 77; }

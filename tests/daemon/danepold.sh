@@ -20,14 +20,10 @@ if [ -z "${WORLD_DIR:-}" ] || [ ! -f "$WORLD_DIR/world.conf" ]; then
 fi
 command -v miltertest > /dev/null || { echo "SKIP: miltertest not installed"; exit 77; }
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
+# shellcheck source=tests/daemon/lib.sh
+. "$TOP_SRCDIR/tests/daemon/lib.sh"	# count
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/danepold-test.XXXXXX") || exit 1
 chmod 0777 "$T"		# the daemon may run as nobody (started as root)
@@ -37,16 +33,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-
-# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
-wait_for() {
-	local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
-	until "$@"; do
-		[ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
-		sleep 0.05
-	done
-}
-count() { grep -c -- "$1" "$2" 2> /dev/null || true; }
 
 PORT=$(( 20000 + $$ % 20000 ))
 SOCK="inet:$PORT@127.0.0.1"

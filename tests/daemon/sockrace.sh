@@ -16,6 +16,7 @@
 # Waiting is for a condition with a deadline, never a bare sleep.
 set -u
 
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 DANEPOLD=${DANEPOLD:-./danepold}
 STARTS=${RACE_STARTS:-100}
 SECONDS_MAX=${RACE_SECONDS:-120}
@@ -29,14 +30,9 @@ getent passwd nobody > /dev/null && getent group nogroup > /dev/null ||
 command -v setpriv > /dev/null || { echo "SKIP: setpriv (util-linux) missing"; exit 77; }
 [ -x /usr/bin/python3 ] || { echo "SKIP: python3 missing"; exit 77; }
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
+TAP_WAIT_STEP=0.02	# wait_for polls every 20 ms
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/danepold-race.XXXXXX") || exit 1
 chmod 0755 "$T"
@@ -51,14 +47,6 @@ cleanup() {
 	[ -n "${KEEP:-}" ] && cp "$T/race.err" /tmp/sockrace.err; rm -rf "$T"
 }
 trap cleanup EXIT
-
-wait_for() {
-	local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
-	until "$@"; do
-		[ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
-		sleep 0.02
-	done
-}
 
 # gone PID: the process has exited (a zombie counts: its files are closed).
 gone() { [ ! -e "/proc/$1/stat" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2> /dev/null)" = Z ]; }

@@ -60,14 +60,8 @@ export DANEPOLD WORLD_DIR FAULTDNS TOP_SRCDIR POSTFIX_DOC
 PATH=$PATH:/usr/sbin:/sbin
 dl_netns_reexec "$0" "$@" || exit $?
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 check_match() {	# NAME GOT ERE
 	if printf '%s' "$2" | grep -qE -- "$3"; then ok "$1"; else not_ok "$1" "want /$3/" "got  '$2'"; fi
 }
@@ -164,14 +158,14 @@ INSTANCE=(
 	echo "# --- doc/postfix.md snippets (SUBST: nothing to change in relative paths)"
 	sed "$SUBST" "$E2E_T/doc-main.cf"
 } > "$PF/etc/main.cf"
-check "master.cf is /usr/share/postfix/master.cf.dist, unmodified" \
+check_eq "master.cf is /usr/share/postfix/master.cf.dist, unmodified" \
 	"$(cmp -s /usr/share/postfix/master.cf.dist "$PF/etc/master.cf" && echo same)" same
-check "master.cf: smtpd (smtp/inet), smtp (smtp/unix) and cleanup run chrooted" \
+check_eq "master.cf: smtpd (smtp/inet), smtp (smtp/unix) and cleanup run chrooted" \
 	"$(postconf -c "$PF/etc" -F smtp/inet/chroot smtp/unix/chroot cleanup/unix/chroot | sed 's/.* = //' | tr '\n' ' ')" "y y y "
 # What Debian's postfix service does before each start: fill the chroot.
 step "Debian's configure-instance.sh fills the chroot" \
 	env MAIL_CONFIG="$PF/etc" /usr/lib/postfix/configure-instance.sh -
-check "the chroot has etc/resolv.conf (nameserver 127.0.0.1) and etc/services" \
+check_eq "the chroot has etc/resolv.conf (nameserver 127.0.0.1) and etc/services" \
 	"$(grep -c '^nameserver 127.0.0.1' "$QUEUE/etc/resolv.conf" 2> /dev/null)$([ -s "$QUEUE/etc/services" ] && echo +)" "1+"
 
 # danepold with the doc's danepol.conf; the socket directory from
@@ -189,7 +183,7 @@ else
 	step "install -d: the socket directory (danepol.tmpfiles's line)" \
 		install -d -o "$duser" -g "$dgroup" -m "$dmode" "$dpath"
 fi
-[ -d "$QUEUE/danepol" ] && check "socket directory: mode 750, group postfix" \
+[ -d "$QUEUE/danepol" ] && check_eq "socket directory: mode 750, group postfix" \
 	"$(stat -c '%a %G' "$QUEUE/danepol")" "750 postfix"
 {
 	echo "# doc/postfix.md snippets, directories moved (tests/e2e/chroot_postfix.sh)"
@@ -208,7 +202,7 @@ e2e_danepold_start chroot
 step "danepold ready on $MSOCK" e2e_danepold_ready chroot
 [ -n "$SSOCK" ] && step "danepold's socketmap on $SSOCK accepts connections" \
 	e2e_wait 5000 e2e_sock_connects "$SSOCK"
-check "milter socket: mode 660, group postfix" "$(stat -c '%a %G' "${MSOCK#unix:}" 2> /dev/null)" "660 postfix"
+check_eq "milter socket: mode 660, group postfix" "$(stat -c '%a %G' "${MSOCK#unix:}" 2> /dev/null)" "660 postfix"
 AUDIT=$(sed -n 's/^audit_log = //p' "$D/danepol.conf")
 
 LOG=$PF/maillog
@@ -253,12 +247,12 @@ check_match "smtpd ran chrooted in the queue directory" "$(root_of smtpd | grep 
 # socketmap: secure.example -> "OK dane-only" -> Verified TLS.
 o=$(dl_outcome "$LOG" c1@secure.example)
 check_match "chrooted smtp: secure.example delivered (status dsn relay: $o)" "$o" '^sent 2\.0\.0 mx[0-9]\.secure\.example'
-check "chrooted smtp: over Verified TLS (the socketmap's dane-only applied)" "$(dl_tls "$LOG" "${o##* }")" Verified
+check_eq "chrooted smtp: over Verified TLS (the socketmap's dane-only applied)" "$(dl_tls "$LOG" "${o##* }")" Verified
 check_match "smtp ran chrooted in the queue directory" "$(root_of smtp | grep -cxF "$QUEUE")" '^[1-9]'
 [ -n "$AUDIT" ] && check_match "audit log: the socketmap answered secure.example with OK dane-only" \
 	"$(grep -c '"event":"socketmap".*"key":"secure.example","reply":"OK dane-only"' "$AUDIT" 2> /dev/null)" '^[1-9]'
 e2e_wait 20000 eval 'e2e_sink_recipients | grep -qxF c1@secure.example'
-check "the sink received c1@secure.example" "$(e2e_sink_recipients | grep -xF c1@secure.example)" c1@secure.example
+check_eq "the sink received c1@secure.example" "$(e2e_sink_recipients | grep -xF c1@secure.example)" c1@secure.example
 
 # A destination danepold defers: the socketmap's TEMP. Submitted with
 # sendmail(1) (pickup: no milter), so that the RCPT check does not stop it.
@@ -270,7 +264,7 @@ check_match "... by danepold's TEMP answer (socketmap server temporary error: TL
 	"$(grep -F 'socketmap server temporary error' "$LOG" | grep -cF 'tlspolicy')" '^[1-9]'
 [ -n "$AUDIT" ] && check_match "audit log: the socketmap answered tlsabogus.example with TEMP" \
 	"$(grep -c '"event":"socketmap".*"key":"tlsabogus.example","reply":"TEMP ' "$AUDIT" 2> /dev/null)" '^[1-9]'
-check "... and never 'cannot connect' to the socketmap" \
+check_eq "... and never 'cannot connect' to the socketmap" \
 	"$(grep -cE 'socketmap.*(No such file|Permission denied|connect)' "$LOG")" 0
 
 # ---------------------------------------------------------------- phase 2: no chroot
@@ -285,9 +279,9 @@ e2e_wait 20000 eval '[ -z "$(root_of smtpd | grep -xF "$QUEUE")" ] && [ -z "$(ro
 session n1 n1@secure.example n1@bogus.example
 check_match "unchrooted smtpd: RCPT to secure.example is accepted (250)" "$(reply n1 n1@secure.example)" '^250 '
 check_match "unchrooted smtpd: RCPT to bogus.example gets 450 4.7.5" "$(reply n1 n1@bogus.example)" '^450 4\.7\.5 '
-check "smtpd ran unchrooted" "$(root_of smtpd | grep -cxF "$QUEUE")" 0
+check_eq "smtpd ran unchrooted" "$(root_of smtpd | grep -cxF "$QUEUE")" 0
 o=$(dl_outcome "$LOG" n1@secure.example)
 check_match "unchrooted smtp: secure.example delivered over the socketmap's policy ($o)" "$o" '^sent 2\.0\.0 '
 
-check "no session was refused by the milter (451 4.7.1)" "$(grep -c '451 4.7.1' "$E2E_T"/swaks-* | awk -F: '{ s += $2 } END { print s + 0 }')" 0
+check_eq "no session was refused by the milter (451 4.7.1)" "$(grep -c '451 4.7.1' "$E2E_T"/swaks-* | awk -F: '{ s += $2 } END { print s + 0 }')" 0
 finish

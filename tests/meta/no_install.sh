@@ -12,12 +12,8 @@
 set -u
 : "${TOP_SRCDIR:?}"
 cd "$TOP_SRCDIR" || exit 99
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 
 # the files: everything under tests/ that is text, plus what TESTS names
 mapfile -t files < <(find tests -type f ! -name '*.pyc' ! -name '*.txt' ! -name '*.json' \

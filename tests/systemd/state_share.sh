@@ -26,6 +26,7 @@
 # python3, the groups postfix and nogroup. "N passed, M failed"; 0/1/77.
 set -u
 
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 DANEPOLD=${DANEPOLD:-./danepold}
 DANEPOL=${DANEPOL:-./danepol}
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: not root (setpriv to the units' identities)"; exit 77; }
@@ -37,14 +38,8 @@ for g in postfix nogroup; do
 done
 if [ ! -x "$DANEPOLD" ] || [ ! -x "$DANEPOL" ]; then echo "SKIP: DANEPOLD/DANEPOL not executable"; exit 77; fi
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/danepol-state.XXXXXX") || exit 1
 chmod 755 "$T"
@@ -55,13 +50,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-wait_for() {	# SECONDS CMD...: poll CMD every 50 ms, bounded
-	local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
-	until "$@"; do
-		[ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
-		sleep 0.05
-	done
-}
 # as GROUP CMD...: run CMD as nobody with primary group GROUP, umask 0027
 as() {
 	local g=$1
@@ -108,8 +96,8 @@ s.shutdown(socket.SHUT_WR)
 print(s.recv(100).decode().strip())
 PY
 }
-check "danepold takes an Exim outcome event" "$(event mx1.secure.example)" ok
-check "the database, -wal and -shm exist (WAL mode, danepold keeps them open)" \
+check_eq "danepold takes an Exim outcome event" "$(event mx1.secure.example)" ok
+check_eq "the database, -wal and -shm exist (WAL mode, danepold keeps them open)" \
 	"$(find "$S" -maxdepth 1 -name 'outcomes.db*' -printf '%f ' | tr ' ' '\n' | sort | tr '\n' ' ')" \
 	"outcomes.db outcomes.db-shm outcomes.db-wal "
 
@@ -121,21 +109,21 @@ report() {	# GROUP: danepol report --dry-run for today, secure.example
 # 2. the report unit starts: systemd chowns the directory tree to its group
 chgrp -R nogroup "$S"
 out=$(report nogroup 2> "$T/report.err")
-check "danepol report (nobody:nogroup) reads danepold's open store: 1 session" \
+check_eq "danepol report (nobody:nogroup) reads danepold's open store: 1 session" \
 	"$(printf '%s' "$out" | sed -n 's/^secure.example: \([0-9]*\) sessions: .*/\1/p')" 1
 [ -s "$T/report.err" ] && not_ok "danepol report: no diagnostics" "$(head -3 "$T/report.err")"
 
 # 3. danepold's unit restarts: back to group postfix; danepold writes on
 chgrp -R postfix "$S"
-check "danepold writes a second outcome after the group changed twice" "$(event mx2.secure.example)" ok
+check_eq "danepold writes a second outcome after the group changed twice" "$(event mx2.secure.example)" ok
 out=$(report nogroup 2> "$T/report.err")
-check "danepol report sees both outcomes" \
+check_eq "danepol report sees both outcomes" \
 	"$(printf '%s' "$out" | sed -n 's/^secure.example: \([0-9]*\) sessions: .*/\1/p')" 2
-check "danepold logged no store error" "$(grep -c 'outcome store' "$T/danepold.err")" 0
+check_eq "danepold logged no store error" "$(grep -c 'outcome store' "$T/danepold.err")" 0
 
 # 4. permissions: owner nobody, group-readable at most
 bad=$(find "$S" -mindepth 1 \( ! -user nobody -o -perm /0027 \) -printf '%M %u %p\n')
-check "every file in the state directory: owner nobody, no group write, nothing for others" "$bad" ""
-check "outcomes.db, -wal, -shm are 0640" \
+check_eq "every file in the state directory: owner nobody, no group write, nothing for others" "$bad" ""
+check_eq "outcomes.db, -wal, -shm are 0640" \
 	"$(stat -c %a "$DB" "$DB-wal" "$DB-shm" | tr '\n' ' ')" "640 640 640 "
 finish
