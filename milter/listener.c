@@ -45,6 +45,7 @@
 #define LST_WARN_INTERVAL	10	/* seconds between warnings of one kind */
 #define LST_EMFILE_WARN_INTERVAL 60	/* seconds between "accept: Too many open files" */
 #define LST_EMFILE_BACKOFF_MS	100	/* out of descriptors: wait before accepting again */
+#define LST_ROOM_WAIT_MS	200	/* at the cap: wait for evicted connections to leave */
 
 struct listener {
 	char *spec;
@@ -63,7 +64,7 @@ struct listener {
 	struct msg_rate deadline;	/* requests past socket_request_timeout */
 	struct msg_rate accept_failed;	/* accept(2) out of descriptors/memory */
 	pthread_mutex_t lock;		/* guards the members below and lst_conn's */
-	pthread_cond_t idle;		/* signalled when active drops to 0 */
+	pthread_cond_t idle;		/* signalled when active drops to 0 or an evicted one leaves */
 	unsigned active;		/* connection threads, evicted ones included */
 	unsigned evicting;		/* ... of which evicted, still leaving */
 	unsigned long next_id;
@@ -301,7 +302,7 @@ lst_conn_end(struct listener *l, struct lst_conn *lc)
 	lst_unlink(l, lc);
 	if (lc->evicted)
 		l->evicting--;
-	if (--l->active == 0)
+	if (--l->active == 0 || lc->evicted)
 		pthread_cond_broadcast(&l->idle);
 	pthread_mutex_unlock(&l->lock);
 	close(lc->c.fd);
@@ -377,6 +378,31 @@ lst_evict(struct listener *l)
 	return 0;
 }
 
+/*
+ * lst_evict, and when only connections evicted earlier and still leaving
+ * stand in the way (a flood of new idle ones), wait for them, at most
+ * LST_ROOM_WAIT_MS: their threads leave within moments of the shutdown,
+ * and refusing at once would reset a client that sent a whole query.
+ * 0 when there is room now, -1 otherwise. Under the lock (released while
+ * waiting).
+ */
+static int
+lst_make_room(struct listener *l)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += LST_ROOM_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (lst_evict(l) < 0) {
+		if (l->evicting == 0
+		    || pthread_cond_timedwait(&l->idle, &l->lock, &until) == ETIMEDOUT)
+			return lst_evict(l);
+	}
+	return 0;
+}
+
 static void
 lst_dispatch(struct listener *l, int fd)
 {
@@ -386,7 +412,7 @@ lst_dispatch(struct listener *l, int fd)
 	int err;
 
 	pthread_mutex_lock(&l->lock);
-	if (lst_evict(l) < 0) {
+	if (lst_make_room(l) < 0) {
 		pthread_mutex_unlock(&l->lock);
 		lst_refuse(l, fd);
 		return;
