@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -48,8 +49,11 @@ load_memfd(const uint8_t *data, size_t size, char **err)
 	static int fd = -1;
 	char path[64];
 
-	if (fd < 0)
+	if (fd < 0) {
 		fd = memfd_create("danepol-fuzz-conf", 0);
+		/* a memfd is born 0777: conf_load's StrictModes would refuse it */
+		FUZZ_CHECK(fd >= 0 && fchmod(fd, 0600) == 0);
+	}
 	FUZZ_CHECK(fd >= 0);
 	FUZZ_CHECK(ftruncate(fd, 0) == 0);
 	FUZZ_CHECK(pwrite(fd, data, size, 0) == (ssize_t)size);
