@@ -37,8 +37,7 @@ struct audit_log {
 	enum audit_sync sync;
 	pthread_rwlock_t lock;		/* read: writers; write: reopen */
 	atomic_ulong written;
-	atomic_ulong failures;
-	atomic_llong last_warn;		/* time of the last failure warning */
+	struct msg_rate failures;	/* lines lost, and the last warning about it */
 };
 
 static int
@@ -70,8 +69,6 @@ audit_open(const char *path, enum audit_sync sync, char **err)
 	a->sync = sync;
 	pthread_rwlock_init(&a->lock, NULL);
 	atomic_init(&a->written, 0);
-	atomic_init(&a->failures, 0);
-	atomic_init(&a->last_warn, 0);
 	return a;
 }
 
@@ -101,16 +98,11 @@ audit_reopen(struct audit_log *a)
 static void
 audit_failed(struct audit_log *a, const char *what)
 {
-	unsigned long n = atomic_fetch_add(&a->failures, 1) + 1;
-	long long now = (long long)time(NULL);
-	long long last = atomic_load(&a->last_warn);
+	unsigned long long n = msg_rate_due(&a->failures, AUDIT_WARN_INTERVAL);
 
-	if (last != 0 && now - last < AUDIT_WARN_INTERVAL)
-		return;
-	if (!atomic_compare_exchange_strong(&a->last_warn, &last, now))
-		return;		/* another thread warns */
-	msg_warn("audit log %s: %s (%lu line(s) lost so far; mail is not affected)",
-	    a->path, what, n);
+	if (n != 0)
+		msg_warn("audit log %s: %s (%llu line(s) lost so far; mail is not affected)",
+		    a->path, what, n);
 }
 
 static ssize_t
@@ -225,7 +217,7 @@ audit_written(const struct audit_log *a)
 unsigned long
 audit_failures(const struct audit_log *a)
 {
-	return a ? atomic_load(&((struct audit_log *)a)->failures) : 0;
+	return a ? (unsigned long)atomic_load(&((struct audit_log *)a)->failures.events) : 0;
 }
 
 void
