@@ -106,7 +106,7 @@ static enum policy_verdict
 decide_sequential(struct policy_runtime *rt, const char *name)
 {
 	struct policy_input in = {
-		.domain = name, .level = POLICY_LEVEL_DANE, .source = POLICY_SRC_DEFAULT,
+		.domain = name, .level = TLS_LEVEL_DANE, .source = POLICY_SRC_DEFAULT,
 		.port = 25, .want_ipv4 = rt->conf->ipv4, .want_ipv6 = rt->conf->ipv6,
 		.insecure_mx_dane = 1, .max_hosts = rt->conf->max_mx_hosts,
 	};

@@ -16,7 +16,7 @@
 #                without and with the audit text kept with each decision
 #   intake       bench/intake.sh: smtp-source -> Postfix -> smtp-sink with
 #                no milter, a null libmilter milter, danepold
-# Env: BUILD (build dir with libdanepol.a and danepold; default ../build),
+# Env: BUILD (build dir with the layer libraries and danepold; default ../build),
 # RTT_MS (default 50). socketmap and intake need root and Postfix (else
 # "skip"). Uses public tools only: unbound, ldns-signzone, Postfix's
 # smtp-source/smtp-sink, drill, and the C programs in bench/.

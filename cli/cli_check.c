@@ -254,14 +254,14 @@ print_summary(FILE *fp, struct buf *b, const struct policy_outcome *o,
 	const struct policy_decision *d = o->d;
 
 	buf_printf(b, "%s: %s (%s) - ", d->domain[0] ? d->domain : "''",
-	    policy_verdict_name(d->verdict), policy_level_name(d->level));
+	    policy_verdict_name(d->verdict), tls_level_name(d->level));
 	if ((d->verdict == POLICY_DEFER || d->verdict == POLICY_REJECT) && st && st->reply)
 		put_reply(b, st, d);
 	else
 		buf_puts(b, d->why ? d->why : "");
 	emit(fp, b);
 	buf_printf(b, "  reason: %s   policy: %s (%s%s%s)   ", policy_reason_name(d->reason),
-	    policy_level_name(d->policy_level), policy_source_name(d->source),
+	    tls_level_name(d->policy_level), policy_source_name(d->source),
 	    d->table_key ? " " : "", d->table_key ? d->table_key : "");
 	put_mx(b, d);
 	buf_printf(b, "   ttl %us, %u quer%s, %u ms%s", d->ttl, d->queries,

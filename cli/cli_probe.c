@@ -1,6 +1,6 @@
 /*
  * cli_probe.c - `danepol probe`: decide destinations and probe their MX
- * hosts with STARTTLS and DANE (lib/probe.h).
+ * hosts with STARTTLS and DANE (probe/probe.h).
  *
  *     danepol probe [-c FILE] [--json] [--port N] DOMAIN...
  *

@@ -17,7 +17,7 @@
 
 /**
  * cli_probe - `danepol probe [-c FILE] [--json] [--port N] DOMAIN...`:
- * decide each domain, probe its MX hosts (lib/probe.h), print the
+ * decide each domain, probe its MX hosts (probe/probe.h), print the
  * outcome of every address (human text, or one JSON object per domain
  * and line with --json, doc/probe.schema.json). Returns the most severe
  * CLI_PROBE_* over the domains, or CLI_EX_USAGE, CLI_EX_CONFIG,

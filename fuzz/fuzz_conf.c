@@ -1,5 +1,5 @@
 /*
- * fuzz_conf.c - libFuzzer target: danepol.conf text (lib/conf.h), and
+ * fuzz_conf.c - libFuzzer target: danepol.conf text (conf/conf.h), and
  * the status.<reason> overrides it collects (policy/policy_status.h
  * policy_status_set), as an operator (or a hostile file) writes them.
  *

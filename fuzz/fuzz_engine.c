@@ -10,11 +10,11 @@
  *   pick   one byte: which pending query to answer (index modulo the
  *          pending count; 0 = the oldest, i.e. in the order asked);
  *   class  one byte: status (mod 5) and DNSSEC state (/5 mod 4), any
- *          combination, even those lib/dns.c never produces;
+ *          combination, even those dns/dns.c never produces;
  *   ttl    one byte (times 60 s);
  *   canon  one byte: no canonname, a name from a table (plain, long,
  *          odd case, trailing dot, root), or raw text (length byte and
- *          bytes: lib/dns.c passes on what it could not normalise);
+ *          bytes: dns/dns.c passes on what it could not normalise);
  *   rrs    for DNS_DATA only: a count byte (mod 6), then per record a
  *          kind byte: raw RDATA (length byte and bytes) or a record
  *          synthesised for the query type (MX with a preference and a
@@ -65,18 +65,18 @@ static struct policy_input
 pick_input(uint8_t b)
 {
 	struct policy_input in = {
-		.domain = "example.com", .level = POLICY_LEVEL_DANE,
+		.domain = "example.com", .level = TLS_LEVEL_DANE,
 		.source = POLICY_SRC_DEFAULT, .port = 25, .want_ipv4 = 1, .want_ipv6 = 1,
 		.insecure_mx_dane = 1, .max_hosts = 10,
 	};
 
 	switch (b % 6) {
-	case 1: in.level = POLICY_LEVEL_DANE_ONLY; in.source = POLICY_SRC_TABLE;
+	case 1: in.level = TLS_LEVEL_DANE_ONLY; in.source = POLICY_SRC_TABLE;
 		in.table_key = ".com"; break;
 	case 2: in.no_mx = 1; in.domain = "mx1.example.com"; break;
 	case 3: in.insecure_mx_dane = 0; break;
 	case 4: in.want_ipv6 = 0; in.port = 587; break;
-	case 5: in.max_hosts = 1; in.level = POLICY_LEVEL_DANE_ONLY; break;
+	case 5: in.max_hosts = 1; in.level = TLS_LEVEL_DANE_ONLY; break;
 	default: break;
 	}
 	in.tlsa_prefetch = (b >> 7) & 1;

@@ -4,7 +4,7 @@
  * proto_exim_parse, proto_exim_event), the recipient and domain parsers
  * behind them (lib/rcpt.h, lib/dnsname.h), key=value lines
  * (lib/kvline.h) both ways, the replies (proto_exim_reply/_error) and
- * the audit strings made from event fields (lib/audit.h audit_string).
+ * the audit strings made from event fields (store/audit.h audit_string).
  *
  * Input: byte 0 picks the verdict/reason of the decisions the replies
  * are built from (the engine itself is fuzzed by fuzz_engine); the rest
@@ -79,7 +79,7 @@ decision(const char *domain, uint8_t how)
 	enum policy_reason r = reasons[how % (sizeof(reasons) / sizeof(reasons[0]))];
 
 	return policy_decision_simple(domain, policy_reason_verdict(r),
-	    (how & 0x80) ? POLICY_LEVEL_DANE_ONLY : POLICY_LEVEL_DANE, r,
+	    (how & 0x80) ? TLS_LEVEL_DANE_ONLY : TLS_LEVEL_DANE, r,
 	    "a why text with 100% \"quotes\" and a \\ backslash");
 }
 
@@ -96,7 +96,7 @@ query(enum proto_exim_kind kind, const char *arg, uint8_t how, char **dest)
 	if (kind == PROTO_EXIM_DOMAIN) {
 		*dest = xstrdup(arg);
 		d = dnsname_normalize(arg, 0, canon, &why) == 0 ? decision(canon, how) :
-		    policy_decision_simple(arg, POLICY_DEFER, POLICY_LEVEL_DANE,
+		    policy_decision_simple(arg, POLICY_DEFER, TLS_LEVEL_DANE,
 		    POLICY_R_INVALID_DOMAIN, why);
 	} else {
 		switch (rcpt_parse(arg, &p)) {
@@ -107,7 +107,7 @@ query(enum proto_exim_kind kind, const char *arg, uint8_t how, char **dest)
 			break;
 		case RCPT_LOCAL:
 			*dest = xstrdup("");
-			d = policy_decision_simple("", POLICY_TRY, POLICY_LEVEL_NONE,
+			d = policy_decision_simple("", POLICY_TRY, TLS_LEVEL_NONE,
 			    POLICY_R_LOCAL_POLICY, "local delivery");
 			break;
 		case RCPT_INVALID:
@@ -117,7 +117,7 @@ query(enum proto_exim_kind kind, const char *arg, uint8_t how, char **dest)
 			for (char *c = *dest; *c; c++)
 				if ((unsigned char)*c < 0x21 || (unsigned char)*c > 0x7e)
 					*c = '?';
-			d = policy_decision_simple(*dest, POLICY_DEFER, POLICY_LEVEL_DANE,
+			d = policy_decision_simple(*dest, POLICY_DEFER, TLS_LEVEL_DANE,
 			    POLICY_R_INVALID_DOMAIN, p.why);
 			break;
 		}

@@ -31,7 +31,7 @@ static const char *const fixed[] = {
 static int
 lookup(const struct policy_table *t, const char *name, const char **key)
 {
-	enum policy_level lvl = POLICY_LEVEL_NONE;
+	enum tls_level lvl = TLS_LEVEL_NONE;
 	int hit;
 
 	*key = NULL;
@@ -39,8 +39,8 @@ lookup(const struct policy_table *t, const char *name, const char **key)
 	FUZZ_CHECK(hit == 0 || hit == 1);
 	if (hit) {
 		FUZZ_CHECK(*key != NULL);
-		FUZZ_CHECK(lvl >= POLICY_LEVEL_NONE && lvl <= POLICY_LEVEL_DANE_ONLY);
-		FUZZ_CHECK(policy_level_name(lvl) != NULL);
+		FUZZ_CHECK(lvl >= TLS_LEVEL_NONE && lvl <= TLS_LEVEL_DANE_ONLY);
+		FUZZ_CHECK(tls_level_name(lvl) != NULL);
 	}
 	return hit;
 }

@@ -1,7 +1,7 @@
 /*
  * fuzz_postfix.c - libFuzzer target: a Postfix mail log read for TLS
  * outcomes (report/report.h report_postfix_ingest, report/report_postfix.c)
- * into an outcome store (lib/store.h): a fresh SQLite file for every
+ * into an outcome store (store/store.h): a fresh SQLite file for every
  * input, in a private directory under $TMPDIR (default /tmp; the store
  * wants WAL mode, which ":memory:" has not), removed after the run.
  *

@@ -1,5 +1,5 @@
 /*
- * fuzz_tlsa.c - libFuzzer target: TLSA RDATA from DNS (lib/tlsa.h
+ * fuzz_tlsa.c - libFuzzer target: TLSA RDATA from DNS (dns/tlsa.h
  * tlsa_parse, tlsa_to_string, the mnemonic helpers).
  *
  * Input: the RDATA octets (usage, selector, matching type, association

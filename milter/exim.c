@@ -79,7 +79,7 @@ ex_decide(struct policy_runtime *rt, enum proto_exim_kind kind, const char *arg,
 		milter_probe_apply(rt->conf, o);
 		return xstrdup(p.domain);
 	case RCPT_LOCAL:
-		o->d = policy_decision_simple("", POLICY_TRY, POLICY_LEVEL_NONE,
+		o->d = policy_decision_simple("", POLICY_TRY, TLS_LEVEL_NONE,
 		    POLICY_R_LOCAL_POLICY, "local delivery: no SMTP next hop, DANE does not apply");
 		return xstrdup("");
 	case RCPT_INVALID:

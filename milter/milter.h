@@ -199,7 +199,7 @@ int milter_proc_drop(const char *user, uid_t uid, gid_t gid);
 
 /*
  * How danepold shares RLIMIT_NOFILE among its front doors (danepold(8),
- * "File descriptors"): the resolver up to half (lib/dns.c); each
+ * "File descriptors"): the resolver up to half (dns/dns.c); each
  * socketmap/Exim listener listener_max connections plus its eviction
  * slack; fixed for the rest; the milter what remains - a milter
  * connection is accepted only while its descriptor number is below

@@ -240,7 +240,7 @@ cb_bad_domain(const char *rcpt)
 static void
 cb_rcpt_skip(struct cb_rcpt *r, const char *why)
 {
-	r->out.d = policy_decision_simple(r->dest, POLICY_TRY, POLICY_LEVEL_NONE,
+	r->out.d = policy_decision_simple(r->dest, POLICY_TRY, TLS_LEVEL_NONE,
 	    POLICY_R_LOCAL_POLICY, why);
 }
 

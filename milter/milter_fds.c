@@ -62,7 +62,7 @@ milter_fds_plan(unsigned nlisteners, struct milter_fds *b)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		b->limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > MFD_MAX_LIMIT
 		    ? MFD_MAX_LIMIT : (unsigned long)rl.rlim_cur;
-	b->dns = b->limit / 2;		/* lib/dns.c takes at most this */
+	b->dns = b->limit / 2;		/* dns/dns.c takes at most this */
 	b->listener_max = b->limit / 8 < 8 ? 8
 	    : b->limit / 8 > LISTENER_MAX_CONNS ? LISTENER_MAX_CONNS : (unsigned)(b->limit / 8);
 	b->listeners = nlisteners * (unsigned long)(b->listener_max

@@ -8,7 +8,7 @@
  * probe_interval (from the current snapshot) is queued - a bounded queue
  * of PQ_MAX jobs, each holding a reference to its decision; when full the
  * job is dropped and the destination offered again at its next decision -
- * and one of PQ_WORKERS threads probes it (lib/probe.h, step timeout and
+ * and one of PQ_WORKERS threads probes it (probe/probe.h, step timeout and
  * EHLO name of the snapshot the decision came from). The result is kept
  * per destination (at most PC_MAX destinations; beyond that the oldest
  * result is forgotten; chained in PC_BUCKETS buckets by the seeded

@@ -90,10 +90,10 @@ static const char *
 proto_level(const struct policy_decision *d)
 {
 	if (d->verdict != POLICY_REQUIRE)
-		return policy_level_name(d->level);
-	if (d->policy_level != POLICY_LEVEL_DANE_ONLY && d->mx_queried &&
+		return tls_level_name(d->level);
+	if (d->policy_level != TLS_LEVEL_DANE_ONLY && d->mx_queried &&
 	    d->mx_sec != DNS_SEC_SECURE)
-		return policy_level_name(POLICY_LEVEL_DANE);
+		return tls_level_name(TLS_LEVEL_DANE);
 	return "dane-only";
 }
 

@@ -5,7 +5,7 @@
  * lookups it needs (policy_engine_next_query), is handed the classified
  * answers (policy_engine_answer), and when it has what it needs it produces
  * a struct policy_decision. policy_run.c is the driver that connects it to
- * the resolver (lib/dns.h), the local policy table and the decision cache.
+ * the resolver (dns/dns.h), the local policy table and the decision cache.
  *
  * Decision ladder (RFC 7672 sections 2.1-2.2; see doc/engine.md):
  *   local level none/may/encrypt  -> no DNS at all, verdict try, reason local-policy
@@ -34,14 +34,9 @@
 
 #include "dns.h"
 #include "tlsa.h"
+#include "tls_level.h"
 
 enum policy_verdict { POLICY_REQUIRE, POLICY_TRY, POLICY_DEFER, POLICY_REJECT };
-
-/* TLS levels, in Postfix's words; also the local policy table's values. */
-enum policy_level {
-	POLICY_LEVEL_NONE, POLICY_LEVEL_MAY, POLICY_LEVEL_ENCRYPT,
-	POLICY_LEVEL_DANE, POLICY_LEVEL_DANE_ONLY,
-};
 
 /* Reason codes: stable strings in JSON, one row each in the status table. */
 enum policy_reason {
@@ -109,10 +104,10 @@ struct policy_decision {
 	char *domain;			/* next-hop domain as asked (canonical) */
 	char *mx_domain;		/* CNAME-expanded domain, or NULL */
 	enum policy_verdict verdict;
-	enum policy_level level;	/* MTA TLS level to enforce */
+	enum tls_level level;	/* MTA TLS level to enforce */
 	enum policy_reason reason;
 	char *why;			/* human reason, one line */
-	enum policy_level policy_level;	/* local table level (or default) applied */
+	enum tls_level policy_level;	/* local table level (or default) applied */
 	enum policy_source source;	/* where policy_level came from */
 	char *table_key;		/* matching table key, or NULL */
 	enum dns_status mx_status;	/* MX lookup outcome (DNS_NODATA for implicit MX) */
@@ -135,7 +130,7 @@ struct policy_decision {
 
 struct policy_input {
 	const char *domain;		/* canonical domain or address literal */
-	enum policy_level level;	/* local policy level */
+	enum tls_level level;	/* local policy level */
 	enum policy_source source;
 	const char *table_key;		/* matching table key, or NULL */
 	unsigned port;			/* SMTP port for TLSA names (25) */
@@ -183,13 +178,10 @@ void policy_decision_unref(struct policy_decision *d);
 
 /** Build a decision with no DNS (local policy, invalid input, internal error). refs = 1. */
 struct policy_decision *policy_decision_simple(const char *domain, enum policy_verdict v,
-    enum policy_level level, enum policy_reason r, const char *why);
+    enum tls_level level, enum policy_reason r, const char *why);
 
 /* Names used in JSON, logs and config. */
 const char *policy_verdict_name(enum policy_verdict v);
-const char *policy_level_name(enum policy_level l);
-/** Parse a level name; returns 0 and sets *l, or -1. */
-int policy_level_parse(const char *s, enum policy_level *l);
 const char *policy_reason_name(enum policy_reason r);
 /** Parse a reason code; returns 0 and sets *r, or -1. */
 int policy_reason_parse(const char *s, enum policy_reason *r);

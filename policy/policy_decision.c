@@ -20,12 +20,6 @@ static const char *const verdict_names[] = {
 	[POLICY_DEFER] = "defer", [POLICY_REJECT] = "reject",
 };
 
-static const char *const level_names[] = {
-	[POLICY_LEVEL_NONE] = "none", [POLICY_LEVEL_MAY] = "may",
-	[POLICY_LEVEL_ENCRYPT] = "encrypt", [POLICY_LEVEL_DANE] = "dane",
-	[POLICY_LEVEL_DANE_ONLY] = "dane-only",
-};
-
 static const struct {
 	const char *name;
 	enum policy_verdict verdict;
@@ -77,24 +71,6 @@ const char *
 policy_verdict_name(enum policy_verdict v)
 {
 	return NAME_OF(verdict_names, v);
-}
-
-const char *
-policy_level_name(enum policy_level l)
-{
-	return NAME_OF(level_names, l);
-}
-
-int
-policy_level_parse(const char *s, enum policy_level *l)
-{
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (strcmp(s, level_names[i]) == 0) {
-			*l = (enum policy_level)i;
-			return 0;
-		}
-	}
-	return -1;
 }
 
 const char *
@@ -181,7 +157,7 @@ policy_decision_unref(struct policy_decision *d)
 
 struct policy_decision *
 policy_decision_simple(const char *domain, enum policy_verdict v,
-    enum policy_level level, enum policy_reason r, const char *why)
+    enum tls_level level, enum policy_reason r, const char *why)
 {
 	struct policy_decision *d = xcalloc(1, sizeof(*d));
 

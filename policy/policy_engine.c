@@ -56,7 +56,7 @@ eng_note_ttl(struct policy_engine *e, const struct dns_answer *a)
 }
 
 void
-eng_finish(struct policy_engine *e, enum policy_verdict v, enum policy_level lvl,
+eng_finish(struct policy_engine *e, enum policy_verdict v, enum tls_level lvl,
     enum policy_reason r, char *why)
 {
 	struct policy_decision *d = e->d;
@@ -73,7 +73,7 @@ eng_finish(struct policy_engine *e, enum policy_verdict v, enum policy_level lvl
 static int
 eng_mandatory(const struct policy_engine *e)
 {
-	return e->in.level == POLICY_LEVEL_DANE_ONLY;
+	return e->in.level == TLS_LEVEL_DANE_ONLY;
 }
 
 /* ------------------------------------------------------------ MX stage */
@@ -164,7 +164,7 @@ mx_insecure(struct policy_engine *e)
 	struct policy_decision *d = e->d;
 
 	if (eng_mandatory(e)) {
-		eng_finish(e, POLICY_DEFER, POLICY_LEVEL_DANE_ONLY, POLICY_R_DANE_REQUIRED,
+		eng_finish(e, POLICY_DEFER, TLS_LEVEL_DANE_ONLY, POLICY_R_DANE_REQUIRED,
 		    xasprintf("the MX records of %.255s are not DNSSEC-signed", e->domain));
 		return 1;
 	}
@@ -174,7 +174,7 @@ mx_insecure(struct policy_engine *e)
 		d->hosts[i].reason = POLICY_R_MX_INSECURE;
 		d->hosts[i].why = xstrdup("MX RRset insecure: DANE not applied");
 	}
-	eng_finish(e, POLICY_TRY, POLICY_LEVEL_MAY, POLICY_R_MX_INSECURE,
+	eng_finish(e, POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_MX_INSECURE,
 	    xasprintf("the MX records of %.255s are not DNSSEC-signed", e->domain));
 	return 1;
 }
@@ -226,7 +226,7 @@ mx_answer(struct policy_engine *e, struct dns_answer *a)
 		break;
 	case DNS_NXDOMAIN:
 		if (a->sec != DNS_SEC_SECURE && eng_mandatory(e))
-			eng_finish(e, POLICY_DEFER, POLICY_LEVEL_DANE_ONLY, POLICY_R_DANE_REQUIRED,
+			eng_finish(e, POLICY_DEFER, TLS_LEVEL_DANE_ONLY, POLICY_R_DANE_REQUIRED,
 			    xasprintf("%.255s does not exist, and the denial is not DNSSEC-signed",
 			    e->domain));
 		else
@@ -254,12 +254,12 @@ mx_answer(struct policy_engine *e, struct dns_answer *a)
 static void
 eng_start(struct policy_engine *e)
 {
-	enum policy_level lvl = e->in.level;
+	enum tls_level lvl = e->in.level;
 
-	if (lvl == POLICY_LEVEL_NONE || lvl == POLICY_LEVEL_MAY || lvl == POLICY_LEVEL_ENCRYPT) {
+	if (lvl == TLS_LEVEL_NONE || lvl == TLS_LEVEL_MAY || lvl == TLS_LEVEL_ENCRYPT) {
 		eng_finish(e, POLICY_TRY, lvl, POLICY_R_LOCAL_POLICY,
 		    xasprintf("local policy sets TLS level %s for %.255s",
-		    policy_level_name(lvl), e->domain));
+		    tls_level_name(lvl), e->domain));
 		return;
 	}
 	if (dnsname_is_address_literal(e->domain)) {
@@ -267,7 +267,7 @@ eng_start(struct policy_engine *e)
 			eng_finish(e, POLICY_DEFER, lvl, POLICY_R_DANE_REQUIRED,
 			    xasprintf("DANE cannot apply to the address literal %.255s", e->domain));
 		else
-			eng_finish(e, POLICY_TRY, POLICY_LEVEL_MAY, POLICY_R_ADDRESS_LITERAL,
+			eng_finish(e, POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_ADDRESS_LITERAL,
 			    xasprintf("%.255s is an address literal: DANE does not apply", e->domain));
 		return;
 	}

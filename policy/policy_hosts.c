@@ -445,12 +445,12 @@ hosts_aggregate(struct policy_engine *e)
 {
 	struct policy_decision *d = e->d;
 	size_t usable = 0, ndane = 0, ntls = 0, naddr_insecure = 0;
-	enum policy_level lvl, opp;
+	enum tls_level lvl, opp;
 
 	for (size_t i = 0; i < e->nhw; i++)
 		if (!e->hw[i].finished)
 			return;
-	if (e->in.level == POLICY_LEVEL_DANE_ONLY)
+	if (e->in.level == TLS_LEVEL_DANE_ONLY)
 		hosts_mandatory(e);
 	for (size_t i = 0; i < d->nhosts; i++) {
 		enum policy_host_state st = d->hosts[i].state;
@@ -465,13 +465,13 @@ hosts_aggregate(struct policy_engine *e)
 		hosts_defer(e);
 		return;
 	}
-	lvl = e->in.level == POLICY_LEVEL_DANE_ONLY ? POLICY_LEVEL_DANE_ONLY : POLICY_LEVEL_DANE;
+	lvl = e->in.level == TLS_LEVEL_DANE_ONLY ? TLS_LEVEL_DANE_ONLY : TLS_LEVEL_DANE;
 	/*
 	 * "may" would let the MTA use every host, in cleartext too; with an
 	 * unusable host (e.g. its TLSA lookup failed) the MTA must stay at
 	 * "dane" so that its own validated lookups keep it off that host.
 	 */
-	opp = usable < d->nhosts ? lvl : POLICY_LEVEL_MAY;
+	opp = usable < d->nhosts ? lvl : TLS_LEVEL_MAY;
 	if (ndane == usable)
 		eng_finish(e, POLICY_REQUIRE, lvl, POLICY_R_DANE,
 		    xasprintf("all %zu usable MX host(s) have usable TLSA records", usable));

@@ -55,7 +55,7 @@ void eng_enqueue(struct policy_engine *e, const char *name, uint16_t type,
 /** Fold an answer's TTL into the decision TTL. */
 void eng_note_ttl(struct policy_engine *e, const struct dns_answer *a);
 /** Complete the decision (why is taken over). */
-void eng_finish(struct policy_engine *e, enum policy_verdict v, enum policy_level lvl,
+void eng_finish(struct policy_engine *e, enum policy_verdict v, enum tls_level lvl,
     enum policy_reason r, char *why);
 
 /** Start the address stage for every host in e->d->hosts. */

@@ -3,7 +3,7 @@
  *
  * The object, its members and their types are doc/decision.schema.json;
  * the names of enumerated values are the ones of policy_decision.c and
- * lib/dns.h. Shape (every member always present unless said otherwise):
+ * dns/dns.h. Shape (every member always present unless said otherwise):
  *
  *   domain, mx_domain (string or null), verdict, level, reason, why,
  *   port, status {reply, enhanced, text, tlsrpt}, smtp_reply,
@@ -152,7 +152,7 @@ json_policy(const struct policy_decision *d)
 	json_t *o = json_object();
 	int rc = 0;
 
-	rc |= jset(o, "level", json_string(policy_level_name(d->policy_level)));
+	rc |= jset(o, "level", json_string(tls_level_name(d->policy_level)));
 	rc |= jset(o, "source", json_string(policy_source_name(d->source)));
 	rc |= jset(o, "table_key", json_text(d->table_key));
 	if (rc) {
@@ -276,7 +276,7 @@ json_head(json_t *j, const struct policy_decision *d, const struct policy_status
 	rc |= jset(j, "domain", json_text(d->domain));
 	rc |= jset(j, "mx_domain", json_text(d->mx_domain));
 	rc |= jset(j, "verdict", json_string(policy_verdict_name(d->verdict)));
-	rc |= jset(j, "level", json_string(policy_level_name(d->level)));
+	rc |= jset(j, "level", json_string(tls_level_name(d->level)));
 	rc |= jset(j, "reason", json_string(policy_reason_name(d->reason)));
 	rc |= jset(j, "why", json_text(d->why ? d->why : ""));
 	rc |= jset(j, "port", json_uint(d->port));

@@ -11,7 +11,7 @@
  * back as timeouts and the engine decides with what it has.
  *
  * This is the only file of policy/ that reaches a resolver, and only
- * through lib/dns.h; the engine itself stays pure.
+ * through dns/dns.h; the engine itself stays pure.
  */
 #include "config.h"
 
@@ -79,9 +79,9 @@ runtime_status(const struct conf *c, char **err)
 
 /* default_level of c; -1 with *err when it names no level. */
 static int
-runtime_level(const struct conf *c, enum policy_level *level, char **err)
+runtime_level(const struct conf *c, enum tls_level *level, char **err)
 {
-	if (policy_level_parse(c->default_level, level) == 0)
+	if (tls_level_parse(c->default_level, level) == 0)
 		return 0;
 	*err = xasprintf("%s: default_level: unknown level %.64s", c->path, c->default_level);
 	return -1;
@@ -93,7 +93,7 @@ policy_conf_check(const struct conf *c, char **err)
 {
 	struct policy_status_table *st = NULL;
 	struct policy_table *t = NULL;
-	enum policy_level level;
+	enum tls_level level;
 	int rc = -1;
 
 	*err = NULL;
@@ -287,7 +287,7 @@ run_input(struct policy_runtime *rt, const char *dest, char *canon, char *key,
 	const struct conf *c = rt->conf;
 	char name[DNSNAME_MAX + 2];
 	const char *why = NULL, *tkey;
-	enum policy_level lvl;
+	enum tls_level lvl;
 	unsigned port = c->smtp_port;
 	int no_mx;
 

@@ -26,7 +26,7 @@ struct policy_runtime {
 	struct policy_table *table;		/* owned; NULL when no table */
 	struct policy_status_table *status;	/* owned */
 	struct policy_cache *cache;		/* owned */
-	enum policy_level default_level;
+	enum tls_level default_level;
 };
 
 /**
@@ -50,7 +50,7 @@ struct dns_resolver *policy_resolver_new(const struct conf *c, char **err);
 #define POLICY_ANCHOR_CHECK_MS	5000
 
 /**
- * Prove that rt's trust anchor validates (lib/dns_setup.h,
+ * Prove that rt's trust anchor validates (dns/dns_setup.h,
  * dns_setup_anchor_check() on rt's first resolver, at most
  * POLICY_ANCHOR_CHECK_MS): DNS_ANCHOR_OK, DNS_ANCHOR_BAD (a configuration
  * error: the anchor validates nothing) or DNS_ANCHOR_UNKNOWN (no answer:

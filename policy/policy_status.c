@@ -5,7 +5,7 @@
  *	One built-in table, status_defaults[], holds for every reason code
  *	the basic reply code, the RFC 3463 enhanced status code, the reply
  *	text and the RFC 8460 result type. doc/status-codes.md is the same
- *	table in prose (tests/unit/test_status.c compares them row by row).
+ *	table in prose (tests/unit/policy/test_policy_status.c compares them row by row).
  *	A struct policy_status_table is a copy of it with the operator's
  *	status.<reason> overrides applied; it is immutable once the config
  *	snapshot is built, so threads share it without locks.

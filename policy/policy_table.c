@@ -46,7 +46,7 @@
 
 struct table_entry {
 	char *key;		/* normalised; ".parent" keeps its dot */
-	enum policy_level level;
+	enum tls_level level;
 	unsigned line;
 };
 
@@ -184,7 +184,7 @@ static char *
 parse_line(struct policy_table *t, char *s, unsigned line)
 {
 	char key[DNSNAME_MAX + 2], *p = s, *kf, *lf, *extra, *why, *sh;
-	enum policy_level level;
+	enum tls_level level;
 	size_t dup;
 
 	while (is_blank(*p))
@@ -202,7 +202,7 @@ parse_line(struct policy_table *t, char *s, unsigned line)
 	}
 	if ((why = key_normalize(kf, key)) != NULL)
 		return why;
-	if (policy_level_parse(lf, &level) < 0) {
+	if (tls_level_parse(lf, &level) < 0) {
 		sh = show(lf);
 		why = xasprintf("unknown level \"%s\" (dane-only, dane, encrypt, may, none)", sh);
 		free(sh);
@@ -341,7 +341,7 @@ policy_table_free(struct policy_table *t)
  */
 int
 policy_table_lookup(const struct policy_table *t, const char *d,
-    enum policy_level *level, const char **key)
+    enum tls_level *level, const char **key)
 {
 	size_t i;
 

@@ -37,7 +37,7 @@ void policy_table_free(struct policy_table *t);
  * NULL table: 0.
  */
 int policy_table_lookup(const struct policy_table *t, const char *d,
-    enum policy_level *level, const char **key);
+    enum tls_level *level, const char **key);
 
 size_t policy_table_count(const struct policy_table *t);
 

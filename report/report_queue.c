@@ -4,7 +4,7 @@
  *
  * One table, report_queue, in the outcome database (outcome_db) next to
  * the store's own tables, opened over a connection of its own (WAL and a
- * busy timeout, like lib/store.c, so danepold may write outcomes while
+ * busy timeout, like store/store.c, so danepold may write outcomes while
  * `danepol report` runs). A row is one report file that no rua endpoint
  * has accepted yet; the endpoints are looked up again at each retry (the
  * record may have changed). Rows are keyed by the file path: queueing the

@@ -3,7 +3,7 @@
 #
 #   tools/fuzz.sh build            configure build-fuzz/ with clang and
 #                                  -fsanitize=fuzzer-no-link,address,undefined,
-#                                  build libdanepol.a there, link every target
+#                                  build the layer libraries there, link every target
 #   tools/fuzz.sh run [SECONDS]    replay fuzz/regressions/, then each target
 #                                  for SECONDS (default 10) on a copy of its
 #                                  seed corpus; crashes go to build-fuzz/crashes/;
@@ -43,12 +43,6 @@ log() { printf 'fuzz: %s\n' "$*" >&2; }
 extra_sources() {
 	case $1 in
 	netstring | exim) echo "$TOP/milter/proto.c" ;;
-	rua)
-		# report_rua.c until it is part of libdanepol.a
-		if ! ar t "$BUILD/libdanepol.a" 2>/dev/null | grep -q 'report_rua\.o$'; then
-			echo "$TOP/report/report_rua.c"
-		fi
-		;;
 	esac
 }
 
@@ -96,13 +90,16 @@ build() {
 		(cd "$BUILD" && CC="$CC_FUZZ" "$TOP/configure" -q --enable-sanitizers \
 			CFLAGS="-g -O1 -fsanitize=fuzzer-no-link -Wno-error")
 	fi
-	log "make libdanepol.a"
-	nice -n "$NICE" make -C "$BUILD" -j"$JOBS" -s libdanepol.a
+	local layer_libs
+	layer_libs=$(make_var LAYER_LIBS)
+	log "make $layer_libs"
+	# shellcheck disable=SC2086  # word list
+	nice -n "$NICE" make -C "$BUILD" -j"$JOBS" -s $layer_libs
 	local cppflags cflags ldflags libs t src built=()
-	cppflags="-I$BUILD -I$TOP $(make_var AM_CPPFLAGS) -I$TOP/milter -I$TOP/fuzz"
+	cppflags="-I$BUILD -I$TOP $(make_var AM_CPPFLAGS) $(make_var INC_MILTER | sed "s|-I\.\./|-I$TOP/|g; s|-I\.\.\$|-I$TOP|") -I$TOP/fuzz"
 	cflags="-g -O1 $(make_var WARN_CFLAGS) -Wno-error $(make_var HARDEN_CFLAGS) -pthread -fsanitize=fuzzer"
 	ldflags="$(make_var HARDEN_LDFLAGS) -pthread -fsanitize=fuzzer"
-	libs="$(make_var CORE_LIBS | sed "s|libdanepol.a|$BUILD/libdanepol.a|")"
+	libs="$(for l in $layer_libs; do printf '%s ' "$BUILD/$l"; done)$(make_var EXT_LIBS)"
 	mkdir -p "$BUILD/fuzz"
 	for t in "${ALL_TARGETS[@]}"; do
 		if ! available "$t"; then

@@ -11,7 +11,7 @@
 #   - a Postfix-like client idle between two queries (shorter than
 #     socket_idle_timeout) keeps its connection; an idle one is closed
 #     after socket_idle_timeout (short values here; the ordering of the
-#     defaults against Postfix's 10 s is tests/unit/test_conf.c,
+#     defaults against Postfix's 10 s is tests/unit/conf/test_conf.c,
 #     connection_timeouts);
 #   - milter: a raw connection that sends a 0-length frame is closed
 #     after milter_timeout (one that sends nothing at all waits for

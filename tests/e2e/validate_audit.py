@@ -134,7 +134,7 @@ def cmd_schema(docdir, logs):
     return 1 if bad else 0
 
 
-# lib/audit.h AUDIT_MSG_RCPTS_MAX, AUDIT_MSG_RCPT_BYTES; the line bound of
+# store/audit.h AUDIT_MSG_RCPTS_MAX, AUDIT_MSG_RCPT_BYTES; the line bound of
 # doc/audit.schema.json ("message" description).
 RCPTS_MAX = 1000
 RCPT_BYTES = 131072

@@ -1,6 +1,6 @@
 -- tests/milter/bigmsg.lua - one transaction of 20,000 recipients of about
 -- 900 bytes each (danepol issue 11 item 5): every RCPT answered and its
--- own rcpt line written, the one message line bounded (lib/audit.h:
+-- own rcpt line written, the one message line bounded (store/audit.h:
 -- AUDIT_MSG_RCPTS_MAX entries, AUDIT_MSG_RCPT_BYTES bytes) with the rest
 -- counted in "recipients_omitted" (the runner checks the line with
 -- "expect omitted SENDER N" and the line length bound), and danepold's

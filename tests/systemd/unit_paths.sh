@@ -4,7 +4,7 @@
 # outcome_db outside the sandbox's writable directories is silently lost).
 #
 # The paths come from the binary, not from a copy: `danepold -p -c
-# /dev/null` prints the built-in defaults of lib/conf.c's key table; to
+# /dev/null` prints the built-in defaults of conf/conf.c's key table; to
 # them are added the paths of the danepol.conf snippets doc/postfix.md
 # tells the operator to paste (<!-- snippet: danepol.conf ... --> blocks),
 # since the units must work with the documented set-up too. For each

@@ -1,0 +1,725 @@
+/*
+ * conf.c - danepol.conf: one static table of typed keys drives parsing,
+ * defaults, bounds and conf_print() (see conf.h).
+ *
+ * SUMMARY
+ *	The file is "key = value" lines. Blank lines and lines whose first
+ *	non-blank character is '#' are ignored. Inside a value, a '#' right
+ *	after a blank is an error (a trailing comment "x = v # note" would
+ *	otherwise end up in the value); any other '#' is part of the value
+ *	(a status text "see (#42)", a path "/a/#b"). Leading and trailing blanks
+ *	(space, tab) around keys and values are dropped; CRLF line ends and a
+ *	UTF-8 byte order mark are tolerated. Every other oddity is an error
+ *	"name:line: reason": unknown or duplicate keys, a missing '=', an empty
+ *	value, bad or out-of-range numbers (the message gives the range), lines
+ *	over CONF_LINE_MAX bytes (never truncated), NUL bytes, control
+ *	characters and invalid UTF-8. Files over CONF_FILE_MAX are refused.
+ *
+ *	Defaults are text in the table, parsed by the same code as the file,
+ *	so a default can never escape the bounds. conf_print() writes values
+ *	in the same syntax, so its output parses back to the same settings.
+ *	Optional keys (CF_NULL) take "none" to mean "not set" (NULL).
+ *
+ *	doc/danepol.conf.5 documents the same rows; tests/unit/conf/test_conf.c
+ *	checks its key summary (keys, defaults, ranges) against this table.
+ *
+ *	The syntax of each value type (booleans, numbers with bounds, times
+ *	with units, octal modes, enumerations, sockets, addresses, names,
+ *	levels) is checked by conf_value.c; this file holds the key table, the
+ *	line parser, file loading and conf_print().
+ *
+ * NOT HERE
+ *	Validation that needs other modules' state: status.<reason> rows are
+ *	collected raw for policy_status_set(); the policy table file, trust
+ *	anchor and resolver config are opened by their users.
+ *
+ * Thread safety: no shared mutable state; a struct conf is immutable once
+ * returned.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "conf_value.h"
+#include "log.h"
+#include "mem.h"
+
+#define CONF_LINE_MAX	4096		/* bytes per line, without the line end */
+#define CONF_FILE_MAX	(1024 * 1024)	/* bytes per file */
+#define CONF_STATUS_MAX	128		/* status.* lines per file */
+#define CONF_STR2(x)	#x
+#define CONF_STR(x)	CONF_STR2(x)
+
+enum conf_type {
+	CT_STR,		/* any non-empty text */
+	CT_PATH,	/* a file name */
+	CT_NAME,	/* a user or group name */
+	CT_BOOL,	/* yes/no/true/false/on/off/1/0 */
+	CT_UINT,	/* decimal, min..max */
+	CT_TIME,	/* decimal with unit ms/s/m/h (bare: s), min..max in field unit */
+	CT_ENUM,	/* one of names[]; the field holds the index */
+	CT_MODE,	/* octal file mode, min..max */
+	CT_SOCKET,	/* unix:/path, local:/path, inet:PORT[@HOST], inet6:PORT[@HOST] */
+	CT_FORWARD,	/* IP address[@port] */
+	CT_LEVEL,	/* a policy level name */
+	CT_WORDS,	/* a list of transport names (conf_value_words) */
+};
+
+#define CF_NULL	0x1	/* "none" unsets the key (NULL) */
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t off;			/* field in struct conf */
+	unsigned flags;
+	const char *def;		/* default, in file syntax */
+	unsigned min, max;		/* CT_UINT, CT_TIME (field unit), CT_MODE */
+	unsigned unit_ms;		/* CT_TIME: 1 for an ms field, 1000 for s */
+	const char *const *names;	/* CT_ENUM, NULL-terminated */
+};
+
+static const char *const on_error_names[] = { "accept", "tempfail", NULL };
+static const char *const audit_sync_names[] = { "none", "flush", "fsync", NULL };
+
+#define F(field) offsetof(struct conf, field)
+
+/* THE table. Order = conf_print() order = doc/danepol.conf.5 order. */
+static const struct conf_key conf_keys[] = {
+	/* resolver */
+	{ "trust_anchor_file", CT_PATH, F(trust_anchor_file), 0, DEFAULT_TRUST_ANCHOR_FILE, 0, 0, 0, NULL },
+	{ "trust_anchor", CT_STR, F(trust_anchor), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "resolver_forward", CT_FORWARD, F(resolver_forward), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "resolver_config", CT_PATH, F(resolver_config), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "resolver_max_rtt", CT_TIME, F(resolver_max_rtt_ms), 0, "1s", 50, 120000, 1, NULL },
+	{ "resolver_retries", CT_UINT, F(resolver_retries), 0, "2", 1, 10, 0, NULL },
+	{ "resolver_threads", CT_UINT, F(resolver_threads), 0, "2", 1, 16, 0, NULL },
+	{ "decision_timeout", CT_TIME, F(decision_timeout_ms), 0, "5s", 100, 60000, 1, NULL },
+	{ "ipv4", CT_BOOL, F(ipv4), 0, "yes", 0, 0, 0, NULL },
+	{ "ipv6", CT_BOOL, F(ipv6), 0, "yes", 0, 0, 0, NULL },
+	/* policy */
+	{ "policy_table", CT_PATH, F(policy_table), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "default_level", CT_LEVEL, F(default_level), 0, "dane", 0, 0, 0, NULL },
+	{ "insecure_mx_dane", CT_BOOL, F(insecure_mx_dane), 0, "yes", 0, 0, 0, NULL },
+	{ "smtp_port", CT_UINT, F(smtp_port), 0, "25", 1, 65535, 0, NULL },
+	{ "max_mx_hosts", CT_UINT, F(max_mx_hosts), 0, "10", 1, 64, 0, NULL },
+	/* cache */
+	{ "cache_size", CT_UINT, F(cache_size), 0, "100000", 1, 10000000, 0, NULL },
+	{ "cache_min_ttl", CT_TIME, F(cache_min_ttl_s), 0, "60s", 0, 86400, 1000, NULL },
+	{ "cache_max_ttl", CT_TIME, F(cache_max_ttl_s), 0, "3600s", 0, 604800, 1000, NULL },
+	{ "cache_defer_ttl", CT_TIME, F(cache_defer_ttl_s), 0, "30s", 0, 3600, 1000, NULL },
+	/* danepold: sockets and process */
+	{ "milter_socket", CT_SOCKET, F(milter_socket), CF_NULL, "unix:/var/spool/postfix/danepol/milter.sock", 0, 0, 0, NULL },
+	{ "socketmap_socket", CT_SOCKET, F(socketmap_socket), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "exim_socket", CT_SOCKET, F(exim_socket), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "user", CT_NAME, F(user), 0, "danepol", 0, 0, 0, NULL },
+	{ "socket_group", CT_NAME, F(socket_group), CF_NULL, "postfix", 0, 0, 0, NULL },
+	{ "socket_mode", CT_MODE, F(socket_mode), 0, "0660", 0, 0777, 0, NULL },
+	{ "socket_world_access", CT_BOOL, F(socket_world_access), 0, "no", 0, 0, 0, NULL },
+	{ "pid_file", CT_PATH, F(pid_file), CF_NULL, "/run/danepol/danepold.pid", 0, 0, 0, NULL },
+	{ "socket_idle_timeout", CT_TIME, F(socket_idle_timeout_ms), 0, "15s", 100, 3600000, 1, NULL },
+	{ "socket_request_timeout", CT_TIME, F(socket_request_timeout_ms), 0, "10s", 100, 300000, 1, NULL },
+	{ "milter_timeout", CT_TIME, F(milter_timeout_s), 0, "1800s", 1, 7210, 1000, NULL },
+	/* danepold: milter behaviour */
+	{ "on_error", CT_ENUM, F(on_error_tempfail), 0, "tempfail", 0, 0, 0, on_error_names },
+	{ "audit_only", CT_BOOL, F(audit_only), 0, "no", 0, 0, 0, NULL },
+	{ "use_rcpt_host", CT_BOOL, F(use_rcpt_host), 0, "yes", 0, 0, 0, NULL },
+	{ "milter_smtp_transports", CT_WORDS, F(milter_smtp_transports), 0, "smtp", 0, 0, 0, NULL },
+	/* audit log */
+	{ "audit_log", CT_PATH, F(audit_log), CF_NULL, "-", 0, 0, 0, NULL },
+	{ "audit_sync", CT_ENUM, F(audit_sync), 0, "flush", 0, 0, 0, audit_sync_names },
+	/* TLS outcomes: probe */
+	{ "probe", CT_BOOL, F(probe), 0, "no", 0, 0, 0, NULL },
+	{ "probe_interval", CT_TIME, F(probe_interval_s), 0, "3600s", 60, 604800, 1000, NULL },
+	{ "probe_step_timeout", CT_TIME, F(probe_step_timeout_ms), 0, "10s", 100, 300000, 1, NULL },
+	{ "probe_helo", CT_STR, F(probe_helo), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "probe_defer", CT_BOOL, F(probe_defer), 0, "no", 0, 0, 0, NULL },
+	/* TLS outcomes: store and reports */
+	{ "outcome_db", CT_PATH, F(outcome_db), CF_NULL, "/var/lib/danepol/outcomes.db", 0, 0, 0, NULL },
+	{ "postfix_log", CT_PATH, F(postfix_log), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "report_org_name", CT_STR, F(report_org_name), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "report_contact", CT_STR, F(report_contact), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "report_from", CT_STR, F(report_from), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "report_dir", CT_PATH, F(report_dir), 0, "/var/lib/danepol/reports", 0, 0, 0, NULL },
+	{ "report_sendmail", CT_PATH, F(report_sendmail), 0, "/usr/sbin/sendmail", 0, 0, 0, NULL },
+	{ "report_retry", CT_TIME, F(report_retry_s), 0, "86400s", 0, 604800, 1000, NULL },
+};
+
+#define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+/* Parser state: the conf being built and where each key was set. */
+struct conf_parser {
+	struct conf *c;
+	const char *name;
+	unsigned set_line[NKEYS];	/* 0: not set in this file */
+};
+
+/* ------------------------------------------------------------ field access */
+
+/* Numeric keys live in unsigned/int fields; the others in char * fields. */
+static int
+is_num(const struct conf_key *k)
+{
+	return k->type == CT_BOOL || k->type == CT_UINT || k->type == CT_TIME ||
+	    k->type == CT_ENUM || k->type == CT_MODE;
+}
+
+static char **
+field_str(struct conf *c, const struct conf_key *k)
+{
+	return (char **)(void *)((char *)c + k->off);
+}
+
+static const char *
+field_cstr(const struct conf *c, const struct conf_key *k)
+{
+	return *(char *const *)(const void *)((const char *)c + k->off);
+}
+
+/* CT_UINT, CT_TIME, CT_MODE are unsigned fields; CT_BOOL, CT_ENUM int. */
+static void
+field_set_num(struct conf *c, const struct conf_key *k, unsigned v)
+{
+	void *p = (char *)c + k->off;
+
+	if (k->type == CT_BOOL || k->type == CT_ENUM)
+		*(int *)p = (int)v;
+	else
+		*(unsigned *)p = v;
+}
+
+static unsigned
+field_num(const struct conf *c, const struct conf_key *k)
+{
+	const void *p = (const char *)c + k->off;
+
+	if (k->type == CT_BOOL || k->type == CT_ENUM)
+		return (unsigned)*(const int *)p;
+	return *(const unsigned *)p;
+}
+
+/* ------------------------------------------------------------ values (conf_value.h) */
+
+/* Numeric value v of key k in file syntax ("yes", "500ms", "5s", "0660", "tempfail"). */
+static void
+put_num(struct buf *b, const struct conf_key *k, unsigned v)
+{
+	if (k->type == CT_BOOL)
+		buf_puts(b, v ? "yes" : "no");
+	else if (k->type == CT_ENUM)
+		buf_puts(b, k->names[v]);
+	else if (k->type == CT_MODE)
+		conf_value_put_mode(b, v);
+	else if (k->type == CT_TIME)
+		conf_value_put_time(b, v, k->unit_ms);
+	else
+		buf_printf(b, "%u", v);
+}
+
+/* Numeric types: parse v into *n. NULL, or the reason (caller frees). */
+static char *
+parse_num(const struct conf_key *k, const char *v, unsigned *n)
+{
+	switch (k->type) {
+	case CT_BOOL:
+		return conf_value_bool(v, n);
+	case CT_UINT:
+		return conf_value_uint(v, k->min, k->max, n);
+	case CT_TIME:
+		return conf_value_time(v, k->unit_ms, k->min, k->max, n);
+	case CT_ENUM:
+		return conf_value_enum(v, k->names, n);
+	case CT_MODE:
+		return conf_value_mode(v, k->min, k->max, n);
+	default:
+		msg_panic("conf: %s is not numeric", k->name);
+	}
+}
+
+/* String types: check v (NULL: fine, store it). */
+static char *
+check_string(const struct conf_key *k, const char *v)
+{
+	switch (k->type) {
+	case CT_SOCKET:
+		return conf_value_socket(v);
+	case CT_FORWARD:
+		return conf_value_forward(v);
+	case CT_NAME:
+		return conf_value_name(v);
+	case CT_LEVEL:
+		return conf_value_level(v);
+	case CT_WORDS:
+		return conf_value_words(v);
+	default:
+		return NULL;
+	}
+}
+
+/* Set key k from value v (non-empty, trimmed). NULL, or the reason (caller frees). */
+static char *
+set_value(struct conf *c, const struct conf_key *k, const char *v)
+{
+	unsigned n = 0;
+	char *why, **sp;
+
+	if (is_num(k)) {
+		if ((why = parse_num(k, v, &n)) == NULL)
+			field_set_num(c, k, n);
+		return why;
+	}
+	sp = field_str(c, k);
+	if ((k->flags & CF_NULL) && strcmp(v, "none") == 0) {
+		free(*sp);
+		*sp = NULL;
+		return NULL;
+	}
+	if ((why = check_string(k, v)) == NULL) {
+		free(*sp);
+		*sp = xstrdup(v);
+	}
+	return why;
+}
+
+/* ------------------------------------------------------------ lines */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* NULL if [s, s+n) is clean text, else the reason (static). */
+static const char *
+line_check(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (n > CONF_LINE_MAX)
+		return "line too long (more than " CONF_STR(CONF_LINE_MAX) " bytes): refused";
+	if (memchr(s, 0, n))
+		return "NUL byte in line";
+	for (size_t i = 0, l; i < n; i += l) {
+		if ((l = utf8_len(u + i, n - i)) == 0)
+			return "invalid UTF-8";
+		if (l == 1 && ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f))
+			return "control character in line";
+	}
+	return NULL;
+}
+
+static int
+is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* Trim blanks at both ends of s in place; returns the new start. */
+static char *
+trim(char *s)
+{
+	size_t n;
+
+	while (is_blank(*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && is_blank(s[n - 1]))
+		s[--n] = 0;
+	return s;
+}
+
+static char *
+add_status(struct conf_parser *ps, const char *reason, const char *v, unsigned line)
+{
+	struct conf *c = ps->c;
+	struct conf_status_override *o;
+
+	if (*reason == 0)
+		return xstrdup("empty reason after \"status.\"");
+	for (size_t i = 0; i < c->nstatus; i++) {
+		if (strcmp(c->status[i].reason, reason) == 0)
+			return xasprintf("duplicate key \"status.%s\" (first set at line %u)",
+			    reason, c->status[i].line);
+	}
+	if (c->nstatus >= CONF_STATUS_MAX)
+		return xasprintf("too many status.* keys (at most %d)", CONF_STATUS_MAX);
+	c->status = xreallocarray(c->status, c->nstatus + 1, sizeof(*c->status));
+	o = &c->status[c->nstatus++];
+	o->reason = xstrdup(reason);
+	o->value = xstrdup(v);
+	o->line = line;
+	return NULL;
+}
+
+/* Index of the key called name, or NKEYS. */
+static size_t
+key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(conf_keys[i].name, name) == 0)
+			break;
+	return i;
+}
+
+/*
+ * The '#' of a blank + '#' inside a value (a trailing comment pasted after
+ * a value, "x = v # note"), or NULL. Such a '#' is refused, not taken as
+ * part of the value: the value would otherwise silently end in the note.
+ */
+static const char *
+comment_in(const char *val)
+{
+	for (const char *p = strchr(val, '#'); p; p = strchr(p + 1, '#'))
+		if (p > val && (p[-1] == ' ' || p[-1] == '\t'))
+			return p;
+	return NULL;
+}
+
+/* One line (text without its line end, checked by line_check). NULL or the reason. */
+static char *
+parse_line(struct conf_parser *ps, char *s, unsigned line)
+{
+	char *eq, *key, *val, *show, *why;
+	const char *hash;
+	size_t i;
+
+	s = trim(s);
+	if (*s == 0 || *s == '#')
+		return NULL;
+	if ((eq = strchr(s, '=')) == NULL)
+		return xstrdup("missing '=' (expected \"key = value\")");
+	*eq = 0;
+	key = trim(s);
+	val = trim(eq + 1);
+	if (*key == 0)
+		return xstrdup("empty key before '='");
+	if (strspn(key, CONF_VALUE_NAME_CHARS) != strlen(key))
+		return xstrdup("invalid key (letters, digits, '_', '.' and '-' only)");
+	if (*val == 0)
+		return xasprintf("empty value for \"%.64s\"", key);
+	if ((hash = comment_in(val)) != NULL)
+		return xasprintf("%.64s: value contains \"%s\": comments must be on a line of "
+		    "their own (a '#' inside a value must not follow a blank, e.g. \"(#42)\")",
+		    key, hash[-1] == '\t' ? "\\t#" : " #");
+	if (strncmp(key, "status.", 7) == 0)
+		return add_status(ps, key + 7, val, line);
+	if ((i = key_find(key)) == NKEYS)
+		return xasprintf("unknown key \"%.64s\"", key);
+	if (ps->set_line[i])
+		return xasprintf("duplicate key \"%s\" (first set at line %u)", key, ps->set_line[i]);
+	ps->set_line[i] = line;
+	if ((why = set_value(ps->c, &conf_keys[i], val)) == NULL)
+		return NULL;
+	show = xasprintf("%s: %s", key, why);
+	free(why);
+	return show;
+}
+
+static size_t
+key_index(const char *name)
+{
+	size_t i = key_find(name);
+
+	if (i == NKEYS)
+		msg_panic("conf: no key %s", name);
+	return i;
+}
+
+/* The later of the lines that set keys a and b (where a conflict shows). */
+static unsigned
+later_line(const struct conf_parser *ps, const char *a, const char *b)
+{
+	unsigned l1 = ps->set_line[key_index(a)], l2 = ps->set_line[key_index(b)];
+
+	return l1 > l2 ? l1 : l2;
+}
+
+/* Checks across keys: 0, or -1 with *err set. */
+static int
+cross_check(struct conf_parser *ps, char **err)
+{
+	const struct conf *c = ps->c;
+
+	if (c->cache_min_ttl_s > c->cache_max_ttl_s)
+		*err = xasprintf("%s:%u: cache_min_ttl (%us) exceeds cache_max_ttl (%us)",
+		    ps->name, later_line(ps, "cache_min_ttl", "cache_max_ttl"),
+		    c->cache_min_ttl_s, c->cache_max_ttl_s);
+	else if (!c->ipv4 && !c->ipv6)
+		*err = xasprintf("%s:%u: ipv4 and ipv6 are both off: no address could be used",
+		    ps->name, later_line(ps, "ipv4", "ipv6"));
+	else if ((c->socket_mode & 0007) && !c->socket_world_access)
+		*err = xasprintf("%s:%u: socket_mode %04o lets every local user query danepold "
+		    "(bits 0007): use 0660 with socket_group, or set socket_world_access = yes",
+		    ps->name, later_line(ps, "socket_mode", "socket_world_access"),
+		    c->socket_mode);
+	return *err ? -1 : 0;
+}
+
+/* Parse n bytes of text over the defaults. */
+static struct conf *
+parse_mem(const char *text, size_t n, const char *name, char **err)
+{
+	struct conf_parser ps;
+	const char *p = text, *end = text + n, *nl, *bad;
+	unsigned line = 0;
+	size_t len;
+	char *s, *why;
+
+	*err = NULL;
+	memset(&ps, 0, sizeof(ps));
+	ps.c = conf_defaults();
+	ps.name = name;
+	free(ps.c->path);
+	ps.c->path = xstrdup(name);
+	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;				/* UTF-8 byte order mark */
+	for (; p < end; p = nl ? nl + 1 : end) {
+		line++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		len = (size_t)((nl ? nl : end) - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if ((bad = line_check(p, len)) != NULL) {
+			*err = xasprintf("%s:%u: %s", name, line, bad);
+			goto fail;
+		}
+		s = xstrndup(p, len);
+		why = parse_line(&ps, s, line);
+		free(s);
+		if (why) {
+			*err = xasprintf("%s:%u: %s", name, line, why);
+			free(why);
+			goto fail;
+		}
+	}
+	if (cross_check(&ps, err) < 0)
+		goto fail;
+	return ps.c;
+fail:
+	conf_free(ps.c);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ API */
+
+/**
+ * conf_defaults - a snapshot of the table's defaults (caller frees with
+ * conf_free()). A default that does not parse is a bug: msg_panic().
+ */
+struct conf *
+conf_defaults(void)
+{
+	struct conf *c = xcalloc(1, sizeof(*c));
+	char *why;
+
+	c->path = xstrdup("(defaults)");
+	for (size_t i = 0; i < NKEYS; i++) {
+		if ((why = set_value(c, &conf_keys[i], conf_keys[i].def)) != NULL)
+			msg_panic("conf: default of %s: %s", conf_keys[i].name, why);
+	}
+	return c;
+}
+
+/**
+ * conf_parse - text (NUL-terminated, so it cannot hold NUL bytes) over the
+ * defaults; name labels errors. NULL with *err (caller frees) on error.
+ */
+struct conf *
+conf_parse(const char *text, const char *name, char **err)
+{
+	return parse_mem(text, strlen(text), name, err);
+}
+
+/* Read at most CONF_FILE_MAX bytes of path into *out (caller frees). */
+static int
+read_file(const char *path, char **out, size_t *outlen, char **err)
+{
+	char eb[128];
+	struct stat st;
+	struct buf b;
+	ssize_t r;
+	int fd, rc = -1;
+
+	buf_init(&b);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*err = xasprintf("%s: cannot open: %s", path, strerror_r(errno, eb, sizeof(eb)));
+		goto out;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*err = xasprintf("%s: is a directory", path);
+		goto out;
+	}
+	if (conf_file_trusted(fd, path, err) < 0)
+		goto out;
+	for (;;) {
+		char chunk[8192];
+
+		r = read(fd, chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*err = xasprintf("%s: read error: %s", path, strerror_r(errno, eb, sizeof(eb)));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		buf_append(&b, chunk, (size_t)r);
+		if (b.len > CONF_FILE_MAX) {
+			*err = xasprintf("%s: file larger than 1 MiB: refused", path);
+			goto out;
+		}
+	}
+	*outlen = b.len;
+	*out = buf_steal(&b);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_free(&b);
+	return rc;
+}
+
+/**
+ * conf_file_trusted - OpenSSH's StrictModes for a settings file: whoever
+ * may write it decides what danepold does, so a world-writable file, or
+ * (as root) one owned by anyone but root, is refused. A character
+ * device (-c /dev/null: the built-in defaults) holds nothing anyone can
+ * change and passes.
+ */
+int
+conf_file_trusted(int fd, const char *path, char **err)
+{
+	char eb[128];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		*err = xasprintf("%s: %s", path, strerror_r(errno, eb, sizeof(eb)));
+		return -1;
+	}
+	if (S_ISCHR(st.st_mode))
+		return 0;
+	if (st.st_mode & S_IWOTH) {
+		*err = xasprintf("%s: writable by every user (mode %04o): refused; chmod o-w it",
+		    path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (geteuid() == 0 && st.st_uid != 0) {
+		*err = xasprintf("%s: owned by uid %ld, not root, while running as root: "
+		    "refused; chown root it", path, (long)st.st_uid);
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * conf_load - read path and parse it over the defaults. A missing or
+ * unreadable file, or one over 1 MiB, is an error. NULL with *err.
+ */
+struct conf *
+conf_load(const char *path, char **err)
+{
+	struct conf *c;
+	char *text = NULL;
+	size_t len = 0;
+
+	*err = NULL;
+	if (read_file(path, &text, &len, err) < 0)
+		return NULL;
+	c = parse_mem(text, len, path, err);
+	free(text);
+	return c;
+}
+
+/** conf_load_default - path, else the default file if it exists, else defaults. */
+struct conf *
+conf_load_default(const char *path, char **err)
+{
+	*err = NULL;
+	if (path == NULL) {
+		if (access(DANEPOL_CONF_FILE, F_OK) != 0) {
+			msg_debug("%s does not exist: using built-in defaults", DANEPOL_CONF_FILE);
+			return conf_defaults();
+		}
+		path = DANEPOL_CONF_FILE;
+	}
+	return conf_load(path, err);
+}
+
+/**
+ * conf_print - every setting as "key = value" in table order, then the
+ * status.* overrides in file order. The output parses to the same conf.
+ */
+void
+conf_print(const struct conf *c, FILE *fp)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		buf_printf(&b, "%s = ", k->name);
+		if (is_num(k))
+			put_num(&b, k, field_num(c, k));
+		else
+			buf_puts(&b, field_cstr(c, k) ? field_cstr(c, k) : "none");
+		buf_putc(&b, '\n');
+	}
+	for (size_t i = 0; i < c->nstatus; i++)
+		buf_printf(&b, "status.%s = %s\n", c->status[i].reason, c->status[i].value);
+	fwrite(b.s, 1, b.len, fp);
+	buf_free(&b);
+}
+
+/** conf_free - release c and everything it owns. NULL is fine. */
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!is_num(&conf_keys[i]))
+			free(*field_str(c, &conf_keys[i]));
+	}
+	for (size_t i = 0; i < c->nstatus; i++) {
+		free(c->status[i].reason);
+		free(c->status[i].value);
+	}
+	free(c->status);
+	free(c->path);
+	free(c);
+}

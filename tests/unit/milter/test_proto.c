@@ -1,0 +1,267 @@
+/*
+ * test_proto.c - danepold's pure protocol functions (milter/proto.c):
+ * socketmap request splitting and replies, Exim request parsing, event
+ * lines and ${extract} replies, for every verdict and level, with
+ * quoting of '"' and '\' and '%' in reply texts.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "kvline.h"
+#include "mem.h"
+#include "policy.h"
+#include "policy_status.h"
+#include "proto.h"
+
+static struct policy_decision *
+mk(const char *dom, enum policy_verdict v, enum tls_level l, enum policy_reason r, const char *why)
+{
+	return policy_decision_simple(dom, v, l, r, why);
+}
+
+/* Check a reply string and free it. */
+static void
+expect_reply(char *got, const char *want)
+{
+	cr_expect_str_eq(got, want);
+	free(got);
+}
+
+Test(proto, sockmap_split)
+{
+	char *name = NULL, *key = NULL;
+
+	cr_assert_eq(proto_sockmap_split("tlspolicy secure.example", 24, &name, &key), 0);
+	cr_expect_str_eq(name, "tlspolicy");
+	cr_expect_str_eq(key, "secure.example");
+	free(name);
+	free(key);
+	cr_assert_eq(proto_sockmap_split("x ", 2, &name, &key), 0);
+	cr_expect_str_eq(key, "");
+	free(name);
+	free(key);
+	cr_assert_eq(proto_sockmap_split("m a b", 5, &name, &key), 0);
+	cr_expect_str_eq(key, "a b", "only the first space splits");
+	free(name);
+	free(key);
+	cr_expect_eq(proto_sockmap_split("nospace", 7, &name, &key), -1);
+	cr_expect_eq(proto_sockmap_split(" key", 4, &name, &key), -1);
+	cr_expect_eq(proto_sockmap_split("m a\0b", 5, &name, &key), -1);
+	cr_expect_eq(proto_sockmap_split("", 0, &name, &key), -1);
+	cr_expect(proto_sockmap_skip(""));
+	cr_expect(proto_sockmap_skip(".example.com"));
+	cr_expect_not(proto_sockmap_skip("example.com"));
+	cr_expect_not(proto_sockmap_skip("[mx.example.com]:587"));
+}
+
+Test(proto, sockmap_every_verdict_and_level)
+{
+	struct policy_status_table *st = policy_status_table_new();
+	static const struct { enum policy_verdict v; enum tls_level l; enum policy_reason r; const char *want; } c[] = {
+		{ POLICY_REQUIRE, TLS_LEVEL_DANE, POLICY_R_DANE, "OK dane-only" },
+		{ POLICY_REQUIRE, TLS_LEVEL_DANE_ONLY, POLICY_R_DANE, "OK dane-only" },
+		{ POLICY_TRY, TLS_LEVEL_DANE, POLICY_R_DANE_PARTIAL, "OK dane" },
+		{ POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_NO_TLSA, "OK may" },
+		{ POLICY_TRY, TLS_LEVEL_ENCRYPT, POLICY_R_LOCAL_POLICY, "OK encrypt" },
+		{ POLICY_TRY, TLS_LEVEL_NONE, POLICY_R_LOCAL_POLICY, "OK none" },
+		{ POLICY_DEFER, TLS_LEVEL_DANE, POLICY_R_MX_BOGUS,
+		  "TEMP DNSSEC validation of the MX records failed (d.example: why)" },
+		{ POLICY_DEFER, TLS_LEVEL_DANE, POLICY_R_DNS_TIMEOUT,
+		  "TEMP DNS lookup timed out, try again later (d.example: why)" },
+		{ POLICY_DEFER, TLS_LEVEL_DANE, POLICY_R_INVALID_DOMAIN, "NOTFOUND " },
+		{ POLICY_REJECT, TLS_LEVEL_DANE, POLICY_R_NULL_MX, "NOTFOUND " },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct policy_decision *d = mk("d.example", c[i].v, c[i].l, c[i].r, "why");
+		char *r = proto_sockmap_reply(d, st, 0);
+
+		cr_expect_str_eq(r, c[i].want, "case %zu", i);
+		free(r);
+		r = proto_sockmap_reply(d, st, 1);
+		if (c[i].v == POLICY_DEFER)
+			cr_expect_str_eq(r, "NOTFOUND ", "soft defer %zu", i);
+		else
+			cr_expect_str_eq(r, c[i].want, "soft changes only defers (%zu)", i);
+		free(r);
+		policy_decision_unref(d);
+	}
+	policy_status_table_free(st);
+}
+
+/*
+ * require with an MX RRset that is not DNSSEC-secure: the level the MTA
+ * can honour without deferring forever ("dane": Postfix's dane-only and
+ * Exim's hosts_require_dane fail an insecure MX), unless the local policy
+ * level is dane-only; a secure MX, or none looked up ("[host]"), keeps
+ * dane-only (doc/engine.md, "Front doors").
+ */
+Test(proto, require_with_insecure_mx)
+{
+	struct policy_status_table *st = policy_status_table_new();
+	static const struct {
+		int queried; enum dns_sec sec; enum tls_level pl; const char *level;
+	} c[] = {
+		{ 1, DNS_SEC_INSECURE, TLS_LEVEL_DANE, "dane" },
+		{ 1, DNS_SEC_INDETERMINATE, TLS_LEVEL_DANE, "dane" },
+		{ 1, DNS_SEC_SECURE, TLS_LEVEL_DANE, "dane-only" },
+		{ 0, DNS_SEC_INDETERMINATE, TLS_LEVEL_DANE, "dane-only" },
+		{ 1, DNS_SEC_INSECURE, TLS_LEVEL_DANE_ONLY, "dane-only" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct policy_decision *d = mk("u.example", POLICY_REQUIRE, TLS_LEVEL_DANE,
+		    POLICY_R_DANE, "ok");
+		char *want;
+
+		d->mx_queried = c[i].queried;
+		d->mx_sec = c[i].sec;
+		d->policy_level = c[i].pl;
+		want = xasprintf("OK %s", c[i].level);
+		expect_reply(proto_sockmap_reply(d, st, 0), want);
+		free(want);
+		want = xasprintf("verdict=require level=%s reason=dane destination=u.example",
+		    c[i].level);
+		expect_reply(proto_exim_reply(d, st, "u.example", 0), want);
+		free(want);
+		policy_decision_unref(d);
+	}
+	policy_status_table_free(st);
+}
+
+Test(proto, reply_text_percent_and_overrides)
+{
+	struct policy_status_table *st = policy_status_table_new();
+	const char *why = NULL;
+	struct policy_decision *d = mk("p.example", POLICY_DEFER, TLS_LEVEL_DANE,
+	    POLICY_R_MX_BOGUS, "100% \"bogus\" \\ here");
+
+	cr_assert_eq(policy_status_set(st, "mx-dnssec-bogus", "451 4.7.5 custom 50% text", &why), 0,
+	    "%s", why);
+	expect_reply(proto_reply_text(st, d), "custom 50% text (p.example: 100% \"bogus\" \\ here)");
+	expect_reply(proto_reply_line(st, d), "451 4.7.5 custom 50% text (p.example: 100% \"bogus\" \\ here)");
+	expect_reply(proto_sockmap_reply(d, st, 0), "TEMP custom 50% text (p.example: 100% \"bogus\" \\ here)");
+	expect_reply(proto_exim_reply(d, st, "p.example", 0),
+	    "verdict=defer level=dane reason=mx-dnssec-bogus destination=p.example "
+	    "reply=\"451 4.7.5 custom 50% text (p.example: 100% \\\"bogus\\\" \\\\ here)\"");
+	policy_decision_unref(d);
+	policy_status_table_free(st);
+}
+
+Test(proto, exim_every_verdict)
+{
+	struct policy_decision *d;
+
+	d = mk("secure.example", POLICY_REQUIRE, TLS_LEVEL_DANE, POLICY_R_DANE, "ok");
+	expect_reply(proto_exim_reply(d, NULL, "secure.example", 0),
+	    "verdict=require level=dane-only reason=dane destination=secure.example");
+	policy_decision_unref(d);
+	d = mk("notlsa.example", POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_NO_TLSA, "x");
+	expect_reply(proto_exim_reply(d, NULL, "notlsa.example", 0),
+	    "verdict=try level=may reason=no-tlsa destination=notlsa.example");
+	policy_decision_unref(d);
+	d = mk("n.example", POLICY_TRY, TLS_LEVEL_NONE, POLICY_R_LOCAL_POLICY, "x");
+	expect_reply(proto_exim_reply(d, NULL, "[n.example]:587", 0),
+	    "verdict=try level=none reason=local-policy destination=[n.example]:587");
+	policy_decision_unref(d);
+	d = mk("e.example", POLICY_TRY, TLS_LEVEL_ENCRYPT, POLICY_R_LOCAL_POLICY, "x");
+	expect_reply(proto_exim_reply(d, NULL, "e.example", 0),
+	    "verdict=try level=encrypt reason=local-policy destination=e.example");
+	policy_decision_unref(d);
+	d = mk("bogus.example", POLICY_DEFER, TLS_LEVEL_DANE, POLICY_R_MX_BOGUS, "bad sig");
+	expect_reply(proto_exim_reply(d, NULL, "bogus.example", 0),
+	    "verdict=defer level=dane reason=mx-dnssec-bogus destination=bogus.example "
+	    "reply=\"450 4.7.5 DNSSEC validation of the MX records failed (bogus.example: bad sig)\"");
+	expect_reply(proto_exim_reply(d, NULL, "bogus.example", 1),
+	    "verdict=try level=dane reason=mx-dnssec-bogus destination=bogus.example");
+	policy_decision_unref(d);
+	d = mk("nullmx.example", POLICY_REJECT, TLS_LEVEL_DANE, POLICY_R_NULL_MX, "null MX");
+	expect_reply(proto_exim_reply(d, NULL, "nullmx.example", 1),
+	    "verdict=reject level=dane reason=null-mx destination=nullmx.example "
+	    "reply=\"556 5.1.10 domain does not accept mail (null MX) (nullmx.example: null MX)\"");
+	policy_decision_unref(d);
+	/* a hostile destination is quoted, control characters masked */
+	d = mk("x", POLICY_DEFER, TLS_LEVEL_DANE, POLICY_R_INVALID_DOMAIN, "bad");
+	expect_reply(proto_exim_reply(d, NULL, "a \"b\"\\\n", 0),
+	    "verdict=defer level=dane reason=invalid-domain destination=\"a \\\"b\\\"\\\\?\" "
+	    "reply=\"450 4.1.2 invalid destination domain (x: bad)\"");
+	policy_decision_unref(d);
+	expect_reply(proto_exim_error("too-long", NULL), "verdict=error reason=too-long");
+	expect_reply(proto_exim_error("bad-request", "unknown request"),
+	    "verdict=error reason=bad-request detail=\"unknown request\"");
+}
+
+Test(proto, soft)
+{
+	struct conf c;
+	struct policy_decision *d = mk("x", POLICY_DEFER, TLS_LEVEL_DANE, POLICY_R_INTERNAL_ERROR, "e");
+	struct policy_decision *b = mk("x", POLICY_DEFER, TLS_LEVEL_DANE, POLICY_R_MX_BOGUS, "e");
+	struct policy_decision *r = mk("x", POLICY_REQUIRE, TLS_LEVEL_DANE, POLICY_R_DANE, "e");
+
+	memset(&c, 0, sizeof(c));
+	c.on_error_tempfail = 1;
+	cr_expect_not(proto_soft(&c, d));
+	c.on_error_tempfail = 0;
+	cr_expect(proto_soft(&c, d), "internal error, on_error = accept");
+	cr_expect_not(proto_soft(&c, b));
+	c.audit_only = 1;
+	cr_expect(proto_soft(&c, b));
+	cr_expect_not(proto_soft(&c, r), "only defers are soft");
+	policy_decision_unref(d);
+	policy_decision_unref(b);
+	policy_decision_unref(r);
+}
+
+Test(proto, exim_parse)
+{
+	static const struct { const char *in; enum proto_exim_kind k; const char *arg; } c[] = {
+		{ "rcpt user@secure.example", PROTO_EXIM_RCPT, "user@secure.example" },
+		{ "rcpt \t user@secure.example \t ", PROTO_EXIM_RCPT, "user@secure.example" },
+		{ "domain [mx1.secure.example]:587", PROTO_EXIM_DOMAIN, "[mx1.secure.example]:587" },
+		{ "event msg:delivery domain=x", PROTO_EXIM_EVENT, "msg:delivery domain=x" },
+		{ "rcpt", PROTO_EXIM_BAD, "missing argument" },
+		{ "rcpt   ", PROTO_EXIM_BAD, "missing argument" },
+		{ "rcptx a@b", PROTO_EXIM_BAD, "unknown request" },
+		{ "RCPT a@b", PROTO_EXIM_BAD, "unknown request" },
+		{ "", PROTO_EXIM_BAD, "unknown request" },
+		{ "hello", PROTO_EXIM_BAD, "unknown request" },
+		{ "domain a\x01" "b", PROTO_EXIM_BAD, "control character" },
+		{ "domain a\rb", PROTO_EXIM_BAD, "control character" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *line = strdup(c[i].in);
+		const char *arg = NULL;
+
+		cr_expect_eq(proto_exim_parse(line, &arg), c[i].k, "case %zu", i);
+		cr_expect_str_eq(arg, c[i].arg, "case %zu", i);
+		free(line);
+	}
+}
+
+Test(proto, exim_event)
+{
+	struct kvline f;
+	char *name = NULL;
+	const char *why = NULL;
+
+	cr_assert_eq(proto_exim_event("msg:delivery domain=secure.example host=\"mx 1\"", &name, &f,
+	    &why), 0, "%s", why);
+	cr_expect_str_eq(name, "msg:delivery");
+	cr_expect_eq(f.n, 2);
+	cr_expect_str_eq(kvline_get(&f, "host"), "mx 1");
+	free(name);
+	kvline_free(&f);
+	cr_assert_eq(proto_exim_event("tls:cert", &name, &f, &why), 0);
+	cr_expect_eq(f.n, 0);
+	free(name);
+	kvline_free(&f);
+	cr_expect_eq(proto_exim_event("bad\"name x=1", &name, &f, &why), -1);
+	cr_expect_str_eq(why, "bad event name");
+	cr_expect_eq(proto_exim_event("dane:fail host=\"open", &name, &f, &why), -1);
+	cr_expect_str_eq(why, "unterminated quote");
+	cr_expect_eq(f.n, 0);
+	kvline_free(&f);
+}
