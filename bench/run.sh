@@ -103,7 +103,7 @@ socketmap() {
 	mkdir -p "$d"
 	chown nobody "$d"
 	printf '%s\n' "milter_socket = none" "socketmap_socket = unix:$d/sm.sock" "user = nobody" \
-		"socket_mode = 0666" "socket_group = nogroup" "pid_file = none" "audit_log = $2" \
+		"socket_mode = 0666" "socket_world_access = yes" "socket_group = nogroup" "pid_file = none" "audit_log = $2" \
 		"trust_anchor = $TA" "resolver_config = $T/authzone.conf" > "$d/danepol.conf"
 	"$BUILD/danepold" -f -c "$d/danepol.conf" > /dev/null 2> "$d/stderr" &
 	pid=$!
