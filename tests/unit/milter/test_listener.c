@@ -388,9 +388,9 @@ Test(fds, plan_large_caps_listeners)
 {
 	struct daemon_fds b;
 
-	plan_at(65536, 1, &b);
+	plan_at(16384, 1, &b);
 	cr_expect_eq(b.listener_max, LISTENER_MAX_CONNS);
-	cr_expect_eq(b.milter, 65536 - 32768 - (LISTENER_MAX_CONNS
+	cr_expect_eq(b.milter, 16384 - 8192 - (LISTENER_MAX_CONNS
 	    + LISTENER_EVICT_SLACK(LISTENER_MAX_CONNS)) - b.fixed);
 }
 
