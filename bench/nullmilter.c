@@ -1,7 +1,7 @@
 /*
  * nullmilter.c - the "null milter" of the intake benchmark: a libmilter
  * filter that accepts everything and does nothing, negotiating exactly
- * what danepold negotiates (milter/milter_cb.c: skip headers, end of
+ * what danepold negotiates (milter/milter.c: skip headers, end of
  * headers, body and unknown commands, never DATA, no SMFIP_NR_*; the
  * same macro lists), with the same callbacks registered (connect,
  * envfrom, envrcpt, eom, abort, close), so that danepold/null measures

@@ -2,7 +2,7 @@
  * fuzz_netstring.c - libFuzzer target: the Postfix socketmap stream
  * (lib/netstring.h netstring_decode/encode) and its requests and replies
  * (milter/proto.h proto_sockmap_split, _skip, _reply), as danepold's
- * sockmap_serve() loop sees a peer's bytes.
+ * socketmap_serve() loop sees a peer's bytes.
  *
  * Input: byte 0 picks the decoder's maximum (0, 1, 5, 12, the socketmap
  * maximum, NETSTRING_MAX_LIMIT, SIZE_MAX); byte 1 seeds the chunk sizes

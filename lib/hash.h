@@ -3,7 +3,7 @@
  * outsiders choose (destination names): seeded, so that a sender cannot
  * precompute names that all land in one hash chain (hash flooding).
  * Users: the decision cache (policy/policy_cache.c) and the probe table
- * (milter/milter_probe.c).
+ * (milter/daemon_probe.c).
  *
  * Pure functions, thread-safe; a seed is a plain value the table keeps.
  */

@@ -12,7 +12,7 @@
  * born with its owner, group and mode and root never touches its path);
  * drop privileges; open the audit log; build the runtime (resolver,
  * policy table, status table, cache); open the outcome store and start
- * the probe threads (milter_probe.h); start smfi_main() in its own thread
+ * the probe threads (daemon_probe.h); start smfi_main() in its own thread
  * and the socketmap/Exim listeners (listener.h); log "danepold ready".
  * At stop: the milter first, then the listeners (each waits for its
  * connections to finish).
@@ -27,7 +27,7 @@
  * process-directed signal to the leader whenever the leader can take it
  * (kernel/signal.c complete_signal), so libmilter's thread does not see
  * it; and because a thread blocked in sigwait() also counts as taking a
- * signal, libmilter's sigwait() call is bound to milter_sigwait.c, which
+ * signal, libmilter's sigwait() call is bound to daemon_signals.c, which
  * leaves SIGHUP, SIGUSR1 and SIGUSR2 out of the set it waits for. SIGUSR2
  * is kept as an alias of SIGHUP.
  *   SIGHUP, SIGUSR2  reload configuration and policy table (new snapshot)
@@ -51,12 +51,18 @@
 
 #include <libmilter/mfapi.h>
 
+#include "daemon_audit.h"
+#include "daemon_fds.h"
+#include "daemon_probe.h"
+#include "daemon_proc.h"
+#include "exim.h"
 #include "log.h"
 #include "mem.h"
 #include "listener.h"
 #include "milter.h"
-#include "milter_probe.h"
 #include "policy_run.h"
+#include "snapshot.h"
+#include "socketmap.h"
 
 /* Settings read once at start-up; a reload cannot change them. */
 struct d_fixed {
@@ -242,7 +248,7 @@ d_reload(const struct d_fixed *f)
 		return;
 	}
 	msg_info("configuration reloaded from %s", rt->conf->path);
-	milter_snap_install(rt);
+	snapshot_install(rt);
 }
 
 /* ------------------------------------------------------------ signals */
@@ -335,7 +341,7 @@ d_signal_loop(const struct d_fixed *f)
 			d_reload(f);
 			break;
 		case SIGUSR1:
-			audit_reopen(milter_audit());
+			audit_reopen(daemon_audit());
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -401,32 +407,32 @@ d_options(int argc, char **argv, struct d_opts *o)
 }
 
 /* Open the milter socket as configured, a unix one with the ids and mode
- * it will have (milter_proc_sock_enter(): libmilter removes a stale
+ * it will have (daemon_proc_sock_enter(): libmilter removes a stale
  * socket and binds as user:socket_group, never as root). */
 static int
 d_milter_open(const struct d_fixed *f, uid_t uid)
 {
-	struct milter_sockid id;
+	struct daemon_sockid id;
 	int rc, err;
 
-	if (milter_proc_sockid_init(&id, f->milter_socket, uid, f->socket_group, f->socket_mode) < 0)
+	if (daemon_proc_sockid_init(&id, f->milter_socket, uid, f->socket_group, f->socket_mode) < 0)
 		return -1;
 	if (smfi_setconn(f->milter_socket) != MI_SUCCESS
 	    || smfi_settimeout((int)f->milter_timeout_s) != MI_SUCCESS
-	    || smfi_register(*milter_cb_desc()) != MI_SUCCESS) {
+	    || smfi_register(*milter_desc()) != MI_SUCCESS) {
 		msg_error("libmilter rejected the socket %s", f->milter_socket);
 		return -1;
 	}
-	if (milter_proc_sock_enter(&id) < 0)
+	if (daemon_proc_sock_enter(&id) < 0)
 		return -1;
 	errno = 0;
 	rc = smfi_opensocket(1) == MI_SUCCESS ? 0 : -1;
 	err = errno;
 	if (rc < 0)
-		milter_proc_sock_error(&id, err);	/* 0: libmilter logged why */
+		daemon_proc_sock_error(&id, err);	/* 0: libmilter logged why */
 	else
-		rc = milter_proc_socket_perms(&id);
-	if (milter_proc_sock_leave(&id) < 0)
+		rc = daemon_proc_socket_perms(&id);
+	if (daemon_proc_sock_leave(&id) < 0)
 		rc = -1;
 	return rc;
 }
@@ -447,7 +453,7 @@ d_socket_open(const struct d_fixed *f, uid_t uid)
 }
 
 /*
- * Share the descriptors (milter.h, danepold(8) "File descriptors"): arm
+ * Share the descriptors (daemon_fds.h, danepold(8) "File descriptors"): arm
  * the milter budget, then start the socketmap and Exim listeners with
  * theirs (the runtime is installed).
  */
@@ -455,16 +461,16 @@ static int
 d_listeners_start(const struct d_fixed *f)
 {
 	struct listener_limits lim = { 0, f->socket_idle_ms, f->socket_request_ms };
-	struct milter_fds b;
+	struct daemon_fds b;
 
-	milter_fds_plan((d_sockmap != NULL) + (d_exim != NULL), &b);
+	daemon_fds_plan((d_sockmap != NULL) + (d_exim != NULL), &b);
 	lim.max_conns = b.listener_max;
 	if (f->milter_socket)
-		milter_fds_install(&b);
+		daemon_fds_install(&b);
 	msg_info("descriptors: %lu (RLIMIT_NOFILE): resolver %lu, socketmap/Exim %u connections "
 	    "each, milter below descriptor %lu%s", b.limit, b.dns, b.listener_max, b.milter,
 	    f->milter_socket ? "" : " (no milter)");
-	if (d_sockmap && listener_start(d_sockmap, sockmap_serve, NULL, &lim) < 0)
+	if (d_sockmap && listener_start(d_sockmap, socketmap_serve, NULL, &lim) < 0)
 		return -1;
 	if (d_exim && listener_start(d_exim, exim_serve, NULL, &lim) < 0)
 		return -1;
@@ -502,29 +508,29 @@ d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
 	gid_t gid;
 	int ex;
 
-	if (!foreground && milter_proc_daemonize(f->audit_log && strcmp(f->audit_log, "-") == 0) < 0)
+	if (!foreground && daemon_proc_daemonize(f->audit_log && strcmp(f->audit_log, "-") == 0) < 0)
 		goto os_error;
-	if (milter_proc_lookup_user(f->user, &uid, &gid) < 0) {
+	if (daemon_proc_lookup_user(f->user, &uid, &gid) < 0) {
 		conf_free(c);
 		return DANEPOLD_EX_CONFIG;
 	}
 	if (f->pid_file) {
-		if (milter_proc_pidfile(f->pid_file, uid) < 0)
+		if (daemon_proc_pidfile(f->pid_file, uid) < 0)
 			goto os_error;
 		*pid_made = 1;
 	}
-	if (d_socket_open(f, uid) < 0 || milter_proc_drop(f->user, uid, gid) < 0)
+	if (d_socket_open(f, uid) < 0 || daemon_proc_drop(f->user, uid, gid) < 0)
 		goto os_error;
 	if (f->audit_log && (a = audit_open(f->audit_log, (enum audit_sync)f->audit_sync, &err)) == NULL) {
 		msg_error("%s", err);
 		free(err);
 		goto os_error;
 	}
-	milter_audit_set(a);
+	daemon_audit_set(a);
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
-	milter_snap_install(rt);
-	if (milter_probe_start(rt->conf) < 0)
+	snapshot_install(rt);
+	if (daemon_probe_start(rt->conf) < 0)
 		return DANEPOLD_EX_OSERR;
 	if (d_listeners_start(f) < 0)
 		return DANEPOLD_EX_OSERR;
@@ -551,7 +557,7 @@ d_check_only(struct conf *c, const struct d_opts *o)
 		return ex;
 	/* Not as root: root's access(2) says nothing about the daemon's user.
 	 * The unit's ExecStartPre= runs -n as that user, in its sandbox. */
-	if (geteuid() != 0 && milter_probe_check(rt->conf) < 0)
+	if (geteuid() != 0 && daemon_probe_check(rt->conf) < 0)
 		ex = DANEPOLD_EX_OSERR;
 	else
 		printf("%s: configuration OK\n", rt->conf->path);
@@ -597,7 +603,7 @@ main(int argc, char **argv)
 	socks = d_sockets_text(&f);
 	msg_info("danepold ready: listening on %s, pid %ld", socks, (long)getpid());
 	free(socks);
-	milter_proc_ready(0);
+	daemon_proc_ready(0);
 	if (!o.foreground)	/* start-up errors went to the caller's stderr */
 		msg_open_syslog(LOG_MAIL);
 	d_signal_loop(&f);
@@ -612,14 +618,14 @@ main(int argc, char **argv)
 	}
 	msg_info("stopped");
 out:
-	milter_proc_ready(ex);
+	daemon_proc_ready(ex);
 	d_listeners_stop();
-	milter_probe_stop();
-	milter_snap_shutdown();
-	audit_close(milter_audit());
-	milter_audit_set(NULL);
+	daemon_probe_stop();
+	snapshot_shutdown();
+	audit_close(daemon_audit());
+	daemon_audit_set(NULL);
 	if (pid_made)
-		milter_proc_pidfile_remove(f.pid_file);
+		daemon_proc_pidfile_remove(f.pid_file);
 	d_fixed_free(&f);
 	return ex;
 }

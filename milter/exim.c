@@ -21,7 +21,7 @@
  * event lines write an "exim" audit line with their fields.
  *
  * TLS outcomes of Exim's deliveries go to the outcome store (when one is
- * open, milter_probe.h), one per event line that carries them
+ * open, daemon_probe.h), one per event line that carries them
  * (msg:delivery, dane:fail; outcome_exim_event() in outcome.h says how,
  * with the result types of the table shared with the probe and the
  * Postfix reader, tlsrpt_class.h). Exim sends msg:delivery per
@@ -35,15 +35,17 @@
 #include <time.h>
 
 #include "buf.h"
+#include "daemon_audit.h"
+#include "daemon_probe.h"
+#include "exim.h"
 #include "kvline.h"
 #include "listener.h"
 #include "log.h"
 #include "mem.h"
 #include "outcome.h"
-#include "milter.h"
-#include "milter_probe.h"
 #include "proto.h"
 #include "rcpt.h"
+#include "snapshot.h"
 
 /* Printable-ASCII copy of the domain part of an unparsable address. */
 static char *
@@ -69,14 +71,14 @@ ex_decide(struct policy_runtime *rt, enum proto_exim_kind kind, const char *arg,
 	memset(o, 0, sizeof(*o));
 	if (kind == PROTO_EXIM_DOMAIN) {
 		policy_decide(rt, arg, o);
-		milter_probe_apply(rt->conf, o);
+		daemon_probe_apply(rt->conf, o);
 		return xstrdup(arg);
 	}
 	switch (rcpt_parse(arg, &p)) {
 	case RCPT_DOMAIN:
 	case RCPT_LITERAL:
 		policy_decide(rt, p.domain, o);
-		milter_probe_apply(rt->conf, o);
+		daemon_probe_apply(rt->conf, o);
 		return xstrdup(p.domain);
 	case RCPT_LOCAL:
 		o->d = policy_decision_simple("", POLICY_TRY, TLS_LEVEL_NONE,
@@ -93,12 +95,12 @@ ex_decide(struct policy_runtime *rt, enum proto_exim_kind kind, const char *arg,
 
 /* A rcpt or domain request: the reply, and its exim-query audit line. */
 static char *
-ex_query(struct listener_conn *c, const char *line, enum proto_exim_kind kind, const char *arg)
+ex_query(unsigned long id, const char *line, enum proto_exim_kind kind, const char *arg)
 {
-	struct milter_snap *snap = milter_snap_acquire();
+	struct snapshot *snap = snapshot_acquire();
 	struct policy_outcome o;
 	char *dest = NULL, *reply;
-	json_t *ev = milter_event_new("exim-query");
+	json_t *ev = daemon_audit_event_new("exim-query");
 
 	memset(&o, 0, sizeof(o));
 	if (snap == NULL) {
@@ -108,13 +110,13 @@ ex_query(struct listener_conn *c, const char *line, enum proto_exim_kind kind, c
 		reply = proto_exim_reply(o.d, snap->rt->status, dest,
 		    proto_soft(snap->rt->conf, o.d));
 	}
-	msg_debug("exim %lu: %.255s -> %.400s", c->id, line, reply);
+	msg_debug("exim %lu: %.255s -> %.400s", id, line, reply);
 	json_object_set_new(ev, "request", audit_string(line));
 	json_object_set_new(ev, "destination", audit_string(dest));
 	json_object_set_new(ev, "reply", audit_string(reply));
-	milter_event_finish(ev, snap ? snap->rt : NULL, o.d ? &o : NULL);
+	daemon_audit_event_finish(ev, snap ? snap->rt : NULL, o.d ? &o : NULL);
 	policy_decision_unref(o.d);
-	milter_snap_release(snap);
+	snapshot_release(snap);
 	free(dest);
 	return reply;
 }
@@ -124,12 +126,12 @@ static char *
 ex_error(const char *line, const char *reason, const char *detail)
 {
 	char *reply = proto_exim_error(reason, detail);
-	json_t *ev = milter_event_new("exim-query");
+	json_t *ev = daemon_audit_event_new("exim-query");
 
 	json_object_set_new(ev, "request", audit_string(line));
 	json_object_set_new(ev, "destination", json_null());
 	json_object_set_new(ev, "reply", audit_string(reply));
-	milter_event_finish(ev, NULL, NULL);
+	daemon_audit_event_finish(ev, NULL, NULL);
 	return reply;
 }
 
@@ -137,7 +139,7 @@ ex_error(const char *line, const char *reason, const char *detail)
 static void
 ex_event_store(const char *name, const struct kvline *f)
 {
-	struct store *s = milter_store();
+	struct store *s = daemon_probe_store();
 	struct tls_outcome o;
 	char *err = NULL;
 
@@ -166,7 +168,7 @@ ex_event(const char *line, const char *arg)
 	audit_timestamp(ts, sizeof(ts));
 	ev = json_pack("{s:s, s:o, s:s, s:o}", "event", "exim", "name", audit_string(name),
 	    "time", ts, "fields", fields);
-	audit_write(milter_audit(), ev);
+	audit_write(daemon_audit(), ev);
 	json_decref(ev);
 	ex_event_store(name, &f);
 	kvline_free(&f);
@@ -176,7 +178,7 @@ ex_event(const char *line, const char *arg)
 
 /* Answer one request line (NUL-terminated, line end removed). */
 static char *
-ex_line(struct listener_conn *c, char *line)
+ex_line(unsigned long id, char *line)
 {
 	const char *arg = NULL;
 	char *copy = xstrdup(line), *reply;
@@ -185,14 +187,14 @@ ex_line(struct listener_conn *c, char *line)
 	switch (kind) {
 	case PROTO_EXIM_RCPT:
 	case PROTO_EXIM_DOMAIN:
-		reply = ex_query(c, copy, kind, arg);
+		reply = ex_query(id, copy, kind, arg);
 		break;
 	case PROTO_EXIM_EVENT:
 		reply = ex_event(copy, arg);
 		break;
 	case PROTO_EXIM_BAD:
 	default:
-		msg_debug("exim %lu: bad request: %s", c->id, arg);
+		msg_debug("exim %lu: bad request: %s", id, arg);
 		reply = ex_error(copy, "bad-request", arg);
 		break;
 	}
@@ -200,12 +202,10 @@ ex_line(struct listener_conn *c, char *line)
 	return reply;
 }
 
-/* Answer the line in[0..n) (without "\n") and write the reply. 0 to go on. */
-static int
-ex_answer(struct listener_conn *c, const char *p, size_t n)
+char *
+exim_request(const char *p, size_t n, unsigned long id)
 {
 	char *line, *reply;
-	int rc;
 
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
@@ -213,8 +213,18 @@ ex_answer(struct listener_conn *c, const char *p, size_t n)
 	if (strlen(line) != n)
 		reply = ex_error("(line with a NUL byte)", "bad-request", "NUL byte");
 	else
-		reply = ex_line(c, line);
+		reply = ex_line(id, line);
 	free(line);
+	return reply;
+}
+
+/* Answer the line in[0..n) (without "\n") and write the reply. 0 to go on. */
+static int
+ex_answer(struct listener_conn *c, const char *p, size_t n)
+{
+	char *reply = exim_request(p, n, c->id), *line;
+	int rc;
+
 	line = xasprintf("%s\n", reply);
 	rc = listener_write(c, line, strlen(line));
 	free(line);

@@ -15,7 +15,7 @@
  * is removed before bind(2); anything else at the path is left alone and
  * reported. The stale check, the removal and bind(2) run with the ids the
  * socket will have (user:socket_group) and a umask of ~socket_mode
- * (milter_proc_sock_enter(), milter.h), so the file is born with its
+ * (daemon_proc_sock_enter(), daemon_proc.h), so the file is born with its
  * owner, group and mode and nothing as root touches the path (danepol
  * issue 11). At stop it is removed if it is still the one we made (same
  * inode).
@@ -36,10 +36,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_proc.h"
 #include "listener.h"
 #include "log.h"
 #include "mem.h"
-#include "milter.h"
 
 #define LST_BACKLOG		128
 #define LST_WARN_INTERVAL	10	/* seconds between warnings of one kind */
@@ -130,7 +130,7 @@ lst_unix_stale(const char *path, const struct sockaddr_un *sun)
 }
 
 static int
-lst_bind_unix(struct listener *l, const char *path, const struct milter_sockid *id)
+lst_bind_unix(struct listener *l, const char *path, const struct daemon_sockid *id)
 {
 	struct sockaddr_un sun;
 	struct stat st;
@@ -151,11 +151,11 @@ lst_bind_unix(struct listener *l, const char *path, const struct milter_sockid *
 	}
 	if (bind(fd, (const struct sockaddr *)&sun, sizeof(sun)) < 0
 	    || listen(fd, LST_BACKLOG) < 0) {
-		milter_proc_sock_error(id, errno);
+		daemon_proc_sock_error(id, errno);
 		close(fd);
 		return -1;
 	}
-	if (milter_proc_socket_perms(id) < 0) {
+	if (daemon_proc_socket_perms(id) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -164,19 +164,19 @@ lst_bind_unix(struct listener *l, const char *path, const struct milter_sockid *
 	return fd;
 }
 
-/* Bind path with the ids and mode the socket will have (milter.h). */
+/* Bind path with the ids and mode the socket will have (daemon_proc.h). */
 static int
 lst_open_unix(struct listener *l, const char *path, uid_t uid, const char *group,
     unsigned mode)
 {
-	struct milter_sockid id;
+	struct daemon_sockid id;
 	int fd = -1;
 
-	if (milter_proc_sockid_init(&id, l->spec, uid, group, mode) < 0
-	    || milter_proc_sock_enter(&id) < 0)
+	if (daemon_proc_sockid_init(&id, l->spec, uid, group, mode) < 0
+	    || daemon_proc_sock_enter(&id) < 0)
 		return -1;
 	fd = lst_bind_unix(l, path, &id);
-	if (milter_proc_sock_leave(&id) < 0 && fd >= 0) {
+	if (daemon_proc_sock_leave(&id) < 0 && fd >= 0) {
 		close(fd);
 		fd = -1;
 	}
@@ -486,7 +486,7 @@ lst_accept_main(void *arg)
 			msg_error("%s: the listening socket failed", l->spec);
 			break;
 		}
-		/* accept4(), not accept(): milter_fds.c interposes accept() for libmilter */
+		/* accept4(), not accept(): daemon_fds.c interposes accept() for libmilter */
 		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
 			lst_dispatch(l, fd);
 		else if (lst_accept_failed(l))

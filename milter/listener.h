@@ -4,7 +4,7 @@
  *
  * listener_open() binds and listens on "unix:PATH" (also "local:PATH"),
  * "inet:PORT[@HOST]" or "inet6:PORT[@HOST]"; a unix socket is created with its
- * owner, group and mode by those ids (milter_proc_sock_enter(), milter.h) -
+ * owner, group and mode by those ids (daemon_proc_sock_enter(), daemon_proc.h) -
  * call it as root, before dropping privileges.
  * A stale unix socket file (nobody accepts on it) is removed; a live one,
  * or a path that is not a socket, is an error.

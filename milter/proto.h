@@ -1,7 +1,7 @@
 /*
  * proto.h - the pure parts of danepold's socketmap and Exim protocols:
  * request parsing and the decision -> reply mappings. No I/O, no global
- * state; the I/O sides are milter/sockmap.c and milter/exim.c.
+ * state; the I/O sides are milter/socketmap.c and milter/exim.c.
  *
  * Postfix socketmap (socketmap_table(5)), request "NAME KEY", replies:
  *   verdict require          -> "OK dane-only"; "OK dane" when the MX

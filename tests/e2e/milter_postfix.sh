@@ -277,7 +277,7 @@ HUP_PID=${E2E_DPID[hup]}
 # One open SMTP session across the reload: transaction 1 decides
 # insecure.example (try; now cached), the client sends HUP, new sessions
 # are polled until the reload shows (bounded), transaction 1 goes on with
-# the snapshot it started with (milter/milter_cb.c: "a transaction holds
+# the snapshot it started with (milter/milter.c: "a transaction holds
 # one runtime snapshot from start to end") and is queued; transaction 2,
 # still in the same session, gets the new table. (The table file is read
 # only at a reload, so it can be written before the session starts.)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/own_domains.sh - the operator's own domains are never deferred
 # when their zone goes bogus; outbound SMTP destinations still are
-# (danepol issue 11 item 2; milter/milter_cb.c cb_rcpt_decide).
+# (danepol issue 11 item 2; milter/milter.c cb_rcpt_decide).
 #
 # Environment (set by `make check`, see AM_TESTS_ENVIRONMENT):
 #   WORLD_DIR  the signed world of tools/mkworld.sh; FAULTDNS its fault responder

@@ -1,6 +1,6 @@
 -- tests/milter/nonsmtp.lua - Postfix non_smtpd_milters mail (sendmail(1),
 -- pickup): {daemon_name} at connect but no {rcpt_mailer} at RCPT means
--- non-SMTP mail, which must never be tempfailed at RCPT (milter/milter_cb.c);
+-- non-SMTP mail, which must never be tempfailed at RCPT (milter/milter.c);
 -- the same connection with {rcpt_mailer} is SMTP and deferred.
 dofile(os.getenv("MT_DIR") .. "/lib.lua")
 T.run(function()

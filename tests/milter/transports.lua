@@ -1,7 +1,7 @@
 -- tests/milter/transports.lua - which recipients danepold judges, by
 -- Postfix's {rcpt_mailer} (transport) and {rcpt_host} (next hop), with
 -- the defaults use_rcpt_host = yes and milter_smtp_transports = smtp plus
--- one custom SMTP transport (danepol issue 11 item 2, milter/milter_cb.c).
+-- one custom SMTP transport (danepol issue 11 item 2, milter/milter.c).
 -- The operator's own domains (local, virtual, relay, pipe, lmtp, error,
 -- discard transports) are never deferred, even when their zone is bogus;
 -- SMTP transports are decided on the next hop in each form Postfix writes.

@@ -19,7 +19,7 @@
 
 #include "hash.h"
 
-#define NB	16384	/* milter_probe.c's PC_BUCKETS */
+#define NB	16384	/* daemon_probe.c's PC_BUCKETS */
 
 /* Name i of the colliding set: 12 blocks of "Ez"/"FY" by the bits of i. */
 static void

@@ -1,7 +1,8 @@
 /*
- * milter_cb.c - danepold's libmilter callbacks (contract in milter.h).
+ * milter.c - danepold's libmilter callbacks (contract in milter.h).
  *
- * Callbacks stay thin: unpack what libmilter hands over, ask the engine
+ * Callbacks stay thin: unpack what libmilter hands over (through
+ * milter_smfi.h, never libmilter itself), ask the engine
  * (policy_decide), set the reply, write the audit line. State:
  *   struct cb_conn  one per milter connection (smfi_setpriv), made at
  *                   connect (or lazily by the first callback that needs
@@ -50,12 +51,15 @@
 
 #include "buf.h"
 #include "conf_value.h"
+#include "daemon_audit.h"
+#include "daemon_probe.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
-#include "milter_probe.h"
+#include "milter_smfi.h"
 #include "policy_json.h"
 #include "rcpt.h"
+#include "snapshot.h"
 
 /* Bounds on what the MTA hands over for the audit lines (see audit.h). */
 #define CB_QUEUE_ID_MAX	64	/* Postfix long queue ids: about 20 */
@@ -63,7 +67,7 @@
 #define CB_TRANSPORT_MAX 255	/* {rcpt_mailer}: a master.cf service name */
 
 struct cb_msg {
-	struct milter_snap *snap;	/* reference held for the transaction */
+	struct snapshot *snap;	/* reference held for the transaction */
 	char *sender;			/* without angle brackets, or NULL */
 	char *auth_user;		/* {auth_authen}, or NULL */
 	char *queue_id;			/* latest "i" seen, or NULL */
@@ -110,7 +114,7 @@ cb_unbracket(const char *s)
 static char *
 cb_macro(SMFICTX *ctx, const char *name, size_t max)
 {
-	const char *v = smfi_getsymval(ctx, (char *)name);
+	const char *v = milter_smfi_getsymval(ctx, name);
 
 	if (v == NULL || *v == 0)
 		return NULL;
@@ -149,12 +153,12 @@ cb_sockaddr_text(const struct sockaddr *sa)
 static struct cb_conn *
 cb_conn_get(SMFICTX *ctx)
 {
-	struct cb_conn *c = smfi_getpriv(ctx);
+	struct cb_conn *c = milter_smfi_getpriv(ctx);
 
 	if (c == NULL) {
 		c = xcalloc(1, sizeof(*c));
-		milter_session_id(c->session);
-		smfi_setpriv(ctx, c);
+		daemon_audit_session_id(c->session);
+		milter_smfi_setpriv(ctx, c);
 	}
 	return c;
 }
@@ -182,9 +186,9 @@ cb_msg_end(struct cb_conn *c, const char *end)
 		return;
 	cb_txn(c, m, &t);
 	ev = audit_message_event(&t, end, &m->rcpts, m->accepted, m->deferred);
-	audit_write(milter_audit(), ev);
+	audit_write(daemon_audit(), ev);
 	json_decref(ev);
-	milter_snap_release(m->snap);
+	snapshot_release(m->snap);
 	free(m->sender);
 	free(m->auth_user);
 	free(m->queue_id);
@@ -200,7 +204,7 @@ cb_msg_begin(SMFICTX *ctx, struct cb_conn *c, const char *sender)
 	if (c->msg != NULL)		/* MAIL without RSET: the old one ends */
 		cb_msg_end(c, "abort");
 	m = c->msg = xcalloc(1, sizeof(*m));
-	m->snap = milter_snap_acquire();
+	m->snap = snapshot_acquire();
 	m->sender = cb_unbracket(sender && strlen(sender) > RCPT_MAX_LEN ? "(too long)" : sender);
 	m->auth_user = cb_macro(ctx, "{auth_authen}", CB_AUTH_MAX);
 	audit_rcpts_init(&m->rcpts);
@@ -214,7 +218,7 @@ cb_msg_begin(SMFICTX *ctx, struct cb_conn *c, const char *sender)
 static int
 cb_non_smtp(SMFICTX *ctx, const struct cb_conn *c)
 {
-	return c->postfix && smfi_getsymval(ctx, "{rcpt_mailer}") == NULL;
+	return c->postfix && milter_smfi_getsymval(ctx, "{rcpt_mailer}") == NULL;
 }
 
 /* Copy of the domain part of an unparsable recipient, printable ASCII only. */
@@ -274,8 +278,8 @@ cb_next_hop(const char *host)
 static void
 cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct cb_rcpt *r)
 {
-	const char *host = smfi_getsymval(ctx, "{rcpt_host}");
-	const char *mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
+	const char *host = milter_smfi_getsymval(ctx, "{rcpt_host}");
+	const char *mailer = milter_smfi_getsymval(ctx, "{rcpt_mailer}");
 	struct rcpt p;
 
 	memset(&r->out, 0, sizeof(r->out));
@@ -315,7 +319,7 @@ cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct 
 		return;
 	}
 	policy_decide(rt, r->dest, &r->out);
-	milter_probe_apply(rt->conf, &r->out);
+	daemon_probe_apply(rt->conf, &r->out);
 }
 
 /* The reply as the client sees it: "450 4.7.5 text" with "%%" undone. */
@@ -347,7 +351,7 @@ cb_rcpt_reply(SMFICTX *ctx, struct policy_runtime *rt, const struct policy_decis
 	char *text = policy_status_reply_text(st, d->domain, d->why);
 	char *line = NULL;
 
-	if (smfi_setreply(ctx, (char *)code, (char *)xcode, text) == MI_SUCCESS)
+	if (milter_smfi_setreply(ctx, code, xcode, text) == MI_SUCCESS)
 		line = cb_reply_line(code, xcode, text);
 	else
 		msg_warn("smfi_setreply(%s %s) failed: the MTA uses its default reply", code, xcode);
@@ -389,7 +393,7 @@ cb_rcpt_audit(struct cb_conn *c, struct cb_msg *m, struct policy_runtime *rt, st
 	    NULL, r->out.cache_hit, r->out.elapsed_ms);
 	json_object_set_new(ev, "transport", audit_string(r->transport == NULL ? NULL
 	    : strlen(r->transport) > CB_TRANSPORT_MAX ? "(too long)" : r->transport));
-	milter_audit_decision(ev, rt, &r->out, "{}");
+	daemon_audit_decision(ev, rt, &r->out, "{}");
 	audit_rcpts_add(&m->rcpts, r->recipient, r->dest,
 	    policy_verdict_name(r->out.d->verdict), r->action);
 	if (r->status == SMFIS_TEMPFAIL)
@@ -412,10 +416,10 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	*pf2 = 0;
 	*pf3 = 0;
 	if (*pf0 & SMFIF_SETSYMLIST) {
-		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
-		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
-		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_host} {rcpt_mailer}");
-		smfi_setsymlist(ctx, SMFIM_EOM, "i");
+		milter_smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
+		milter_smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+		milter_smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_host} {rcpt_mailer}");
+		milter_smfi_setsymlist(ctx, SMFIM_EOM, "i");
 	}
 	return SMFIS_CONTINUE;
 }
@@ -429,7 +433,7 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	free(c->client_addr);
 	c->client_name = hostname && *hostname ? xstrndup(hostname, 255) : NULL;
 	c->client_addr = cb_sockaddr_text(hostaddr);
-	c->postfix = smfi_getsymval(ctx, "{daemon_name}") != NULL;
+	c->postfix = milter_smfi_getsymval(ctx, "{daemon_name}") != NULL;
 	msg_debug("session %s: connect from %.255s[%s]", c->session,
 	    c->client_name ? c->client_name : "unknown",
 	    c->client_addr ? c->client_addr : "unknown");
@@ -482,7 +486,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
-	struct cb_conn *c = smfi_getpriv(ctx);
+	struct cb_conn *c = milter_smfi_getpriv(ctx);
 
 	if (c && c->msg) {
 		cb_queue_id(ctx, c->msg);
@@ -494,7 +498,7 @@ cb_eom(SMFICTX *ctx)
 static sfsistat
 cb_abort(SMFICTX *ctx)
 {
-	struct cb_conn *c = smfi_getpriv(ctx);
+	struct cb_conn *c = milter_smfi_getpriv(ctx);
 
 	if (c)
 		cb_msg_end(c, "abort");
@@ -504,12 +508,12 @@ cb_abort(SMFICTX *ctx)
 static sfsistat
 cb_close(SMFICTX *ctx)
 {
-	struct cb_conn *c = smfi_getpriv(ctx);
+	struct cb_conn *c = milter_smfi_getpriv(ctx);
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	cb_msg_end(c, "close");
-	smfi_setpriv(ctx, NULL);
+	milter_smfi_setpriv(ctx, NULL);
 	free(c->client_name);
 	free(c->client_addr);
 	free(c);
@@ -536,7 +540,7 @@ static struct smfiDesc cb_desc = {
 };
 
 struct smfiDesc *
-milter_cb_desc(void)
+milter_desc(void)
 {
 	return &cb_desc;
 }

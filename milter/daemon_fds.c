@@ -1,6 +1,6 @@
 /*
- * milter_fds.c - danepold's file descriptor budget, and the cap on milter
- * connections that enforces it (contract in milter.h; the budget table is
+ * daemon_fds.c - danepold's file descriptor budget, and the cap on milter
+ * connections that enforces it (contract in daemon_fds.h; the budget table is
  * in danepold(8), "File descriptors").
  *
  * libmilter has no way to cap its connections: its listener (sendmail
@@ -11,8 +11,8 @@
  *
  * This file defines accept(2) in the danepold executable; the dynamic
  * linker binds libmilter's call to it (a definition in the executable
- * interposes the C library's, as milter_sigwait.c does for sigwait). It
- * accepts with accept4(2) and, once milter_fds_install() armed it,
+ * interposes the C library's, as daemon_signals.c does for sigwait). It
+ * accepts with accept4(2) and, once daemon_fds_install() armed it,
  * refuses a connection whose descriptor number is at or above the milter
  * budget: Linux hands out the lowest free descriptor, so such a number
  * means every descriptor below the budget is taken, and the ones above
@@ -39,8 +39,8 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "daemon_fds.h"
 #include "log.h"
-#include "milter.h"
 
 #define MFD_FIXED		48	/* stdio, listening sockets, pipes, audit, store, resolver pipes */
 #define MFD_MIN_MILTER		8	/* the milter keeps at least this much, however small the limit */
@@ -53,7 +53,7 @@ static struct msg_rate mfd_refused = MSG_RATE_INIT;
 static struct msg_rate mfd_emfile = MSG_RATE_INIT;
 
 void
-milter_fds_plan(unsigned nlisteners, struct milter_fds *b)
+daemon_fds_plan(unsigned nlisteners, struct daemon_fds *b)
 {
 	struct rlimit rl;
 	unsigned long reserve;
@@ -73,7 +73,7 @@ milter_fds_plan(unsigned nlisteners, struct milter_fds *b)
 }
 
 void
-milter_fds_install(const struct milter_fds *b)
+daemon_fds_install(const struct daemon_fds *b)
 {
 	atomic_store(&mfd_milter_below, b->milter);
 }

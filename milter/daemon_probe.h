@@ -1,9 +1,9 @@
 /*
- * milter_probe.h - danepold's background STARTTLS probes, probe_defer and
- * the shared outcome store (milter_probe.c has the details).
+ * daemon_probe.h - danepold's background STARTTLS probes, probe_defer and
+ * the shared outcome store (daemon_probe.c has the details).
  */
-#ifndef DANEPOL_MILTER_PROBE_H
-#define DANEPOL_MILTER_PROBE_H
+#ifndef DANEPOL_MILTER_DAEMON_PROBE_H
+#define DANEPOL_MILTER_DAEMON_PROBE_H
 
 #include "conf.h"
 #include "policy_run.h"
@@ -16,18 +16,18 @@
  * cannot be opened ("outcome_db PATH: reason; what to do"), or a thread
  * could not start.
  */
-int milter_probe_start(const struct conf *c);
+int daemon_probe_start(const struct conf *c);
 
 /**
  * danepold -n: when c configures a feature that writes outcomes, check
  * (store_access(), as the calling user, nothing created) that outcome_db
  * could be opened. 0, or -1 after logging the same error as
- * milter_probe_start(). Thread-safe.
+ * daemon_probe_start(). Thread-safe.
  */
-int milter_probe_check(const struct conf *c);
+int daemon_probe_check(const struct conf *c);
 
 /** Stop the threads (a probe in flight finishes), drop queue, cache and store. */
-void milter_probe_stop(void);
+void daemon_probe_stop(void);
 
 /**
  * Offer a decision just made (o->d) under snapshot configuration c: queue
@@ -36,9 +36,9 @@ void milter_probe_stop(void);
  * destination's latest probe found every DANE host failing. Thread-safe;
  * a no-op when probing is off.
  */
-void milter_probe_apply(const struct conf *c, struct policy_outcome *o);
+void daemon_probe_apply(const struct conf *c, struct policy_outcome *o);
 
 /** The outcome store, or NULL (none configured or not opened). */
-struct store *milter_store(void);
+struct store *daemon_probe_store(void);
 
 #endif

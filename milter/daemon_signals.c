@@ -1,5 +1,5 @@
 /*
- * milter_sigwait.c - keep SIGHUP away from libmilter's signal thread.
+ * daemon_signals.c - keep SIGHUP away from libmilter's signal thread.
  *
  * libmilter's smfi_main() starts a thread that sigwait()s for SIGHUP,
  * SIGTERM and SIGINT and stops the milter on any of them (sendmail
@@ -20,6 +20,10 @@
  *
  * Nothing else in danepold calls sigwait(); behaviour for any other
  * caller is that of sigwait(3) for the reduced set.
+ *
+ * Nothing in danepold refers to this sigwait(), so a static library would
+ * never pull it in: it is linked into danepold directly (danepold_SOURCES
+ * in Makefile.am), not through milter/libdaemon.a.
  */
 #include "config.h"
 

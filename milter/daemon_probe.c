@@ -1,10 +1,10 @@
 /*
- * milter_probe.c - danepold's background STARTTLS probes, probe_defer and
- * the outcome store (milter_probe.h).
+ * daemon_probe.c - danepold's background STARTTLS probes, probe_defer and
+ * the outcome store (daemon_probe.h).
  *
  * When `probe = yes` (read at start-up; a reload cannot switch it), every
  * require/try decision the milter, the socketmap or the Exim socket makes
- * is offered to milter_probe_apply(): a destination not probed within
+ * is offered to daemon_probe_apply(): a destination not probed within
  * probe_interval (from the current snapshot) is queued - a bounded queue
  * of PQ_MAX jobs, each holding a reference to its decision; when full the
  * job is dropped and the destination offered again at its next decision -
@@ -28,7 +28,7 @@
  * internally locked. When such a feature is configured, a store that
  * cannot be opened is a start-up error naming the file, the reason and
  * the remedy (outcomes would silently be lost, and the reports built
- * from them empty); milter_probe_check() makes the same test for
+ * from them empty); daemon_probe_check() makes the same test for
  * `danepold -n`. outcome_db = none keeps no outcomes, by choice.
  */
 #include "config.h"
@@ -40,11 +40,11 @@
 
 #include "audit.h"
 #include "buf.h"
+#include "daemon_audit.h"
+#include "daemon_probe.h"
 #include "hash.h"
 #include "log.h"
 #include "mem.h"
-#include "milter.h"
-#include "milter_probe.h"
 #include "probe.h"
 #include "store.h"
 
@@ -80,7 +80,7 @@ static struct {
 	struct pentry *oldest, *newest;
 	size_t nentries;
 	struct store *store;
-	uint64_t seed;			/* of hash(), set by milter_probe_start() */
+	uint64_t seed;			/* of hash(), set by daemon_probe_start() */
 } P = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, { 0 }, 0, { { 0 } },
 	0, 0, { 0 }, NULL, NULL, 0, NULL, 0 };
 
@@ -220,11 +220,11 @@ store_result(const struct probe_result *r)
 static void
 audit_result(const struct probe_result *r)
 {
-	json_t *ev = milter_event_new("probe"), *j = probe_result_json(r);
+	json_t *ev = daemon_audit_event_new("probe"), *j = probe_result_json(r);
 
 	json_object_set_new(ev, "destination", audit_string(r->domain));
 	json_object_set_new(ev, "result", j ? j : json_null());
-	audit_write(milter_audit(), ev);
+	audit_write(daemon_audit(), ev);
 	json_decref(ev);
 }
 
@@ -304,7 +304,7 @@ db_error(const struct conf *c, const char *who, const char *err)
 }
 
 int
-milter_probe_check(const struct conf *c)
+daemon_probe_check(const struct conf *c)
 {
 	const char *who = db_users(c);
 	char *err = NULL;
@@ -319,7 +319,7 @@ milter_probe_check(const struct conf *c)
 }
 
 int
-milter_probe_start(const struct conf *c)
+daemon_probe_start(const struct conf *c)
 {
 	const char *who = db_users(c);
 	char *err = NULL, eb[128];
@@ -349,7 +349,7 @@ milter_probe_start(const struct conf *c)
 }
 
 void
-milter_probe_stop(void)
+daemon_probe_stop(void)
 {
 	pthread_mutex_lock(&P.mu);
 	P.stopping = 1;
@@ -378,7 +378,7 @@ milter_probe_stop(void)
 }
 
 struct store *
-milter_store(void)
+daemon_probe_store(void)
 {
 	return P.store;
 }
@@ -405,7 +405,7 @@ enqueue(const struct conf *c, struct policy_decision *d, struct pentry *e)
 }
 
 void
-milter_probe_apply(const struct conf *c, struct policy_outcome *o)
+daemon_probe_apply(const struct conf *c, struct policy_outcome *o)
 {
 	struct policy_decision *d = o->d;
 	struct pentry *e;

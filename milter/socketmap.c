@@ -1,5 +1,5 @@
 /*
- * sockmap.c - the Postfix socketmap protocol on danepold's socketmap
+ * socketmap.c - the Postfix socketmap protocol on danepold's socketmap
  * socket (socketmap_table(5); replies in proto.h):
  *
  *     smtp_tls_policy_maps = socketmap:unix:danepol/socketmap.sock:tlspolicy
@@ -28,13 +28,15 @@
 #include <string.h>
 
 #include "buf.h"
+#include "daemon_audit.h"
+#include "daemon_probe.h"
 #include "listener.h"
 #include "log.h"
 #include "mem.h"
-#include "milter.h"
-#include "milter_probe.h"
 #include "netstring.h"
 #include "proto.h"
+#include "snapshot.h"
+#include "socketmap.h"
 
 /* Decide for key and return the reply; *o gets the outcome (o->d NULL
  * when no decision was made). */
@@ -45,19 +47,18 @@ sm_decide(struct policy_runtime *rt, const char *key, struct policy_outcome *o)
 	if (proto_sockmap_skip(key))
 		return xstrdup("NOTFOUND ");
 	policy_decide(rt, key, o);
-	milter_probe_apply(rt->conf, o);
+	daemon_probe_apply(rt->conf, o);
 	return proto_sockmap_reply(o->d, rt->status, proto_soft(rt->conf, o->d));
 }
 
-/* One request data[0..n): the reply netstring goes into out. */
-static void
-sm_query(struct listener_conn *c, const char *data, size_t n, struct buf *out)
+char *
+socketmap_query(const char *data, size_t n, unsigned long id)
 {
-	struct milter_snap *snap = milter_snap_acquire();
+	struct snapshot *snap = snapshot_acquire();
 	struct policy_runtime *rt = snap ? snap->rt : NULL;
 	struct policy_outcome o;
 	char *name = NULL, *key = NULL, *reply;
-	json_t *ev = milter_event_new("socketmap");
+	json_t *ev = daemon_audit_event_new("socketmap");
 
 	memset(&o, 0, sizeof(o));
 	if (proto_sockmap_split(data, n, &name, &key) < 0)
@@ -66,17 +67,16 @@ sm_query(struct listener_conn *c, const char *data, size_t n, struct buf *out)
 		reply = xstrdup("TEMP danepold is not ready");
 	else
 		reply = sm_decide(rt, key, &o);
-	msg_debug("socketmap %lu: %.255s -> %.255s", c->id, key ? key : "(malformed)", reply);
-	netstring_encode(out, reply, strlen(reply));
+	msg_debug("socketmap %lu: %.255s -> %.255s", id, key ? key : "(malformed)", reply);
 	json_object_set_new(ev, "map", audit_string(name));
 	json_object_set_new(ev, "key", audit_string(key));
 	json_object_set_new(ev, "reply", audit_string(reply));
-	milter_event_finish(ev, rt, o.d ? &o : NULL);
+	daemon_audit_event_finish(ev, rt, o.d ? &o : NULL);
 	policy_decision_unref(o.d);
-	milter_snap_release(snap);
+	snapshot_release(snap);
 	free(name);
 	free(key);
-	free(reply);
+	return reply;
 }
 
 /* Drop the first n bytes of b. */
@@ -101,10 +101,11 @@ sm_fill(struct listener_conn *c, struct buf *in)
 }
 
 void
-sockmap_serve(struct listener_conn *c, void *arg)
+socketmap_serve(struct listener_conn *c, void *arg)
 {
 	struct buf in, out;
 	const char *data;
+	char *reply;
 	size_t dlen, used;
 	int done = 0;
 
@@ -115,7 +116,9 @@ sockmap_serve(struct listener_conn *c, void *arg)
 		switch (netstring_decode(in.s, in.len, PROTO_SOCKMAP_MAX, &data, &dlen, &used)) {
 		case NETSTRING_OK:
 			buf_reset(&out);
-			sm_query(c, data, dlen, &out);
+			reply = socketmap_query(data, dlen, c->id);
+			netstring_encode(&out, reply, strlen(reply));
+			free(reply);
 			sm_consume(&in, used);
 			listener_request_done(c);
 			done = listener_write(c, out.s, out.len) < 0;

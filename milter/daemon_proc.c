@@ -1,5 +1,5 @@
 /*
- * milter_proc.c - danepold's process plumbing (contract in milter.h):
+ * daemon_proc.c - danepold's process plumbing (contract in daemon_proc.h):
  * daemonizing with a start-up status pipe, the pid file, the ids under
  * which unix sockets are created, and the privilege drop.
  *
@@ -8,7 +8,7 @@
  * with flock(LOCK_EX) until exit (proc_pid_fd), so liveness never depends
  * on what the file says. Removed at stop only while path names that file.
  *
- * Sockets: between milter_proc_sock_enter() and _leave() the process has
+ * Sockets: between daemon_proc_sock_enter() and _leave() the process has
  * the socket's ids as its effective ids (root keeps the real and saved
  * uid, to drop for good later), so a path the daemon user controls is
  * only ever touched with the daemon user's rights (danepol issue 11).
@@ -16,7 +16,7 @@
  * Daemonize: the original process forks, the child calls setsid() and
  * forks again (so the daemon can never reacquire a terminal); the
  * original waits on a pipe for one status byte from the daemon
- * (milter_proc_ready) and exits with it, so `danepold` without -f fails
+ * (daemon_proc_ready) and exits with it, so `danepold` without -f fails
  * visibly when start-up fails and returns only once the socket listens.
  */
 #include "config.h"
@@ -35,9 +35,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon_proc.h"
 #include "log.h"
 #include "mem.h"
-#include "milter.h"
 
 static int proc_ready_fd = -1;	/* write end of the status pipe, daemon side */
 static int proc_pid_fd = -1;	/* the pid file, flock()ed while we run */
@@ -76,7 +76,7 @@ proc_wait_ready(int rfd, pid_t child)
 }
 
 int
-milter_proc_daemonize(int keep_stdout)
+daemon_proc_daemonize(int keep_stdout)
 {
 	int pfd[2];
 	pid_t pid;
@@ -110,7 +110,7 @@ milter_proc_daemonize(int keep_stdout)
 }
 
 void
-milter_proc_ready(int status)
+daemon_proc_ready(int status)
 {
 	unsigned char st = (unsigned char)status;
 
@@ -188,7 +188,7 @@ fail:
 }
 
 int
-milter_proc_pidfile(const char *path, uid_t daemon_uid)
+daemon_proc_pidfile(const char *path, uid_t daemon_uid)
 {
 	char text[32];
 	int fd, len;
@@ -227,7 +227,7 @@ milter_proc_pidfile(const char *path, uid_t daemon_uid)
 }
 
 void
-milter_proc_pidfile_remove(const char *path)
+daemon_proc_pidfile_remove(const char *path)
 {
 	struct stat ours, now;
 
@@ -278,7 +278,7 @@ proc_sock_gid(const char *group, uid_t uid, gid_t *gid)
 }
 
 int
-milter_proc_sockid_init(struct milter_sockid *id, const char *spec, uid_t uid,
+daemon_proc_sockid_init(struct daemon_sockid *id, const char *spec, uid_t uid,
     const char *group, unsigned mode)
 {
 	memset(id, 0, sizeof(*id));
@@ -291,7 +291,7 @@ milter_proc_sockid_init(struct milter_sockid *id, const char *spec, uid_t uid,
 }
 
 int
-milter_proc_sock_enter(struct milter_sockid *id)
+daemon_proc_sock_enter(struct daemon_sockid *id)
 {
 	gid_t g;
 	int n;
@@ -321,12 +321,12 @@ milter_proc_sock_enter(struct milter_sockid *id)
 	}
 	return 0;
 fail:
-	milter_proc_sock_leave(id);
+	daemon_proc_sock_leave(id);
 	return -1;
 }
 
 int
-milter_proc_sock_leave(struct milter_sockid *id)
+daemon_proc_sock_leave(struct daemon_sockid *id)
 {
 	int rc = 0;
 
@@ -348,7 +348,7 @@ milter_proc_sock_leave(struct milter_sockid *id)
 }
 
 void
-milter_proc_sock_error(const struct milter_sockid *id, int err)
+daemon_proc_sock_error(const struct daemon_sockid *id, int err)
 {
 	char eb[128];
 	const char *why = err ? strerror_r(err, eb, sizeof(eb)) :
@@ -363,7 +363,7 @@ milter_proc_sock_error(const struct milter_sockid *id, int err)
 }
 
 int
-milter_proc_socket_perms(const struct milter_sockid *id)
+daemon_proc_socket_perms(const struct daemon_sockid *id)
 {
 	const char *path = proc_unix_path(id->spec);
 	char proc[64];
@@ -404,7 +404,7 @@ out:
 }
 
 int
-milter_proc_lookup_user(const char *user, uid_t *uid, gid_t *gid)
+daemon_proc_lookup_user(const char *user, uid_t *uid, gid_t *gid)
 {
 	struct passwd pw, *pwp = NULL;
 	size_t len = 16384;
@@ -430,7 +430,7 @@ milter_proc_lookup_user(const char *user, uid_t *uid, gid_t *gid)
 }
 
 int
-milter_proc_drop(const char *user, uid_t uid, gid_t gid)
+daemon_proc_drop(const char *user, uid_t uid, gid_t gid)
 {
 	if (geteuid() != 0 || uid == (uid_t)-1)
 		return 0;

@@ -1,0 +1,88 @@
+/*
+ * daemon_audit.c - danepold's audit log as its front doors share it
+ * (contract in daemon_audit.h). The log pointer is set once before any
+ * front door starts and read without a lock after; session ids come from
+ * an atomic counter and a per-process epoch set once.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "daemon_audit.h"
+#include "policy_json.h"
+
+static struct audit_log *state_audit;
+static atomic_ulong session_counter;
+static unsigned long session_epoch;
+static pthread_once_t session_once = PTHREAD_ONCE_INIT;
+
+void
+daemon_audit_set(struct audit_log *a)
+{
+	state_audit = a;
+}
+
+struct audit_log *
+daemon_audit(void)
+{
+	return state_audit;
+}
+
+static void
+session_init(void)
+{
+	session_epoch = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
+}
+
+void
+daemon_audit_session_id(char out[17])
+{
+	unsigned long n = atomic_fetch_add(&session_counter, 1);
+
+	pthread_once(&session_once, session_init);
+	snprintf(out, 17, "%08lx%08lx", session_epoch & 0xffffffffUL, n & 0xffffffffUL);
+}
+
+json_t *
+daemon_audit_event_new(const char *event)
+{
+	char ts[40];
+	json_t *o = json_object();
+
+	audit_timestamp(ts, sizeof(ts));
+	json_object_set_new(o, "event", json_string(event));
+	json_object_set_new(o, "time", json_string(ts));
+	return o;
+}
+
+void
+daemon_audit_decision(json_t *ev, const struct policy_runtime *rt,
+    const struct policy_outcome *o, const char *none)
+{
+	struct audit_log *a = daemon_audit();
+	struct buf dj;
+
+	if (a != NULL) {
+		buf_init(&dj);
+		if (o == NULL || o->d == NULL ||
+		    policy_decision_json_append(&dj, o->d, rt ? rt->status : NULL, o) < 0)
+			buf_puts(&dj, none);
+		audit_write_with(a, ev, "decision", dj.s, dj.len);
+		buf_free(&dj);
+	}
+	json_decref(ev);
+}
+
+void
+daemon_audit_event_finish(json_t *ev, const struct policy_runtime *rt,
+    const struct policy_outcome *o)
+{
+	json_object_set_new(ev, "cache_hit", json_boolean(o && o->cache_hit));
+	json_object_set_new(ev, "elapsed_ms", json_integer(o ? (json_int_t)o->elapsed_ms : 0));
+	daemon_audit_decision(ev, rt, o, "null");
+}

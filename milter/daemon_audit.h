@@ -1,0 +1,44 @@
+/*
+ * daemon_audit.h - danepold's audit log as its front doors share it
+ * (daemon_audit.c): the one audit log, session ids, and the event lines
+ * that carry a decision (the line formats are in store/audit.h and
+ * doc/audit.schema.json).
+ */
+#ifndef DANEPOL_MILTER_DAEMON_AUDIT_H
+#define DANEPOL_MILTER_DAEMON_AUDIT_H
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "policy_run.h"
+
+/** The audit log used by the front doors (NULL: no audit log). Set once
+ *  before they start; the pointer stays valid until exit. */
+void daemon_audit_set(struct audit_log *a);
+struct audit_log *daemon_audit(void);
+
+/** A fresh session id: 16 hex digits (start time, counter) into out[17].
+ *  Thread-safe. */
+void daemon_audit_session_id(char out[17]);
+
+/** A new audit event object {"event": event, "time": now} (caller owns it). */
+json_t *daemon_audit_event_new(const char *event);
+
+/**
+ * Write ev to the audit log with "decision" appended last: o->d's JSON
+ * (policy_decision_json_append(), rendered once per decision), or the
+ * JSON text none when o or o->d is NULL or rendering failed. Nothing is
+ * rendered when there is no audit log (audit_log = none). Drops the
+ * caller's reference to ev. Thread-safe.
+ */
+void daemon_audit_decision(json_t *ev, const struct policy_runtime *rt,
+    const struct policy_outcome *o, const char *none);
+
+/**
+ * Add "cache_hit" and "elapsed_ms" of o to ev, then daemon_audit_decision()
+ * with null for a missing decision.
+ */
+void daemon_audit_event_finish(json_t *ev, const struct policy_runtime *rt,
+    const struct policy_outcome *o);
+
+#endif
