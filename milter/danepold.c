@@ -109,7 +109,7 @@ d_conf_load(const char *path)
 	return c;
 }
 
-/* The configuration checks of policy_runtime_new() (exit 78, not 69). */
+/* The configuration checks of policy_run_new() (exit 78, not 69). */
 static int
 d_conf_check(const struct conf *c)
 {
@@ -145,13 +145,13 @@ d_runtime(struct conf *c, int *ex)
 		*ex = DANEPOLD_EX_CONFIG;
 		return NULL;
 	}
-	if ((rt = policy_runtime_new(c, &err)) == NULL) {
+	if ((rt = policy_run_new(c, &err)) == NULL) {
 		msg_error("%s", err ? err : "cannot start the resolver");
 		free(err);
 		*ex = DANEPOLD_EX_UNAVAILABLE;
 		return NULL;
 	}
-	switch (policy_runtime_anchor_check(rt, &err)) {
+	switch (policy_run_anchor_check(rt, &err)) {
 	case DNS_ANCHOR_OK:
 		msg_info("%s", err);
 		break;
@@ -161,7 +161,7 @@ d_runtime(struct conf *c, int *ex)
 		break;
 	case DNS_ANCHOR_BAD:
 		msg_error("%s", err);
-		policy_runtime_free(rt);
+		policy_run_free(rt);
 		rt = NULL;
 		*ex = DANEPOLD_EX_CONFIG;
 		break;
@@ -555,7 +555,7 @@ d_check_only(struct conf *c, const struct d_opts *o)
 		ex = DANEPOLD_EX_OSERR;
 	else
 		printf("%s: configuration OK\n", rt->conf->path);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 	return ex;
 }
 

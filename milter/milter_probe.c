@@ -213,7 +213,7 @@ store_result(const struct probe_result *r)
 		if (store_add(P.store, &o, &err) < 0)
 			msg_warn("outcome store: %s", err ? err : "cannot add");
 		free(err);
-		tls_outcome_clear(&o);
+		outcome_clear(&o);
 	}
 }
 

@@ -47,7 +47,7 @@ snap_free(struct milter_snap *s)
 {
 	if (s == NULL)
 		return;
-	policy_runtime_free(s->rt);
+	policy_run_free(s->rt);
 	free(s);
 }
 
@@ -153,7 +153,7 @@ milter_audit_decision(json_t *ev, const struct policy_runtime *rt,
 	if (a != NULL) {
 		buf_init(&dj);
 		if (o == NULL || o->d == NULL ||
-		    policy_decision_json_append(&dj, o->d, rt ? rt->status : NULL, o) < 0)
+		    policy_json_decision_append(&dj, o->d, rt ? rt->status : NULL, o) < 0)
 			buf_puts(&dj, none);
 		audit_write_with(a, ev, "decision", dj.s, dj.len);
 		buf_free(&dj);

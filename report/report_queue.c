@@ -1,6 +1,6 @@
 /*
  * report_queue.c - the report delivery queue (RFC 8460 section 5.5:
- * retry for up to 24 hours, with backoff); contract in report_send.h.
+ * retry for up to 24 hours, with backoff); contract in report_queue.h.
  *
  * One table, report_queue, in the outcome database (outcome_db) next to
  * the store's own tables, opened over a connection of its own (WAL and a
@@ -24,7 +24,7 @@
 
 #include "log.h"
 #include "mem.h"
-#include "report_send.h"
+#include "report_queue.h"
 
 #define BACKOFF_FIRST_S	300
 #define BACKOFF_MAX_S	21600
@@ -49,7 +49,7 @@ static const char schema[] =
     " last_error TEXT);"
     "CREATE INDEX IF NOT EXISTS report_queue_next ON report_queue(next_attempt);";
 
-/** report_queue_entry_clear - see report_send.h. */
+/** report_queue_entry_clear - see report_queue.h. */
 void
 report_queue_entry_clear(struct report_queue_entry *e)
 {
@@ -63,7 +63,7 @@ report_queue_entry_clear(struct report_queue_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/** report_queue_backoff - see report_send.h. */
+/** report_queue_backoff - see report_queue.h. */
 int64_t
 report_queue_backoff(unsigned attempts)
 {
@@ -81,7 +81,7 @@ db_err(struct report_queue *q, const char *what, char **err)
 	return -1;
 }
 
-/** report_queue_open - see report_send.h. */
+/** report_queue_open - see report_queue.h. */
 struct report_queue *
 report_queue_open(const char *path, char **err)
 {
@@ -106,7 +106,7 @@ fail:
 	return NULL;
 }
 
-/** report_queue_close - see report_send.h. */
+/** report_queue_close - see report_queue.h. */
 void
 report_queue_close(struct report_queue *q)
 {
@@ -116,7 +116,7 @@ report_queue_close(struct report_queue *q)
 	free(q);
 }
 
-/** report_queue_add - see report_send.h. */
+/** report_queue_add - see report_queue.h. */
 int
 report_queue_add(struct report_queue *q, const struct report_queue_entry *e, int64_t now,
     char **err)
@@ -154,7 +154,7 @@ col_text(sqlite3_stmt *st, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-/** report_queue_due - see report_send.h. */
+/** report_queue_due - see report_queue.h. */
 int
 report_queue_due(struct report_queue *q, int64_t now, struct report_queue_entry **v,
     size_t *n, char **err)
@@ -221,14 +221,14 @@ exec3(struct report_queue *q, const char *sql, int64_t a, int64_t b, const char 
 	return rc;
 }
 
-/** report_queue_remove - see report_send.h. */
+/** report_queue_remove - see report_queue.h. */
 int
 report_queue_remove(struct report_queue *q, int64_t id, char **err)
 {
 	return exec3(q, "DELETE FROM report_queue WHERE id = ?1", id, 0, NULL, err);
 }
 
-/** report_queue_failed - see report_send.h. */
+/** report_queue_failed - see report_queue.h. */
 int
 report_queue_failed(struct report_queue *q, const struct report_queue_entry *e, int64_t now,
     const char *why, char **err)
@@ -238,7 +238,7 @@ report_queue_failed(struct report_queue *q, const struct report_queue_entry *e, 
 	    now + report_queue_backoff(e->attempts + 1), why, err);
 }
 
-/** report_queue_count - see report_send.h. */
+/** report_queue_count - see report_queue.h. */
 long
 report_queue_count(struct report_queue *q, char **err)
 {

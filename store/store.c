@@ -645,11 +645,11 @@ static int each_rows(struct store *s, sqlite3_stmt *st,
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (row_outcome(s, st, &o, err) < 0) {
-			tls_outcome_clear(&o);
+			outcome_clear(&o);
 			return -1;
 		}
 		rc = fn(&o, arg);
-		tls_outcome_clear(&o);
+		outcome_clear(&o);
 		if (rc != 0)
 			return rc;
 	}
