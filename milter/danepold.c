@@ -59,7 +59,7 @@
 #include "policy_run.h"
 
 /* Settings read once at start-up; a reload cannot change them. */
-struct d_fixed {
+struct startup_settings {
 	const char *conf_path;		/* -c, or NULL = default */
 	char *milter_socket;		/* NULL: no milter */
 	char *socketmap_socket;		/* NULL: none */
@@ -171,7 +171,7 @@ d_runtime(struct conf *c, int *ex)
 }
 
 static void
-d_fixed_init(struct d_fixed *f, const char *path, const struct conf *c)
+startup_settings_init(struct startup_settings *f, const char *path, const struct conf *c)
 {
 	f->conf_path = path;
 	f->milter_socket = xstrdup_null(c->milter_socket);
@@ -189,7 +189,7 @@ d_fixed_init(struct d_fixed *f, const char *path, const struct conf *c)
 }
 
 static void
-d_fixed_free(struct d_fixed *f)
+startup_settings_free(struct startup_settings *f)
 {
 	free(f->milter_socket);
 	free(f->socketmap_socket);
@@ -208,7 +208,7 @@ d_same(const char *a, const char *b)
 
 /* Warn about start-up settings a reload cannot change. */
 static void
-d_fixed_compare(const struct d_fixed *f, const struct conf *c)
+startup_settings_compare(const struct startup_settings *f, const struct conf *c)
 {
 	if (!d_same(f->milter_socket, c->milter_socket) || !d_same(f->user, c->user)
 	    || !d_same(f->socketmap_socket, c->socketmap_socket)
@@ -226,7 +226,7 @@ d_fixed_compare(const struct d_fixed *f, const struct conf *c)
 
 /* SIGHUP/SIGUSR2: build a new snapshot; on any error keep the old one. */
 static void
-d_reload(const struct d_fixed *f)
+d_reload(const struct startup_settings *f)
 {
 	struct policy_runtime *rt;
 	struct conf *c;
@@ -236,7 +236,7 @@ d_reload(const struct d_fixed *f)
 		msg_error("reload failed: keeping the running configuration");
 		return;
 	}
-	d_fixed_compare(f, c);
+	startup_settings_compare(f, c);
 	if ((rt = d_runtime(c, &ex)) == NULL) {
 		msg_error("reload failed: keeping the running configuration");
 		return;
@@ -311,7 +311,7 @@ d_milter_thread(void *arg)
 
 /* The main thread's loop: one byte per signal. Returns when stopped. */
 static void
-d_signal_loop(const struct d_fixed *f)
+d_signal_loop(const struct startup_settings *f)
 {
 	unsigned char b;
 	ssize_t n;
@@ -404,7 +404,7 @@ d_options(int argc, char **argv, struct d_opts *o)
  * it will have (milter_proc_sock_enter(): libmilter removes a stale
  * socket and binds as user:socket_group, never as root). */
 static int
-d_milter_open(const struct d_fixed *f, uid_t uid)
+d_milter_open(const struct startup_settings *f, uid_t uid)
 {
 	struct milter_sockid id;
 	int rc, err;
@@ -433,7 +433,7 @@ d_milter_open(const struct d_fixed *f, uid_t uid)
 
 /* Open every configured socket (before the privilege drop). */
 static int
-d_socket_open(const struct d_fixed *f, uid_t uid)
+d_socket_open(const struct startup_settings *f, uid_t uid)
 {
 	if (f->milter_socket && d_milter_open(f, uid) < 0)
 		return -1;
@@ -452,7 +452,7 @@ d_socket_open(const struct d_fixed *f, uid_t uid)
  * theirs (the runtime is installed).
  */
 static int
-d_listeners_start(const struct d_fixed *f)
+d_listeners_start(const struct startup_settings *f)
 {
 	struct listener_limits lim = { 0, f->socket_idle_ms, f->socket_request_ms };
 	struct milter_fds b;
@@ -482,7 +482,7 @@ d_listeners_stop(void)
 
 /* "inet:... (the milter), socketmap unix:..., exim unix:..." for the ready line. */
 static char *
-d_sockets_text(const struct d_fixed *f)
+d_sockets_text(const struct startup_settings *f)
 {
 	return xasprintf("%s%s%s%s%s", f->milter_socket ? f->milter_socket : "",
 	    f->socketmap_socket ? (f->milter_socket ? ", socketmap " : "socketmap ") : "",
@@ -493,7 +493,7 @@ d_sockets_text(const struct d_fixed *f)
 
 /* Everything between the configuration and "ready"; returns 0 or an exit status. */
 static int
-d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
+d_start(const struct startup_settings *f, struct conf *c, int foreground, int *pid_made)
 {
 	struct policy_runtime *rt;
 	struct audit_log *a = NULL;
@@ -568,7 +568,7 @@ int
 main(int argc, char **argv)
 {
 	struct d_opts o = { NULL, 0, 0, 0 };
-	struct d_fixed f;
+	struct startup_settings f;
 	struct conf *c;
 	pthread_t tid;
 	char *socks;
@@ -581,7 +581,7 @@ main(int argc, char **argv)
 		return DANEPOLD_EX_CONFIG;
 	if (o.check || o.print)
 		return d_check_only(c, &o);
-	d_fixed_init(&f, o.conf_path, c);
+	startup_settings_init(&f, o.conf_path, c);
 	if (d_signals_block() < 0) {
 		ex = DANEPOLD_EX_OSERR;
 		goto out;
@@ -620,6 +620,6 @@ out:
 	milter_audit_set(NULL);
 	if (pid_made)
 		milter_proc_pidfile_remove(f.pid_file);
-	d_fixed_free(&f);
+	startup_settings_free(&f);
 	return ex;
 }
