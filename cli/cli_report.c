@@ -458,7 +458,7 @@ report_open(struct report_ctx *x)
 	char *err = NULL;
 
 	if ((x->store = store_open(x->c->outcome_db, &err)) == NULL ||
-	    (!x->o->dry_run && (x->queue = report_queue_open(x->c->outcome_db, &err)) == NULL)) {
+	    (!x->o->dry_run && (x->queue = report_queue_open(x->store, &err)) == NULL)) {
 		msg_error("%s", err ? err : "cannot open the outcome database");
 		free(err);
 		return CLI_EX_IOERR;

@@ -2,10 +2,11 @@
  * report_queue.c - the report delivery queue (RFC 8460 section 5.5:
  * retry for up to 24 hours, with backoff); contract in report_queue.h.
  *
- * One table, report_queue, in the outcome database (outcome_db) next to
- * the store's own tables, opened over a connection of its own (WAL and a
- * busy timeout, like store/store.c, so danepold may write outcomes while
- * `danepol report` runs). A row is one report file that no rua endpoint
+ * One table, report_queue, in the outcome database (outcome_db): part of
+ * the store's versioned schema (store/store.c creates it, and adds it to
+ * older files, in store_open()); used here over a connection of its own to
+ * store_path() (WAL and a busy timeout, like store/store.c, so danepold
+ * may write outcomes while `danepol report` runs). A row is one report file that no rua endpoint
  * has accepted yet; the endpoints are looked up again at each retry (the
  * record may have changed). Rows are keyed by the file path: queueing the
  * same file again updates its row and keeps its first attempt time, so
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "mem.h"
 #include "report_queue.h"
+#include "store.h"
 
 #define BACKOFF_FIRST_S	300
 #define BACKOFF_MAX_S	21600
@@ -34,20 +36,10 @@ struct report_queue {
 	sqlite3 *db;
 };
 
-static const char schema[] =
+/* The table itself is the store's (store.c schema_update_sql). */
+static const char pragmas[] =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
-    "CREATE TABLE IF NOT EXISTS report_queue ("
-    " id INTEGER PRIMARY KEY,"
-    " path TEXT NOT NULL UNIQUE,"
-    " policy_domain TEXT NOT NULL,"
-    " report_id TEXT NOT NULL,"
-    " submitter TEXT NOT NULL,"
-    " first_attempt INTEGER NOT NULL,"
-    " next_attempt INTEGER NOT NULL,"
-    " attempts INTEGER NOT NULL,"
-    " last_error TEXT);"
-    "CREATE INDEX IF NOT EXISTS report_queue_next ON report_queue(next_attempt);";
+    "PRAGMA synchronous=NORMAL;";
 
 /** report_queue_entry_clear - see report_queue.h. */
 void
@@ -83,20 +75,21 @@ db_err(struct report_queue *q, const char *what, char **err)
 
 /** report_queue_open - see report_queue.h. */
 struct report_queue *
-report_queue_open(const char *path, char **err)
+report_queue_open(struct store *s, char **err)
 {
 	struct report_queue *q = xcalloc(1, sizeof(*q));
+	const char *path = store_path(s);
 	char *emsg = NULL;
 
-	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		*err = xasprintf("report queue: open %s: %s", path,
 		    q->db ? sqlite3_errmsg(q->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
-	if (sqlite3_exec(q->db, schema, NULL, NULL, &emsg) != SQLITE_OK) {
-		*err = xasprintf("report queue: schema in %s: %s", path, emsg ? emsg : "?");
+	if (sqlite3_exec(q->db, pragmas, NULL, NULL, &emsg) != SQLITE_OK) {
+		*err = xasprintf("report queue: set-up of %s: %s", path, emsg ? emsg : "?");
 		sqlite3_free(emsg);
 		goto fail;
 	}

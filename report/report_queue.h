@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 struct report_queue;
 
 /* One queued delivery: a report file not yet accepted by any endpoint. */
@@ -31,8 +33,12 @@ struct report_queue_entry {
 
 void report_queue_entry_clear(struct report_queue_entry *e);
 
-/** Open the queue tables in the SQLite file path (created if needed). NULL with *err. */
-struct report_queue *report_queue_open(const char *path, char **err);
+/**
+ * Open the queue in s's database (store_open() made or updated the table),
+ * over a connection of its own: s may be closed before the queue. NULL with
+ * *err (caller frees). Close with report_queue_close().
+ */
+struct report_queue *report_queue_open(struct store *s, char **err);
 void report_queue_close(struct report_queue *q);
 
 /**

@@ -3,8 +3,8 @@
  * network: the RFC 8460 TLSRPT record parser (good, odd and hostile
  * records), TXT string joining and record selection from a DNS answer,
  * the section 5.1 file name, gzip, the mailto message (headers, no header
- * injection, the attachment round trip), report files and the retry
- * queue with its backoff.
+ * injection, the attachment round trip) and report files. The retry
+ * queue: test_queue.c.
  */
 #include "config.h"
 
@@ -17,7 +17,6 @@
 
 #include "conf.h"
 #include "dns.h"
-#include "report_queue.h"
 #include "report_rua.h"
 #include "report_send.h"
 
@@ -475,64 +474,4 @@ Test(rua, files)
 	unlink(path);
 	free(path);
 	rmdir(dir);
-}
-
-Test(rua, backoff)
-{
-	cr_expect_eq(report_queue_backoff(1), 300);
-	cr_expect_eq(report_queue_backoff(2), 600);
-	cr_expect_eq(report_queue_backoff(3), 1200);
-	cr_expect_eq(report_queue_backoff(7), 19200);
-	cr_expect_eq(report_queue_backoff(8), 21600, "capped at 6 h");
-	cr_expect_eq(report_queue_backoff(1000), 21600);
-}
-
-Test(rua, queue)
-{
-	char dir[] = "/tmp/test_rua_q.XXXXXX", db[64], *err = NULL;
-	struct report_queue_entry e = { 0, (char *)"/r/f.json.gz", (char *)"x.example",
-	    (char *)"rid", (char *)"s.example", 0, 0, 0, (char *)"down" };
-	struct report_queue_entry *v = NULL;
-	struct report_queue *q;
-	size_t n = 9;
-
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/o.db", dir);
-	q = report_queue_open(db, &err);
-	cr_assert_not_null(q, "%s", err);
-	cr_assert_eq(report_queue_add(q, &e, 1000, &err), 0, "%s", err);
-	cr_expect_eq(report_queue_count(q, &err), 1);
-	cr_assert_eq(report_queue_due(q, 1299, &v, &n, &err), 0);
-	cr_expect_eq(n, 0, "not due before the backoff");
-	free(v);
-	cr_assert_eq(report_queue_due(q, 1300, &v, &n, &err), 0);
-	cr_assert_eq(n, 1);
-	cr_expect_str_eq(v[0].path, "/r/f.json.gz");
-	cr_expect_str_eq(v[0].policy_domain, "x.example");
-	cr_expect_eq(v[0].first_attempt, 1000);
-	cr_expect_eq(v[0].attempts, 1);
-	cr_assert_eq(report_queue_failed(q, &v[0], 1300, "still down", &err), 0);
-	report_queue_entry_clear(&v[0]);
-	free(v);
-	cr_assert_eq(report_queue_due(q, 1899, &v, &n, &err), 0);
-	cr_expect_eq(n, 0, "second backoff is 600 s");
-	free(v);
-	cr_assert_eq(report_queue_due(q, 1900, &v, &n, &err), 0);
-	cr_assert_eq(n, 1);
-	cr_expect_eq(v[0].attempts, 2);
-	cr_expect_eq(v[0].first_attempt, 1000, "first attempt kept");
-	cr_expect_str_eq(v[0].last_error, "still down");
-	cr_assert_eq(report_queue_remove(q, v[0].id, &err), 0);
-	report_queue_entry_clear(&v[0]);
-	free(v);
-	cr_expect_eq(report_queue_count(q, &err), 0);
-	report_queue_close(q);
-
-	/* reopening finds the tables (CREATE TABLE IF NOT EXISTS) */
-	q = report_queue_open(db, &err);
-	cr_assert_not_null(q, "%s", err);
-	cr_expect_eq(report_queue_count(q, &err), 0);
-	report_queue_close(q);
-	snprintf(db, sizeof(db), "rm -rf %s", dir);
-	cr_expect_eq(system(db), 0);
 }
