@@ -5,7 +5,7 @@
  *
  *   decidebench latency  CONF RUNS DELAY_MS
  *       Cold decisions of lN-rR.bench. (N = 1 2 4 8 MX hosts) through
- *       policy_decide (every lookup in flight at once) and, side by side
+ *       policy_run_decide (every lookup in flight at once) and, side by side
  *       in the same run on another cold name set, through a sequential
  *       driver (the same pure engine, one lookup at a time). Run r uses
  *       names of set 2r-1 (parallel) and 2r (sequential); the order of
@@ -48,7 +48,7 @@ bench_runtime(const char *path)
 	struct conf *c = conf_load(path, &err);
 	struct policy_runtime *rt;
 
-	if (c == NULL || (rt = policy_runtime_new(c, &err)) == NULL) {
+	if (c == NULL || (rt = policy_run_new(c, &err)) == NULL) {
 		fprintf(stderr, "decidebench: %s\n", err ? err : "runtime failed");
 		exit(1);
 	}
@@ -89,11 +89,11 @@ decide_one(struct policy_runtime *rt, const char *name)
 	enum policy_verdict v;
 	struct buf b;
 
-	policy_decide(rt, name, &o);
+	policy_run_decide(rt, name, &o);
 	v = o.d->verdict;
 	if (render_audit) {
 		buf_init(&b);
-		if (policy_decision_json_append(&b, o.d, rt->status, &o) < 0)
+		if (policy_json_decision_append(&b, o.d, rt->status, &o) < 0)
 			v = POLICY_DEFER;	/* counted as not require */
 		buf_free(&b);
 	}
@@ -111,7 +111,7 @@ decide_sequential(struct policy_runtime *rt, const char *name)
 		.insecure_mx_dane = 1, .max_hosts = rt->conf->max_mx_hosts,
 	};
 	struct policy_engine *e = policy_engine_new(&in);
-	struct dns_batch *b = dns_batch_new(policy_resolver_for(rt, name));
+	struct dns_batch *b = dns_batch_new(policy_run_resolver_for(rt, name));
 	int64_t deadline = dns_now_ms() + 30000;
 	struct policy_query q;
 	struct policy_decision *d;
@@ -179,7 +179,7 @@ mode_latency(const char *conf, int runs, double delay)
 		printf("mx%d parallel_ms %.1f parallel_rtt %.2f sequential_ms %.1f sequential_rtt %.2f\n",
 		    ns[i], mp, mp / delay, ms, ms / delay);
 	}
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 	return bad ? 1 : 0;
 }
 
@@ -272,7 +272,7 @@ mode_concurrency(const char *conf, int runs)
 	}
 	printf("runs %d\none_ms %.1f\nall_ms %.1f\nratio %.2f\nthreads_max %d\nnot_require %d\n",
 	    runs, median(one, runs), median(all, runs), median(ratio, runs), maxthreads, bad);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 	return bad ? 1 : 0;
 }
 
@@ -328,7 +328,7 @@ mode_memory(const char *conf, long n)
 	printf("domains %ld\ncached %zu\nrss_before_kb %ld\nrss_after_kb %ld\nbytes_per_domain %.0f\n"
 	    "fill_per_s %.0f\nnot_require %ld\n", n, policy_cache_size(rt->cache), before, after,
 	    (double)(after - before) * 1024 / (double)n, (double)n / (t / 1e3), bad);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 	return bad ? 1 : 0;
 }
 

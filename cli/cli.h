@@ -51,7 +51,7 @@ void cli_opt_error(const char *cmd, int ch, char *const *argv);
 struct conf *cli_conf_load(const char *path);
 
 /**
- * cli_conf_check - the checks policy_runtime_new() makes that are about
+ * cli_conf_check - the checks policy_run_new() makes that are about
  * the configuration itself (default_level, status.* overrides, the policy
  * table), so that the caller can tell a configuration error (exit
  * CLI_EX_CONFIG) from a resolver that cannot start (CLI_EX_UNAVAILABLE).

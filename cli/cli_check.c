@@ -4,7 +4,7 @@
  *     danepol check [-c FILE] [--json] [--no-cache] [--timeout MS] DOMAIN...
  *
  * One runtime (config snapshot, resolver, cache) serves every DOMAIN in
- * turn; each is decided with policy_decide() (policy_decide_uncached()
+ * turn; each is decided with policy_run_decide() (policy_run_decide_uncached()
  * with --no-cache), which never fails: an argument that is no destination
  * comes back as a defer with reason invalid-domain. The exit status is the
  * most severe verdict over all domains: 0 require, 1 try, 2 defer,
@@ -387,7 +387,7 @@ print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status
 static int
 print_json(FILE *fp, const struct policy_outcome *o, const struct policy_status_table *t)
 {
-	json_t *j = policy_decision_json(o->d, t, o);
+	json_t *j = policy_json_decision(o->d, t, o);
 	char *s = NULL;
 	int rc = -1;
 
@@ -423,16 +423,16 @@ check_runtime(const struct check_opts *o, int *ex)
 		conf_free(c);
 		return NULL;
 	}
-	/* Still ours until policy_runtime_new(): the snapshot is not shared yet. */
+	/* Still ours until policy_run_new(): the snapshot is not shared yet. */
 	if (o->timeout_ms)
 		c->decision_timeout_ms = o->timeout_ms;
-	if ((rt = policy_runtime_new(c, &err)) == NULL) {
+	if ((rt = policy_run_new(c, &err)) == NULL) {
 		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
 		free(err);
 		*ex = CLI_EX_UNAVAILABLE;
 		return NULL;
 	}
-	switch (policy_runtime_anchor_check(rt, &err)) {
+	switch (policy_run_anchor_check(rt, &err)) {
 	case DNS_ANCHOR_OK:
 		msg_debug("%s", err);
 		break;
@@ -441,7 +441,7 @@ check_runtime(const struct check_opts *o, int *ex)
 		break;
 	case DNS_ANCHOR_BAD:
 		msg_error("%s", err);
-		policy_runtime_free(rt);
+		policy_run_free(rt);
 		rt = NULL;
 		break;
 	}
@@ -468,9 +468,9 @@ cli_check(const struct cli_global *g, int argc, char **argv)
 	ex = -1;		/* from here: the worst verdict, unless output failed */
 	for (int i = 0; i < o.ndomains; i++) {
 		if (o.no_cache)
-			policy_decide_uncached(rt, o.domains[i], &out);
+			policy_run_decide_uncached(rt, o.domains[i], &out);
 		else
-			policy_decide(rt, o.domains[i], &out);
+			policy_run_decide(rt, o.domains[i], &out);
 		if (verdict_exit(out.d->verdict) > worst)
 			worst = verdict_exit(out.d->verdict);
 		if (!o.json)
@@ -479,6 +479,6 @@ cli_check(const struct cli_global *g, int argc, char **argv)
 			ex = CLI_EX_SOFTWARE;
 		policy_decision_unref(out.d);
 	}
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 	return ex >= 0 ? ex : worst;
 }

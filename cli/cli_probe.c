@@ -4,7 +4,7 @@
  *
  *     danepol probe [-c FILE] [--json] [--port N] DOMAIN...
  *
- * One runtime serves every DOMAIN in turn: the decision (policy_decide())
+ * One runtime serves every DOMAIN in turn: the decision (policy_run_decide())
  * gives the hosts, addresses and TLSA records; probe_run() probes them
  * with the configuration's probe_step_timeout and probe_helo. --port
  * replaces the SMTP port connected to (the TLSA names stay those of the
@@ -236,7 +236,7 @@ probe_runtime(const struct probe_cli *o, int *ex)
 		conf_free(c);
 		return NULL;
 	}
-	if ((rt = policy_runtime_new(c, &err)) == NULL) {
+	if ((rt = policy_run_new(c, &err)) == NULL) {
 		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
 		free(err);
 		*ex = CLI_EX_UNAVAILABLE;
@@ -264,7 +264,7 @@ cli_probe(const struct cli_global *g, int argc, char **argv)
 		struct policy_outcome out;
 		struct probe_result *r;
 
-		policy_decide(rt, o.domains[i], &out);
+		policy_run_decide(rt, o.domains[i], &out);
 		r = probe_run(out.d, &po);
 		policy_decision_unref(out.d);
 		if (probe_exit(r) > worst)
@@ -275,6 +275,6 @@ cli_probe(const struct cli_global *g, int argc, char **argv)
 			failed = 1;
 		probe_result_free(r);
 	}
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 	return failed ? CLI_EX_SOFTWARE : worst;
 }

@@ -43,6 +43,8 @@
 #include "mem.h"
 #include "report.h"
 #include "policy_run.h"
+#include "report_queue.h"
+#include "report_rua.h"
 #include "report_send.h"
 
 #define REPORT_EX_PARTIAL	1	/* some report not delivered (now) */
@@ -199,7 +201,7 @@ report_resolver(const struct conf *c)
 	struct dns_resolver *r;
 	char *err = NULL;
 
-	if ((r = policy_resolver_new(c, &err)) == NULL)
+	if ((r = policy_run_resolver_new(c, &err)) == NULL)
 		msg_error("resolver: %s", err ? err : "cannot start");
 	free(err);
 	return r;
@@ -241,14 +243,14 @@ deliver_item(struct report_ctx *x, const struct report_send_item *it, char **why
 	int rc = 0;
 
 	*why = NULL;
-	if (report_send_discover(x->res, it->policy_domain, RUA_TIMEOUT_MS, &set, &err) < 0) {
+	if (report_rua_discover(x->res, it->policy_domain, RUA_TIMEOUT_MS, &set, &err) < 0) {
 		*why = err;
 		return 0;
 	}
 	if (set.n == 0) {
 		printf("%s: no TLSRPT rua (%s, %s): report kept, not sent\n", it->policy_domain,
 		    set.why ? set.why : "none", dns_sec_name(set.sec));
-		report_send_rua_clear(&set);
+		report_rua_clear(&set);
 		return -1;
 	}
 	buf_init(&errs);
@@ -264,7 +266,7 @@ deliver_item(struct report_ctx *x, const struct report_send_item *it, char **why
 		free(err);
 		err = NULL;
 	}
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	if (rc == 0)
 		*why = buf_steal(&errs);
 	else
@@ -456,7 +458,7 @@ report_open(struct report_ctx *x)
 	char *err = NULL;
 
 	if ((x->store = store_open(x->c->outcome_db, &err)) == NULL ||
-	    (!x->o->dry_run && (x->queue = report_queue_open(x->c->outcome_db, &err)) == NULL)) {
+	    (!x->o->dry_run && (x->queue = report_queue_open(x->store, &err)) == NULL)) {
 		msg_error("%s", err ? err : "cannot open the outcome database");
 		free(err);
 		return CLI_EX_IOERR;

@@ -113,7 +113,7 @@ cli_conf_load(const char *path)
 }
 
 /**
- * cli_conf_check - validate what policy_runtime_new() would reject for
+ * cli_conf_check - validate what policy_run_new() would reject for
  * configuration reasons (policy_conf_check()). Returns 0, or -1 after
  * logging "FILE:LINE: reason".
  */

@@ -30,8 +30,8 @@
  *     its why is set, its domain is the input's, its hosts (named) are
  *     at most max_hosts with at most ntlsa usable records each, and its
  *     queries count covers the answers given;
- *   - policy_decision_json() renders it and jansson can dump that;
- *   - the audit log's kept text (policy_decision_json_append()) is that
+ *   - policy_json_decision() renders it and jansson can dump that;
+ *   - the audit log's kept text (policy_json_decision_append()) is that
  *     dump octet for octet, on the first call and from the kept copy.
  * The input's first byte also picks tlsa_prefetch (its top bit), so the
  * prefetched-TLSA paths see the same hostile answers.
@@ -222,7 +222,7 @@ check_decision(const struct policy_decision *d, const struct policy_input *in, u
 		FUZZ_CHECK(d->hosts[i].name != NULL);	/* why may be NULL: host not examined */
 		FUZZ_CHECK(d->hosts[i].nusable <= d->hosts[i].ntlsa);
 	}
-	j = policy_decision_json(d, NULL, NULL);
+	j = policy_json_decision(d, NULL, NULL);
 	FUZZ_CHECK(j != NULL);
 	FUZZ_CHECK(json_object_get(j, "verdict") != NULL);
 	s = json_dumps(j, JSON_COMPACT);
@@ -231,7 +231,7 @@ check_decision(const struct policy_decision *d, const struct policy_input *in, u
 		struct buf b;
 
 		buf_init(&b);
-		FUZZ_CHECK(policy_decision_json_append(&b, d, NULL, NULL) == 0);
+		FUZZ_CHECK(policy_json_decision_append(&b, d, NULL, NULL) == 0);
 		FUZZ_CHECK(strcmp(b.s, s) == 0);
 		buf_free(&b);
 	}

@@ -133,7 +133,7 @@ check_request(const char *data, size_t dlen, uint8_t how)
 		free(key);
 		return;
 	}
-	/* as policy_decide(): a key that is no domain is invalid-domain */
+	/* as policy_run_decide(): a key that is no domain is invalid-domain */
 	if (dnsname_normalize(key, 0, canon, &why) < 0) {
 		snprintf(canon, sizeof(canon), "%.200s", key);
 		r = POLICY_R_INVALID_DOMAIN;

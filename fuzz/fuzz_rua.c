@@ -1,19 +1,19 @@
 /*
  * fuzz_rua.c - libFuzzer target: RFC 8460 TLSRPT records from DNS
- * (report/report_send.h report_send_txt_join, report_send_parse_record,
- * report_send_rua_from_answer; implemented in report/report_rua.c).
+ * (report/report_rua.h report_rua_txt_join, report_rua_parse_record,
+ * report_rua_from_answer; implemented in report/report_rua.c).
  *
  * Input: byte 0 picks the entry point, the rest is its data:
- *   0: the record text for report_send_parse_record() (NULs included);
- *   1: one TXT RDATA for report_send_txt_join(), then the joined text
+ *   0: the record text for report_rua_parse_record() (NULs included);
+ *   1: one TXT RDATA for report_rua_txt_join(), then the joined text
  *      parsed as a record;
- *   2: a TXT answer for report_send_rua_from_answer(): byte 1 its
+ *   2: a TXT answer for report_rua_from_answer(): byte 1 its
  *      status/DNSSEC state, then RDATAs, each a length byte and bytes.
  * Properties checked (abort = bug in danepol):
  *   - a record parses to a count that is the set's size (at most
- *     REPORT_SEND_RUA_MAX), or to -1 with an error text;
+ *     REPORT_RUA_MAX), or to -1 with an error text;
  *   - every kept URI is printable ASCII without blanks, at most
- *     REPORT_SEND_URI_MAX bytes; a mailto: one has an address with '@'
+ *     REPORT_RUA_URI_MAX bytes; a mailto: one has an address with '@'
  *     not starting with '-', an https: one no address;
  *   - joining gives at most the RDATA's length, NUL-terminated;
  *   - from an answer: 0 with a set (why set when it is empty), or -1
@@ -27,19 +27,19 @@
 #include "dns.h"
 #include "fuzz.h"
 #include "mem.h"
-#include "report_send.h"
+#include "report_rua.h"
 
 static void
 check_set(const struct report_rua_set *set)
 {
-	FUZZ_CHECK(set->n <= REPORT_SEND_RUA_MAX);
+	FUZZ_CHECK(set->n <= REPORT_RUA_MAX);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct report_rua *r = &set->v[i];
 		size_t n;
 
 		FUZZ_CHECK(r->uri != NULL);
 		n = strlen(r->uri);
-		FUZZ_CHECK(n > 0 && n <= REPORT_SEND_URI_MAX);
+		FUZZ_CHECK(n > 0 && n <= REPORT_RUA_URI_MAX);
 		for (size_t k = 0; k < n; k++)
 			FUZZ_CHECK(r->uri[k] > 0x20 && r->uri[k] < 0x7f);
 		if (r->scheme == REPORT_RUA_MAILTO) {
@@ -61,7 +61,7 @@ parse(const char *txt, size_t len)
 	int n;
 
 	memset(&set, 0, sizeof(set));
-	n = report_send_parse_record(txt, len, &set, &skipped, &err);
+	n = report_rua_parse_record(txt, len, &set, &skipped, &err);
 	if (n < 0) {
 		FUZZ_CHECK(err != NULL);
 	} else {
@@ -69,7 +69,7 @@ parse(const char *txt, size_t len)
 		check_set(&set);
 	}
 	free(err);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	FUZZ_CHECK(set.n == 0 && set.v == NULL);
 }
 
@@ -95,7 +95,7 @@ from_answer(struct fuzz_in *in)
 		a->count++;
 	}
 	memset(&set, 0, sizeof(set));
-	if (report_send_rua_from_answer(a, &set, &err) < 0) {
+	if (report_rua_from_answer(a, &set, &err) < 0) {
 		FUZZ_CHECK(err != NULL);
 	} else {
 		FUZZ_CHECK(err == NULL);
@@ -103,7 +103,7 @@ from_answer(struct fuzz_in *in)
 		check_set(&set);
 	}
 	free(err);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	dns_answer_free(a);
 }
 
@@ -122,7 +122,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		parse((const char *)copy, in.n);
 		break;
 	case 1:
-		joined = report_send_txt_join(copy, in.n, &jlen);
+		joined = report_rua_txt_join(copy, in.n, &jlen);
 		if (joined != NULL) {
 			FUZZ_CHECK(jlen <= in.n && joined[jlen] == 0);
 			parse(joined, jlen);

@@ -70,7 +70,7 @@ daemon_audit_decision(json_t *ev, const struct policy_runtime *rt,
 	if (a != NULL) {
 		buf_init(&dj);
 		if (o == NULL || o->d == NULL ||
-		    policy_decision_json_append(&dj, o->d, rt ? rt->status : NULL, o) < 0)
+		    policy_json_decision_append(&dj, o->d, rt ? rt->status : NULL, o) < 0)
 			buf_puts(&dj, none);
 		audit_write_with(a, ev, "decision", dj.s, dj.len);
 		buf_free(&dj);

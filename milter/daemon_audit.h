@@ -26,7 +26,7 @@ json_t *daemon_audit_event_new(const char *event);
 
 /**
  * Write ev to the audit log with "decision" appended last: o->d's JSON
- * (policy_decision_json_append(), rendered once per decision), or the
+ * (policy_json_decision_append(), rendered once per decision), or the
  * JSON text none when o or o->d is NULL or rendering failed. Nothing is
  * rendered when there is no audit log (audit_log = none). Drops the
  * caller's reference to ev. Thread-safe.

@@ -53,19 +53,19 @@
 #define PC_MAX		10000	/* destinations remembered */
 #define PC_BUCKETS	16384	/* a power of two above PC_MAX: short chains */
 
-struct pjob {
+struct queued_probe {
 	struct policy_decision *d;	/* a reference */
 	struct probe_opts opts;		/* helo owned */
 };
 
-struct pentry {
+struct remembered_dest {
 	char *domain;
 	long long when;			/* monotonic seconds of the last queueing / result */
 	int pending;			/* queued or being probed */
 	int have_result;
 	int all_failed;			/* latest result: every DANE host failed */
 	char *why;			/* summary of the latest failure, or NULL */
-	struct pentry *next, *older, *newer;	/* bucket chain; age list */
+	struct remembered_dest *next, *older, *newer;	/* bucket chain; age list */
 };
 
 static struct {
@@ -74,14 +74,14 @@ static struct {
 	int started, stopping;
 	pthread_t tid[PQ_WORKERS];
 	int nthreads;
-	struct pjob q[PQ_MAX];
+	struct queued_probe q[PQ_MAX];
 	size_t qhead, qlen;
-	struct pentry *bucket[PC_BUCKETS];
-	struct pentry *oldest, *newest;
+	struct remembered_dest *bucket[PC_BUCKETS];
+	struct remembered_dest *oldest, *newest;
 	size_t nentries;
 	struct store *store;
 	uint64_t seed;			/* of hash(), set by daemon_probe_start() */
-} P = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, { 0 }, 0, { { 0 } },
+} probes = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, { 0 }, 0, { { 0 } },
 	0, 0, { 0 }, NULL, NULL, 0, NULL, 0 };
 
 static long long
@@ -101,52 +101,52 @@ mono_s(void)
 static unsigned
 hash(const char *s)
 {
-	return hash_string(P.seed, s, NULL) & (PC_BUCKETS - 1);
+	return hash_string(probes.seed, s, NULL) & (PC_BUCKETS - 1);
 }
 
-/* ------------------------------------------------------------ the cache (P.mu held) */
+/* ------------------------------------------------------------ the cache (probes.mu held) */
 
-static struct pentry *
+static struct remembered_dest *
 pc_find(const char *domain)
 {
-	for (struct pentry *e = P.bucket[hash(domain)]; e; e = e->next)
+	for (struct remembered_dest *e = probes.bucket[hash(domain)]; e; e = e->next)
 		if (strcmp(e->domain, domain) == 0)
 			return e;
 	return NULL;
 }
 
 static void
-pc_unlink_age(struct pentry *e)
+pc_unlink_age(struct remembered_dest *e)
 {
 	if (e->older)
 		e->older->newer = e->newer;
 	else
-		P.oldest = e->newer;
+		probes.oldest = e->newer;
 	if (e->newer)
 		e->newer->older = e->older;
 	else
-		P.newest = e->older;
+		probes.newest = e->older;
 	e->older = e->newer = NULL;
 }
 
 static void
-pc_push_age(struct pentry *e)
+pc_push_age(struct remembered_dest *e)
 {
-	e->older = P.newest;
+	e->older = probes.newest;
 	e->newer = NULL;
-	if (P.newest)
-		P.newest->newer = e;
+	if (probes.newest)
+		probes.newest->newer = e;
 	else
-		P.oldest = e;
-	P.newest = e;
+		probes.oldest = e;
+	probes.newest = e;
 }
 
 /* Forget the oldest entry that is not pending. */
 static void
 pc_evict(void)
 {
-	for (struct pentry *e = P.oldest; e; e = e->newer) {
-		struct pentry **pp = &P.bucket[hash(e->domain)];
+	for (struct remembered_dest *e = probes.oldest; e; e = e->newer) {
+		struct remembered_dest **pp = &probes.bucket[hash(e->domain)];
 
 		if (e->pending)
 			continue;
@@ -157,27 +157,27 @@ pc_evict(void)
 		free(e->domain);
 		free(e->why);
 		free(e);
-		P.nentries--;
+		probes.nentries--;
 		return;
 	}
 }
 
-static struct pentry *
+static struct remembered_dest *
 pc_add(const char *domain)
 {
-	struct pentry *e;
+	struct remembered_dest *e;
 	unsigned h = hash(domain);
 
-	if (P.nentries >= PC_MAX)
+	if (probes.nentries >= PC_MAX)
 		pc_evict();
-	if (P.nentries >= PC_MAX)
+	if (probes.nentries >= PC_MAX)
 		return NULL;
 	e = xcalloc(1, sizeof(*e));
 	e->domain = xstrdup(domain);
-	e->next = P.bucket[h];
-	P.bucket[h] = e;
+	e->next = probes.bucket[h];
+	probes.bucket[h] = e;
 	pc_push_age(e);
-	P.nentries++;
+	probes.nentries++;
 	return e;
 }
 
@@ -204,16 +204,16 @@ summary(const struct probe_result *r)
 static void
 store_result(const struct probe_result *r)
 {
-	for (size_t i = 0; P.store && i < r->naddrs; i++) {
+	for (size_t i = 0; probes.store && i < r->naddrs; i++) {
 		struct tls_outcome o;
 		char *err = NULL;
 
 		if (probe_outcome(r, i, &o) < 0)
 			continue;
-		if (store_add(P.store, &o, &err) < 0)
+		if (store_add(probes.store, &o, &err) < 0)
 			msg_warn("outcome store: %s", err ? err : "cannot add");
 		free(err);
-		tls_outcome_clear(&o);
+		outcome_clear(&o);
 	}
 }
 
@@ -231,11 +231,11 @@ audit_result(const struct probe_result *r)
 static void
 finish(const struct probe_result *r)
 {
-	struct pentry *e;
+	struct remembered_dest *e;
 
 	store_result(r);
 	audit_result(r);
-	pthread_mutex_lock(&P.mu);
+	pthread_mutex_lock(&probes.mu);
 	if ((e = pc_find(r->domain)) != NULL) {
 		e->pending = 0;
 		e->have_result = 1;
@@ -244,7 +244,7 @@ finish(const struct probe_result *r)
 		free(e->why);
 		e->why = e->all_failed ? summary(r) : NULL;
 	}
-	pthread_mutex_unlock(&P.mu);
+	pthread_mutex_unlock(&probes.mu);
 	msg_info("probe %s: %u DANE host%s, %u failed authentication", r->domain, r->ndane,
 	    r->ndane == 1 ? "" : "s", r->ndane_failed);
 }
@@ -253,27 +253,27 @@ static void *
 worker(void *arg)
 {
 	(void)arg;
-	pthread_mutex_lock(&P.mu);
+	pthread_mutex_lock(&probes.mu);
 	for (;;) {
-		struct pjob job;
+		struct queued_probe job;
 		struct probe_result *r;
 
-		while (!P.stopping && P.qlen == 0)
-			pthread_cond_wait(&P.cv, &P.mu);
-		if (P.stopping)
+		while (!probes.stopping && probes.qlen == 0)
+			pthread_cond_wait(&probes.cv, &probes.mu);
+		if (probes.stopping)
 			break;
-		job = P.q[P.qhead];
-		P.qhead = (P.qhead + 1) % PQ_MAX;
-		P.qlen--;
-		pthread_mutex_unlock(&P.mu);
+		job = probes.q[probes.qhead];
+		probes.qhead = (probes.qhead + 1) % PQ_MAX;
+		probes.qlen--;
+		pthread_mutex_unlock(&probes.mu);
 		r = probe_run(job.d, &job.opts);
 		finish(r);
 		probe_result_free(r);
 		policy_decision_unref(job.d);
 		free((char *)job.opts.helo);
-		pthread_mutex_lock(&P.mu);
+		pthread_mutex_lock(&probes.mu);
 	}
-	pthread_mutex_unlock(&P.mu);
+	pthread_mutex_unlock(&probes.mu);
 	return NULL;
 }
 
@@ -327,7 +327,7 @@ daemon_probe_start(const struct conf *c)
 
 	if (who != NULL) {
 		if (store_access(c->outcome_db, &err) < 0 ||
-		    (P.store = store_open(c->outcome_db, &err)) == NULL) {
+		    (probes.store = store_open(c->outcome_db, &err)) == NULL) {
 			db_error(c, who, err);
 			free(err);
 			return -1;
@@ -336,14 +336,14 @@ daemon_probe_start(const struct conf *c)
 	}
 	if (!c->probe)
 		return 0;
-	P.seed = hash_seed(&P);		/* before any thread uses the table */
-	P.started = 1;
+	probes.seed = hash_seed(&probes);		/* before any thread uses the table */
+	probes.started = 1;
 	for (int i = 0; i < PQ_WORKERS; i++) {
-		if ((rc = pthread_create(&P.tid[i], NULL, worker, NULL)) != 0) {
+		if ((rc = pthread_create(&probes.tid[i], NULL, worker, NULL)) != 0) {
 			msg_error("cannot start a probe thread: %s", strerror_r(rc, eb, sizeof(eb)));
 			return -1;
 		}
-		P.nthreads++;
+		probes.nthreads++;
 	}
 	return 0;
 }
@@ -351,77 +351,77 @@ daemon_probe_start(const struct conf *c)
 void
 daemon_probe_stop(void)
 {
-	pthread_mutex_lock(&P.mu);
-	P.stopping = 1;
-	pthread_cond_broadcast(&P.cv);
-	pthread_mutex_unlock(&P.mu);
-	for (int i = 0; i < P.nthreads; i++)
-		pthread_join(P.tid[i], NULL);
-	P.nthreads = 0;
-	for (; P.qlen > 0; P.qlen--, P.qhead = (P.qhead + 1) % PQ_MAX) {
-		policy_decision_unref(P.q[P.qhead].d);
-		free((char *)P.q[P.qhead].opts.helo);
+	pthread_mutex_lock(&probes.mu);
+	probes.stopping = 1;
+	pthread_cond_broadcast(&probes.cv);
+	pthread_mutex_unlock(&probes.mu);
+	for (int i = 0; i < probes.nthreads; i++)
+		pthread_join(probes.tid[i], NULL);
+	probes.nthreads = 0;
+	for (; probes.qlen > 0; probes.qlen--, probes.qhead = (probes.qhead + 1) % PQ_MAX) {
+		policy_decision_unref(probes.q[probes.qhead].d);
+		free((char *)probes.q[probes.qhead].opts.helo);
 	}
-	while (P.oldest) {
-		struct pentry *e = P.oldest;
+	while (probes.oldest) {
+		struct remembered_dest *e = probes.oldest;
 
 		pc_unlink_age(e);
 		free(e->domain);
 		free(e->why);
 		free(e);
 	}
-	memset(P.bucket, 0, sizeof(P.bucket));
-	P.nentries = 0;
-	store_close(P.store);
-	P.store = NULL;
-	P.started = 0;
+	memset(probes.bucket, 0, sizeof(probes.bucket));
+	probes.nentries = 0;
+	store_close(probes.store);
+	probes.store = NULL;
+	probes.started = 0;
 }
 
 struct store *
 daemon_probe_store(void)
 {
-	return P.store;
+	return probes.store;
 }
 
-/* Queue d for probing (P.mu held). */
+/* Queue d for probing (probes.mu held). */
 static void
-enqueue(const struct conf *c, struct policy_decision *d, struct pentry *e)
+enqueue(const struct conf *c, struct policy_decision *d, struct remembered_dest *e)
 {
-	struct pjob *j;
+	struct queued_probe *j;
 
-	if (P.qlen >= PQ_MAX) {
+	if (probes.qlen >= PQ_MAX) {
 		msg_debug("probe queue full: %s not queued", d->domain);
 		return;
 	}
-	j = &P.q[(P.qhead + P.qlen) % PQ_MAX];
+	j = &probes.q[(probes.qhead + probes.qlen) % PQ_MAX];
 	memset(j, 0, sizeof(*j));
 	j->d = policy_decision_ref(d);
 	j->opts.step_timeout_ms = c->probe_step_timeout_ms;
 	j->opts.helo = xstrdup_null(c->probe_helo);
-	P.qlen++;
+	probes.qlen++;
 	e->pending = 1;
 	e->when = mono_s();
-	pthread_cond_signal(&P.cv);
+	pthread_cond_signal(&probes.cv);
 }
 
 void
 daemon_probe_apply(const struct conf *c, struct policy_outcome *o)
 {
 	struct policy_decision *d = o->d;
-	struct pentry *e;
+	struct remembered_dest *e;
 	char *why = NULL;
 
-	if (!P.started || d == NULL || d->domain == NULL || d->domain[0] == 0 ||
+	if (!probes.started || d == NULL || d->domain == NULL || d->domain[0] == 0 ||
 	    (d->verdict != POLICY_REQUIRE && d->verdict != POLICY_TRY) || d->nhosts == 0)
 		return;
-	pthread_mutex_lock(&P.mu);
+	pthread_mutex_lock(&probes.mu);
 	if ((e = pc_find(d->domain)) == NULL)
 		e = pc_add(d->domain);
 	if (e && !e->pending && (!e->have_result || mono_s() - e->when >= (long long)c->probe_interval_s))
 		enqueue(c, d, e);
 	if (e && c->probe_defer && d->verdict == POLICY_REQUIRE && e->have_result && e->all_failed)
 		why = xstrdup(e->why ? e->why : "latest probe: every DANE host failed authentication");
-	pthread_mutex_unlock(&P.mu);
+	pthread_mutex_unlock(&probes.mu);
 	if (why == NULL)
 		return;
 	o->d = policy_decision_simple(d->domain, POLICY_DEFER, d->level, POLICY_R_DANE_AUTH_FAILED, why);

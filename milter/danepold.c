@@ -65,7 +65,7 @@
 #include "socketmap.h"
 
 /* Settings read once at start-up; a reload cannot change them. */
-struct d_fixed {
+struct startup_settings {
 	const char *conf_path;		/* -c, or NULL = default */
 	char *milter_socket;		/* NULL: no milter */
 	char *socketmap_socket;		/* NULL: none */
@@ -115,7 +115,7 @@ d_conf_load(const char *path)
 	return c;
 }
 
-/* The configuration checks of policy_runtime_new() (exit 78, not 69). */
+/* The configuration checks of policy_run_new() (exit 78, not 69). */
 static int
 d_conf_check(const struct conf *c)
 {
@@ -151,13 +151,13 @@ d_runtime(struct conf *c, int *ex)
 		*ex = DANEPOLD_EX_CONFIG;
 		return NULL;
 	}
-	if ((rt = policy_runtime_new(c, &err)) == NULL) {
+	if ((rt = policy_run_new(c, &err)) == NULL) {
 		msg_error("%s", err ? err : "cannot start the resolver");
 		free(err);
 		*ex = DANEPOLD_EX_UNAVAILABLE;
 		return NULL;
 	}
-	switch (policy_runtime_anchor_check(rt, &err)) {
+	switch (policy_run_anchor_check(rt, &err)) {
 	case DNS_ANCHOR_OK:
 		msg_info("%s", err);
 		break;
@@ -167,7 +167,7 @@ d_runtime(struct conf *c, int *ex)
 		break;
 	case DNS_ANCHOR_BAD:
 		msg_error("%s", err);
-		policy_runtime_free(rt);
+		policy_run_free(rt);
 		rt = NULL;
 		*ex = DANEPOLD_EX_CONFIG;
 		break;
@@ -177,7 +177,7 @@ d_runtime(struct conf *c, int *ex)
 }
 
 static void
-d_fixed_init(struct d_fixed *f, const char *path, const struct conf *c)
+startup_settings_init(struct startup_settings *f, const char *path, const struct conf *c)
 {
 	f->conf_path = path;
 	f->milter_socket = xstrdup_null(c->milter_socket);
@@ -195,7 +195,7 @@ d_fixed_init(struct d_fixed *f, const char *path, const struct conf *c)
 }
 
 static void
-d_fixed_free(struct d_fixed *f)
+startup_settings_free(struct startup_settings *f)
 {
 	free(f->milter_socket);
 	free(f->socketmap_socket);
@@ -214,7 +214,7 @@ d_same(const char *a, const char *b)
 
 /* Warn about start-up settings a reload cannot change. */
 static void
-d_fixed_compare(const struct d_fixed *f, const struct conf *c)
+startup_settings_compare(const struct startup_settings *f, const struct conf *c)
 {
 	if (!d_same(f->milter_socket, c->milter_socket) || !d_same(f->user, c->user)
 	    || !d_same(f->socketmap_socket, c->socketmap_socket)
@@ -232,7 +232,7 @@ d_fixed_compare(const struct d_fixed *f, const struct conf *c)
 
 /* SIGHUP/SIGUSR2: build a new snapshot; on any error keep the old one. */
 static void
-d_reload(const struct d_fixed *f)
+d_reload(const struct startup_settings *f)
 {
 	struct policy_runtime *rt;
 	struct conf *c;
@@ -242,7 +242,7 @@ d_reload(const struct d_fixed *f)
 		msg_error("reload failed: keeping the running configuration");
 		return;
 	}
-	d_fixed_compare(f, c);
+	startup_settings_compare(f, c);
 	if ((rt = d_runtime(c, &ex)) == NULL) {
 		msg_error("reload failed: keeping the running configuration");
 		return;
@@ -317,7 +317,7 @@ d_milter_thread(void *arg)
 
 /* The main thread's loop: one byte per signal. Returns when stopped. */
 static void
-d_signal_loop(const struct d_fixed *f)
+d_signal_loop(const struct startup_settings *f)
 {
 	unsigned char b;
 	ssize_t n;
@@ -410,7 +410,7 @@ d_options(int argc, char **argv, struct d_opts *o)
  * it will have (daemon_proc_sock_enter(): libmilter removes a stale
  * socket and binds as user:socket_group, never as root). */
 static int
-d_milter_open(const struct d_fixed *f, uid_t uid)
+d_milter_open(const struct startup_settings *f, uid_t uid)
 {
 	struct daemon_sockid id;
 	int rc, err;
@@ -439,7 +439,7 @@ d_milter_open(const struct d_fixed *f, uid_t uid)
 
 /* Open every configured socket (before the privilege drop). */
 static int
-d_socket_open(const struct d_fixed *f, uid_t uid)
+d_socket_open(const struct startup_settings *f, uid_t uid)
 {
 	if (f->milter_socket && d_milter_open(f, uid) < 0)
 		return -1;
@@ -458,7 +458,7 @@ d_socket_open(const struct d_fixed *f, uid_t uid)
  * theirs (the runtime is installed).
  */
 static int
-d_listeners_start(const struct d_fixed *f)
+d_listeners_start(const struct startup_settings *f)
 {
 	struct listener_limits lim = { 0, f->socket_idle_ms, f->socket_request_ms };
 	struct daemon_fds b;
@@ -488,7 +488,7 @@ d_listeners_stop(void)
 
 /* "inet:... (the milter), socketmap unix:..., exim unix:..." for the ready line. */
 static char *
-d_sockets_text(const struct d_fixed *f)
+d_sockets_text(const struct startup_settings *f)
 {
 	return xasprintf("%s%s%s%s%s", f->milter_socket ? f->milter_socket : "",
 	    f->socketmap_socket ? (f->milter_socket ? ", socketmap " : "socketmap ") : "",
@@ -499,7 +499,7 @@ d_sockets_text(const struct d_fixed *f)
 
 /* Everything between the configuration and "ready"; returns 0 or an exit status. */
 static int
-d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
+d_start(const struct startup_settings *f, struct conf *c, int foreground, int *pid_made)
 {
 	struct policy_runtime *rt;
 	struct audit_log *a = NULL;
@@ -561,7 +561,7 @@ d_check_only(struct conf *c, const struct d_opts *o)
 		ex = DANEPOLD_EX_OSERR;
 	else
 		printf("%s: configuration OK\n", rt->conf->path);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 	return ex;
 }
 
@@ -574,7 +574,7 @@ int
 main(int argc, char **argv)
 {
 	struct d_opts o = { NULL, 0, 0, 0 };
-	struct d_fixed f;
+	struct startup_settings f;
 	struct conf *c;
 	pthread_t tid;
 	char *socks;
@@ -587,7 +587,7 @@ main(int argc, char **argv)
 		return DANEPOLD_EX_CONFIG;
 	if (o.check || o.print)
 		return d_check_only(c, &o);
-	d_fixed_init(&f, o.conf_path, c);
+	startup_settings_init(&f, o.conf_path, c);
 	if (d_signals_block() < 0) {
 		ex = DANEPOLD_EX_OSERR;
 		goto out;
@@ -626,6 +626,6 @@ out:
 	daemon_audit_set(NULL);
 	if (pid_made)
 		daemon_proc_pidfile_remove(f.pid_file);
-	d_fixed_free(&f);
+	startup_settings_free(&f);
 	return ex;
 }

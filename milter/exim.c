@@ -70,14 +70,14 @@ ex_decide(struct policy_runtime *rt, enum proto_exim_kind kind, const char *arg,
 
 	memset(o, 0, sizeof(*o));
 	if (kind == PROTO_EXIM_DOMAIN) {
-		policy_decide(rt, arg, o);
+		policy_run_decide(rt, arg, o);
 		daemon_probe_apply(rt->conf, o);
 		return xstrdup(arg);
 	}
 	switch (rcpt_parse(arg, &p)) {
 	case RCPT_DOMAIN:
 	case RCPT_LITERAL:
-		policy_decide(rt, p.domain, o);
+		policy_run_decide(rt, p.domain, o);
 		daemon_probe_apply(rt->conf, o);
 		return xstrdup(p.domain);
 	case RCPT_LOCAL:
@@ -148,7 +148,7 @@ ex_event_store(const char *name, const struct kvline *f)
 	if (store_add(s, &o, &err) < 0)
 		msg_warn("outcome store: %s", err ? err : "cannot add the Exim outcome");
 	free(err);
-	tls_outcome_clear(&o);
+	outcome_clear(&o);
 }
 
 /* An event line: the "exim" audit line, its outcome; reply "ok". */

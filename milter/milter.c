@@ -3,7 +3,7 @@
  *
  * Callbacks stay thin: unpack what libmilter hands over (through
  * milter_smfi.h, never libmilter itself), ask the engine
- * (policy_decide), set the reply, write the audit line. State:
+ * (policy_run_decide), set the reply, write the audit line. State:
  *   struct cb_conn  one per milter connection (smfi_setpriv), made at
  *                   connect (or lazily by the first callback that needs
  *                   it), freed in close - which may be the only callback
@@ -318,7 +318,7 @@ cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct 
 		    POLICY_R_INVALID_DOMAIN, p.why ? p.why : "invalid recipient address");
 		return;
 	}
-	policy_decide(rt, r->dest, &r->out);
+	policy_run_decide(rt, r->dest, &r->out);
 	daemon_probe_apply(rt->conf, &r->out);
 }
 

@@ -36,7 +36,7 @@ snap_free(struct snapshot *s)
 {
 	if (s == NULL)
 		return;
-	policy_runtime_free(s->rt);
+	policy_run_free(s->rt);
 	free(s);
 }
 

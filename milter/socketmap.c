@@ -46,7 +46,7 @@ sm_decide(struct policy_runtime *rt, const char *key, struct policy_outcome *o)
 	memset(o, 0, sizeof(*o));
 	if (proto_sockmap_skip(key))
 		return xstrdup("NOTFOUND ");
-	policy_decide(rt, key, o);
+	policy_run_decide(rt, key, o);
 	daemon_probe_apply(rt->conf, o);
 	return proto_sockmap_reply(o->d, rt->status, proto_soft(rt->conf, o->d));
 }

@@ -27,7 +27,7 @@
 /* ------------------------------------------------------------ plumbing */
 
 void
-eng_enqueue(struct policy_engine *e, const char *name, uint16_t type,
+policy_hosts_enqueue(struct policy_engine *e, const char *name, uint16_t type,
     enum eng_kind kind, int host, int cand)
 {
 	struct eng_query *q;
@@ -46,7 +46,7 @@ eng_enqueue(struct policy_engine *e, const char *name, uint16_t type,
 }
 
 void
-eng_note_ttl(struct policy_engine *e, const struct dns_answer *a)
+policy_hosts_note_ttl(struct policy_engine *e, const struct dns_answer *a)
 {
 	if (a->status == DNS_FAIL || a->status == DNS_TIMEOUT)
 		return;
@@ -56,7 +56,7 @@ eng_note_ttl(struct policy_engine *e, const struct dns_answer *a)
 }
 
 void
-eng_finish(struct policy_engine *e, enum policy_verdict v, enum tls_level lvl,
+policy_hosts_finish(struct policy_engine *e, enum policy_verdict v, enum tls_level lvl,
     enum policy_reason r, char *why)
 {
 	struct policy_decision *d = e->d;
@@ -153,7 +153,7 @@ mx_failed(struct policy_engine *e, const struct dns_answer *a)
 	enum policy_reason r = a->sec == DNS_SEC_BOGUS ? POLICY_R_MX_BOGUS :
 	    a->status == DNS_TIMEOUT ? POLICY_R_DNS_TIMEOUT : POLICY_R_MX_LOOKUP_FAILED;
 
-	eng_finish(e, POLICY_DEFER, e->in.level, r,
+	policy_hosts_finish(e, POLICY_DEFER, e->in.level, r,
 	    xasprintf("MX lookup for %.255s: %.300s", e->domain, a->why ? a->why : "failed"));
 }
 
@@ -164,7 +164,7 @@ mx_insecure(struct policy_engine *e)
 	struct policy_decision *d = e->d;
 
 	if (eng_mandatory(e)) {
-		eng_finish(e, POLICY_DEFER, TLS_LEVEL_DANE_ONLY, POLICY_R_DANE_REQUIRED,
+		policy_hosts_finish(e, POLICY_DEFER, TLS_LEVEL_DANE_ONLY, POLICY_R_DANE_REQUIRED,
 		    xasprintf("the MX records of %.255s are not DNSSEC-signed", e->domain));
 		return 1;
 	}
@@ -174,7 +174,7 @@ mx_insecure(struct policy_engine *e)
 		d->hosts[i].reason = POLICY_R_MX_INSECURE;
 		d->hosts[i].why = xstrdup("MX RRset insecure: DANE not applied");
 	}
-	eng_finish(e, POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_MX_INSECURE,
+	policy_hosts_finish(e, POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_MX_INSECURE,
 	    xasprintf("the MX records of %.255s are not DNSSEC-signed", e->domain));
 	return 1;
 }
@@ -190,12 +190,12 @@ mx_data(struct policy_engine *e, const struct dns_answer *a)
 	n = mx_parse(a, rr, &nullmx, &bad);
 	if (nullmx) {
 		/* Like Postfix: any root exchange makes the whole domain null MX. */
-		eng_finish(e, POLICY_REJECT, e->in.level, POLICY_R_NULL_MX,
+		policy_hosts_finish(e, POLICY_REJECT, e->in.level, POLICY_R_NULL_MX,
 		    xasprintf("%.255s publishes a null MX (RFC 7505)", e->domain));
 		goto out;
 	}
 	if (n == 0) {
-		eng_finish(e, POLICY_DEFER, e->in.level, POLICY_R_MX_LOOKUP_FAILED,
+		policy_hosts_finish(e, POLICY_DEFER, e->in.level, POLICY_R_MX_LOOKUP_FAILED,
 		    xasprintf("MX lookup for %.255s: %zu malformed record(s), none usable",
 		    e->domain, bad));
 		goto out;
@@ -204,7 +204,7 @@ mx_data(struct policy_engine *e, const struct dns_answer *a)
 		mx_add_host(d, rr[i].name, rr[i].pref);
 	if (a->sec == DNS_SEC_INSECURE && mx_insecure(e))
 		goto out;
-	hosts_start(e);
+	policy_hosts_start(e);
 out:
 	free(rr);
 }
@@ -216,7 +216,7 @@ mx_answer(struct policy_engine *e, struct dns_answer *a)
 
 	d->mx_status = a->status;
 	d->mx_sec = a->sec;
-	eng_note_ttl(e, a);
+	policy_hosts_note_ttl(e, a);
 	if (a->canonname)
 		d->mx_domain = xstrdup(a->canonname);
 	switch (a->status) {
@@ -226,11 +226,11 @@ mx_answer(struct policy_engine *e, struct dns_answer *a)
 		break;
 	case DNS_NXDOMAIN:
 		if (a->sec != DNS_SEC_SECURE && eng_mandatory(e))
-			eng_finish(e, POLICY_DEFER, TLS_LEVEL_DANE_ONLY, POLICY_R_DANE_REQUIRED,
+			policy_hosts_finish(e, POLICY_DEFER, TLS_LEVEL_DANE_ONLY, POLICY_R_DANE_REQUIRED,
 			    xasprintf("%.255s does not exist, and the denial is not DNSSEC-signed",
 			    e->domain));
 		else
-			eng_finish(e, POLICY_TRY, e->in.level, POLICY_R_NO_SUCH_DOMAIN,
+			policy_hosts_finish(e, POLICY_TRY, e->in.level, POLICY_R_NO_SUCH_DOMAIN,
 			    xasprintf("%.255s does not exist (%s NXDOMAIN)", e->domain,
 			    dns_sec_name(a->sec)));
 		break;
@@ -240,7 +240,7 @@ mx_answer(struct policy_engine *e, struct dns_answer *a)
 		mx_add_host(d, e->domain, -1);
 		if (a->sec == DNS_SEC_INSECURE && mx_insecure(e))
 			break;
-		hosts_start(e);
+		policy_hosts_start(e);
 		break;
 	case DNS_DATA:
 		mx_data(e, a);
@@ -257,28 +257,28 @@ eng_start(struct policy_engine *e)
 	enum tls_level lvl = e->in.level;
 
 	if (lvl == TLS_LEVEL_NONE || lvl == TLS_LEVEL_MAY || lvl == TLS_LEVEL_ENCRYPT) {
-		eng_finish(e, POLICY_TRY, lvl, POLICY_R_LOCAL_POLICY,
+		policy_hosts_finish(e, POLICY_TRY, lvl, POLICY_R_LOCAL_POLICY,
 		    xasprintf("local policy sets TLS level %s for %.255s",
 		    tls_level_name(lvl), e->domain));
 		return;
 	}
 	if (dnsname_is_address_literal(e->domain)) {
 		if (eng_mandatory(e))
-			eng_finish(e, POLICY_DEFER, lvl, POLICY_R_DANE_REQUIRED,
+			policy_hosts_finish(e, POLICY_DEFER, lvl, POLICY_R_DANE_REQUIRED,
 			    xasprintf("DANE cannot apply to the address literal %.255s", e->domain));
 		else
-			eng_finish(e, POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_ADDRESS_LITERAL,
+			policy_hosts_finish(e, POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_ADDRESS_LITERAL,
 			    xasprintf("%.255s is an address literal: DANE does not apply", e->domain));
 		return;
 	}
 	if (e->in.no_mx) {
 		/* A relay named in brackets is not subject to MX lookup. */
 		mx_add_host(e->d, e->domain, -1);
-		hosts_start(e);
+		policy_hosts_start(e);
 		return;
 	}
 	e->d->mx_queried = 1;
-	eng_enqueue(e, e->domain, DNS_T_MX, ENG_Q_MX, -1, 0);
+	policy_hosts_enqueue(e, e->domain, DNS_T_MX, ENG_Q_MX, -1, 0);
 }
 
 struct policy_engine *
@@ -315,7 +315,7 @@ policy_engine_free(struct policy_engine *e)
 {
 	if (e == NULL)
 		return;
-	hosts_free(e);
+	policy_hosts_free(e);
 	for (size_t i = 0; i < e->nq; i++)
 		free(e->q[i].name);
 	free(e->q);
@@ -356,7 +356,7 @@ policy_engine_answer(struct policy_engine *e, unsigned tag, struct dns_answer *a
 	if (e->q[tag].kind == ENG_Q_MX)
 		mx_answer(e, ans);
 	else
-		hosts_answer(e, &e->q[tag], ans);
+		policy_hosts_answer(e, &e->q[tag], ans);
 }
 
 int

@@ -52,7 +52,7 @@ host_set(struct policy_engine *e, int i, enum policy_host_state st,
 	h->reason = r;
 	free(h->why);
 	h->why = why;
-	e->hw[i].finished = 1;
+	e->host_work[i].finished = 1;
 	hosts_aggregate(e);
 }
 
@@ -88,7 +88,7 @@ tlsa_name(const struct policy_engine *e, const char *base, char *name)
 static int
 tlsa_use_prefetch(struct policy_engine *e, int i, int k)
 {
-	struct eng_host *w = &e->hw[i];
+	struct eng_host *w = &e->host_work[i];
 	struct dns_answer *a;
 
 	if ((w->pre_state != PRE_ASKED && w->pre_state != PRE_HAVE) ||
@@ -109,7 +109,7 @@ tlsa_use_prefetch(struct policy_engine *e, int i, int k)
 static void
 tlsa_prefetched(struct policy_engine *e, int i, struct dns_answer *a)
 {
-	struct eng_host *w = &e->hw[i];
+	struct eng_host *w = &e->host_work[i];
 	int k = w->pre_wait;
 
 	if (w->pre_state != PRE_ASKED) {
@@ -129,7 +129,7 @@ tlsa_prefetched(struct policy_engine *e, int i, struct dns_answer *a)
 static void
 tlsa_lookup(struct policy_engine *e, int i, int k)
 {
-	struct eng_host *w = &e->hw[i];
+	struct eng_host *w = &e->host_work[i];
 	char name[DNSNAME_MAX + 32];
 
 	if (tlsa_use_prefetch(e, i, k))
@@ -143,7 +143,7 @@ tlsa_lookup(struct policy_engine *e, int i, int k)
 			    xstrdup("TLSA owner name too long: no TLSA"));
 		return;
 	}
-	eng_enqueue(e, name, DNS_T_TLSA, ENG_Q_TLSA, i, k);
+	policy_hosts_enqueue(e, name, DNS_T_TLSA, ENG_Q_TLSA, i, k);
 }
 
 static void
@@ -152,7 +152,7 @@ tlsa_found(struct policy_engine *e, int i, int k, const struct dns_answer *a)
 	struct policy_host *h = &e->d->hosts[i];
 
 	h->tlsa_state = POLICY_TLSA_FOUND;
-	h->tlsa_base = xstrdup(e->hw[i].cand[k]);
+	h->tlsa_base = xstrdup(e->host_work[i].cand[k]);
 	h->tlsa = xcalloc(a->count ? a->count : 1, sizeof(*h->tlsa));
 	for (size_t j = 0; j < a->count; j++) {
 		struct tlsa_rr *rr = &h->tlsa[h->ntlsa];
@@ -182,7 +182,7 @@ tlsa_answer(struct policy_engine *e, int i, int k, struct dns_answer *a)
 {
 	struct policy_host *h = &e->d->hosts[i];
 
-	eng_note_ttl(e, a);
+	policy_hosts_note_ttl(e, a);
 	h->tlsa_sec = a->sec;
 	if (a->status == DNS_FAIL || a->status == DNS_TIMEOUT) {
 		h->tlsa_state = POLICY_TLSA_FAILED;
@@ -190,7 +190,7 @@ tlsa_answer(struct policy_engine *e, int i, int k, struct dns_answer *a)
 		    xasprintf("TLSA lookup %.280s: %.300s", a->qname, a->why ? a->why : "failed"));
 	} else if (a->status == DNS_DATA && a->sec == DNS_SEC_SECURE) {
 		tlsa_found(e, i, k, a);
-	} else if (k + 1 < e->hw[i].ncand) {
+	} else if (k + 1 < e->host_work[i].ncand) {
 		tlsa_lookup(e, i, k + 1);
 	} else {
 		h->tlsa_state = POLICY_TLSA_NONE;
@@ -219,10 +219,10 @@ addr_collect(struct policy_host *h, const struct dns_answer *a)
 
 /* Both families answered: classify the host's addresses. */
 static void
-addr_done(struct policy_engine *e, int i)
+addr_classify(struct policy_engine *e, int i)
 {
 	struct policy_host *h = &e->d->hosts[i];
-	struct eng_host *w = &e->hw[i];
+	struct eng_host *w = &e->host_work[i];
 	const struct dns_answer *failed = NULL, *bogus = NULL;
 	int ndata = 0, insecure = 0, nxdomain = 0, answered = 0;
 
@@ -274,7 +274,7 @@ addr_done(struct policy_engine *e, int i)
 	h->addr_sec = insecure ? DNS_SEC_INSECURE : DNS_SEC_SECURE;
 	if (insecure && h->canonname) {
 		/* Is the first hop of the alias chain secure? */
-		eng_enqueue(e, h->name, DNS_T_CNAME, ENG_Q_CNAME, i, 0);
+		policy_hosts_enqueue(e, h->name, DNS_T_CNAME, ENG_Q_CNAME, i, 0);
 	} else if (insecure) {
 		host_set(e, i, POLICY_HOST_OPPORTUNISTIC, POLICY_R_ADDRESS_INSECURE,
 		    xstrdup("address records insecure: no TLSA lookup"));
@@ -289,9 +289,9 @@ addr_done(struct policy_engine *e, int i)
 static void
 cname_answer(struct policy_engine *e, int i, struct dns_answer *a)
 {
-	struct eng_host *w = &e->hw[i];
+	struct eng_host *w = &e->host_work[i];
 
-	eng_note_ttl(e, a);
+	policy_hosts_note_ttl(e, a);
 	if (a->status == DNS_FAIL || a->status == DNS_TIMEOUT) {
 		host_set(e, i, POLICY_HOST_UNUSABLE,
 		    fail_reason(a, POLICY_R_ADDRESS_LOOKUP_FAILED),
@@ -310,50 +310,50 @@ cname_answer(struct policy_engine *e, int i, struct dns_answer *a)
 /* ------------------------------------------------------------ stage API */
 
 void
-hosts_start(struct policy_engine *e)
+policy_hosts_start(struct policy_engine *e)
 {
 	struct policy_decision *d = e->d;
 	char name[DNSNAME_MAX + 32];
 
-	e->hw = xcalloc(d->nhosts ? d->nhosts : 1, sizeof(*e->hw));
-	e->nhw = d->nhosts;
+	e->host_work = xcalloc(d->nhosts ? d->nhosts : 1, sizeof(*e->host_work));
+	e->nhost_work = d->nhosts;
 	for (size_t i = 0; i < d->nhosts; i++) {
 		d->hosts[i].addr_queried = 1;
 		if (e->in.want_ipv4) {
-			eng_enqueue(e, d->hosts[i].name, DNS_T_A, ENG_Q_ADDR, (int)i, 0);
-			e->hw[i].addr_asked++;
+			policy_hosts_enqueue(e, d->hosts[i].name, DNS_T_A, ENG_Q_ADDR, (int)i, 0);
+			e->host_work[i].addr_asked++;
 		}
 		if (e->in.want_ipv6) {
-			eng_enqueue(e, d->hosts[i].name, DNS_T_AAAA, ENG_Q_ADDR, (int)i, 1);
-			e->hw[i].addr_asked++;
+			policy_hosts_enqueue(e, d->hosts[i].name, DNS_T_AAAA, ENG_Q_ADDR, (int)i, 1);
+			e->host_work[i].addr_asked++;
 		}
-		e->hw[i].pre_wait = -1;
-		if (e->in.tlsa_prefetch && e->hw[i].addr_asked &&
+		e->host_work[i].pre_wait = -1;
+		if (e->in.tlsa_prefetch && e->host_work[i].addr_asked &&
 		    tlsa_name(e, d->hosts[i].name, name) == 0) {
-			eng_enqueue(e, name, DNS_T_TLSA, ENG_Q_TLSA, (int)i, ENG_CAND_PREFETCH);
-			e->hw[i].pre_state = PRE_ASKED;
+			policy_hosts_enqueue(e, name, DNS_T_TLSA, ENG_Q_TLSA, (int)i, ENG_CAND_PREFETCH);
+			e->host_work[i].pre_state = PRE_ASKED;
 		}
 	}
 }
 
 void
-hosts_answer(struct policy_engine *e, const struct eng_query *q, struct dns_answer *a)
+policy_hosts_answer(struct policy_engine *e, const struct eng_query *q, struct dns_answer *a)
 {
 	struct eng_host *w;
 
-	if (e->hw == NULL || q->host < 0 || (size_t)q->host >= e->d->nhosts ||
-	    e->hw[q->host].finished) {
+	if (e->host_work == NULL || q->host < 0 || (size_t)q->host >= e->d->nhosts ||
+	    e->host_work[q->host].finished) {
 		dns_answer_free(a);
 		return;
 	}
-	w = &e->hw[q->host];
+	w = &e->host_work[q->host];
 	switch (q->kind) {
 	case ENG_Q_ADDR:
-		eng_note_ttl(e, a);
+		policy_hosts_note_ttl(e, a);
 		dns_answer_free(w->addr[q->cand]);
 		w->addr[q->cand] = a;
-		if (++w->addr_done == w->addr_asked)
-			addr_done(e, q->host);
+		if (++w->addr_answered == w->addr_asked)
+			addr_classify(e, q->host);
 		break;
 	case ENG_Q_CNAME:
 		cname_answer(e, q->host, a);
@@ -370,18 +370,18 @@ hosts_answer(struct policy_engine *e, const struct eng_query *q, struct dns_answ
 }
 
 void
-hosts_free(struct policy_engine *e)
+policy_hosts_free(struct policy_engine *e)
 {
-	for (size_t i = 0; i < e->nhw; i++) {
-		dns_answer_free(e->hw[i].addr[0]);
-		dns_answer_free(e->hw[i].addr[1]);
-		free(e->hw[i].cand[0]);
-		free(e->hw[i].cand[1]);
-		dns_answer_free(e->hw[i].pre);
+	for (size_t i = 0; i < e->nhost_work; i++) {
+		dns_answer_free(e->host_work[i].addr[0]);
+		dns_answer_free(e->host_work[i].addr[1]);
+		free(e->host_work[i].cand[0]);
+		free(e->host_work[i].cand[1]);
+		dns_answer_free(e->host_work[i].pre);
 	}
-	free(e->hw);
-	e->hw = NULL;
-	e->nhw = 0;
+	free(e->host_work);
+	e->host_work = NULL;
+	e->nhost_work = 0;
 }
 
 /* ------------------------------------------------------------ aggregation */
@@ -406,13 +406,13 @@ hosts_defer(struct policy_engine *e)
 		for (size_t i = 0; i < d->nhosts; i++) {
 			if (d->hosts[i].reason != defer_rank[r])
 				continue;
-			eng_finish(e, POLICY_DEFER, e->in.level, defer_rank[r],
+			policy_hosts_finish(e, POLICY_DEFER, e->in.level, defer_rank[r],
 			    xasprintf("no usable MX host; %.255s: %.400s", d->hosts[i].name,
 			    d->hosts[i].why ? d->hosts[i].why : "unusable"));
 			return;
 		}
 	}
-	eng_finish(e, POLICY_DEFER, e->in.level, POLICY_R_INTERNAL_ERROR,
+	policy_hosts_finish(e, POLICY_DEFER, e->in.level, POLICY_R_INTERNAL_ERROR,
 	    xstrdup("no usable MX host"));
 }
 
@@ -447,8 +447,8 @@ hosts_aggregate(struct policy_engine *e)
 	size_t usable = 0, ndane = 0, ntls = 0, naddr_insecure = 0;
 	enum tls_level lvl, opp;
 
-	for (size_t i = 0; i < e->nhw; i++)
-		if (!e->hw[i].finished)
+	for (size_t i = 0; i < e->nhost_work; i++)
+		if (!e->host_work[i].finished)
 			return;
 	if (e->in.level == TLS_LEVEL_DANE_ONLY)
 		hosts_mandatory(e);
@@ -473,24 +473,24 @@ hosts_aggregate(struct policy_engine *e)
 	 */
 	opp = usable < d->nhosts ? lvl : TLS_LEVEL_MAY;
 	if (ndane == usable)
-		eng_finish(e, POLICY_REQUIRE, lvl, POLICY_R_DANE,
+		policy_hosts_finish(e, POLICY_REQUIRE, lvl, POLICY_R_DANE,
 		    xasprintf("all %zu usable MX host(s) have usable TLSA records", usable));
 	else if (ndane > 0)
-		eng_finish(e, POLICY_TRY, lvl, POLICY_R_DANE_PARTIAL,
+		policy_hosts_finish(e, POLICY_TRY, lvl, POLICY_R_DANE_PARTIAL,
 		    xasprintf("%zu of %zu usable MX hosts have usable TLSA records; "
 		    "the others are opportunistic", ndane, usable));
 	else if (ntls > 0)
-		eng_finish(e, POLICY_TRY, lvl, POLICY_R_UNAUTH_TLS,
+		policy_hosts_finish(e, POLICY_TRY, lvl, POLICY_R_UNAUTH_TLS,
 		    xstrdup("TLSA records published but none usable: TLS required "
 		    "without authentication"));
 	else if (d->mx_sec == DNS_SEC_INSECURE)
-		eng_finish(e, POLICY_TRY, opp, POLICY_R_MX_INSECURE,
+		policy_hosts_finish(e, POLICY_TRY, opp, POLICY_R_MX_INSECURE,
 		    xasprintf("the MX records of %.255s are not DNSSEC-signed, no host has TLSA",
 		    e->domain));
 	else if (naddr_insecure == usable)
-		eng_finish(e, POLICY_TRY, opp, POLICY_R_ADDRESS_INSECURE,
+		policy_hosts_finish(e, POLICY_TRY, opp, POLICY_R_ADDRESS_INSECURE,
 		    xstrdup("the MX host addresses are not DNSSEC-signed"));
 	else
-		eng_finish(e, POLICY_TRY, opp, POLICY_R_NO_TLSA,
+		policy_hosts_finish(e, POLICY_TRY, opp, POLICY_R_NO_TLSA,
 		    xstrdup("no MX host publishes secure TLSA records"));
 }

@@ -1,7 +1,9 @@
 /*
  * policy_hosts.h - engine internals shared by policy_engine.c (MX stage,
  * query queue, decision assembly) and policy_hosts.c (per-host address
- * and TLSA stage, aggregation). Not a public interface.
+ * and TLSA stage, aggregation). Not a public interface. Its functions
+ * start with policy_hosts_ wherever they are defined; all run on the
+ * engine's caller's thread (one engine is never shared).
  */
 #ifndef DANEPOL_POLICY_HOSTS_H
 #define DANEPOL_POLICY_HOSTS_H
@@ -21,8 +23,8 @@ struct eng_query {
 /* Work state of one host, parallel to d->hosts[i]. */
 struct eng_host {
 	struct dns_answer *addr[2];	/* A, AAAA answers (NULL: not asked) */
-	int addr_asked;
-	int addr_done;
+	int addr_asked;		/* A/AAAA queries asked (0..2) */
+	int addr_answered;	/* ... and answered so far */
 	char *cand[2];			/* TLSA base domain candidates, in order */
 	int ncand;
 	int finished;
@@ -40,8 +42,8 @@ struct policy_engine {
 	char *domain;
 	char *table_key;
 	struct policy_decision *d;	/* being built; owned until taken */
-	struct eng_host *hw;		/* nhw entries, parallel to d->hosts */
-	size_t nhw;
+	struct eng_host *host_work;	/* nhost_work entries, parallel to d->hosts */
+	size_t nhost_work;
 	struct eng_query *q;		/* every query asked; tag = index */
 	size_t nq, capq, next_issue;
 	int done;
@@ -49,20 +51,25 @@ struct policy_engine {
 	uint32_t ttl;
 };
 
+/* Defined in policy_engine.c. */
+
 /** Queue a lookup (name copied). */
-void eng_enqueue(struct policy_engine *e, const char *name, uint16_t type,
+void policy_hosts_enqueue(struct policy_engine *e, const char *name, uint16_t type,
     enum eng_kind kind, int host, int cand);
 /** Fold an answer's TTL into the decision TTL. */
-void eng_note_ttl(struct policy_engine *e, const struct dns_answer *a);
+void policy_hosts_note_ttl(struct policy_engine *e, const struct dns_answer *a);
 /** Complete the decision (why is taken over). */
-void eng_finish(struct policy_engine *e, enum policy_verdict v, enum tls_level lvl,
+void policy_hosts_finish(struct policy_engine *e, enum policy_verdict v, enum tls_level lvl,
     enum policy_reason r, char *why);
 
+/* Defined in policy_hosts.c. */
+
 /** Start the address stage for every host in e->d->hosts. */
-void hosts_start(struct policy_engine *e);
+void policy_hosts_start(struct policy_engine *e);
 /** Handle an ADDR, CNAME or TLSA answer (ans is taken over). */
-void hosts_answer(struct policy_engine *e, const struct eng_query *q, struct dns_answer *ans);
+void policy_hosts_answer(struct policy_engine *e, const struct eng_query *q,
+    struct dns_answer *ans);
 /** Free per-host work state. */
-void hosts_free(struct policy_engine *e);
+void policy_hosts_free(struct policy_engine *e);
 
 #endif

@@ -288,14 +288,14 @@ json_head(json_t *j, const struct policy_decision *d, const struct policy_status
 }
 
 /**
- * policy_decision_json - the decision chain of d as a new JSON object
+ * policy_json_decision - the decision chain of d as a new JSON object
  * (the caller owns the one reference). st: status table for d->reason's
  * row (NULL: built-in defaults). o: when not NULL, this call's cache_hit
  * and elapsed_ms are added. Returns NULL only when jansson could not
  * allocate (logged).
  */
 json_t *
-policy_decision_json(const struct policy_decision *d,
+policy_json_decision(const struct policy_decision *d,
     const struct policy_status_table *st, const struct policy_outcome *o)
 {
 	const struct policy_status *row = policy_status_get(st, d->reason);
@@ -329,7 +329,7 @@ out:
 /* ------------------------------------------------------- rendered text */
 
 /*
- * The text of policy_decision_json(d, st, NULL), rendered once: len octets
+ * The text of policy_json_decision(d, st, NULL), rendered once: len octets
  * of compact JSON ending in '}' (no NUL needed, one is kept anyway).
  */
 struct policy_json_memo {
@@ -343,7 +343,7 @@ static struct policy_json_memo *
 memo_render(const struct policy_decision *d, const struct policy_status_table *st)
 {
 	struct policy_json_memo *m = NULL;
-	json_t *j = policy_decision_json(d, st, NULL);
+	json_t *j = policy_json_decision(d, st, NULL);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	size_t n;
 
@@ -362,9 +362,9 @@ out:
 	return m;
 }
 
-/** policy_decision_json_append - see policy_json.h. */
+/** policy_json_decision_append - see policy_json.h. */
 int
-policy_decision_json_append(struct buf *out, const struct policy_decision *d,
+policy_json_decision_append(struct buf *out, const struct policy_decision *d,
     const struct policy_status_table *st, const struct policy_outcome *o)
 {
 	/* The memo is logically part of the immutable decision: it is set

@@ -20,11 +20,11 @@
  * (NULL: built-in defaults). o, when not NULL, adds this call's
  * cache_hit and elapsed_ms.
  */
-json_t *policy_decision_json(const struct policy_decision *d,
+json_t *policy_json_decision(const struct policy_decision *d,
     const struct policy_status_table *st, const struct policy_outcome *o);
 
 /**
- * Append to out the compact JSON text of policy_decision_json(d, st, o):
+ * Append to out the compact JSON text of policy_json_decision(d, st, o):
  * the same members in the same order, octet for octet. The text without
  * o's members is rendered once per decision and kept with d (thread-safe;
  * freed with d), so every later call - each cache hit - is a copy: the
@@ -32,7 +32,7 @@ json_t *policy_decision_json(const struct policy_decision *d,
  * (that call only). Returns 0, or -1 (out unchanged) when jansson could
  * not allocate (logged).
  */
-int policy_decision_json_append(struct buf *out, const struct policy_decision *d,
+int policy_json_decision_append(struct buf *out, const struct policy_decision *d,
     const struct policy_status_table *st, const struct policy_outcome *o);
 
 #endif

@@ -2,7 +2,7 @@
  * policy_run.c - the runtime of one config snapshot and the driver that
  * runs the pure engine against the resolver (contract in policy_run.h).
  *
- * policy_decide(): normalise the destination, look up the local policy
+ * policy_run_decide(): normalise the destination, look up the local policy
  * table, then either take the decision from the cache or become the one
  * thread resolving it (single-flight), run the engine with every lookup it
  * asks for in flight at once, and publish the result with a TTL derived
@@ -39,9 +39,9 @@ resolver_options(const struct conf *c, struct dns_options *o)
 	o->fd_share = c->resolver_threads;
 }
 
-/** policy_resolver_new - see policy_run.h. */
+/** policy_run_resolver_new - see policy_run.h. */
 struct dns_resolver *
-policy_resolver_new(const struct conf *c, char **err)
+policy_run_resolver_new(const struct conf *c, char **err)
 {
 	struct dns_options o;
 
@@ -49,9 +49,9 @@ policy_resolver_new(const struct conf *c, char **err)
 	return dns_resolver_new(&o, err);
 }
 
-/** policy_runtime_anchor_check - see policy_run.h. */
+/** policy_run_anchor_check - see policy_run.h. */
 enum dns_anchor_state
-policy_runtime_anchor_check(const struct policy_runtime *rt, char **msg)
+policy_run_anchor_check(const struct policy_runtime *rt, char **msg)
 {
 	struct dns_options o;
 
@@ -109,7 +109,7 @@ out:
 }
 
 struct policy_runtime *
-policy_runtime_new(struct conf *conf, char **err)
+policy_run_new(struct conf *conf, char **err)
 {
 	struct policy_runtime *rt = xcalloc(1, sizeof(*rt));
 
@@ -125,18 +125,18 @@ policy_runtime_new(struct conf *conf, char **err)
 	rt->resolvers = xcalloc(conf->resolver_threads ? conf->resolver_threads : 1,
 	    sizeof(*rt->resolvers));
 	do {
-		if ((rt->resolvers[rt->nresolvers] = policy_resolver_new(conf, err)) == NULL)
+		if ((rt->resolvers[rt->nresolvers] = policy_run_resolver_new(conf, err)) == NULL)
 			goto fail;
 	} while (++rt->nresolvers < conf->resolver_threads);
 	rt->cache = policy_cache_new(conf->cache_size);
 	return rt;
 fail:
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 	return NULL;
 }
 
 void
-policy_runtime_free(struct policy_runtime *rt)
+policy_run_free(struct policy_runtime *rt)
 {
 	if (rt == NULL)
 		return;
@@ -150,9 +150,9 @@ policy_runtime_free(struct policy_runtime *rt)
 	free(rt);
 }
 
-/** policy_resolver_for - see policy_run.h. */
+/** policy_run_resolver_for - see policy_run.h. */
 struct dns_resolver *
-policy_resolver_for(const struct policy_runtime *rt, const char *domain)
+policy_run_resolver_for(const struct policy_runtime *rt, const char *domain)
 {
 	uint32_t h = 2166136261u;	/* FNV-1a */
 
@@ -182,7 +182,7 @@ static struct policy_decision *
 run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t deadline)
 {
 	struct policy_engine *e = policy_engine_new(in);
-	struct dns_batch *b = dns_batch_new(policy_resolver_for(rt, in->domain));
+	struct dns_batch *b = dns_batch_new(policy_run_resolver_for(rt, in->domain));
 	struct policy_decision *d;
 	struct dns_answer *ans;
 	unsigned tag;
@@ -364,13 +364,14 @@ out:
 }
 
 void
-policy_decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out)
+policy_run_decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out)
 {
 	decide(rt, domain, out, 1);
 }
 
 void
-policy_decide_uncached(struct policy_runtime *rt, const char *domain, struct policy_outcome *out)
+policy_run_decide_uncached(struct policy_runtime *rt, const char *domain,
+    struct policy_outcome *out)
 {
 	decide(rt, domain, out, 0);
 }

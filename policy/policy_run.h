@@ -1,11 +1,11 @@
 /*
  * policy_run.h - the runtime: one config snapshot's resolver, local policy
- * table, status table and decision cache, and policy_decide(), the driver
+ * table, status table and decision cache, and policy_run_decide(), the driver
  * that runs the pure engine (policy.h) against the resolver (dns.h).
  *
  * A struct policy_runtime is built from a struct conf and is then
  * read-only except for its cache (internally locked), so any number of
- * threads may call policy_decide() on it at once. Reload = build a new
+ * threads may call policy_run_decide() on it at once. Reload = build a new
  * runtime and swap the pointer; free the old one when no thread uses it.
  */
 #ifndef DANEPOL_POLICY_RUN_H
@@ -34,9 +34,9 @@ struct policy_runtime {
  * on failure). Returns NULL with *err (caller frees) when the trust anchor,
  * resolver config, policy table or a status override is unusable.
  */
-struct policy_runtime *policy_runtime_new(struct conf *conf, char **err);
+struct policy_runtime *policy_run_new(struct conf *conf, char **err);
 
-void policy_runtime_free(struct policy_runtime *rt);
+void policy_run_free(struct policy_runtime *rt);
 
 /**
  * A resolver configured from c's resolver keys (trust anchor, forwarder,
@@ -44,7 +44,7 @@ void policy_runtime_free(struct policy_runtime *rt);
  * that need lookups beyond decisions (danepol report's rua discovery).
  * NULL with *err (caller frees). Free with dns_resolver_free().
  */
-struct dns_resolver *policy_resolver_new(const struct conf *c, char **err);
+struct dns_resolver *policy_run_resolver_new(const struct conf *c, char **err);
 
 /* Time the trust anchor check waits for its answer. */
 #define POLICY_ANCHOR_CHECK_MS	5000
@@ -56,17 +56,17 @@ struct dns_resolver *policy_resolver_new(const struct conf *c, char **err);
  * error: the anchor validates nothing) or DNS_ANCHOR_UNKNOWN (no answer:
  * callers warn and go on). *msg (caller frees) says which.
  */
-enum dns_anchor_state policy_runtime_anchor_check(const struct policy_runtime *rt, char **msg);
+enum dns_anchor_state policy_run_anchor_check(const struct policy_runtime *rt, char **msg);
 
 /**
  * The resolver that decides domain (canonical): one of rt's
  * resolver_threads contexts, always the same one for the same domain, so
  * that its lookups meet that context's caches. Owned by rt.
  */
-struct dns_resolver *policy_resolver_for(const struct policy_runtime *rt, const char *domain);
+struct dns_resolver *policy_run_resolver_for(const struct policy_runtime *rt, const char *domain);
 
 /**
- * The configuration checks of policy_runtime_new() without starting a
+ * The configuration checks of policy_run_new() without starting a
  * resolver: default_level, the status.* overrides, the policy table. For
  * "check the configuration" paths that must tell a configuration error
  * (exit 78) from a resolver that cannot start (69). Returns 0, or -1 with
@@ -88,9 +88,10 @@ struct policy_outcome {
  * decision_timeout_ms (plus the wait for another thread resolving the
  * same domain, bounded by the same deadline).
  */
-void policy_decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out);
+void policy_run_decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out);
 
-/** Like policy_decide() but bypassing the cache (danepol check --no-cache). */
-void policy_decide_uncached(struct policy_runtime *rt, const char *domain, struct policy_outcome *out);
+/** Like policy_run_decide() but bypassing the cache (danepol check --no-cache). */
+void policy_run_decide_uncached(struct policy_runtime *rt, const char *domain,
+    struct policy_outcome *out);
 
 #endif

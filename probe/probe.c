@@ -162,7 +162,7 @@ probe_one(const struct policy_decision *d, const struct policy_host *h, const st
 	char *why = NULL;
 	int fd;
 
-	if ((fd = probe_connect(a->addr, a->port, o->step_timeout_ms, &why)) < 0) {
+	if ((fd = probe_smtp_connect(a->addr, a->port, o->step_timeout_ms, &why)) < 0) {
 		a->stage = PROBE_ST_CONNECT;
 		a->detail = why;
 		goto out;

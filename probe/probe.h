@@ -133,7 +133,7 @@ int probe_all_dane_failed(const struct probe_result *r);
 
 /**
  * The RFC 8460 outcome of r->addrs[i] into *o (filled from scratch; the
- * caller clears it with tls_outcome_clear()). Returns 0, or -1 when the
+ * caller clears it with outcome_clear()). Returns 0, or -1 when the
  * entry is no reportable session (transient failure, nothing attempted
  * for a host without a TLSRPT-relevant failure): *o is then zeroed.
  */

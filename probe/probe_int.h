@@ -21,23 +21,23 @@ struct probe_reply {
 
 /**
  * Parse one reply from p[0..len). Returns 1 with *r filled (caller frees
- * with probe_reply_free()) and *used = octets consumed, 0 when more input
+ * with probe_smtp_reply_free()) and *used = octets consumed, 0 when more input
  * is needed (nothing allocated), or -1 when the input is no valid reply
  * (*why: static text): a line that is not "NNN", "NNN text" or
  * "NNN-text" with NNN in 200..599, codes differing between lines, a line
  * longer than PROBE_LINE_MAX, more than PROBE_REPLY_LINES lines or
  * PROBE_REPLY_MAX octets. Lines end in LF (a CR before it is dropped).
  */
-int probe_reply_parse(const char *p, size_t len, struct probe_reply *r, size_t *used,
+int probe_smtp_reply_parse(const char *p, size_t len, struct probe_reply *r, size_t *used,
     const char **why);
 
-void probe_reply_free(struct probe_reply *r);
+void probe_smtp_reply_free(struct probe_reply *r);
 
 /** 1 when a line after the first starts with the EHLO keyword kw (any case). */
-int probe_reply_has_ext(const struct probe_reply *r, const char *kw);
+int probe_smtp_reply_has_ext(const struct probe_reply *r, const char *kw);
 
 /** Printable-ASCII copy of p[0..n) (other octets -> '?'). Caller frees. */
-char *probe_sanitize(const char *p, size_t n);
+char *probe_smtp_sanitize(const char *p, size_t n);
 
 /** Milliseconds of CLOCK_MONOTONIC. */
 long long probe_now_ms(void);
@@ -46,7 +46,7 @@ long long probe_now_ms(void);
  * Connect to addr:port (numeric IPv4/IPv6) within ms. Returns a
  * nonblocking socket, or -1 with *why (caller frees).
  */
-int probe_connect(const char *addr, unsigned port, unsigned ms, char **why);
+int probe_smtp_connect(const char *addr, unsigned port, unsigned ms, char **why);
 
 /**
  * The plaintext SMTP dialogue on fd up to STARTTLS: banner, EHLO, and

@@ -45,7 +45,7 @@ probe_now_ms(void)
 }
 
 char *
-probe_sanitize(const char *p, size_t n)
+probe_smtp_sanitize(const char *p, size_t n)
 {
 	char *s = xmalloc(n + 1);
 
@@ -58,7 +58,7 @@ probe_sanitize(const char *p, size_t n)
 /* ------------------------------------------------------------ the parser */
 
 void
-probe_reply_free(struct probe_reply *r)
+probe_smtp_reply_free(struct probe_reply *r)
 {
 	if (r == NULL)
 		return;
@@ -85,7 +85,7 @@ line_code(const char *p, size_t n, char *sep)
 }
 
 int
-probe_reply_parse(const char *p, size_t len, struct probe_reply *r, size_t *used,
+probe_smtp_reply_parse(const char *p, size_t len, struct probe_reply *r, size_t *used,
     const char **why)
 {
 	size_t off = 0;
@@ -120,7 +120,7 @@ probe_reply_parse(const char *p, size_t len, struct probe_reply *r, size_t *used
 		}
 		code = c;
 		r->lines = xreallocarray(r->lines, r->nlines + 1, sizeof(char *));
-		r->lines[r->nlines++] = probe_sanitize(p + off + (n > 3 ? 4 : 3), n > 3 ? n - 4 : 0);
+		r->lines[r->nlines++] = probe_smtp_sanitize(p + off + (n > 3 ? 4 : 3), n > 3 ? n - 4 : 0);
 		off = (size_t)(nl - p) + 1;
 		last = sep != '-';
 	}
@@ -132,15 +132,15 @@ more:
 		*why = "reply too long";
 		goto bad;
 	}
-	probe_reply_free(r);
+	probe_smtp_reply_free(r);
 	return 0;
 bad:
-	probe_reply_free(r);
+	probe_smtp_reply_free(r);
 	return -1;
 }
 
 int
-probe_reply_has_ext(const struct probe_reply *r, const char *kw)
+probe_smtp_reply_has_ext(const struct probe_reply *r, const char *kw)
 {
 	size_t n = strlen(kw);
 
@@ -177,7 +177,7 @@ wait_fd(int fd, short events, long long deadline)
 }
 
 int
-probe_connect(const char *addr, unsigned port, unsigned ms, char **why)
+probe_smtp_connect(const char *addr, unsigned port, unsigned ms, char **why)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -260,7 +260,7 @@ read_reply(int fd, struct buf *in, unsigned ms, struct probe_reply *r, char **wh
 	size_t used = 0;
 
 	for (;;) {
-		int rc = probe_reply_parse(in->s, in->len, r, &used, &pwhy);
+		int rc = probe_smtp_reply_parse(in->s, in->len, r, &used, &pwhy);
 		ssize_t got;
 
 		if (rc > 0) {
@@ -342,7 +342,7 @@ ehlo_name(const struct probe_opts *o)
 	if (gethostname(host, sizeof(host)) < 0 || host[0] == 0)
 		return xstrdup("localhost");
 	host[sizeof(host) - 1] = 0;
-	return probe_sanitize(host, strlen(host));
+	return probe_smtp_sanitize(host, strlen(host));
 }
 
 static void
@@ -352,7 +352,7 @@ quit(int fd, struct buf *in, unsigned ms)
 	char *why = NULL;
 
 	if (command(fd, in, "QUIT\r\n", ms, &r, &why) == 0)
-		probe_reply_free(&r);
+		probe_smtp_reply_free(&r);
 	free(why);
 }
 
@@ -376,7 +376,7 @@ greet(int fd, struct buf *in, const struct probe_opts *o, struct probe_addr *a, 
 		fail_step(a, PROBE_ST_BANNER, "banner", &r, NULL);
 		goto out;
 	}
-	probe_reply_free(&r);
+	probe_smtp_reply_free(&r);
 	name = ehlo_name(o);
 	cmd = xasprintf("EHLO %s\r\n", name);
 	free(name);
@@ -392,9 +392,9 @@ greet(int fd, struct buf *in, const struct probe_opts *o, struct probe_addr *a, 
 		free(a->helo_name);
 		a->helo_name = name;
 	}
-	a->starttls_offered = probe_reply_has_ext(&r, "STARTTLS");
+	a->starttls_offered = probe_smtp_reply_has_ext(&r, "STARTTLS");
 out:
-	probe_reply_free(&r);
+	probe_smtp_reply_free(&r);
 	free(why);
 	return rc;
 }
@@ -432,7 +432,7 @@ probe_smtp_starttls(int fd, const struct probe_opts *o, struct probe_addr *a)
 out:
 	if (rc < 0 && sane)
 		quit(fd, &in, o->step_timeout_ms);
-	probe_reply_free(&r);
+	probe_smtp_reply_free(&r);
 	buf_free(&in);
 	free(why);
 	return rc;

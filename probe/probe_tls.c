@@ -63,7 +63,7 @@ ssl_error_text(const char *fallback)
 		return xstrdup(fallback);
 	ERR_error_string_n(e, text, sizeof(text));
 	ERR_clear_error();
-	return probe_sanitize(text, strlen(text));
+	return probe_smtp_sanitize(text, strlen(text));
 }
 
 /* Drive op (SSL_connect/SSL_write/...) until done or deadline. Returns op's rc or -1. */
@@ -100,7 +100,7 @@ asn1_time_text(const ASN1_GENERALIZEDTIME *t)
 		return xstrdup("?");
 	}
 	n = BIO_get_mem_data(b, &p);
-	s = probe_sanitize(p, n > 0 ? (size_t)n : 0);
+	s = probe_smtp_sanitize(p, n > 0 ? (size_t)n : 0);
 	BIO_free(b);
 	return s;
 }
@@ -313,7 +313,7 @@ peer_info(SSL *ssl, struct probe_addr *a)
 	a->tls_version = v ? xstrdup(v) : NULL;
 	a->cipher = c ? xstrdup(c) : NULL;
 	if (leaf && X509_NAME_oneline(X509_get_subject_name(leaf), name, sizeof(name)))
-		a->peer_subject = probe_sanitize(name, strlen(name));
+		a->peer_subject = probe_smtp_sanitize(name, strlen(name));
 }
 
 /* QUIT over TLS, the 221 (bounded, ignored), close_notify. */

@@ -74,7 +74,7 @@
 #include "log.h"
 #include "mem.h"
 #include "report.h"
-#include "report_postfix.h"
+#include "report_postfix_line.h"
 #include "tlsrpt_class.h"
 
 #define PF_MAX_PROCS 1024
@@ -277,7 +277,7 @@ static int flush(struct pf_reader *r, char **err)
 		return 0;
 	rc = store_add_batch(r->s, r->batch, (const char *const *)r->keys, r->nbatch, &added, err);
 	for (i = 0; i < r->nbatch; i++) {
-		tls_outcome_clear(&r->batch[i]);
+		outcome_clear(&r->batch[i]);
 		free(r->keys[i]);
 	}
 	r->nbatch = 0;
@@ -291,7 +291,7 @@ static int flush(struct pf_reader *r, char **err)
 static int emit(struct pf_reader *r, struct tls_outcome *o, char *key, char **err)
 {
 	if (o->time < r->from || o->time >= r->to) {
-		tls_outcome_clear(o);
+		outcome_clear(o);
 		free(key);
 		return 0;
 	}
@@ -372,7 +372,7 @@ static int pending_record(struct pf_proc *p, const char *owner_end, const char *
 	tmp[n] = 0;
 	if (dnsname_normalize(tmp, 1, host, &why) < 0)
 		return -1;
-	if ((rec = pf_parse_record(rec_text)) == NULL)
+	if ((rec = report_postfix_line_record(rec_text)) == NULL)
 		return 0;	/* abbreviated: understood, not usable */
 	if (p->nrecs == PF_MAX_RECS) {
 		free(rec);
@@ -400,7 +400,7 @@ static int host_line(struct pf_reader *r, struct pf_proc *p, const struct pf_lin
 	const char *end, *q;
 	size_t had = p->nsess;
 
-	if (pf_parse_hostaddr(at, host, ip, &end) < 0)
+	if (report_postfix_line_hostaddr(at, host, ip, &end) < 0)
 		return -1;
 	s = session_for(r, p, l, host, ip);
 	if (p->nsess != had) {
@@ -424,10 +424,10 @@ static int host_line(struct pf_reader *r, struct pf_proc *p, const struct pf_lin
 	case 'm':		/* ": Matched DANE ... at depth D: U S M HEX" */
 		if ((q = strstr(end, " at depth ")) == NULL || (q = strstr(q, ": ")) == NULL)
 			return -1;
-		session_add_rec(s, pf_parse_record(q + 2));
+		session_add_rec(s, report_postfix_line_record(q + 2));
 		return 0;
 	case 'u':		/* ": unusable TLSA RR: U S M HEX" */
-		session_add_rec(s, pf_parse_record(rest_after));
+		session_add_rec(s, report_postfix_line_record(rest_after));
 		return 0;
 	case 'a':
 		s->all_unusable = 1;
@@ -501,14 +501,14 @@ static int status_failure(struct pf_reader *r, const struct pf_line *l, const ch
 				tmp[n] = 0;
 				snprintf(ptmp, sizeof(ptmp), "%s[%.*s]:25", tmp,
 				    (int)(rb - lb - 1 < PF_MAX_IP ? rb - lb - 1 : 0), lb + 1);
-				if (pf_parse_hostaddr(ptmp, host, ip, &end) < 0)
+				if (report_postfix_line_hostaddr(ptmp, host, ip, &end) < 0)
 					host[0] = ip[0] = 0;
 			}
 		}
 	} else if (strstr(text, "Cannot start TLS: handshake failure") != NULL) {
 		o.result_type = "validation-failure";
 		o.detail = xstrdup("tls-handshake-failure");
-		if (pf_parse_hostaddr(relay, host, ip, &end) < 0)
+		if (report_postfix_line_hostaddr(relay, host, ip, &end) < 0)
 			host[0] = ip[0] = 0;
 	} else {
 		return 0;
@@ -547,7 +547,7 @@ static int delivery_line(struct pf_reader *r, struct pf_proc *p, const struct pf
 	status += strlen(", status=");
 	text = strchr(status, '(');
 	sent = strncmp(status, "sent", 4) == 0;
-	have_relay = pf_parse_hostaddr(relay, host, ip, &end) == 0;
+	have_relay = report_postfix_line_hostaddr(relay, host, ip, &end) == 0;
 	if (skipped_qid(r, l->msg))
 		goto done;		/* a report's own delivery: no outcome */
 	id = xasprintf("%.*s %.*s %s", (int)strcspn(l->msg, ":"), l->msg,
@@ -605,7 +605,7 @@ static int warning_line(struct pf_reader *r, struct pf_proc *p, const struct pf_
 	    (d1 = strchr(w, '.')) != NULL && d1 < q && d1[1] == '_' &&
 	    (d2 = strchr(d1 + 1, '.')) != NULL && d2 < q && strstr(q, ": ") != NULL)
 		return pending_record(p, q, d2 + 1, strstr(q, ": ") + 2) == 0;
-	if (pf_parse_hostaddr(w, host, ip, &q) < 0)
+	if (report_postfix_line_hostaddr(w, host, ip, &q) < 0)
 		return 0;
 	if (skip_prefix(q, ": unusable TLSA RR: ") != NULL)
 		return host_line(r, p, l, w, 'u', q + strlen(": unusable TLSA RR: ")) == 0;
@@ -653,7 +653,7 @@ static void reader_free(struct pf_reader *r)
 		proc_free(&r->procs[i]);
 	free(r->procs);
 	for (i = 0; i < r->nbatch; i++) {
-		tls_outcome_clear(&r->batch[i]);
+		outcome_clear(&r->batch[i]);
 		free(r->keys[i]);
 	}
 	free(r->occ);
@@ -671,9 +671,9 @@ static int ingest_line(struct pf_reader *r, const char *raw, size_t len, char **
 		r->skipped++;
 		return 0;
 	}
-	rc = pf_parse_line(raw, r->ref, &l);
+	rc = report_postfix_line_parse(raw, r->ref, &l);
 	if (rc == 0 && r->skip_sender != NULL &&
-	    pf_qmgr_from(&l, r->skip_sender, r->skip[r->nskip % PF_MAX_SKIP]))
+	    report_postfix_line_qmgr_from(&l, r->skip_sender, r->skip[r->nskip % PF_MAX_SKIP]))
 		r->nskip++;
 	if (rc <= 0) {
 		r->skipped += rc < 0;

@@ -1,6 +1,6 @@
 /*
  * report_postfix_line.c - one Postfix mail log line taken apart for
- * report_postfix.c (see report_postfix.h; the formats are listed at the
+ * report_postfix.c (see report_postfix_line.h; the formats are listed at the
  * head of report_postfix.c). Pure functions, thread-safe; time stamps
  * with timegm(3).
  */
@@ -14,7 +14,7 @@
 
 #include "dnsname.h"
 #include "mem.h"
-#include "report_postfix.h"
+#include "report_postfix_line.h"
 
 /* Skip n digits at *p into *v; 0 or -1. */
 static int digits(const char **p, int n, int *v)
@@ -101,8 +101,8 @@ static int stamp_syslog(const char **p, int64_t ref, int64_t *t)
 	return 0;
 }
 
-/* See report_postfix.h. */
-int pf_parse_line(const char *raw, int64_t ref, struct pf_line *l)
+/* See report_postfix_line.h. */
+int report_postfix_line_parse(const char *raw, int64_t ref, struct pf_line *l)
 {
 	const char *p = raw, *host, *prog, *br, *end;
 	size_t n;
@@ -129,8 +129,8 @@ int pf_parse_line(const char *raw, int64_t ref, struct pf_line *l)
 	return 1;
 }
 
-/* See report_postfix.h. */
-int pf_parse_hostaddr(const char *p, char *host, char *ip, const char **endp)
+/* See report_postfix_line.h. */
+int report_postfix_line_hostaddr(const char *p, char *host, char *ip, const char **endp)
 {
 	const char *lb = strchr(p, '['), *rb, *why;
 	char tmp[DNSNAME_MAX];
@@ -155,8 +155,8 @@ int pf_parse_hostaddr(const char *p, char *host, char *ip, const char **endp)
 	return 0;
 }
 
-/* See report_postfix.h. */
-char *pf_parse_record(const char *p)
+/* See report_postfix_line.h. */
+char *report_postfix_line_record(const char *p)
 {
 	size_t n = strcspn(p, "\n"), i;
 	int fields = 0;
@@ -175,8 +175,8 @@ char *pf_parse_record(const char *p)
 	return fields == 3 ? xstrndup(p, n) : NULL;
 }
 
-/* See report_postfix.h. */
-int pf_qmgr_from(const struct pf_line *l, const char *sender, char *qid)
+/* See report_postfix_line.h. */
+int report_postfix_line_qmgr_from(const struct pf_line *l, const char *sender, char *qid)
 {
 	const char *p = strstr(l->id, "/qmgr["), *m = l->msg, *from;
 	size_t n = strspn(m, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");

@@ -1,11 +1,12 @@
 /*
  * report_queue.c - the report delivery queue (RFC 8460 section 5.5:
- * retry for up to 24 hours, with backoff); contract in report_send.h.
+ * retry for up to 24 hours, with backoff); contract in report_queue.h.
  *
- * One table, report_queue, in the outcome database (outcome_db) next to
- * the store's own tables, opened over a connection of its own (WAL and a
- * busy timeout, like store/store.c, so danepold may write outcomes while
- * `danepol report` runs). A row is one report file that no rua endpoint
+ * One table, report_queue, in the outcome database (outcome_db): part of
+ * the store's versioned schema (store/store.c creates it, and adds it to
+ * older files, in store_open()); used here over a connection of its own to
+ * store_path() (WAL and a busy timeout, like store/store.c, so danepold
+ * may write outcomes while `danepol report` runs). A row is one report file that no rua endpoint
  * has accepted yet; the endpoints are looked up again at each retry (the
  * record may have changed). Rows are keyed by the file path: queueing the
  * same file again updates its row and keeps its first attempt time, so
@@ -24,7 +25,8 @@
 
 #include "log.h"
 #include "mem.h"
-#include "report_send.h"
+#include "report_queue.h"
+#include "store.h"
 
 #define BACKOFF_FIRST_S	300
 #define BACKOFF_MAX_S	21600
@@ -34,22 +36,12 @@ struct report_queue {
 	sqlite3 *db;
 };
 
-static const char schema[] =
+/* The table itself is the store's (store.c schema_update_sql). */
+static const char pragmas[] =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
-    "CREATE TABLE IF NOT EXISTS report_queue ("
-    " id INTEGER PRIMARY KEY,"
-    " path TEXT NOT NULL UNIQUE,"
-    " policy_domain TEXT NOT NULL,"
-    " report_id TEXT NOT NULL,"
-    " submitter TEXT NOT NULL,"
-    " first_attempt INTEGER NOT NULL,"
-    " next_attempt INTEGER NOT NULL,"
-    " attempts INTEGER NOT NULL,"
-    " last_error TEXT);"
-    "CREATE INDEX IF NOT EXISTS report_queue_next ON report_queue(next_attempt);";
+    "PRAGMA synchronous=NORMAL;";
 
-/** report_queue_entry_clear - see report_send.h. */
+/** report_queue_entry_clear - see report_queue.h. */
 void
 report_queue_entry_clear(struct report_queue_entry *e)
 {
@@ -63,7 +55,7 @@ report_queue_entry_clear(struct report_queue_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/** report_queue_backoff - see report_send.h. */
+/** report_queue_backoff - see report_queue.h. */
 int64_t
 report_queue_backoff(unsigned attempts)
 {
@@ -81,22 +73,23 @@ db_err(struct report_queue *q, const char *what, char **err)
 	return -1;
 }
 
-/** report_queue_open - see report_send.h. */
+/** report_queue_open - see report_queue.h. */
 struct report_queue *
-report_queue_open(const char *path, char **err)
+report_queue_open(struct store *s, char **err)
 {
 	struct report_queue *q = xcalloc(1, sizeof(*q));
+	const char *path = store_path(s);
 	char *emsg = NULL;
 
-	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		*err = xasprintf("report queue: open %s: %s", path,
 		    q->db ? sqlite3_errmsg(q->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
-	if (sqlite3_exec(q->db, schema, NULL, NULL, &emsg) != SQLITE_OK) {
-		*err = xasprintf("report queue: schema in %s: %s", path, emsg ? emsg : "?");
+	if (sqlite3_exec(q->db, pragmas, NULL, NULL, &emsg) != SQLITE_OK) {
+		*err = xasprintf("report queue: set-up of %s: %s", path, emsg ? emsg : "?");
 		sqlite3_free(emsg);
 		goto fail;
 	}
@@ -106,7 +99,7 @@ fail:
 	return NULL;
 }
 
-/** report_queue_close - see report_send.h. */
+/** report_queue_close - see report_queue.h. */
 void
 report_queue_close(struct report_queue *q)
 {
@@ -116,7 +109,7 @@ report_queue_close(struct report_queue *q)
 	free(q);
 }
 
-/** report_queue_add - see report_send.h. */
+/** report_queue_add - see report_queue.h. */
 int
 report_queue_add(struct report_queue *q, const struct report_queue_entry *e, int64_t now,
     char **err)
@@ -154,7 +147,7 @@ col_text(sqlite3_stmt *st, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-/** report_queue_due - see report_send.h. */
+/** report_queue_due - see report_queue.h. */
 int
 report_queue_due(struct report_queue *q, int64_t now, struct report_queue_entry **v,
     size_t *n, char **err)
@@ -221,14 +214,14 @@ exec3(struct report_queue *q, const char *sql, int64_t a, int64_t b, const char 
 	return rc;
 }
 
-/** report_queue_remove - see report_send.h. */
+/** report_queue_remove - see report_queue.h. */
 int
 report_queue_remove(struct report_queue *q, int64_t id, char **err)
 {
 	return exec3(q, "DELETE FROM report_queue WHERE id = ?1", id, 0, NULL, err);
 }
 
-/** report_queue_failed - see report_send.h. */
+/** report_queue_failed - see report_queue.h. */
 int
 report_queue_failed(struct report_queue *q, const struct report_queue_entry *e, int64_t now,
     const char *why, char **err)
@@ -238,7 +231,7 @@ report_queue_failed(struct report_queue *q, const struct report_queue_entry *e, 
 	    now + report_queue_backoff(e->attempts + 1), why, err);
 }
 
-/** report_queue_count - see report_send.h. */
+/** report_queue_count - see report_queue.h. */
 long
 report_queue_count(struct report_queue *q, char **err)
 {

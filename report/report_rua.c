@@ -1,6 +1,6 @@
 /*
  * report_rua.c - RFC 8460 section 3: the TLSRPT policy record at
- * "_smtp._tls.<policy-domain>" and its rua URIs (contract in report_send.h).
+ * "_smtp._tls.<policy-domain>" and its rua URIs (contract in report_rua.h).
  *
  * Which domain: the policy domain of the report, i.e. the recipient
  * (next-hop) domain the outcomes were counted under, as Postfix does;
@@ -20,7 +20,7 @@
  *     (an unencoded "!" can only be that, RFC 8460 wants "!" %-encoded in
  *     URIs) is an upper size limit for the report;
  *   - a URI must be printable ASCII without spaces, at most
- *     REPORT_SEND_URI_MAX bytes; a mailto: address is %-decoded, must be
+ *     REPORT_RUA_URI_MAX bytes; a mailto: address is %-decoded, must be
  *     exactly one addr-spec of plain atext with a valid domain (no
  *     header fields: "?..." is cut off), and must not begin with "-".
  * The DNSSEC state of the answer is kept (set->sec); an insecure record
@@ -37,7 +37,7 @@
 #include "dnsname.h"
 #include "log.h"
 #include "mem.h"
-#include "report_send.h"
+#include "report_rua.h"
 
 #define TLSRPT_V	"v=TLSRPTv1"
 #define LOCAL_MAX	64
@@ -61,9 +61,9 @@ clear_uris(struct report_rua_set *set)
 	set->n = 0;
 }
 
-/** report_send_rua_clear - see report_send.h. */
+/** report_rua_clear - see report_rua.h. */
 void
-report_send_rua_clear(struct report_rua_set *set)
+report_rua_clear(struct report_rua_set *set)
 {
 	if (set == NULL)
 		return;
@@ -186,7 +186,7 @@ add_uri(const char *s, size_t n, struct report_rua_set *set)
 			return 0;
 		n = (size_t)(bang - s);
 	}
-	if (n == 0 || n > REPORT_SEND_URI_MAX || set->n >= REPORT_SEND_RUA_MAX)
+	if (n == 0 || n > REPORT_RUA_URI_MAX || set->n >= REPORT_RUA_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
@@ -262,9 +262,9 @@ version_len(const char *t, size_t len)
 	return i < len && t[i] == ';' ? i + 1 : 0;
 }
 
-/** report_send_parse_record - see report_send.h. */
+/** report_rua_parse_record - see report_rua.h. */
 int
-report_send_parse_record(const char *txt, size_t len, struct report_rua_set *set,
+report_rua_parse_record(const char *txt, size_t len, struct report_rua_set *set,
     size_t *skipped, char **err)
 {
 	size_t i, nrua = 0;
@@ -312,9 +312,9 @@ report_send_parse_record(const char *txt, size_t len, struct report_rua_set *set
 	return added;
 }
 
-/** report_send_txt_join - see report_send.h. */
+/** report_rua_txt_join - see report_rua.h. */
 char *
-report_send_txt_join(const uint8_t *rdata, size_t len, size_t *outlen)
+report_rua_txt_join(const uint8_t *rdata, size_t len, size_t *outlen)
 {
 	struct buf b;
 	size_t off = 0;
@@ -336,9 +336,9 @@ report_send_txt_join(const uint8_t *rdata, size_t len, size_t *outlen)
 	return buf_steal(&b);
 }
 
-/** report_send_rua_from_answer - see report_send.h. */
+/** report_rua_from_answer - see report_rua.h. */
 int
-report_send_rua_from_answer(const struct dns_answer *a, struct report_rua_set *set,
+report_rua_from_answer(const struct dns_answer *a, struct report_rua_set *set,
     char **err)
 {
 	char *txt, *one = NULL, *perr = NULL;
@@ -353,7 +353,7 @@ report_send_rua_from_answer(const struct dns_answer *a, struct report_rua_set *s
 		return -1;
 	}
 	for (size_t i = 0; a->status == DNS_DATA && i < a->count; i++) {
-		if ((txt = report_send_txt_join(a->rr[i].data, a->rr[i].len, &len)) == NULL) {
+		if ((txt = report_rua_txt_join(a->rr[i].data, a->rr[i].len, &len)) == NULL) {
 			msg_warn("%.255s: malformed TXT RDATA dropped", a->qname);
 			continue;
 		}
@@ -370,7 +370,7 @@ report_send_rua_from_answer(const struct dns_answer *a, struct report_rua_set *s
 		set->why = xstrdup("no TLSRPT record");
 	else if (ncand > 1)
 		set->why = xasprintf("%zu TLSRPT records (RFC 8460: exactly one)", ncand);
-	else if (report_send_parse_record(one, onelen, set, &skipped, &perr) < 0) {
+	else if (report_rua_parse_record(one, onelen, set, &skipped, &perr) < 0) {
 		set->why = xasprintf("invalid TLSRPT record: %s", perr);
 		clear_uris(set);
 	} else if (set->n == 0)
@@ -380,9 +380,9 @@ report_send_rua_from_answer(const struct dns_answer *a, struct report_rua_set *s
 	return 0;
 }
 
-/** report_send_discover - see report_send.h. */
+/** report_rua_discover - see report_rua.h. */
 int
-report_send_discover(struct dns_resolver *res, const char *policy_domain,
+report_rua_discover(struct dns_resolver *res, const char *policy_domain,
     unsigned timeout_ms, struct report_rua_set *set, char **err)
 {
 	char dom[DNSNAME_MAX], *qname = NULL;
@@ -404,7 +404,7 @@ report_send_discover(struct dns_resolver *res, const char *policy_domain,
 		*err = xasprintf("TXT lookup of %s: no answer", qname);
 		goto out;
 	}
-	rc = report_send_rua_from_answer(a, set, err);
+	rc = report_rua_from_answer(a, set, err);
 out:
 	dns_answer_free(a);
 	dns_batch_free(b);

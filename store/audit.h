@@ -54,7 +54,7 @@ int audit_write(struct audit_log *a, const json_t *obj);
 /**
  * audit_write() of obj with one more member appended last: "key": the
  * JSON text raw[0..rawlen), which the caller has already rendered (a
- * decision, policy_decision_json_append()) and must be one valid JSON
+ * decision, policy_json_decision_append()) and must be one valid JSON
  * value; key must need no escaping and not be a member of obj. So a
  * large, already serialised value is not built again for every line.
  * Same results as audit_write(); obj and raw stay the caller's.
@@ -88,7 +88,7 @@ json_t *audit_string(const char *s);
 void audit_timestamp(char *out, unsigned long outlen);
 
 /**
- * The "rcpt" event. decision (a policy_decision_json() object) is stolen
+ * The "rcpt" event. decision (a policy_json_decision() object) is stolen
  * (also on failure) and set last; NULL leaves "decision" out, for the
  * caller to append with audit_write_with(). reply may be NULL. Returns a
  * new reference.

@@ -1,9 +1,9 @@
 /*
  * outcome.c - life cycle of struct tls_outcome (see outcome.h).
  *
- * tls_outcome_clear() frees every string the outcome owns (all char *
+ * outcome_clear() frees every string the outcome owns (all char *
  * members and the policy_strings array with its elements); result_type
- * is a static string and is never freed. tls_outcome_copy() makes a deep
+ * is a static string and is never freed. outcome_copy() makes a deep
  * copy that the destination then owns. Both are thread-safe (no shared
  * state).
  */
@@ -18,7 +18,7 @@
 #include "tlsrpt_class.h"
 
 /** Free every owned string of *o and zero it. NULL-safe. */
-void tls_outcome_clear(struct tls_outcome *o)
+void outcome_clear(struct tls_outcome *o)
 {
 	size_t i;
 
@@ -43,7 +43,7 @@ void tls_outcome_clear(struct tls_outcome *o)
  * without being freed. NULL strings stay NULL; a NULL policy_strings
  * array (or npolicy_strings 0) yields NULL / 0.
  */
-void tls_outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src)
+void outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src)
 {
 	size_t i;
 

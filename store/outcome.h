@@ -7,7 +7,7 @@
  * the outcome store (store/store.h) and the report builder (report/).
  *
  * Ownership: a struct tls_outcome owns every string it points to except
- * result_type (a static RFC 8460 name); tls_outcome_clear() frees them.
+ * result_type (a static RFC 8460 name); outcome_clear() frees them.
  * Producers fill one on the stack, hand it to store_add() (which copies),
  * then clear it.
  */
@@ -36,10 +36,10 @@ struct tls_outcome {
 };
 
 /** Free every owned string and zero *o. NULL-safe. */
-void tls_outcome_clear(struct tls_outcome *o);
+void outcome_clear(struct tls_outcome *o);
 
 /** Deep copy of src into *dst (dst's old contents are not freed). */
-void tls_outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src);
+void outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src);
 
 /** "probe", "postfix", "exim". */
 const char *outcome_source_name(enum outcome_source s);
@@ -56,7 +56,7 @@ struct kvline;
 /**
  * The TLS outcome an Exim event line carries (fields f as
  * proto_exim_event() parsed them, name the event name), at time now, into
- * *o (which the caller clears with tls_outcome_clear()):
+ * *o (which the caller clears with outcome_clear()):
  *   msg:delivery  with host set: success when cipher is set (TLS), with a
  *                 DANE policy when dane=yes; without cipher a failure
  *                 starttls-not-supported (delivered in cleartext)

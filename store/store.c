@@ -16,6 +16,22 @@
  * Index (policy_domain, time) serves report building, (time) the range
  * scans over all domains.
  *
+ * Table report_queue: the report delivery queue of `danepol report`
+ * (report/report_queue.c reads and writes it over a connection of its own;
+ * store.h's contract). It is part of the schema: created with a new file,
+ * and created in an existing file of this schema version that lacks it (a
+ * store made before the queue joined the schema, and never used by
+ * `danepol report`). Its definition is the one report_queue.c used to
+ * create on its own, so a file where that code made it is already
+ * complete and keeps its rows; that is why the version stays 1 (older
+ * binaries open these files unchanged).
+ *
+ * Schema versions: schema_setup() creates the current schema in an empty
+ * file, brings a file of this version up to date (schema_update_sql,
+ * idempotent), and refuses any other version. A change that older
+ * binaries cannot read bumps STORE_SCHEMA_VERSION and adds its migration
+ * step there, inside the same IMMEDIATE transaction.
+ *
  * Input checks (hostile data): every string must be valid UTF-8 without
  * control characters and within a per-field bound (STORE_MAX_*); the
  * policy domain must be a domain name and is stored canonical (A-labels,
@@ -83,6 +99,25 @@ static const char schema_sql[] =
     " UNIQUE (source, dedupe_key));"
     "CREATE INDEX outcomes_domain_time ON outcomes (policy_domain, time);"
     "CREATE INDEX outcomes_time ON outcomes (time);";
+
+/*
+ * Run with every open, after schema_sql or on an existing file of
+ * STORE_SCHEMA_VERSION: what a file of this version may lack. The
+ * report_queue definition must stay as report_queue.c created it before
+ * (files made that way hold it already).
+ */
+static const char schema_update_sql[] =
+    "CREATE TABLE IF NOT EXISTS report_queue ("
+    " id INTEGER PRIMARY KEY,"
+    " path TEXT NOT NULL UNIQUE,"
+    " policy_domain TEXT NOT NULL,"
+    " report_id TEXT NOT NULL,"
+    " submitter TEXT NOT NULL,"
+    " first_attempt INTEGER NOT NULL,"
+    " next_attempt INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL,"
+    " last_error TEXT);"
+    "CREATE INDEX IF NOT EXISTS report_queue_next ON report_queue(next_attempt);";
 
 static const char insert_sql[] =
     "INSERT INTO outcomes (time, source, policy_domain, have_policy, policy_strings,"
@@ -198,7 +233,8 @@ static int schema_setup(struct store *s, char **err)
 	if (nobjects == 0 && app_id == 0) {
 		sql = xasprintf("INSERT INTO schema_version (version) VALUES (%d);"
 		    "PRAGMA application_id = %d", STORE_SCHEMA_VERSION, STORE_APP_ID);
-		if (exec(s, schema_sql, err) < 0 || exec(s, sql, err) < 0)
+		if (exec(s, schema_sql, err) < 0 || exec(s, schema_update_sql, err) < 0 ||
+		    exec(s, sql, err) < 0)
 			goto fail;
 		free(sql);
 		return exec(s, "COMMIT", err) < 0 ? (exec(s, "ROLLBACK", NULL), -1) : 0;
@@ -215,6 +251,8 @@ static int schema_setup(struct store *s, char **err)
 		    s->path, (long long)version, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	if (exec(s, schema_update_sql, err) < 0)
+		goto fail;
 	return exec(s, "COMMIT", err) < 0 ? (exec(s, "ROLLBACK", NULL), -1) : 0;
 fail:
 	free(sql);
@@ -361,6 +399,13 @@ void store_close(struct store *s)
 	pthread_mutex_destroy(&s->mu);
 	free(s->path);
 	free(s);
+}
+
+/** store_path - see store.h. */
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
 }
 
 /* ------------------------------------------------------------ input checks */
@@ -645,11 +690,11 @@ static int each_rows(struct store *s, sqlite3_stmt *st,
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (row_outcome(s, st, &o, err) < 0) {
-			tls_outcome_clear(&o);
+			outcome_clear(&o);
 			return -1;
 		}
 		rc = fn(&o, arg);
-		tls_outcome_clear(&o);
+		outcome_clear(&o);
 		if (rc != 0)
 			return rc;
 	}

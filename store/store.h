@@ -3,6 +3,12 @@
  * in one SQLite database (WAL mode, synchronous=NORMAL: crash-safe, no
  * lost committed row), plus the report delivery queue of `danepol report`.
  *
+ * The schema (versioned, created or brought up to date by store_open())
+ * holds both tables: outcomes, written and read here, and report_queue,
+ * whose rows report/report_queue.c reads and writes through a connection
+ * of its own to store_path() (report_queue.h). Nothing else creates
+ * tables in the file.
+ *
  * One struct store is one database connection guarded by a mutex, so any
  * number of threads may share it (danepold's probe workers and the Exim
  * socket). Several processes may open the same file (danepold writes,
@@ -25,6 +31,12 @@ struct store *store_open(const char *path, char **err);
 
 /** Close and free. NULL-safe. */
 void store_close(struct store *s);
+
+/**
+ * The path s was opened with (owned by s, valid until store_close()).
+ * Any thread.
+ */
+const char *store_path(const struct store *s);
 
 /**
  * Can this process open path as store_open() would, without creating or

@@ -48,7 +48,7 @@ extra_sources() {
 
 available() {
 	case $1 in
-	rua) [ -f "$TOP/report/report_rua.c" ] && [ -f "$TOP/report/report_send.h" ] ;;
+	rua) [ -f "$TOP/report/report_rua.c" ] && [ -f "$TOP/report/report_rua.h" ] ;;
 	postfix)
 		# the reader, not the placeholder it replaced
 		[ -f "$TOP/report/report_postfix.c" ] &&

@@ -30,7 +30,7 @@ dfx_runtime(const char *extra)
 	struct policy_runtime *rt;
 
 	cr_assert_not_null(c, "conf: %s", err ? err : "?");
-	rt = policy_runtime_new(c, &err);
+	rt = policy_run_new(c, &err);
 	cr_assert_not_null(rt, "runtime: %s", err ? err : "?");
 	free(text);
 	return rt;

@@ -28,7 +28,7 @@ void dfx_setup(void);
 void dfx_teardown(void);
 
 /** A runtime over the world with the extra configuration lines (may be
- *  NULL); the caller owns it (policy_runtime_free() or snapshot_install()). */
+ *  NULL); the caller owns it (policy_run_free() or snapshot_install()). */
 struct policy_runtime *dfx_runtime(const char *extra);
 
 /** snapshot_install(dfx_runtime(extra)). */

@@ -78,7 +78,7 @@ via_probe(struct store *s, long err)
 	probe_classify(&a);
 	cr_assert_eq(probe_outcome(&r, 0, &o), 0);
 	cr_assert_eq(store_add(s, &o, &e), 0, "%s", e);
-	tls_outcome_clear(&o);
+	outcome_clear(&o);
 }
 
 /* Postfix: the three log lines of a delivery whose verification failed. */
@@ -120,7 +120,7 @@ via_exim(struct store *s, long err)
 	cr_assert_eq(proto_exim_event(arg, &name, &f, &why), 0, "%s", why);
 	cr_assert_eq(outcome_exim_event(name, &f, D20261105 + 3600, &o), 0);
 	cr_assert_eq(store_add(s, &o, &e), 0, "%s", e);
-	tls_outcome_clear(&o);
+	outcome_clear(&o);
 	kvline_free(&f);
 	free(name);
 }

@@ -10,8 +10,8 @@
  *   resolution; the cache answers warm requests;
  * - cold and warm decision times are logged (figures, not assertions);
  * - for every decision of the table test, the audit log's rendered text
- *   (policy_decision_json_append(), kept with the decision) is octet for
- *   octet json_dumps() of policy_decision_json(): first call, kept copy,
+ *   (policy_json_decision_append(), kept with the decision) is octet for
+ *   octet json_dumps() of policy_json_decision(): first call, kept copy,
  *   without an outcome, and with another status table.
  */
 #include <criterion/criterion.h>
@@ -59,7 +59,7 @@ runtime(const char *extra)
 	struct policy_runtime *rt;
 
 	cr_assert_not_null(c, "conf: %s", err ? err : "?");
-	rt = policy_runtime_new(c, &err);
+	rt = policy_run_new(c, &err);
 	cr_assert_not_null(rt, "runtime: %s", err ? err : "?");
 	free(text);
 	return rt;
@@ -71,18 +71,18 @@ dash(const char *s)
 	return s ? s : "-";
 }
 
-/* Assert policy_decision_json_append(d, st, o) == json_dumps(policy_decision_json(...)). */
+/* Assert policy_json_decision_append(d, st, o) == json_dumps(policy_json_decision(...)). */
 static void
 check_text(const struct policy_decision *d, const struct policy_status_table *st,
     const struct policy_outcome *o, const char *what)
 {
-	json_t *j = policy_decision_json(d, st, o);
+	json_t *j = policy_json_decision(d, st, o);
 	char *want = json_dumps(j, JSON_COMPACT);
 	struct buf b;
 
 	cr_assert_not_null(want);
 	buf_init(&b);
-	cr_assert_eq(policy_decision_json_append(&b, d, st, o), 0);
+	cr_assert_eq(policy_json_decision_append(&b, d, st, o), 0);
 	cr_expect_str_eq(b.s, want, "%s %s: rendered text differs", d->domain, what);
 	buf_free(&b);
 	free(want);
@@ -109,7 +109,7 @@ check_row(struct policy_runtime *rt, const struct row *r, int line)
 	struct policy_outcome o;
 	const struct policy_status *st;
 
-	policy_decide(rt, r->domain, &o);
+	policy_run_decide(rt, r->domain, &o);
 	cr_assert_not_null(o.d);
 	st = policy_status_get(rt->status, o.d->reason);
 	cr_expect_str_eq(policy_verdict_name(o.d->verdict), r->verdict,
@@ -162,14 +162,14 @@ run_table(const char *level, const char *extra_conf)
 			char *e2 = xasprintf("%s\ndefault_level = %s\n", extra_conf, level);
 			rt2 = runtime(e2);
 			check_row(rt2, &r, lineno);
-			policy_runtime_free(rt2);
+			policy_run_free(rt2);
 			free(e2);
 		} else
 			check_row(rt, &r, lineno);
 		n++;
 	}
 	fclose(fp);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 	free(extra);
 	if (table)
 		unlink(table);
@@ -204,15 +204,15 @@ Test(world, resolver_for_domain)
 	cr_assert_eq(rt->nresolvers, 4);
 	for (int i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "d%d.example", i);
-		struct dns_resolver *r = policy_resolver_for(rt, name);
+		struct dns_resolver *r = policy_run_resolver_for(rt, name);
 
-		cr_assert_eq(policy_resolver_for(rt, name), r, "%s: not stable", name);
+		cr_assert_eq(policy_run_resolver_for(rt, name), r, "%s: not stable", name);
 		for (unsigned k = 0; k < 4; k++)
 			used[k] += rt->resolvers[k] == r;
 	}
 	for (unsigned k = 0; k < 4; k++)
 		cr_expect_gt(used[k], 20, "context %u got %u of 200 domains", k, used[k]);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 }
 
 Test(world, table_dane_only)
@@ -232,17 +232,17 @@ Test(world, blackhole_within_deadline)
 	struct policy_runtime *rt = runtime("decision_timeout = 1000ms\nresolver_max_rtt = 5000ms\n");
 	struct policy_outcome o;
 
-	policy_decide(rt, "blackhole.example", &o);
+	policy_run_decide(rt, "blackhole.example", &o);
 	cr_expect_eq(o.d->verdict, POLICY_DEFER);
 	cr_expect_eq(o.d->reason, POLICY_R_DNS_TIMEOUT);
 	cr_expect_leq(o.elapsed_ms, 1000 + 250, "took %u ms", o.elapsed_ms);
 	cr_log_info("blackhole decided in %u ms (deadline 1000 ms)", o.elapsed_ms);
 	policy_decision_unref(o.d);
 	/* The runtime stays usable after a cancelled resolution. */
-	policy_decide(rt, "secure.example", &o);
+	policy_run_decide(rt, "secure.example", &o);
 	cr_expect_eq(o.d->verdict, POLICY_REQUIRE);
 	policy_decision_unref(o.d);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 }
 
 Test(world, tuned_resolver_fails_fast)
@@ -251,13 +251,13 @@ Test(world, tuned_resolver_fails_fast)
 	struct policy_runtime *rt = runtime("decision_timeout = 5s\nresolver_max_rtt = 200ms\nresolver_retries = 1\n");
 	struct policy_outcome o;
 
-	policy_decide(rt, "blackhole.example", &o);
+	policy_run_decide(rt, "blackhole.example", &o);
 	cr_expect_eq(o.d->verdict, POLICY_DEFER);
 	cr_expect_eq(o.d->reason, POLICY_R_MX_LOOKUP_FAILED, "reason %s", policy_reason_name(o.d->reason));
 	cr_expect_lt(o.elapsed_ms, 5000);
 	cr_log_info("blackhole with max_rtt 200 ms: SERVFAIL after %u ms", o.elapsed_ms);
 	policy_decision_unref(o.d);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 }
 
 struct flight {
@@ -272,7 +272,7 @@ flight_run(void *arg)
 	struct flight *f = arg;
 
 	pthread_barrier_wait(f->bar);
-	policy_decide(f->rt, "mixed.example", &f->o);
+	policy_run_decide(f->rt, "mixed.example", &f->o);
 	return NULL;
 }
 
@@ -302,7 +302,7 @@ Test(world, single_flight_and_cache)
 	for (int i = 0; i < N; i++)
 		policy_decision_unref(f[i].o.d);
 	pthread_barrier_destroy(&bar);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 }
 
 Test(world, cold_and_warm_times)
@@ -312,11 +312,11 @@ Test(world, cold_and_warm_times)
 	int64_t t0;
 	unsigned n = 2000;
 
-	policy_decide(rt, "secure.example", &cold);
+	policy_run_decide(rt, "secure.example", &cold);
 	cr_expect_eq(cold.cache_hit, 0);
 	t0 = dns_now_ms();
 	for (unsigned i = 0; i < n; i++) {
-		policy_decide(rt, "secure.example", &warm);
+		policy_run_decide(rt, "secure.example", &warm);
 		cr_expect_eq(warm.cache_hit, 1);
 		policy_decision_unref(warm.d);
 	}
@@ -325,7 +325,7 @@ Test(world, cold_and_warm_times)
 	printf("timing: cold_ms=%u lookups=%u warm_us=%.2f\n", cold.elapsed_ms,
 	    cold.d->queries, 1000.0 * (double)(dns_now_ms() - t0) / n);
 	policy_decision_unref(cold.d);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 }
 
 Test(world, hostile_destinations)
@@ -339,19 +339,19 @@ Test(world, hostile_destinations)
 	struct policy_outcome o;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		policy_decide(rt, bad[i], &o);
+		policy_run_decide(rt, bad[i], &o);
 		cr_expect_eq(o.d->verdict, POLICY_DEFER, "%s", bad[i]);
 		cr_expect_eq(o.d->reason, POLICY_R_INVALID_DOMAIN, "%s: %s", bad[i],
 		    policy_reason_name(o.d->reason));
 		policy_decision_unref(o.d);
 	}
-	policy_decide(rt, NULL, &o);
+	policy_run_decide(rt, NULL, &o);
 	cr_expect_eq(o.d->reason, POLICY_R_INVALID_DOMAIN);
 	policy_decision_unref(o.d);
 	/* IDN in U-labels is normalised, then decided (NXDOMAIN in the world). */
-	policy_decide(rt, "B\xc3\xbc" "cher.EXAMPLE.", &o);
+	policy_run_decide(rt, "B\xc3\xbc" "cher.EXAMPLE.", &o);
 	cr_expect_str_eq(o.d->domain, "xn--bcher-kva.example");
 	cr_expect_eq(o.d->reason, POLICY_R_NO_SUCH_DOMAIN);
 	policy_decision_unref(o.d);
-	policy_runtime_free(rt);
+	policy_run_free(rt);
 }

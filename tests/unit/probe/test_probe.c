@@ -26,7 +26,7 @@ static int
 parse(const char *s, struct probe_reply *r, size_t *used, const char **why)
 {
 	*why = NULL;
-	return probe_reply_parse(s, strlen(s), r, used, why);
+	return probe_smtp_reply_parse(s, strlen(s), r, used, why);
 }
 
 Test(reply, single_line)
@@ -40,7 +40,7 @@ Test(reply, single_line)
 	cr_expect_eq(r.nlines, 1);
 	cr_expect_str_eq(r.lines[0], "mx.example ESMTP");
 	cr_expect_eq(used, strlen("220 mx.example ESMTP\r\n"));
-	probe_reply_free(&r);
+	probe_smtp_reply_free(&r);
 }
 
 Test(reply, multi_line_and_ext)
@@ -54,11 +54,11 @@ Test(reply, multi_line_and_ext)
 	cr_expect_eq(r.code, 250);
 	cr_expect_eq(r.nlines, 4);
 	cr_expect_eq(used, strlen(s));
-	cr_expect(probe_reply_has_ext(&r, "STARTTLS"), "keywords are case-insensitive");
-	cr_expect(probe_reply_has_ext(&r, "SIZE"));
-	cr_expect_not(probe_reply_has_ext(&r, "PIPE"), "a prefix is no keyword");
-	cr_expect_not(probe_reply_has_ext(&r, "MX.EXAMPLE"), "the first line is no keyword");
-	probe_reply_free(&r);
+	cr_expect(probe_smtp_reply_has_ext(&r, "STARTTLS"), "keywords are case-insensitive");
+	cr_expect(probe_smtp_reply_has_ext(&r, "SIZE"));
+	cr_expect_not(probe_smtp_reply_has_ext(&r, "PIPE"), "a prefix is no keyword");
+	cr_expect_not(probe_smtp_reply_has_ext(&r, "MX.EXAMPLE"), "the first line is no keyword");
+	probe_smtp_reply_free(&r);
 }
 
 Test(reply, bare_code_and_lf_only)
@@ -70,7 +70,7 @@ Test(reply, bare_code_and_lf_only)
 	cr_assert_eq(parse("221\n", &r, &used, &why), 1);
 	cr_expect_eq(r.code, 221);
 	cr_expect_str_eq(r.lines[0], "");
-	probe_reply_free(&r);
+	probe_smtp_reply_free(&r);
 }
 
 Test(reply, needs_more)
@@ -115,16 +115,16 @@ Test(reply, bounds)
 	memset(s, 'x', PROBE_LINE_MAX + 9);
 	memcpy(s, "220 ", 4);
 	s[PROBE_LINE_MAX + 9] = 0;
-	cr_expect_eq(probe_reply_parse(s, strlen(s), &r, &used, &why), -1, "long line without end");
+	cr_expect_eq(probe_smtp_reply_parse(s, strlen(s), &r, &used, &why), -1, "long line without end");
 	cr_expect_str_eq(why, "reply line too long");
 	s[PROBE_LINE_MAX - 3] = '\n';
-	cr_expect_eq(probe_reply_parse(s, PROBE_LINE_MAX - 2, &r, &used, &why), 1, "just fits");
-	probe_reply_free(&r);
+	cr_expect_eq(probe_smtp_reply_parse(s, PROBE_LINE_MAX - 2, &r, &used, &why), 1, "just fits");
+	probe_smtp_reply_free(&r);
 	free(s);
 	buf_init(&b);
 	for (int i = 0; i < PROBE_REPLY_LINES + 1; i++)
 		buf_puts(&b, "250-x\r\n");
-	cr_expect_eq(probe_reply_parse(b.s, b.len, &r, &used, &why), -1, "too many lines");
+	cr_expect_eq(probe_smtp_reply_parse(b.s, b.len, &r, &used, &why), -1, "too many lines");
 	cr_expect_str_eq(why, "reply too long");
 	buf_free(&b);
 }
@@ -136,9 +136,9 @@ Test(reply, sanitised)
 	size_t used;
 	const char s[] = "220 a\x1b[2Jb\x7f\xff\r\n";
 
-	cr_assert_eq(probe_reply_parse(s, sizeof(s) - 1, &r, &used, &why), 1);
+	cr_assert_eq(probe_smtp_reply_parse(s, sizeof(s) - 1, &r, &used, &why), 1);
 	cr_expect_str_eq(r.lines[0], "a?[2Jb??");
-	probe_reply_free(&r);
+	probe_smtp_reply_free(&r);
 }
 
 /* ------------------------------------------------------------ classification */
@@ -319,7 +319,7 @@ closed_port(void)
 	int fd;
 
 	for (unsigned p = 1; p < 1024; p += 37) {
-		if ((fd = probe_connect("127.0.0.1", p, 500, &why)) < 0) {
+		if ((fd = probe_smtp_connect("127.0.0.1", p, 500, &why)) < 0) {
 			free(why);
 			return p;
 		}
@@ -360,7 +360,7 @@ Test(run, unreachable_and_unusable)
 	cr_expect_str_eq(out.result_type, "dnssec-invalid");
 	cr_expect_eq(out.have_policy, 1);
 	cr_expect_eq(out.source, OUTCOME_SRC_PROBE);
-	tls_outcome_clear(&out);
+	outcome_clear(&out);
 	cr_expect_eq(probe_outcome(r, 7, &out), -1, "out of range");
 	j = probe_result_json(r);
 	cr_assert_not_null(j);

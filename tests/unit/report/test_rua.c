@@ -3,8 +3,8 @@
  * network: the RFC 8460 TLSRPT record parser (good, odd and hostile
  * records), TXT string joining and record selection from a DNS answer,
  * the section 5.1 file name, gzip, the mailto message (headers, no header
- * injection, the attachment round trip), report files and the retry
- * queue with its backoff.
+ * injection, the attachment round trip) and report files. The retry
+ * queue: test_queue.c.
  */
 #include "config.h"
 
@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "dns.h"
+#include "report_rua.h"
 #include "report_send.h"
 
 /* Parse txt (C string), return the count; set filled, *err on error. */
@@ -26,7 +27,7 @@ parse(const char *txt, struct report_rua_set *set, size_t *skipped, char **err)
 	memset(set, 0, sizeof(*set));
 	*err = NULL;
 	*skipped = 0;
-	return report_send_parse_record(txt, strlen(txt), set, skipped, err);
+	return report_rua_parse_record(txt, strlen(txt), set, skipped, err);
 }
 
 /* The record must be rejected as a whole. */
@@ -40,7 +41,7 @@ expect_invalid(const char *txt)
 	cr_expect_eq(parse(txt, &set, &sk, &err), -1, "accepted: %s", txt);
 	cr_expect_not_null(err, "no reason for: %s", txt);
 	free(err);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 }
 
 /* The record parses, but with no usable URI (each one skipped). */
@@ -55,7 +56,7 @@ expect_no_uri(const char *txt)
 	cr_expect_eq(set.n, 0, "%s gave %s", txt, set.n ? set.v[0].uri : "");
 	cr_expect_geq(sk, 1, "%s: nothing counted as skipped", txt);
 	free(err);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 }
 
 Test(rua, mailto_and_https)
@@ -69,7 +70,7 @@ Test(rua, mailto_and_https)
 	cr_expect_str_eq(set.v[0].uri, "mailto:reports@example.com");
 	cr_expect_str_eq(set.v[0].addr, "reports@example.com");
 	cr_expect_eq(set.v[0].max_size, 0);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 
 	cr_assert_eq(parse("v=TLSRPTv1 ; rua=https://reporting.example.com/v1/tlsrpt ,"
 	    "\tMAILTO:a.b+c@Example.NET!10m , https://x.example:8443/p?q=1 ;", &set, &sk, &err), 3,
@@ -83,7 +84,7 @@ Test(rua, mailto_and_https)
 	cr_expect_eq(set.v[1].max_size, 10u << 20);
 	cr_expect_str_eq(set.v[2].uri, "https://x.example:8443/p?q=1");
 	cr_expect_eq(sk, 0);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 }
 
 Test(rua, extension_fields_and_delimiters)
@@ -95,13 +96,13 @@ Test(rua, extension_fields_and_delimiters)
 	cr_assert_eq(parse("v=TLSRPTv1;ext-1.x=foo;rua=mailto:a@b.example;zz=1;", &set, &sk, &err),
 	    1, "%s", err ? err : "");
 	cr_expect_str_eq(set.v[0].addr, "a@b.example");
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	cr_assert_eq(parse("v=TLSRPTv1;;  ;rua=mailto:a@b.example;;", &set, &sk, &err), 1,
 	    "empty fields are tolerated");
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	cr_assert_eq(parse("v=TLSRPTv1;rua=mailto:%61%2eb@b.example?subject=x", &set, &sk, &err), 1);
 	cr_expect_str_eq(set.v[0].addr, "a.b@b.example", "%%-decoded, header fields cut off");
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 }
 
 Test(rua, invalid_records)
@@ -132,10 +133,10 @@ Test(rua, nul_byte)
 	char *err = NULL;
 
 	memset(&set, 0, sizeof(set));
-	cr_expect_eq(report_send_parse_record(rec, sizeof(rec) - 1, &set, &sk, &err), -1);
+	cr_expect_eq(report_rua_parse_record(rec, sizeof(rec) - 1, &set, &sk, &err), -1);
 	cr_expect_eq(set.n, 0);
 	free(err);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 }
 
 Test(rua, unknown_and_malformed_uris_skipped)
@@ -197,21 +198,21 @@ Test(rua, limits)
 	char *rec, *err, *p;
 	size_t sk;
 
-	/* more URIs than REPORT_SEND_RUA_MAX: the first ones are kept */
-	rec = calloc(1, 64 + 40 * (REPORT_SEND_RUA_MAX + 5));
+	/* more URIs than REPORT_RUA_MAX: the first ones are kept */
+	rec = calloc(1, 64 + 40 * (REPORT_RUA_MAX + 5));
 	p = rec + sprintf(rec, "v=TLSRPTv1;rua=");
-	for (int i = 0; i < REPORT_SEND_RUA_MAX + 5; i++)
+	for (int i = 0; i < REPORT_RUA_MAX + 5; i++)
 		p += sprintf(p, "%smailto:r%d@b.example", i ? "," : "", i);
-	cr_assert_eq(parse(rec, &set, &sk, &err), REPORT_SEND_RUA_MAX);
+	cr_assert_eq(parse(rec, &set, &sk, &err), REPORT_RUA_MAX);
 	cr_expect_str_eq(set.v[0].addr, "r0@b.example");
 	cr_expect_eq(sk, 5);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	free(rec);
 
 	/* an over-long URI */
-	rec = calloc(1, REPORT_SEND_URI_MAX + 100);
+	rec = calloc(1, REPORT_RUA_URI_MAX + 100);
 	p = rec + sprintf(rec, "v=TLSRPTv1;rua=https://x.example/");
-	memset(p, 'a', REPORT_SEND_URI_MAX);
+	memset(p, 'a', REPORT_RUA_URI_MAX);
 	expect_no_uri(rec);
 	free(rec);
 }
@@ -224,14 +225,14 @@ Test(rua, txt_join)
 	size_t len = 99;
 	char *s;
 
-	s = report_send_txt_join(two, sizeof(two), &len);
+	s = report_rua_txt_join(two, sizeof(two), &len);
 	cr_assert_not_null(s);
 	cr_expect_str_eq(s, "v=TLSRPTv1;rua", "strings joined without separator");
 	cr_expect_eq(len, 14);
 	free(s);
-	cr_expect_null(report_send_txt_join(trunc, sizeof(trunc), &len));
-	cr_expect_null(report_send_txt_join(two, 0, &len));
-	cr_expect_null(report_send_txt_join(two, sizeof(two) - 1, &len));
+	cr_expect_null(report_rua_txt_join(trunc, sizeof(trunc), &len));
+	cr_expect_null(report_rua_txt_join(two, 0, &len));
+	cr_expect_null(report_rua_txt_join(two, sizeof(two) - 1, &len));
 }
 
 /* A TXT answer with the given records, each split into strings of at most split bytes. */
@@ -275,47 +276,47 @@ Test(rua, record_selection)
 	char *err = NULL;
 
 	a = txt_answer(DNS_DATA, DNS_SEC_SECURE, one, 2, 7);
-	cr_assert_eq(report_send_rua_from_answer(a, &set, &err), 0);
+	cr_assert_eq(report_rua_from_answer(a, &set, &err), 0);
 	cr_assert_eq(set.n, 1, "%s", set.why ? set.why : "");
 	cr_expect_str_eq(set.v[0].addr, "t@x.example", "multi-string record joined");
 	cr_expect_eq(set.sec, DNS_SEC_SECURE);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	dns_answer_free(a);
 
 	a = txt_answer(DNS_DATA, DNS_SEC_INSECURE, two, 2, 255);
-	cr_assert_eq(report_send_rua_from_answer(a, &set, &err), 0);
+	cr_assert_eq(report_rua_from_answer(a, &set, &err), 0);
 	cr_expect_eq(set.n, 0, "two TLSRPT records: none used");
 	cr_expect_not_null(strstr(set.why, "2 TLSRPT records"));
 	cr_expect_eq(set.sec, DNS_SEC_INSECURE);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	dns_answer_free(a);
 
 	a = txt_answer(DNS_DATA, DNS_SEC_SECURE, bad, 1, 255);
-	cr_assert_eq(report_send_rua_from_answer(a, &set, &err), 0);
+	cr_assert_eq(report_rua_from_answer(a, &set, &err), 0);
 	cr_expect_eq(set.n, 0, "URIs of an invalid record are not used");
 	cr_expect_not_null(strstr(set.why, "more than one rua"));
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	dns_answer_free(a);
 
 	a = txt_answer(DNS_DATA, DNS_SEC_SECURE, none, 2, 255);
-	cr_assert_eq(report_send_rua_from_answer(a, &set, &err), 0);
+	cr_assert_eq(report_rua_from_answer(a, &set, &err), 0);
 	cr_expect_eq(set.n, 0);
 	cr_expect_str_eq(set.why, "no TLSRPT record");
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	dns_answer_free(a);
 
 	a = txt_answer(DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, 0, 255);
-	cr_assert_eq(report_send_rua_from_answer(a, &set, &err), 0);
+	cr_assert_eq(report_rua_from_answer(a, &set, &err), 0);
 	cr_expect_eq(set.n, 0);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	dns_answer_free(a);
 
 	a = dns_answer_new_fail("_smtp._tls.x.example", DNS_T_TXT, DNS_FAIL, "validation failure");
-	cr_expect_eq(report_send_rua_from_answer(a, &set, &err), -1, "a failed lookup is an error");
+	cr_expect_eq(report_rua_from_answer(a, &set, &err), -1, "a failed lookup is an error");
 	cr_assert_not_null(err);
 	cr_expect_not_null(strstr(err, "validation failure"));
 	free(err);
-	report_send_rua_clear(&set);
+	report_rua_clear(&set);
 	dns_answer_free(a);
 }
 
@@ -473,64 +474,4 @@ Test(rua, files)
 	unlink(path);
 	free(path);
 	rmdir(dir);
-}
-
-Test(rua, backoff)
-{
-	cr_expect_eq(report_queue_backoff(1), 300);
-	cr_expect_eq(report_queue_backoff(2), 600);
-	cr_expect_eq(report_queue_backoff(3), 1200);
-	cr_expect_eq(report_queue_backoff(7), 19200);
-	cr_expect_eq(report_queue_backoff(8), 21600, "capped at 6 h");
-	cr_expect_eq(report_queue_backoff(1000), 21600);
-}
-
-Test(rua, queue)
-{
-	char dir[] = "/tmp/test_rua_q.XXXXXX", db[64], *err = NULL;
-	struct report_queue_entry e = { 0, (char *)"/r/f.json.gz", (char *)"x.example",
-	    (char *)"rid", (char *)"s.example", 0, 0, 0, (char *)"down" };
-	struct report_queue_entry *v = NULL;
-	struct report_queue *q;
-	size_t n = 9;
-
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/o.db", dir);
-	q = report_queue_open(db, &err);
-	cr_assert_not_null(q, "%s", err);
-	cr_assert_eq(report_queue_add(q, &e, 1000, &err), 0, "%s", err);
-	cr_expect_eq(report_queue_count(q, &err), 1);
-	cr_assert_eq(report_queue_due(q, 1299, &v, &n, &err), 0);
-	cr_expect_eq(n, 0, "not due before the backoff");
-	free(v);
-	cr_assert_eq(report_queue_due(q, 1300, &v, &n, &err), 0);
-	cr_assert_eq(n, 1);
-	cr_expect_str_eq(v[0].path, "/r/f.json.gz");
-	cr_expect_str_eq(v[0].policy_domain, "x.example");
-	cr_expect_eq(v[0].first_attempt, 1000);
-	cr_expect_eq(v[0].attempts, 1);
-	cr_assert_eq(report_queue_failed(q, &v[0], 1300, "still down", &err), 0);
-	report_queue_entry_clear(&v[0]);
-	free(v);
-	cr_assert_eq(report_queue_due(q, 1899, &v, &n, &err), 0);
-	cr_expect_eq(n, 0, "second backoff is 600 s");
-	free(v);
-	cr_assert_eq(report_queue_due(q, 1900, &v, &n, &err), 0);
-	cr_assert_eq(n, 1);
-	cr_expect_eq(v[0].attempts, 2);
-	cr_expect_eq(v[0].first_attempt, 1000, "first attempt kept");
-	cr_expect_str_eq(v[0].last_error, "still down");
-	cr_assert_eq(report_queue_remove(q, v[0].id, &err), 0);
-	report_queue_entry_clear(&v[0]);
-	free(v);
-	cr_expect_eq(report_queue_count(q, &err), 0);
-	report_queue_close(q);
-
-	/* reopening finds the tables (CREATE TABLE IF NOT EXISTS) */
-	q = report_queue_open(db, &err);
-	cr_assert_not_null(q, "%s", err);
-	cr_expect_eq(report_queue_count(q, &err), 0);
-	report_queue_close(q);
-	snprintf(db, sizeof(db), "rm -rf %s", dir);
-	cr_expect_eq(system(db), 0);
 }

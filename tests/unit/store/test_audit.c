@@ -333,7 +333,7 @@ Test(audit, rcpt_event_fields)
 	struct policy_decision *d = policy_decision_simple("bogus.example", POLICY_DEFER,
 	    TLS_LEVEL_DANE, POLICY_R_MX_BOGUS, "test");
 	json_t *ev = audit_rcpt_event(&txn, "bob@bogus.example", "bogus.example", "tempfail",
-	    "450 4.7.5 x", policy_decision_json(d, NULL, NULL), 1, 12);
+	    "450 4.7.5 x", policy_json_decision(d, NULL, NULL), 1, 12);
 	const char *event, *time, *action, *reply, *verdict;
 	json_t *qid, *auth, *client;
 	int hit, ms;

@@ -82,7 +82,7 @@ static int collect(const struct tls_outcome *o, void *arg)
 	struct seen *s = arg;
 
 	if (s->n == 0)
-		tls_outcome_copy(&s->first, o);
+		outcome_copy(&s->first, o);
 	if (s->n < 64) {
 		s->times[s->n] = o->time;
 		snprintf(s->domains[s->n], sizeof(s->domains[0]), "%s", o->policy_domain);
@@ -97,7 +97,7 @@ static size_t count_all(struct store *s)
 	char *err = NULL;
 
 	cr_assert_eq(store_each(s, INT64_MIN, INT64_MAX, NULL, collect, &seen, &err), 0, "%s", err);
-	tls_outcome_clear(&seen.first);
+	outcome_clear(&seen.first);
 	return seen.n;
 }
 
@@ -136,7 +136,7 @@ Test(store, roundtrip_every_field)
 	cr_assert_eq(seen.first.success, 0);
 	cr_assert_eq(seen.first.result_type, outcome_result_type("certificate-not-trusted"));
 	cr_assert_str_eq(seen.first.detail, "X509_V_ERR_DANE_NO_MATCH");
-	tls_outcome_clear(&seen.first);
+	outcome_clear(&seen.first);
 	cr_assert_null(seen.first.policy_domain);
 	store_close(s);
 }
@@ -198,7 +198,7 @@ Test(store, success_drops_result_type_and_nulls_stay_null)
 	cr_assert_null(seen.first.mx_host);
 	cr_assert_null(seen.first.policy_strings);
 	cr_assert_eq(seen.first.npolicy_strings, 0);
-	tls_outcome_clear(&seen.first);
+	outcome_clear(&seen.first);
 	store_close(s);
 }
 
@@ -230,13 +230,13 @@ Test(store, ranges_order_and_domains)
 	cr_assert_eq(seen.times[0], 100);
 	cr_assert_eq(seen.times[1], 199);
 	cr_assert_eq(seen.times[2], 200);
-	tls_outcome_clear(&seen.first);
+	outcome_clear(&seen.first);
 	memset(&seen, 0, sizeof(seen));
 	cr_assert_eq(store_each(s, 0, 1000, "A.EXAMPLE.", collect, &seen, &err), 0);
 	cr_assert_eq(seen.n, 2);
 	cr_assert_eq(seen.times[0], 100);
 	cr_assert_eq(seen.times[1], 200);
-	tls_outcome_clear(&seen.first);
+	outcome_clear(&seen.first);
 	/* distinct, sorted */
 	cr_assert_eq(store_each_domain(s, 99, 300, collect_domain, &dom, &err), 0);
 	cr_assert_eq(dom.n, 3);
@@ -251,7 +251,7 @@ Test(store, ranges_order_and_domains)
 	seen.stop_at = 2;
 	cr_assert_eq(store_each(s, 0, 1000, NULL, collect, &seen, &err), 42);
 	cr_assert_eq(seen.n, 2);
-	tls_outcome_clear(&seen.first);
+	outcome_clear(&seen.first);
 	/* an empty range, a bad domain filter */
 	memset(&seen, 0, sizeof(seen));
 	cr_assert_eq(store_each(s, 500, 400, NULL, collect, &seen, &err), 0);
@@ -385,7 +385,7 @@ Test(store, hostile_strings_refused)
 		cr_assert_eq(store_each(s, 0, 10, "xn--bcher-kva.example", collect, &seen, &err), 0);
 		cr_assert_eq(seen.n, 1);
 		cr_assert_str_eq(seen.first.mx_helo, "h\xc3\xa9lo \xf0\x9f\x98\x80");
-		tls_outcome_clear(&seen.first);
+		outcome_clear(&seen.first);
 	}
 	for (i = 0; i < 3; i++)
 		cr_assert_eq(store_add(s, &o, &err), 0);
@@ -662,15 +662,15 @@ Test(store, outcome_copy_clear_and_names)
 	a.policy_strings = ps;
 	a.npolicy_strings = 2;
 	a.mx_host = "mx";
-	tls_outcome_copy(&b, &a);
+	outcome_copy(&b, &a);
 	cr_assert_neq(b.policy_domain, a.policy_domain);
 	cr_assert_str_eq(b.policy_domain, "a.example");
 	cr_assert_str_eq(b.policy_strings[0], "3 1 1 AA");
 	cr_assert_null(b.policy_strings[1]);
 	cr_assert_eq(b.result_type, a.result_type);
-	tls_outcome_clear(&b);
+	outcome_clear(&b);
 	cr_assert_null(b.mx_host);
-	tls_outcome_clear(NULL);
+	outcome_clear(NULL);
 	cr_assert_str_eq(outcome_source_name(OUTCOME_SRC_PROBE), "probe");
 	cr_assert_str_eq(outcome_source_name(OUTCOME_SRC_POSTFIX), "postfix");
 	cr_assert_str_eq(outcome_source_name(OUTCOME_SRC_EXIM), "exim");

@@ -1,10 +1,11 @@
 /*
- * report_postfix.h - private to report_postfix*.c: splitting one Postfix
- * log line (report_postfix_line.c) for the session logic of
- * report_postfix.c. Nothing here allocates except pf_parse_record().
+ * report_postfix_line.h - private to report_postfix*.c: splitting one
+ * Postfix log line (report_postfix_line.c) for the session logic of
+ * report_postfix.c. Nothing here allocates except
+ * report_postfix_line_record(); no state: any thread.
  */
-#ifndef DANEPOL_REPORT_POSTFIX_H
-#define DANEPOL_REPORT_POSTFIX_H
+#ifndef DANEPOL_REPORT_POSTFIX_LINE_H
+#define DANEPOL_REPORT_POSTFIX_LINE_H
 
 #include <stdint.h>
 
@@ -27,7 +28,7 @@ struct pf_line {
  * into raw). Returns 1 for an smtp(8) line, 0 for another program's, -1
  * when malformed.
  */
-int pf_parse_line(const char *raw, int64_t ref, struct pf_line *l);
+int report_postfix_line_parse(const char *raw, int64_t ref, struct pf_line *l);
 
 /**
  * For a qmgr(8) line of l ("QUEUEID: from=<SENDER>, ..."), copy QUEUEID
@@ -35,15 +36,15 @@ int pf_parse_line(const char *raw, int64_t ref, struct pf_line *l);
  * (without case); 0 otherwise.
  */
 #define PF_MAX_QID 64
-int pf_qmgr_from(const struct pf_line *l, const char *sender, char *qid);
+int report_postfix_line_qmgr_from(const struct pf_line *l, const char *sender, char *qid);
 
 /**
  * "HOST[IP]:PORT" at p: HOST canonical into host (DNSNAME_MAX), IP into
  * ip (PF_MAX_IP, hex digits, ':' and '.' only), *endp past PORT. 0 or -1.
  */
-int pf_parse_hostaddr(const char *p, char *host, char *ip, const char **endp);
+int report_postfix_line_hostaddr(const char *p, char *host, char *ip, const char **endp);
 
 /** "U S M HEX" at p: a new string (caller frees), or NULL if malformed/abbreviated. */
-char *pf_parse_record(const char *p);
+char *report_postfix_line_record(const char *p);
 
 #endif
