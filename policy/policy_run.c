@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "dns_setup.h"
 #include "dnsname.h"
 #include "log.h"
@@ -170,7 +171,7 @@ run_issue(struct policy_engine *e, struct dns_batch *b, int64_t deadline)
 	struct policy_query q;
 
 	while (policy_engine_next_query(e, &q)) {
-		if (dns_now_ms() >= deadline)
+		if (clock_now_ms() >= deadline)
 			policy_engine_answer(e, q.tag, dns_answer_new_fail(q.name, q.type,
 			    DNS_TIMEOUT, "no time left before the decision deadline"));
 		else
@@ -186,7 +187,7 @@ run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t dea
 	struct policy_decision *d;
 	struct dns_answer *ans;
 	unsigned tag;
-	int64_t t0 = dns_now_ms();
+	int64_t t0 = clock_now_ms();
 
 	for (;;) {
 		run_issue(e, b, deadline);
@@ -201,7 +202,7 @@ run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t dea
 		d = policy_decision_simple(in->domain, POLICY_DEFER, in->level,
 		    POLICY_R_INTERNAL_ERROR, "internal error: decision incomplete");
 	}
-	d->elapsed_ms = (unsigned)(dns_now_ms() - t0);
+	d->elapsed_ms = (unsigned)(clock_now_ms() - t0);
 	dns_batch_free(b);
 	policy_engine_free(e);
 	return d;
@@ -331,7 +332,7 @@ invalid:
 static void
 decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out, int use_cache)
 {
-	int64_t t0 = dns_now_ms(), deadline = t0 + rt->conf->decision_timeout_ms;
+	int64_t t0 = clock_now_ms(), deadline = t0 + rt->conf->decision_timeout_ms;
 	char canon[DNSNAME_MAX], key[DNSNAME_MAX + 16];
 	struct policy_input in;
 	struct policy_decision *d = NULL;
@@ -360,7 +361,7 @@ decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out
 	}
 out:
 	out->d = d;
-	out->elapsed_ms = (unsigned)(dns_now_ms() - t0);
+	out->elapsed_ms = (unsigned)(clock_now_ms() - t0);
 }
 
 void

@@ -39,9 +39,6 @@ int probe_reply_has_ext(const struct probe_reply *r, const char *kw);
 /** Printable-ASCII copy of p[0..n) (other octets -> '?'). Caller frees. */
 char *probe_sanitize(const char *p, size_t n);
 
-/** Milliseconds of CLOCK_MONOTONIC. */
-long long probe_now_ms(void);
-
 /**
  * Connect to addr:port (numeric IPv4/IPv6) within ms. Returns a
  * nonblocking socket, or -1 with *why (caller frees).

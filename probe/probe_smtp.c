@@ -28,21 +28,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include "probe_int.h"
 
 /* strerror_r, GNU variant (_GNU_SOURCE): thread-safe text of e in eb. */
 #define ERRTEXT(e, eb) strerror_r((e), (eb), sizeof(eb))
-
-long long
-probe_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 char *
 probe_sanitize(const char *p, size_t n)
@@ -160,7 +152,7 @@ static int
 wait_fd(int fd, short events, long long deadline)
 {
 	for (;;) {
-		long long left = deadline - probe_now_ms();
+		long long left = deadline - clock_now_ms();
 		struct pollfd pfd = { fd, events, 0 };
 		int rc;
 
@@ -207,7 +199,7 @@ probe_connect(const char *addr, unsigned port, unsigned ms, char **why)
 		err = errno;
 		goto fail;
 	}
-	rc = wait_fd(fd, POLLOUT, probe_now_ms() + ms);
+	rc = wait_fd(fd, POLLOUT, clock_now_ms() + ms);
 	if (rc == 0) {
 		*why = xasprintf("connect timed out after %u ms", ms);
 		close(fd);
@@ -227,7 +219,7 @@ fail:
 int
 probe_write_all(int fd, const char *s, size_t n, unsigned ms)
 {
-	long long deadline = probe_now_ms() + ms;
+	long long deadline = clock_now_ms() + ms;
 
 	while (n > 0) {
 		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
@@ -254,7 +246,7 @@ probe_write_all(int fd, const char *s, size_t n, unsigned ms)
 static int
 read_reply(int fd, struct buf *in, unsigned ms, struct probe_reply *r, char **why)
 {
-	long long deadline = probe_now_ms() + ms;
+	long long deadline = clock_now_ms() + ms;
 	const char *pwhy = NULL;
 	char chunk[4096], eb[128];
 	size_t used = 0;

@@ -43,6 +43,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "dnsname.h"
 #include "log.h"
 #include "mem.h"
@@ -373,7 +374,7 @@ pipe_write(int fd, const char *msg, size_t len, int64_t deadline)
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 	while (len > 0) {
 		struct pollfd p = { fd, POLLOUT, 0 };
-		int64_t left = deadline - dns_now_ms();
+		int64_t left = deadline - clock_now_ms();
 		ssize_t w;
 
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
@@ -410,7 +411,7 @@ wait_child(pid_t pid, int64_t deadline)
 			return st;
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (dns_now_ms() >= deadline) {
+		if (clock_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 				;
@@ -426,7 +427,7 @@ run_sendmail(const char *cmd, const char *from, const char *to, const char *msg,
 {
 	char *argv[] = { (char *)cmd, (char *)"-oi", (char *)"-f", (char *)from, (char *)"--",
 	    (char *)to, NULL };
-	int64_t deadline = dns_now_ms() + SENDMAIL_TIMEOUT_MS;
+	int64_t deadline = clock_now_ms() + SENDMAIL_TIMEOUT_MS;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t def, none;
