@@ -54,8 +54,6 @@ int probe_connect(const char *addr, unsigned port, unsigned ms, char **why);
  */
 int probe_smtp_starttls(int fd, const struct probe_opts *o, struct probe_addr *a);
 
-/** Write all of s to fd within ms. 0, or -1. */
-int probe_write_all(int fd, const char *s, size_t n, unsigned ms);
 
 /**
  * The TLS part on fd (after the server's 220 to STARTTLS): handshake
