@@ -39,6 +39,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "dnsname.h"
+#include "hash.h"
 #include "log.h"
 #include "mem.h"
 #include "report.h"
@@ -217,15 +218,11 @@ json_report_id(const char *json)
 	return id;
 }
 
-/* An alphanumeric unique-id for the file name: FNV-1a of the report-id, hex. */
+/* An alphanumeric unique-id for the file name: hash_stable() of the report-id, hex. */
 static void
 uid_of(const char *report_id, char out[17])
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (const unsigned char *p = (const unsigned char *)report_id; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	snprintf(out, 17, "%016llx", (unsigned long long)hash_stable(report_id));
 }
 
 /*

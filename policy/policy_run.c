@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "dns_setup.h"
 #include "dnsname.h"
+#include "hash.h"
 #include "log.h"
 #include "mem.h"
 #include "policy_run.h"
@@ -116,6 +117,7 @@ policy_runtime_new(struct conf *conf, char **err)
 
 	*err = NULL;
 	rt->conf = conf;
+	rt->seed = hash_seed(rt);
 	if (runtime_level(conf, &rt->default_level, err) < 0 ||
 	    (rt->status = runtime_status(conf, err)) == NULL)
 		goto fail;
@@ -155,11 +157,7 @@ policy_runtime_free(struct policy_runtime *rt)
 struct dns_resolver *
 policy_resolver_for(const struct policy_runtime *rt, const char *domain)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (const unsigned char *p = (const unsigned char *)(domain ? domain : ""); *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return rt->resolvers[h % rt->nresolvers];
+	return rt->resolvers[hash_string(rt->seed, domain ? domain : "", NULL) % rt->nresolvers];
 }
 
 /* ------------------------------------------------------------ driver */

@@ -27,6 +27,7 @@ struct policy_runtime {
 	struct policy_status_table *status;	/* owned */
 	struct policy_cache *cache;		/* owned */
 	enum tls_level default_level;
+	uint64_t seed;				/* of policy_resolver_for()'s hash */
 };
 
 /**

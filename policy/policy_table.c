@@ -12,9 +12,9 @@
  *	key (also after normalisation), NUL bytes, control characters and
  *	lines over TABLE_LINE_MAX bytes. Files over TABLE_FILE_MAX are refused.
  *
- *	Entries live in an open-addressing hash table (FNV-1a, linear
- *	probing, load <= 1/2), so loading is linear in the file and a lookup
- *	costs one probe sequence per label of the domain. A ".parent" key is
+ *	Entries live in an open-addressing hash table (lib/hash.h's seeded
+ *	hash, linear probing, load <= 1/2), so loading is linear in the
+ *	file and a lookup costs one probe sequence per label of the domain. A ".parent" key is
  *	stored with its dot, so the lookup of "a.b.example" probes
  *	"a.b.example", ".b.example", ".example" in that order without
  *	copying: each is a suffix of the name starting at a dot.
@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "dnsname.h"
+#include "hash.h"
 #include "mem.h"
 #include "policy.h"
 #include "policy_table.h"
@@ -55,18 +56,14 @@ struct policy_table {
 	size_t nent, aent;
 	size_t *slot;			/* hash index: entry index + 1, 0 = empty */
 	size_t nslot;			/* power of two */
+	uint64_t seed;			/* of hash_key() */
 };
 
-static uint64_t
-hash_key(const char *s)
+/* The seeded hash (lib/hash.h) of key in t. */
+static uint32_t
+hash_key(const struct policy_table *t, const char *s)
 {
-	uint64_t h = UINT64_C(14695981039346656037);
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(1099511628211);
-	}
-	return h;
+	return hash_string(t->seed, s, NULL);
 }
 
 /* Index into t->ent of key, or (size_t)-1. */
@@ -77,7 +74,7 @@ table_find(const struct policy_table *t, const char *key)
 
 	if (t->nslot == 0)
 		return (size_t)-1;
-	for (i = hash_key(key) & (t->nslot - 1); (e = t->slot[i]) != 0; i = (i + 1) & (t->nslot - 1))
+	for (i = hash_key(t, key) & (t->nslot - 1); (e = t->slot[i]) != 0; i = (i + 1) & (t->nslot - 1))
 		if (strcmp(t->ent[e - 1].key, key) == 0)
 			return e - 1;
 	return (size_t)-1;
@@ -86,7 +83,7 @@ table_find(const struct policy_table *t, const char *key)
 static void
 slot_insert(struct policy_table *t, size_t idx)
 {
-	size_t i = hash_key(t->ent[idx].key) & (t->nslot - 1);
+	size_t i = hash_key(t, t->ent[idx].key) & (t->nslot - 1);
 
 	while (t->slot[i] != 0)
 		i = (i + 1) & (t->nslot - 1);
@@ -246,6 +243,7 @@ parse_mem(const char *text, size_t n, const char *name, char **err)
 	char *s, *why;
 
 	*err = NULL;
+	t->seed = hash_seed(t);
 	for (; p < end; p = nl ? nl + 1 : end) {
 		line++;
 		nl = memchr(p, '\n', (size_t)(end - p));
