@@ -145,7 +145,7 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 	return -1;
 usage:
 	cli_check_usage(stderr);
-	return CLI_EX_USAGE;
+	return EX_USAGE;
 }
 
 static int
@@ -416,7 +416,7 @@ check_runtime(const struct check_opts *o, int *ex)
 	struct conf *c;
 	char *err = NULL;
 
-	*ex = CLI_EX_CONFIG;
+	*ex = EX_CONFIG;
 	if ((c = cli_conf_load(o->conf_path)) == NULL)
 		return NULL;
 	if (cli_conf_check(c) < 0) {
@@ -429,7 +429,7 @@ check_runtime(const struct check_opts *o, int *ex)
 	if ((rt = policy_runtime_new(c, &err)) == NULL) {
 		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
 		free(err);
-		*ex = CLI_EX_UNAVAILABLE;
+		*ex = EX_UNAVAILABLE;
 		return NULL;
 	}
 	switch (policy_runtime_anchor_check(rt, &err)) {
@@ -476,7 +476,7 @@ cli_check(const struct cli_global *g, int argc, char **argv)
 		if (!o.json)
 			print_human(stdout, &out, rt->status);
 		else if (print_json(stdout, &out, rt->status) < 0)
-			ex = CLI_EX_SOFTWARE;
+			ex = EX_SOFTWARE;
 		policy_decision_unref(out.d);
 	}
 	policy_runtime_free(rt);

@@ -125,7 +125,7 @@ probe_parse(const struct cli_global *g, int argc, char **argv, struct probe_cli 
 	return -1;
 usage:
 	cli_probe_usage(stderr);
-	return CLI_EX_USAGE;
+	return EX_USAGE;
 }
 
 /* Exit status of one destination's probe. */
@@ -229,7 +229,7 @@ probe_runtime(const struct probe_cli *o, int *ex)
 	struct conf *c;
 	char *err = NULL;
 
-	*ex = CLI_EX_CONFIG;
+	*ex = EX_CONFIG;
 	if ((c = cli_conf_load(o->conf_path)) == NULL)
 		return NULL;
 	if (cli_conf_check(c) < 0) {
@@ -239,7 +239,7 @@ probe_runtime(const struct probe_cli *o, int *ex)
 	if ((rt = policy_runtime_new(c, &err)) == NULL) {
 		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
 		free(err);
-		*ex = CLI_EX_UNAVAILABLE;
+		*ex = EX_UNAVAILABLE;
 	}
 	return rt;
 }
@@ -276,5 +276,5 @@ cli_probe(const struct cli_global *g, int argc, char **argv)
 		probe_result_free(r);
 	}
 	policy_runtime_free(rt);
-	return failed ? CLI_EX_SOFTWARE : worst;
+	return failed ? EX_SOFTWARE : worst;
 }

@@ -162,7 +162,7 @@ report_parse(const struct cli_global *g, int argc, char **argv, struct report_op
 	return -1;
 usage:
 	cli_report_usage(stderr);
-	return CLI_EX_USAGE;
+	return EX_USAGE;
 }
 
 /* The configuration checks of a run; 0 or -1 after logging. */
@@ -456,10 +456,10 @@ report_open(struct report_ctx *x)
 	    (!x->o->dry_run && (x->queue = report_queue_open(x->c->outcome_db, &err)) == NULL)) {
 		msg_error("%s", err ? err : "cannot open the outcome database");
 		free(err);
-		return CLI_EX_IOERR;
+		return EX_IOERR;
 	}
 	if (!x->o->dry_run && (x->res = report_resolver(x->c)) == NULL)
-		return CLI_EX_UNAVAILABLE;
+		return EX_UNAVAILABLE;
 	return -1;
 }
 
@@ -478,7 +478,7 @@ report_make(struct report_ctx *x, struct report_opts *o)
 		if (n < 0) {
 			msg_error("%s: %s", x->c->postfix_log, err ? err : "cannot be read");
 			free(err);
-			return CLI_EX_IOERR;
+			return EX_IOERR;
 		}
 		printf("ingested %ld outcomes from %s (%zu lines skipped)\n", n, x->c->postfix_log,
 		    skipped);
@@ -487,7 +487,7 @@ report_make(struct report_ctx *x, struct report_opts *o)
 		if (store_each_domain(x->store, x->start, x->end, add_domain, o, &err) < 0) {
 			msg_error("%s", err ? err : "cannot list the domains");
 			free(err);
-			return CLI_EX_IOERR;
+			return EX_IOERR;
 		}
 		o->domains_owned = 1;
 	}
@@ -514,25 +514,25 @@ cli_report(const struct cli_global *g, int argc, char **argv)
 	if (o.date != NULL && parse_day(o.date, &x.start) < 0) {
 		msg_error("report: --date wants a day YYYY-MM-DD: %.32s", o.date);
 		cli_report_usage(stderr);
-		ex = CLI_EX_USAGE;
+		ex = EX_USAGE;
 		goto out;
 	}
 	x.end = x.start + DAY_S;
 	if ((x.c = cli_conf_load(o.conf_path)) == NULL || report_conf_ok(&x, &x.submitter) < 0) {
-		ex = CLI_EX_CONFIG;
+		ex = EX_CONFIG;
 		goto out;
 	}
 	if ((ex = report_open(&x)) >= 0)
 		goto out;
 	if (!o.dry_run && (curl = report_send_global_init() == 0) == 0) {
 		msg_error("report: libcurl cannot be initialised");
-		ex = CLI_EX_UNAVAILABLE;
+		ex = EX_UNAVAILABLE;
 		goto out;
 	}
 	if (!o.retry_only && (ex = report_make(&x, &o)) >= 0)
 		goto out;
 	if (!o.dry_run && retry_due(&x) < 0) {
-		ex = CLI_EX_IOERR;
+		ex = EX_IOERR;
 		goto out;
 	}
 	printf("%u written, %u delivered, %u queued, %u given up, %u without rua, %u failed\n",

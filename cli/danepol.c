@@ -78,7 +78,7 @@ cmd_help(const struct cli_global *g, int argc, char **argv)
 	if (argc > 1 && command_find(argv[1]) == NULL) {
 		msg_error("unknown command: %.64s", argv[1]);
 		cli_usage(stderr);
-		return CLI_EX_USAGE;
+		return EX_USAGE;
 	}
 	cli_usage(stdout);
 	return 0;
@@ -176,7 +176,7 @@ parse_global(int argc, char **argv, struct cli_global *g, int *ex)
 	return optind;
 usage:
 	cli_usage(stderr);
-	*ex = CLI_EX_USAGE;
+	*ex = EX_USAGE;
 	return -1;
 }
 
@@ -197,15 +197,15 @@ main(int argc, char **argv)
 	if ((cmd = command_find(argv[first])) == NULL) {
 		msg_error("unknown command: %.64s", argv[first]);
 		cli_usage(stderr);
-		ex = CLI_EX_USAGE;
+		ex = EX_USAGE;
 		goto out;
 	}
 	ex = cmd->run(&g, argc - first, argv + first);
 out:
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		msg_error("cannot write the output: %s", strerror(errno));
-		if (ex < CLI_EX_USAGE)
-			ex = CLI_EX_IOERR;
+		if (ex < EX_USAGE)
+			ex = EX_IOERR;
 	}
 	return ex;
 }

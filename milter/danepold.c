@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -142,13 +143,13 @@ d_runtime(struct conf *c, int *ex)
 
 	if (d_conf_check(c) < 0 || d_conf_sockets(c) < 0) {
 		conf_free(c);
-		*ex = DANEPOLD_EX_CONFIG;
+		*ex = EX_CONFIG;
 		return NULL;
 	}
 	if ((rt = policy_runtime_new(c, &err)) == NULL) {
 		msg_error("%s", err ? err : "cannot start the resolver");
 		free(err);
-		*ex = DANEPOLD_EX_UNAVAILABLE;
+		*ex = EX_UNAVAILABLE;
 		return NULL;
 	}
 	switch (policy_runtime_anchor_check(rt, &err)) {
@@ -163,7 +164,7 @@ d_runtime(struct conf *c, int *ex)
 		msg_error("%s", err);
 		policy_runtime_free(rt);
 		rt = NULL;
-		*ex = DANEPOLD_EX_CONFIG;
+		*ex = EX_CONFIG;
 		break;
 	}
 	free(err);
@@ -378,24 +379,24 @@ d_options(int argc, char **argv, struct d_opts *o)
 		case 'v': msg_verbose++; break;
 		case 'V':
 			printf("danepold (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-			return DANEPOLD_EX_OK;
+			return EX_OK;
 		case 'h':
 			d_usage(stdout);
-			return DANEPOLD_EX_OK;
+			return EX_OK;
 		case ':':
 			msg_error("option -%c needs an argument", optopt);
 			d_usage(stderr);
-			return DANEPOLD_EX_USAGE;
+			return EX_USAGE;
 		default:
 			msg_error("unknown option -%c", optopt);
 			d_usage(stderr);
-			return DANEPOLD_EX_USAGE;
+			return EX_USAGE;
 		}
 	}
 	if (optind < argc) {
 		msg_error("unexpected argument %.64s", argv[optind]);
 		d_usage(stderr);
-		return DANEPOLD_EX_USAGE;
+		return EX_USAGE;
 	}
 	return -1;
 }
@@ -506,7 +507,7 @@ d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
 		goto os_error;
 	if (milter_proc_lookup_user(f->user, &uid, &gid) < 0) {
 		conf_free(c);
-		return DANEPOLD_EX_CONFIG;
+		return EX_CONFIG;
 	}
 	if (f->pid_file) {
 		if (milter_proc_pidfile(f->pid_file, uid) < 0)
@@ -525,13 +526,13 @@ d_start(const struct d_fixed *f, struct conf *c, int foreground, int *pid_made)
 		return ex;
 	milter_snap_install(rt);
 	if (milter_probe_start(rt->conf) < 0)
-		return DANEPOLD_EX_OSERR;
+		return EX_OSERR;
 	if (d_listeners_start(f) < 0)
-		return DANEPOLD_EX_OSERR;
+		return EX_OSERR;
 	return 0;
 os_error:
 	conf_free(c);
-	return DANEPOLD_EX_OSERR;
+	return EX_OSERR;
 }
 
 /* -n and -p: nothing is opened, no signal touched; -n run by another
@@ -540,19 +541,19 @@ static int
 d_check_only(struct conf *c, const struct d_opts *o)
 {
 	struct policy_runtime *rt;
-	int ex = DANEPOLD_EX_OK;
+	int ex = EX_OK;
 
 	if (o->print) {
 		conf_print(c, stdout);
 		conf_free(c);
-		return fflush(stdout) == 0 ? DANEPOLD_EX_OK : DANEPOLD_EX_OSERR;
+		return fflush(stdout) == 0 ? EX_OK : EX_OSERR;
 	}
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
 	/* Not as root: root's access(2) says nothing about the daemon's user.
 	 * The unit's ExecStartPre= runs -n as that user, in its sandbox. */
 	if (geteuid() != 0 && milter_probe_check(rt->conf) < 0)
-		ex = DANEPOLD_EX_OSERR;
+		ex = EX_OSERR;
 	else
 		printf("%s: configuration OK\n", rt->conf->path);
 	policy_runtime_free(rt);
@@ -578,19 +579,19 @@ main(int argc, char **argv)
 	if ((ex = d_options(argc, argv, &o)) >= 0)
 		return ex;
 	if ((c = d_conf_load(o.conf_path)) == NULL)
-		return DANEPOLD_EX_CONFIG;
+		return EX_CONFIG;
 	if (o.check || o.print)
 		return d_check_only(c, &o);
 	d_fixed_init(&f, o.conf_path, c);
 	if (d_signals_block() < 0) {
-		ex = DANEPOLD_EX_OSERR;
+		ex = EX_OSERR;
 		goto out;
 	}
 	if ((ex = d_start(&f, c, o.foreground, &pid_made)) != 0)
 		goto out;
 	if (f.milter_socket && (ex = pthread_create(&tid, NULL, d_milter_thread, NULL)) != 0) {
 		msg_error("cannot start the milter thread: %s", strerror(ex));
-		ex = DANEPOLD_EX_OSERR;
+		ex = EX_OSERR;
 		goto out;
 	}
 	d_signals_take();
@@ -608,7 +609,7 @@ main(int argc, char **argv)
 	d_listeners_stop();
 	if (ex == 0 && f.milter_socket && atomic_load(&d_milter_rc) != MI_SUCCESS) {
 		msg_error("the milter library stopped with an error");
-		ex = DANEPOLD_EX_SOFTWARE;
+		ex = EX_SOFTWARE;
 	}
 	msg_info("stopped");
 out:

@@ -32,14 +32,6 @@
 #include "conf.h"
 #include "policy_run.h"
 
-/* Exit statuses (sysexits.h numbers; danepold(8)). */
-#define DANEPOLD_EX_OK		0
-#define DANEPOLD_EX_USAGE	64
-#define DANEPOLD_EX_UNAVAILABLE	69
-#define DANEPOLD_EX_SOFTWARE	70
-#define DANEPOLD_EX_OSERR	71
-#define DANEPOLD_EX_CONFIG	78
-
 /* ------------------------------------------------------ milter_state.c */
 
 /* A reference-counted holder of one runtime (the immutable snapshot). */
