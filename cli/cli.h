@@ -43,23 +43,6 @@ struct cli_global {
  */
 void cli_opt_error(const char *cmd, int ch, char *const *argv);
 
-/**
- * cli_conf_load - the configuration for a command: path when not NULL
- * (must exist), else DANEPOL_CONF_FILE when it exists, else the built-in
- * defaults. Returns the snapshot, or NULL after logging the error
- * ("FILE:LINE: reason"); the caller then exits EX_CONFIG.
- */
-struct conf *cli_conf_load(const char *path);
-
-/**
- * cli_conf_check - the checks policy_runtime_new() makes that are about
- * the configuration itself (default_level, status.* overrides, the policy
- * table), so that the caller can tell a configuration error (exit
- * EX_CONFIG) from a resolver that cannot start (EX_UNAVAILABLE).
- * Returns 0, or -1 after logging the error.
- */
-int cli_conf_check(const struct conf *c);
-
 /** Print the top-level usage text to fp. */
 void cli_usage(FILE *fp);
 

@@ -35,6 +35,7 @@
 #include "dns.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_check.h"
 #include "policy_json.h"
 #include "policy_run.h"
 #include "policy_status.h"
@@ -412,41 +413,15 @@ out:
 static struct policy_runtime *
 check_runtime(const struct check_opts *o, int *ex)
 {
-	struct policy_runtime *rt;
 	struct conf *c;
-	char *err = NULL;
 
 	*ex = EX_CONFIG;
-	if ((c = cli_conf_load(o->conf_path)) == NULL)
+	if ((c = policy_check_load(o->conf_path)) == NULL)
 		return NULL;
-	if (cli_conf_check(c) < 0) {
-		conf_free(c);
-		return NULL;
-	}
-	/* Still ours until policy_runtime_new(): the snapshot is not shared yet. */
+	/* Still ours until policy_check_start(): the snapshot is not shared yet. */
 	if (o->timeout_ms)
 		c->decision_timeout_ms = o->timeout_ms;
-	if ((rt = policy_runtime_new(c, &err)) == NULL) {
-		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
-		free(err);
-		*ex = EX_UNAVAILABLE;
-		return NULL;
-	}
-	switch (policy_runtime_anchor_check(rt, &err)) {
-	case DNS_ANCHOR_OK:
-		msg_debug("%s", err);
-		break;
-	case DNS_ANCHOR_UNKNOWN:	/* the decisions below say what failed */
-		msg_warn("%s", err);
-		break;
-	case DNS_ANCHOR_BAD:
-		msg_error("%s", err);
-		policy_runtime_free(rt);
-		rt = NULL;
-		break;
-	}
-	free(err);
-	return rt;
+	return policy_check_start(c, POLICY_CHECK_ANCHOR, NULL, ex);
 }
 
 /**

@@ -37,6 +37,7 @@
 #include "cli_probe.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_check.h"
 #include "policy_run.h"
 #include "probe.h"
 
@@ -225,23 +226,12 @@ print_json(FILE *fp, const struct probe_result *r)
 static struct policy_runtime *
 probe_runtime(const struct probe_cli *o, int *ex)
 {
-	struct policy_runtime *rt;
 	struct conf *c;
-	char *err = NULL;
 
 	*ex = EX_CONFIG;
-	if ((c = cli_conf_load(o->conf_path)) == NULL)
+	if ((c = policy_check_load(o->conf_path)) == NULL)
 		return NULL;
-	if (cli_conf_check(c) < 0) {
-		conf_free(c);
-		return NULL;
-	}
-	if ((rt = policy_runtime_new(c, &err)) == NULL) {
-		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
-		free(err);
-		*ex = EX_UNAVAILABLE;
-	}
-	return rt;
+	return policy_check_start(c, 0, NULL, ex);
 }
 
 int

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "mem.h"
 #include "report.h"
+#include "policy_check.h"
 #include "policy_run.h"
 #include "report_send.h"
 
@@ -518,7 +519,7 @@ cli_report(const struct cli_global *g, int argc, char **argv)
 		goto out;
 	}
 	x.end = x.start + DAY_S;
-	if ((x.c = cli_conf_load(o.conf_path)) == NULL || report_conf_ok(&x, &x.submitter) < 0) {
+	if ((x.c = policy_check_load(o.conf_path)) == NULL || report_conf_ok(&x, &x.submitter) < 0) {
 		ex = EX_CONFIG;
 		goto out;
 	}

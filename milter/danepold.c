@@ -57,6 +57,7 @@
 #include "listener.h"
 #include "milter.h"
 #include "milter_probe.h"
+#include "policy_check.h"
 #include "policy_run.h"
 
 /* Settings read once at start-up; a reload cannot change them. */
@@ -97,32 +98,6 @@ d_usage(FILE *fp)
 	    "See danepold(8).\n", DANEPOL_CONF_FILE);
 }
 
-/* The configuration: path, or the default file when it exists, or defaults. */
-static struct conf *
-d_conf_load(const char *path)
-{
-	char *err = NULL;
-	struct conf *c = conf_load_default(path, &err);
-
-	if (c == NULL)
-		msg_error("%s", err ? err : "configuration error");
-	free(err);
-	return c;
-}
-
-/* The configuration checks of policy_runtime_new() (exit 78, not 69). */
-static int
-d_conf_check(const struct conf *c)
-{
-	char *err = NULL;
-	int rc = policy_conf_check(c, &err);
-
-	if (rc < 0)
-		msg_error("%s", err ? err : "configuration error");
-	free(err);
-	return rc;
-}
-
 /* danepold needs at least one socket to serve. */
 static int
 d_conf_sockets(const struct conf *c)
@@ -134,41 +109,11 @@ d_conf_sockets(const struct conf *c)
 	return -1;
 }
 
-/* Build a runtime from c (ownership passes). NULL with *ex set on failure. */
+/* Build a runtime from c (ownership passes): policy/policy_check.h. NULL with *ex set. */
 static struct policy_runtime *
 d_runtime(struct conf *c, int *ex)
 {
-	struct policy_runtime *rt;
-	char *err = NULL;
-
-	if (d_conf_check(c) < 0 || d_conf_sockets(c) < 0) {
-		conf_free(c);
-		*ex = EX_CONFIG;
-		return NULL;
-	}
-	if ((rt = policy_runtime_new(c, &err)) == NULL) {
-		msg_error("%s", err ? err : "cannot start the resolver");
-		free(err);
-		*ex = EX_UNAVAILABLE;
-		return NULL;
-	}
-	switch (policy_runtime_anchor_check(rt, &err)) {
-	case DNS_ANCHOR_OK:
-		msg_info("%s", err);
-		break;
-	case DNS_ANCHOR_UNKNOWN:	/* offline at boot is no configuration error */
-		msg_warn("%s; going on: DNSSEC-signed destinations are deferred until "
-		    "the resolver gets answers", err);
-		break;
-	case DNS_ANCHOR_BAD:
-		msg_error("%s", err);
-		policy_runtime_free(rt);
-		rt = NULL;
-		*ex = EX_CONFIG;
-		break;
-	}
-	free(err);
-	return rt;
+	return policy_check_start(c, POLICY_CHECK_ANCHOR | POLICY_CHECK_DAEMON, d_conf_sockets, ex);
 }
 
 static void
@@ -233,7 +178,7 @@ d_reload(const struct d_fixed *f)
 	struct conf *c;
 	int ex;
 
-	if ((c = d_conf_load(f->conf_path)) == NULL) {
+	if ((c = policy_check_load(f->conf_path)) == NULL) {
 		msg_error("reload failed: keeping the running configuration");
 		return;
 	}
@@ -578,7 +523,7 @@ main(int argc, char **argv)
 	msg_init("danepold");
 	if ((ex = d_options(argc, argv, &o)) >= 0)
 		return ex;
-	if ((c = d_conf_load(o.conf_path)) == NULL)
+	if ((c = policy_check_load(o.conf_path)) == NULL)
 		return EX_CONFIG;
 	if (o.check || o.print)
 		return d_check_only(c, &o);

@@ -25,6 +25,7 @@
 #include "hash.h"
 #include "log.h"
 #include "mem.h"
+#include "policy_check.h"
 #include "policy_run.h"
 
 /* The resolver options of c into *o. */
@@ -61,55 +62,6 @@ policy_runtime_anchor_check(const struct policy_runtime *rt, char **msg)
 	return dns_setup_anchor_check(rt->resolvers[0], &o, POLICY_ANCHOR_CHECK_MS, msg);
 }
 
-/* The status table of c with its overrides applied; NULL with *err. */
-static struct policy_status_table *
-runtime_status(const struct conf *c, char **err)
-{
-	struct policy_status_table *st = policy_status_table_new();
-	const char *why;
-
-	for (size_t i = 0; i < c->nstatus; i++) {
-		if (policy_status_set(st, c->status[i].reason, c->status[i].value, &why) < 0) {
-			*err = xasprintf("%s:%u: status.%.64s: %s", c->path, c->status[i].line,
-			    c->status[i].reason, why);
-			policy_status_table_free(st);
-			return NULL;
-		}
-	}
-	return st;
-}
-
-/* default_level of c; -1 with *err when it names no level. */
-static int
-runtime_level(const struct conf *c, enum tls_level *level, char **err)
-{
-	if (tls_level_parse(c->default_level, level) == 0)
-		return 0;
-	*err = xasprintf("%s: default_level: unknown level %.64s", c->path, c->default_level);
-	return -1;
-}
-
-/** policy_conf_check - see policy_run.h. */
-int
-policy_conf_check(const struct conf *c, char **err)
-{
-	struct policy_status_table *st = NULL;
-	struct policy_table *t = NULL;
-	enum tls_level level;
-	int rc = -1;
-
-	*err = NULL;
-	if (runtime_level(c, &level, err) < 0 || (st = runtime_status(c, err)) == NULL)
-		goto out;
-	if (c->policy_table && (t = policy_table_load(c->policy_table, err)) == NULL)
-		goto out;
-	rc = 0;
-out:
-	policy_table_free(t);
-	policy_status_table_free(st);
-	return rc;
-}
-
 struct policy_runtime *
 policy_runtime_new(struct conf *conf, char **err)
 {
@@ -118,8 +70,11 @@ policy_runtime_new(struct conf *conf, char **err)
 	*err = NULL;
 	rt->conf = conf;
 	rt->seed = hash_seed(rt);
-	if (runtime_level(conf, &rt->default_level, err) < 0 ||
-	    (rt->status = runtime_status(conf, err)) == NULL)
+	/* conf_load() refused a default_level that names no level. */
+	if (tls_level_parse(conf->default_level, &rt->default_level) < 0)
+		msg_panic("policy runtime: default_level %.64s passed the configuration check",
+		    conf->default_level);
+	if ((rt->status = policy_check_status(conf, err)) == NULL)
 		goto fail;
 	if (conf->policy_table && (rt->table = policy_table_load(conf->policy_table, err)) == NULL)
 		goto fail;

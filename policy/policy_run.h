@@ -66,15 +66,6 @@ enum dns_anchor_state policy_runtime_anchor_check(const struct policy_runtime *r
  */
 struct dns_resolver *policy_resolver_for(const struct policy_runtime *rt, const char *domain);
 
-/**
- * The configuration checks of policy_runtime_new() without starting a
- * resolver: default_level, the status.* overrides, the policy table. For
- * "check the configuration" paths that must tell a configuration error
- * (exit 78) from a resolver that cannot start (69). Returns 0, or -1 with
- * *err ("file:line: reason", caller frees).
- */
-int policy_conf_check(const struct conf *c, char **err);
-
 struct policy_outcome {
 	struct policy_decision *d;	/* a reference: policy_decision_unref() it */
 	int cache_hit;
