@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <sysexits.h>
 
+#include "buf.h"
 #include "conf.h"
 
 #define CLI_EX_REQUIRE		0	/* most severe verdict: require */
@@ -36,12 +37,38 @@ struct cli_global {
 	int verbose;		/* -v count (also in msg_verbose) */
 };
 
+/* ------------------------------------------------- cli_util.c: shared helpers */
+
 /**
- * cli_opt_error - log getopt_long()'s complaint for command cmd after it
- * returned ch (':' missing argument, else unknown option), from optopt and
- * argv[optind - 1]. Options parsed with opterr = 0 and a leading ':'.
+ * cli_other_option - an option ch the command's getopt loop does not
+ * handle itself: 'h' prints usage on stdout and gives 0; anything else
+ * (':' missing argument, '?' unknown option: getopt_long() with
+ * opterr = 0 and a leading ':') is logged from optopt and argv[optind - 1],
+ * usage goes to stderr and the result is EX_USAGE. The command returns
+ * the result as its exit status.
  */
-void cli_opt_error(const char *cmd, int ch, char *const *argv);
+int cli_other_option(const char *cmd, int ch, char *const *argv, void (*usage)(FILE *fp));
+
+/**
+ * cli_domains - the DOMAIN... operands after the options (argv from
+ * optind on, pointers into argv): -1 to go on, or EX_USAGE after "cmd: no
+ * domain given" and usage on stderr.
+ */
+int cli_domains(const char *cmd, int argc, char **argv, void (*usage)(FILE *fp),
+    char ***domains, int *ndomains);
+
+/**
+ * cli_parse_uint - strict decimal s (digits only, at most maxlen of them,
+ * maxlen <= 9) within min..max into *out: 0, or -1.
+ */
+int cli_parse_uint(const char *s, size_t maxlen, unsigned min, unsigned max, unsigned *out);
+
+/**
+ * cli_emit - write the text of b to fp as one line, bytes that are not
+ * printable ASCII as \xNN (outside text can neither move the cursor nor
+ * forge a line), and empty b.
+ */
+void cli_emit(FILE *fp, struct buf *b);
 
 /** Print the top-level usage text to fp. */
 void cli_usage(FILE *fp);

@@ -144,12 +144,8 @@ report_parse(const struct cli_global *g, int argc, char **argv, struct report_op
 			o->domains = xreallocarray(o->domains, o->ndomains + 1, sizeof(*o->domains));
 			o->domains[o->ndomains++] = optarg;
 			break;
-		case 'h':
-			cli_report_usage(stdout);
-			return 0;
-		default:	/* ':' or '?' */
-			cli_opt_error("report", ch, argv);
-			goto usage;
+		default:	/* -h, ':' or '?' */
+			return cli_other_option("report", ch, argv, cli_report_usage);
 		}
 	}
 	if (optind < argc) {

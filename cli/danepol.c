@@ -26,8 +26,6 @@
 #include "cli_probe.h"
 #include "conf.h"
 #include "log.h"
-#include "policy.h"
-#include "policy_run.h"
 
 static int cmd_help(const struct cli_global *g, int argc, char **argv);
 
@@ -82,18 +80,6 @@ cmd_help(const struct cli_global *g, int argc, char **argv)
 	}
 	cli_usage(stdout);
 	return 0;
-}
-
-/** cli_opt_error - see cli.h. */
-void
-cli_opt_error(const char *cmd, int ch, char *const *argv)
-{
-	if (ch == ':')
-		msg_error("%s: option %.64s needs an argument", cmd, argv[optind - 1]);
-	else if (optopt)
-		msg_error("%s: unknown option -%c", cmd, optopt);
-	else
-		msg_error("%s: unknown option %.64s", cmd, argv[optind - 1]);
 }
 
 /* Global options into *g; returns the index of the command, or -1 (exit code in *ex). */
