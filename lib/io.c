@@ -11,6 +11,36 @@
 #include "clock.h"
 #include "io.h"
 
+/*
+ * The loop of io_write_all() (timed 0: write(2), blocking) and
+ * io_write_until() (timed 1: wait for POLLOUT by deadline_ms before each
+ * write, EAGAIN waits again, a socket gets send(MSG_NOSIGNAL)).
+ */
+static int
+write_loop(int fd, const char *s, size_t len, int timed, int64_t deadline_ms)
+{
+	int sock = timed;
+
+	while (len > 0) {
+		ssize_t w;
+
+		if (timed && io_wait(fd, POLLOUT, deadline_ms) <= 0)
+			return -1;
+		w = sock ? send(fd, s, len, MSG_NOSIGNAL) : write(fd, s, len);
+		if (w < 0 && sock && errno == ENOTSOCK) {
+			sock = 0;
+			continue;
+		}
+		if (w < 0 && (errno == EINTR || (timed && (errno == EAGAIN || errno == EWOULDBLOCK))))
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 ssize_t
 io_write_once(int fd, const void *buf, size_t len)
 {
@@ -25,19 +55,7 @@ io_write_once(int fd, const void *buf, size_t len)
 int
 io_write_all(int fd, const void *buf, size_t len)
 {
-	const char *s = buf;
-
-	while (len > 0) {
-		ssize_t w = write(fd, s, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	return write_loop(fd, buf, len, 0, 0);
 }
 
 int
@@ -63,25 +81,5 @@ io_wait(int fd, short events, int64_t deadline_ms)
 int
 io_write_until(int fd, const void *buf, size_t len, int64_t deadline_ms)
 {
-	const char *s = buf;
-	int sock = 1;
-
-	while (len > 0) {
-		ssize_t w;
-
-		if (io_wait(fd, POLLOUT, deadline_ms) <= 0)
-			return -1;
-		w = sock ? send(fd, s, len, MSG_NOSIGNAL) : write(fd, s, len);
-		if (w < 0 && sock && errno == ENOTSOCK) {
-			sock = 0;
-			continue;
-		}
-		if (w < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	return write_loop(fd, buf, len, 1, deadline_ms);
 }
