@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "conf.h"
 #include "dns.h"
 #include "log.h"
@@ -112,7 +113,7 @@ decide_sequential(struct policy_runtime *rt, const char *name)
 	};
 	struct policy_engine *e = policy_engine_new(&in);
 	struct dns_batch *b = dns_batch_new(policy_run_resolver_for(rt, name));
-	int64_t deadline = dns_now_ms() + 30000;
+	int64_t deadline = clock_now_ms() + 30000;
 	struct policy_query q;
 	struct policy_decision *d;
 	struct dns_answer *ans;

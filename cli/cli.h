@@ -8,26 +8,28 @@
  * "danepol", so a config error reads "danepol: error: FILE:LINE: reason";
  * results go to stdout.
  *
- * Exit statuses are the CLI_EX_* values below: the verdicts 0-3, then
- * sysexits.h numbers; danepol(1) documents them.
+ * Exit statuses are the CLI_EX_* verdicts 0-3 below, then <sysexits.h>
+ * numbers (EX_USAGE, EX_CONFIG, ...); danepol(1) documents them.
  */
 #ifndef DANEPOL_CLI_H
 #define DANEPOL_CLI_H
 
 #include <stdio.h>
+#include <sysexits.h>
 
+#include "buf.h"
 #include "conf.h"
 
 #define CLI_EX_REQUIRE		0	/* most severe verdict: require */
 #define CLI_EX_TRY		1	/* ... try */
 #define CLI_EX_DEFER		2	/* ... defer */
 #define CLI_EX_REJECT		3	/* ... reject */
-#define CLI_EX_USAGE		64	/* EX_USAGE: bad command line */
-#define CLI_EX_UNAVAILABLE	69	/* EX_UNAVAILABLE: resolver could not start */
-#define CLI_EX_SOFTWARE		70	/* EX_SOFTWARE: internal error (JSON could not be built) */
-#define CLI_EX_IOERR		74	/* EX_IOERR: writing the output failed */
-#define CLI_EX_CONFIG		78	/* EX_CONFIG: configuration error */
-
+/*
+ * Above the verdicts, <sysexits.h>: EX_USAGE bad command line,
+ * EX_UNAVAILABLE resolver could not start, EX_SOFTWARE internal error
+ * (JSON could not be built), EX_IOERR writing the output failed,
+ * EX_CONFIG configuration error.
+ */
 
 /* Options given before the command; commands may override conf_path. */
 struct cli_global {
@@ -35,29 +37,38 @@ struct cli_global {
 	int verbose;		/* -v count (also in msg_verbose) */
 };
 
-/**
- * cli_opt_error - log getopt_long()'s complaint for command cmd after it
- * returned ch (':' missing argument, else unknown option), from optopt and
- * argv[optind - 1]. Options parsed with opterr = 0 and a leading ':'.
- */
-void cli_opt_error(const char *cmd, int ch, char *const *argv);
+/* ------------------------------------------------- cli_util.c: shared helpers */
 
 /**
- * cli_conf_load - the configuration for a command: path when not NULL
- * (must exist), else DANEPOL_CONF_FILE when it exists, else the built-in
- * defaults. Returns the snapshot, or NULL after logging the error
- * ("FILE:LINE: reason"); the caller then exits CLI_EX_CONFIG.
+ * cli_other_option - an option ch the command's getopt loop does not
+ * handle itself: 'h' prints usage on stdout and gives 0; anything else
+ * (':' missing argument, '?' unknown option: getopt_long() with
+ * opterr = 0 and a leading ':') is logged from optopt and argv[optind - 1],
+ * usage goes to stderr and the result is EX_USAGE. The command returns
+ * the result as its exit status.
  */
-struct conf *cli_conf_load(const char *path);
+int cli_other_option(const char *cmd, int ch, char *const *argv, void (*usage)(FILE *fp));
 
 /**
- * cli_conf_check - the checks policy_run_new() makes that are about
- * the configuration itself (default_level, status.* overrides, the policy
- * table), so that the caller can tell a configuration error (exit
- * CLI_EX_CONFIG) from a resolver that cannot start (CLI_EX_UNAVAILABLE).
- * Returns 0, or -1 after logging the error.
+ * cli_domains - the DOMAIN... operands after the options (argv from
+ * optind on, pointers into argv): -1 to go on, or EX_USAGE after "cmd: no
+ * domain given" and usage on stderr.
  */
-int cli_conf_check(const struct conf *c);
+int cli_domains(const char *cmd, int argc, char **argv, void (*usage)(FILE *fp),
+    char ***domains, int *ndomains);
+
+/**
+ * cli_parse_uint - strict decimal s (digits only, at most maxlen of them,
+ * maxlen <= 9) within min..max into *out: 0, or -1.
+ */
+int cli_parse_uint(const char *s, size_t maxlen, unsigned min, unsigned max, unsigned *out);
+
+/**
+ * cli_emit - write the text of b to fp as one line, bytes that are not
+ * printable ASCII as \xNN (outside text can neither move the cursor nor
+ * forge a line), and empty b.
+ */
+void cli_emit(FILE *fp, struct buf *b);
 
 /** Print the top-level usage text to fp. */
 void cli_usage(FILE *fp);
@@ -67,7 +78,7 @@ void cli_usage(FILE *fp);
  * DOMAIN...`: decide each domain in turn over one runtime, print the
  * decisions (human text, or JSON Lines with --json) and return the exit
  * status of the most severe verdict (CLI_EX_REQUIRE..CLI_EX_REJECT), or
- * CLI_EX_USAGE, CLI_EX_CONFIG, CLI_EX_UNAVAILABLE, CLI_EX_IOERR.
+ * EX_USAGE, EX_CONFIG, EX_UNAVAILABLE, EX_IOERR.
  */
 int cli_check(const struct cli_global *g, int argc, char **argv);
 
@@ -78,8 +89,8 @@ void cli_check_usage(FILE *fp);
  * cli_report - `danepol report [-c FILE] [--dry-run] [--date YYYY-MM-DD]
  * [--domain D]... [--ingest-postfix] [--retry-only]`: the RFC 8460
  * reports of one UTC day, written, delivered and retried (cli_report.c).
- * Returns 0, 1 (something not delivered), CLI_EX_USAGE,
- * CLI_EX_UNAVAILABLE, CLI_EX_IOERR or CLI_EX_CONFIG.
+ * Returns 0, 1 (something not delivered), EX_USAGE,
+ * EX_UNAVAILABLE, EX_IOERR or EX_CONFIG.
  */
 int cli_report(const struct cli_global *g, int argc, char **argv);
 

@@ -35,6 +35,7 @@
 #include "dns.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_check.h"
 #include "policy_json.h"
 #include "policy_run.h"
 #include "policy_status.h"
@@ -74,25 +75,6 @@ cli_check_usage(FILE *fp)
 	    CHECK_TIMEOUT_MIN, CHECK_TIMEOUT_MAX);
 }
 
-/* Strict decimal milliseconds in the allowed range; 0 and *ms, or -1. */
-static int
-parse_timeout(const char *s, unsigned *ms)
-{
-	unsigned long v = 0;
-
-	if (*s == 0 || strlen(s) > 6)
-		return -1;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
-	if (v < CHECK_TIMEOUT_MIN || v > CHECK_TIMEOUT_MAX)
-		return -1;
-	*ms = (unsigned)v;
-	return 0;
-}
-
 /* Options into *o. Returns -1 to go on, else the exit status (usage, help). */
 static int
 check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts *o)
@@ -122,30 +104,19 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 			o->no_cache = 1;
 			break;
 		case 't':
-			if (parse_timeout(optarg, &o->timeout_ms) < 0) {
+			if (cli_parse_uint(optarg, 6, CHECK_TIMEOUT_MIN, CHECK_TIMEOUT_MAX,
+			    &o->timeout_ms) < 0) {
 				msg_error("check: --timeout wants milliseconds, %u..%u: %.32s",
 				    CHECK_TIMEOUT_MIN, CHECK_TIMEOUT_MAX, optarg);
-				goto usage;
+				cli_check_usage(stderr);
+				return EX_USAGE;
 			}
 			break;
-		case 'h':
-			cli_check_usage(stdout);
-			return 0;
-		default:	/* ':' or '?' */
-			cli_opt_error("check", ch, argv);
-			goto usage;
+		default:	/* -h, ':' or '?' */
+			return cli_other_option("check", ch, argv, cli_check_usage);
 		}
 	}
-	if (optind >= argc) {
-		msg_error("check: no domain given");
-		goto usage;
-	}
-	o->domains = argv + optind;
-	o->ndomains = argc - optind;
-	return -1;
-usage:
-	cli_check_usage(stderr);
-	return CLI_EX_USAGE;
+	return cli_domains("check", argc, argv, cli_check_usage, &o->domains, &o->ndomains);
 }
 
 static int
@@ -165,20 +136,6 @@ verdict_exit(enum policy_verdict v)
 }
 
 /* ------------------------------------------------------------ human output */
-
-/* Write the line in b, non-printable bytes as \xNN, and empty b. */
-static void
-emit(FILE *fp, struct buf *b)
-{
-	for (const unsigned char *p = (const unsigned char *)b->s; *p; p++) {
-		if (*p >= 0x20 && *p < 0x7f)
-			putc(*p, fp);
-		else
-			fprintf(fp, "\\x%02X", *p);
-	}
-	putc('\n', fp);
-	buf_reset(b);
-}
 
 /* "U S M HEX" with long hex abbreviated head...tail. */
 static void
@@ -259,14 +216,14 @@ print_summary(FILE *fp, struct buf *b, const struct policy_outcome *o,
 		put_reply(b, st, d);
 	else
 		buf_puts(b, d->why ? d->why : "");
-	emit(fp, b);
+	cli_emit(fp, b);
 	buf_printf(b, "  reason: %s   policy: %s (%s%s%s)   ", policy_reason_name(d->reason),
 	    tls_level_name(d->policy_level), policy_source_name(d->source),
 	    d->table_key ? " " : "", d->table_key ? d->table_key : "");
 	put_mx(b, d);
 	buf_printf(b, "   ttl %us, %u quer%s, %u ms%s", d->ttl, d->queries,
 	    d->queries == 1 ? "y" : "ies", o->elapsed_ms, o->cache_hit ? " (cached)" : "");
-	emit(fp, b);
+	cli_emit(fp, b);
 }
 
 static void
@@ -345,12 +302,12 @@ print_host(FILE *fp, struct buf *b, const struct policy_host *h, const struct ho
 	put_tlsa(b, h);
 	if (h->state != POLICY_HOST_DANE)
 		buf_printf(b, "  [%s: %s]", policy_reason_name(h->reason), h->why ? h->why : "");
-	emit(fp, b);
+	cli_emit(fp, b);
 	if (h->tlsa_state == POLICY_TLSA_FOUND && h->ntlsa > 1) {
 		for (size_t i = 0; i < h->ntlsa; i++) {
 			buf_puts(b, "         ");
 			put_rr(b, &h->tlsa[i]);
-			emit(fp, b);
+			cli_emit(fp, b);
 		}
 	}
 	buf_free(&name);
@@ -412,41 +369,15 @@ out:
 static struct policy_runtime *
 check_runtime(const struct check_opts *o, int *ex)
 {
-	struct policy_runtime *rt;
 	struct conf *c;
-	char *err = NULL;
 
-	*ex = CLI_EX_CONFIG;
-	if ((c = cli_conf_load(o->conf_path)) == NULL)
+	*ex = EX_CONFIG;
+	if ((c = policy_check_load(o->conf_path)) == NULL)
 		return NULL;
-	if (cli_conf_check(c) < 0) {
-		conf_free(c);
-		return NULL;
-	}
-	/* Still ours until policy_run_new(): the snapshot is not shared yet. */
+	/* Still ours until policy_check_start(): the snapshot is not shared yet. */
 	if (o->timeout_ms)
 		c->decision_timeout_ms = o->timeout_ms;
-	if ((rt = policy_run_new(c, &err)) == NULL) {
-		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
-		free(err);
-		*ex = CLI_EX_UNAVAILABLE;
-		return NULL;
-	}
-	switch (policy_run_anchor_check(rt, &err)) {
-	case DNS_ANCHOR_OK:
-		msg_debug("%s", err);
-		break;
-	case DNS_ANCHOR_UNKNOWN:	/* the decisions below say what failed */
-		msg_warn("%s", err);
-		break;
-	case DNS_ANCHOR_BAD:
-		msg_error("%s", err);
-		policy_run_free(rt);
-		rt = NULL;
-		break;
-	}
-	free(err);
-	return rt;
+	return policy_check_start(c, POLICY_CHECK_ANCHOR, NULL, ex);
 }
 
 /**
@@ -476,7 +407,7 @@ cli_check(const struct cli_global *g, int argc, char **argv)
 		if (!o.json)
 			print_human(stdout, &out, rt->status);
 		else if (print_json(stdout, &out, rt->status) < 0)
-			ex = CLI_EX_SOFTWARE;
+			ex = EX_SOFTWARE;
 		policy_decision_unref(out.d);
 	}
 	policy_run_free(rt);

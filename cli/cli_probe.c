@@ -37,6 +37,7 @@
 #include "cli_probe.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_check.h"
 #include "policy_run.h"
 #include "probe.h"
 
@@ -58,24 +59,6 @@ cli_probe_usage(FILE *fp)
 	    "exit: 0 all sessions succeeded, 1 some failure, 2 every DANE host of a\n"
 	    "      destination failed authentication, 3 nothing could be probed;\n"
 	    "      64 usage, 69 resolver unavailable, 78 configuration error\n");
-}
-
-static int
-parse_port(const char *s, unsigned *port)
-{
-	unsigned long v = 0;
-
-	if (*s == 0 || strlen(s) > 5)
-		return -1;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
-	if (v < 1 || v > 65535)
-		return -1;
-	*port = (unsigned)v;
-	return 0;
 }
 
 /* Options into *o. -1 to go on, else the exit status. */
@@ -103,29 +86,17 @@ probe_parse(const struct cli_global *g, int argc, char **argv, struct probe_cli 
 			o->json = 1;
 			break;
 		case 'p':
-			if (parse_port(optarg, &o->port) < 0) {
+			if (cli_parse_uint(optarg, 5, 1, 65535, &o->port) < 0) {
 				msg_error("probe: --port wants 1..65535: %.32s", optarg);
-				goto usage;
+				cli_probe_usage(stderr);
+				return EX_USAGE;
 			}
 			break;
-		case 'h':
-			cli_probe_usage(stdout);
-			return 0;
-		default:	/* ':' or '?' */
-			cli_opt_error("probe", ch, argv);
-			goto usage;
+		default:	/* -h, ':' or '?' */
+			return cli_other_option("probe", ch, argv, cli_probe_usage);
 		}
 	}
-	if (optind >= argc) {
-		msg_error("probe: no domain given");
-		goto usage;
-	}
-	o->domains = argv + optind;
-	o->ndomains = argc - optind;
-	return -1;
-usage:
-	cli_probe_usage(stderr);
-	return CLI_EX_USAGE;
+	return cli_domains("probe", argc, argv, cli_probe_usage, &o->domains, &o->ndomains);
 }
 
 /* Exit status of one destination's probe. */
@@ -145,20 +116,6 @@ probe_exit(const struct probe_result *r)
 	return sessions ? CLI_PROBE_OK : CLI_PROBE_NOTHING;
 }
 
-/* Write b as one line, non-printable bytes as \xNN, and empty it. */
-static void
-emit(FILE *fp, struct buf *b)
-{
-	for (const unsigned char *p = (const unsigned char *)b->s; *p; p++) {
-		if (*p >= 0x20 && *p < 0x7f)
-			putc(*p, fp);
-		else
-			fprintf(fp, "\\x%02X", *p);
-	}
-	putc('\n', fp);
-	buf_reset(b);
-}
-
 static void
 print_addr(FILE *fp, struct buf *b, const struct probe_addr *a)
 {
@@ -174,14 +131,14 @@ print_addr(FILE *fp, struct buf *b, const struct probe_addr *a)
 		    strlen(a->matched) > 20 ? "..." : "", a->match_depth);
 	if (a->stage == PROBE_ST_TLS)
 		buf_printf(b, "  ocsp %s", probe_ocsp_name(a->ocsp));
-	emit(fp, b);
+	cli_emit(fp, b);
 	if (a->detail) {
 		buf_printf(b, "      %s", a->detail);
-		emit(fp, b);
+		cli_emit(fp, b);
 	}
 	if (a->ocsp_detail) {
 		buf_printf(b, "      ocsp: %s", a->ocsp_detail);
-		emit(fp, b);
+		cli_emit(fp, b);
 	}
 }
 
@@ -195,10 +152,10 @@ print_human(FILE *fp, const struct probe_result *r)
 	    r->domain[0] ? r->domain : "''", policy_verdict_name(r->verdict),
 	    policy_reason_name(r->reason), r->ndane, r->ndane == 1 ? "" : "s", r->ndane_failed,
 	    probe_all_dane_failed(r) ? " (all)" : "");
-	emit(fp, &b);
+	cli_emit(fp, &b);
 	if (r->naddrs == 0) {
 		buf_puts(&b, "  no host to probe");
-		emit(fp, &b);
+		cli_emit(fp, &b);
 	}
 	for (size_t i = 0; i < r->naddrs; i++)
 		print_addr(fp, &b, &r->addrs[i]);
@@ -225,23 +182,12 @@ print_json(FILE *fp, const struct probe_result *r)
 static struct policy_runtime *
 probe_runtime(const struct probe_cli *o, int *ex)
 {
-	struct policy_runtime *rt;
 	struct conf *c;
-	char *err = NULL;
 
-	*ex = CLI_EX_CONFIG;
-	if ((c = cli_conf_load(o->conf_path)) == NULL)
+	*ex = EX_CONFIG;
+	if ((c = policy_check_load(o->conf_path)) == NULL)
 		return NULL;
-	if (cli_conf_check(c) < 0) {
-		conf_free(c);
-		return NULL;
-	}
-	if ((rt = policy_run_new(c, &err)) == NULL) {
-		msg_error("cannot start the resolver: %s", err ? err : "unknown error");
-		free(err);
-		*ex = CLI_EX_UNAVAILABLE;
-	}
-	return rt;
+	return policy_check_start(c, 0, NULL, ex);
 }
 
 int
@@ -276,5 +222,5 @@ cli_probe(const struct cli_global *g, int argc, char **argv)
 		probe_result_free(r);
 	}
 	policy_run_free(rt);
-	return failed ? CLI_EX_SOFTWARE : worst;
+	return failed ? EX_SOFTWARE : worst;
 }

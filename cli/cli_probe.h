@@ -20,8 +20,8 @@
  * decide each domain, probe its MX hosts (probe/probe.h), print the
  * outcome of every address (human text, or one JSON object per domain
  * and line with --json, doc/probe.schema.json). Returns the most severe
- * CLI_PROBE_* over the domains, or CLI_EX_USAGE, CLI_EX_CONFIG,
- * CLI_EX_UNAVAILABLE, CLI_EX_SOFTWARE.
+ * CLI_PROBE_* over the domains, or EX_USAGE, EX_CONFIG,
+ * EX_UNAVAILABLE, EX_SOFTWARE.
  */
 int cli_probe(const struct cli_global *g, int argc, char **argv);
 

@@ -39,9 +39,11 @@
 #include "buf.h"
 #include "cli.h"
 #include "dnsname.h"
+#include "hash.h"
 #include "log.h"
 #include "mem.h"
 #include "report.h"
+#include "policy_check.h"
 #include "policy_run.h"
 #include "report_queue.h"
 #include "report_rua.h"
@@ -144,12 +146,8 @@ report_parse(const struct cli_global *g, int argc, char **argv, struct report_op
 			o->domains = xreallocarray(o->domains, o->ndomains + 1, sizeof(*o->domains));
 			o->domains[o->ndomains++] = optarg;
 			break;
-		case 'h':
-			cli_report_usage(stdout);
-			return 0;
-		default:	/* ':' or '?' */
-			cli_opt_error("report", ch, argv);
-			goto usage;
+		default:	/* -h, ':' or '?' */
+			return cli_other_option("report", ch, argv, cli_report_usage);
 		}
 	}
 	if (optind < argc) {
@@ -163,7 +161,7 @@ report_parse(const struct cli_global *g, int argc, char **argv, struct report_op
 	return -1;
 usage:
 	cli_report_usage(stderr);
-	return CLI_EX_USAGE;
+	return EX_USAGE;
 }
 
 /* The configuration checks of a run; 0 or -1 after logging. */
@@ -219,15 +217,11 @@ json_report_id(const char *json)
 	return id;
 }
 
-/* An alphanumeric unique-id for the file name: FNV-1a of the report-id, hex. */
+/* An alphanumeric unique-id for the file name: hash_stable() of the report-id, hex. */
 static void
 uid_of(const char *report_id, char out[17])
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (const unsigned char *p = (const unsigned char *)report_id; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	snprintf(out, 17, "%016llx", (unsigned long long)hash_stable(report_id));
 }
 
 /*
@@ -461,10 +455,10 @@ report_open(struct report_ctx *x)
 	    (!x->o->dry_run && (x->queue = report_queue_open(x->store, &err)) == NULL)) {
 		msg_error("%s", err ? err : "cannot open the outcome database");
 		free(err);
-		return CLI_EX_IOERR;
+		return EX_IOERR;
 	}
 	if (!x->o->dry_run && (x->res = report_resolver(x->c)) == NULL)
-		return CLI_EX_UNAVAILABLE;
+		return EX_UNAVAILABLE;
 	return -1;
 }
 
@@ -483,7 +477,7 @@ report_make(struct report_ctx *x, struct report_opts *o)
 		if (n < 0) {
 			msg_error("%s: %s", x->c->postfix_log, err ? err : "cannot be read");
 			free(err);
-			return CLI_EX_IOERR;
+			return EX_IOERR;
 		}
 		printf("ingested %ld outcomes from %s (%zu lines skipped)\n", n, x->c->postfix_log,
 		    skipped);
@@ -492,7 +486,7 @@ report_make(struct report_ctx *x, struct report_opts *o)
 		if (store_each_domain(x->store, x->start, x->end, add_domain, o, &err) < 0) {
 			msg_error("%s", err ? err : "cannot list the domains");
 			free(err);
-			return CLI_EX_IOERR;
+			return EX_IOERR;
 		}
 		o->domains_owned = 1;
 	}
@@ -519,25 +513,25 @@ cli_report(const struct cli_global *g, int argc, char **argv)
 	if (o.date != NULL && parse_day(o.date, &x.start) < 0) {
 		msg_error("report: --date wants a day YYYY-MM-DD: %.32s", o.date);
 		cli_report_usage(stderr);
-		ex = CLI_EX_USAGE;
+		ex = EX_USAGE;
 		goto out;
 	}
 	x.end = x.start + DAY_S;
-	if ((x.c = cli_conf_load(o.conf_path)) == NULL || report_conf_ok(&x, &x.submitter) < 0) {
-		ex = CLI_EX_CONFIG;
+	if ((x.c = policy_check_load(o.conf_path)) == NULL || report_conf_ok(&x, &x.submitter) < 0) {
+		ex = EX_CONFIG;
 		goto out;
 	}
 	if ((ex = report_open(&x)) >= 0)
 		goto out;
 	if (!o.dry_run && (curl = report_send_global_init() == 0) == 0) {
 		msg_error("report: libcurl cannot be initialised");
-		ex = CLI_EX_UNAVAILABLE;
+		ex = EX_UNAVAILABLE;
 		goto out;
 	}
 	if (!o.retry_only && (ex = report_make(&x, &o)) >= 0)
 		goto out;
 	if (!o.dry_run && retry_due(&x) < 0) {
-		ex = CLI_EX_IOERR;
+		ex = EX_IOERR;
 		goto out;
 	}
 	printf("%u written, %u delivered, %u queued, %u given up, %u without rua, %u failed\n",

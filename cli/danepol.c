@@ -8,10 +8,10 @@
  * with its own name as argv[0]. Unknown command, missing command or a bad
  * global option: the usage text on stderr and exit 64 (EX_USAGE).
  *
- * Also here, because every command will need them: loading the
- * configuration (-c FILE, else DANEPOL_CONF_FILE when it exists, else the
- * built-in defaults) and telling configuration errors (exit 78) from a
- * resolver that cannot start (exit 69). See cli.h and danepol(1).
+ * The commands load the configuration (-c FILE, else DANEPOL_CONF_FILE
+ * when it exists, else the built-in defaults) and tell configuration
+ * errors (exit 78) from a resolver that cannot start (exit 69) with
+ * policy/policy_check.h, as danepold does. See cli.h and danepol(1).
  */
 #include "config.h"
 
@@ -26,8 +26,6 @@
 #include "cli_probe.h"
 #include "conf.h"
 #include "log.h"
-#include "policy.h"
-#include "policy_run.h"
 
 static int cmd_help(const struct cli_global *g, int argc, char **argv);
 
@@ -78,55 +76,10 @@ cmd_help(const struct cli_global *g, int argc, char **argv)
 	if (argc > 1 && command_find(argv[1]) == NULL) {
 		msg_error("unknown command: %.64s", argv[1]);
 		cli_usage(stderr);
-		return CLI_EX_USAGE;
+		return EX_USAGE;
 	}
 	cli_usage(stdout);
 	return 0;
-}
-
-/** cli_opt_error - see cli.h. */
-void
-cli_opt_error(const char *cmd, int ch, char *const *argv)
-{
-	if (ch == ':')
-		msg_error("%s: option %.64s needs an argument", cmd, argv[optind - 1]);
-	else if (optopt)
-		msg_error("%s: unknown option -%c", cmd, optopt);
-	else
-		msg_error("%s: unknown option %.64s", cmd, argv[optind - 1]);
-}
-
-/**
- * cli_conf_load - load path (must exist) or, when NULL, DANEPOL_CONF_FILE
- * if it exists, else the built-in defaults. NULL after logging on error.
- */
-struct conf *
-cli_conf_load(const char *path)
-{
-	char *err = NULL;
-	struct conf *c = conf_load_default(path, &err);
-
-	if (c == NULL)
-		msg_error("%s", err ? err : "configuration error");
-	free(err);
-	return c;
-}
-
-/**
- * cli_conf_check - validate what policy_run_new() would reject for
- * configuration reasons (policy_conf_check()). Returns 0, or -1 after
- * logging "FILE:LINE: reason".
- */
-int
-cli_conf_check(const struct conf *c)
-{
-	char *err = NULL;
-	int rc = policy_conf_check(c, &err);
-
-	if (rc < 0)
-		msg_error("%s", err ? err : "configuration error");
-	free(err);
-	return rc;
 }
 
 /* Global options into *g; returns the index of the command, or -1 (exit code in *ex). */
@@ -176,7 +129,7 @@ parse_global(int argc, char **argv, struct cli_global *g, int *ex)
 	return optind;
 usage:
 	cli_usage(stderr);
-	*ex = CLI_EX_USAGE;
+	*ex = EX_USAGE;
 	return -1;
 }
 
@@ -197,15 +150,15 @@ main(int argc, char **argv)
 	if ((cmd = command_find(argv[first])) == NULL) {
 		msg_error("unknown command: %.64s", argv[first]);
 		cli_usage(stderr);
-		ex = CLI_EX_USAGE;
+		ex = EX_USAGE;
 		goto out;
 	}
 	ex = cmd->run(&g, argc - first, argv + first);
 out:
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		msg_error("cannot write the output: %s", strerror(errno));
-		if (ex < CLI_EX_USAGE)
-			ex = CLI_EX_IOERR;
+		if (ex < EX_USAGE)
+			ex = EX_IOERR;
 	}
 	return ex;
 }

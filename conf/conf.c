@@ -11,9 +11,10 @@
  *	(space, tab) around keys and values are dropped; CRLF line ends and a
  *	UTF-8 byte order mark are tolerated. Every other oddity is an error
  *	"name:line: reason": unknown or duplicate keys, a missing '=', an empty
- *	value, bad or out-of-range numbers (the message gives the range), lines
- *	over CONF_LINE_MAX bytes (never truncated), NUL bytes, control
- *	characters and invalid UTF-8. Files over CONF_FILE_MAX are refused.
+ *	value, bad or out-of-range numbers (the message gives the range), and
+ *	the hostile lines of lib/lineread.h (over LINEREAD_LINE_MAX bytes,
+ *	never truncated; NUL bytes, control characters, invalid UTF-8).
+ *	Files over CONF_FILE_MAX are refused.
  *
  *	Defaults are text in the table, parsed by the same code as the file,
  *	so a default can never escape the bounds. conf_print() writes values
@@ -39,7 +40,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,14 +50,12 @@
 #include "buf.h"
 #include "conf.h"
 #include "conf_value.h"
+#include "lineread.h"
 #include "log.h"
 #include "mem.h"
 
-#define CONF_LINE_MAX	4096		/* bytes per line, without the line end */
 #define CONF_FILE_MAX	(1024 * 1024)	/* bytes per file */
 #define CONF_STATUS_MAX	128		/* status.* lines per file */
-#define CONF_STR2(x)	#x
-#define CONF_STR(x)	CONF_STR2(x)
 
 enum conf_type {
 	CT_STR,		/* any non-empty text */
@@ -291,55 +289,6 @@ set_value(struct conf *c, const struct conf_key *k, const char *v)
 
 /* ------------------------------------------------------------ lines */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/* NULL if [s, s+n) is clean text, else the reason (static). */
-static const char *
-line_check(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	if (n > CONF_LINE_MAX)
-		return "line too long (more than " CONF_STR(CONF_LINE_MAX) " bytes): refused";
-	if (memchr(s, 0, n))
-		return "NUL byte in line";
-	for (size_t i = 0, l; i < n; i += l) {
-		if ((l = utf8_len(u + i, n - i)) == 0)
-			return "invalid UTF-8";
-		if (l == 1 && ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f))
-			return "control character in line";
-	}
-	return NULL;
-}
-
 static int
 is_blank(char ch)
 {
@@ -409,10 +358,11 @@ comment_in(const char *val)
 	return NULL;
 }
 
-/* One line (text without its line end, checked by line_check). NULL or the reason. */
+/* One line (a lineread_fn: text without its line end, already checked). NULL or the reason. */
 static char *
-parse_line(struct conf_parser *ps, char *s, unsigned line)
+parse_line(void *arg, char *s, unsigned line)
 {
+	struct conf_parser *ps = arg;
 	char *eq, *key, *val, *show, *why;
 	const char *hash;
 	size_t i;
@@ -494,10 +444,6 @@ static struct conf *
 parse_mem(const char *text, size_t n, const char *name, char **err)
 {
 	struct conf_parser ps;
-	const char *p = text, *end = text + n, *nl, *bad;
-	unsigned line = 0;
-	size_t len;
-	char *s, *why;
 
 	*err = NULL;
 	memset(&ps, 0, sizeof(ps));
@@ -505,33 +451,15 @@ parse_mem(const char *text, size_t n, const char *name, char **err)
 	ps.name = name;
 	free(ps.c->path);
 	ps.c->path = xstrdup(name);
-	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;				/* UTF-8 byte order mark */
-	for (; p < end; p = nl ? nl + 1 : end) {
-		line++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		len = (size_t)((nl ? nl : end) - p);
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
-		if ((bad = line_check(p, len)) != NULL) {
-			*err = xasprintf("%s:%u: %s", name, line, bad);
-			goto fail;
-		}
-		s = xstrndup(p, len);
-		why = parse_line(&ps, s, line);
-		free(s);
-		if (why) {
-			*err = xasprintf("%s:%u: %s", name, line, why);
-			free(why);
-			goto fail;
-		}
+	if (n >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;			/* UTF-8 byte order mark */
+		n -= 3;
 	}
-	if (cross_check(&ps, err) < 0)
-		goto fail;
+	if (lineread_each(text, n, name, parse_line, &ps, err) < 0 || cross_check(&ps, err) < 0) {
+		conf_free(ps.c);
+		return NULL;
+	}
 	return ps.c;
-fail:
-	conf_free(ps.c);
-	return NULL;
 }
 
 /* ------------------------------------------------------------ API */
@@ -562,55 +490,6 @@ struct conf *
 conf_parse(const char *text, const char *name, char **err)
 {
 	return parse_mem(text, strlen(text), name, err);
-}
-
-/* Read at most CONF_FILE_MAX bytes of path into *out (caller frees). */
-static int
-read_file(const char *path, char **out, size_t *outlen, char **err)
-{
-	char eb[128];
-	struct stat st;
-	struct buf b;
-	ssize_t r;
-	int fd, rc = -1;
-
-	buf_init(&b);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		*err = xasprintf("%s: cannot open: %s", path, strerror_r(errno, eb, sizeof(eb)));
-		goto out;
-	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		*err = xasprintf("%s: is a directory", path);
-		goto out;
-	}
-	if (conf_file_trusted(fd, path, err) < 0)
-		goto out;
-	for (;;) {
-		char chunk[8192];
-
-		r = read(fd, chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			*err = xasprintf("%s: read error: %s", path, strerror_r(errno, eb, sizeof(eb)));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		buf_append(&b, chunk, (size_t)r);
-		if (b.len > CONF_FILE_MAX) {
-			*err = xasprintf("%s: file larger than 1 MiB: refused", path);
-			goto out;
-		}
-	}
-	*outlen = b.len;
-	*out = buf_steal(&b);
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	buf_free(&b);
-	return rc;
 }
 
 /**
@@ -657,7 +536,7 @@ conf_load(const char *path, char **err)
 	size_t len = 0;
 
 	*err = NULL;
-	if (read_file(path, &text, &len, err) < 0)
+	if (lineread_file(path, CONF_FILE_MAX, conf_file_trusted, &text, &len, err) < 0)
 		return NULL;
 	c = parse_mem(text, len, path, err);
 	free(text);

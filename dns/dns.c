@@ -32,6 +32,7 @@
 #include <unbound.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "dns.h"
 #include "dns_setup.h"
 #include "dnsname.h"
@@ -71,15 +72,6 @@ struct dns_resolver {
 	int wake[2];			/* self-pipe to stop the dispatcher */
 	int running;
 };
-
-int64_t
-dns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------ answers */
 
@@ -247,7 +239,7 @@ dns_callback(void *arg, int err, struct ub_result *result)
 	struct dns_answer *ans = dns_classify(q->name, q->type, err, result);
 	struct dns_resolver *res = q->res;
 
-	ans->elapsed_ms = (unsigned)(dns_now_ms() - q->start_ms);
+	ans->elapsed_ms = (unsigned)(clock_now_ms() - q->start_ms);
 	ub_resolve_free(result);
 	pthread_mutex_lock(&res->lock);
 	if (q->batch) {
@@ -507,13 +499,9 @@ struct dns_batch *
 dns_batch_new(struct dns_resolver *res)
 {
 	struct dns_batch *b = xcalloc(1, sizeof(*b));
-	pthread_condattr_t attr;
 
 	b->res = res;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&b->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	clock_cond_init(&b->cond);
 	return b;
 }
 
@@ -529,7 +517,7 @@ dns_batch_add(struct dns_batch *b, const char *name, uint16_t type, unsigned tag
 	q->tag = tag;
 	q->type = type;
 	q->name = xstrdup(*name ? name : ".");
-	q->start_ms = dns_now_ms();
+	q->start_ms = clock_now_ms();
 	pthread_mutex_lock(&res->lock);
 	q->next = b->inflight;
 	if (b->inflight)
@@ -615,14 +603,13 @@ dns_batch_next(struct dns_batch *b, int64_t deadline_ms, unsigned *tag, struct d
 
 	pthread_mutex_lock(&res->lock);
 	while (b->head == NULL && b->ninflight > 0) {
-		if (dns_now_ms() >= deadline_ms) {
+		if (clock_now_ms() >= deadline_ms) {
 			pthread_mutex_unlock(&res->lock);
 			dns_batch_cancel_all(b, 1);
 			pthread_mutex_lock(&res->lock);
 			continue;
 		}
-		ts.tv_sec = (time_t)(deadline_ms / 1000);
-		ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000;
+		ts = clock_deadline_ts(deadline_ms);
 		pthread_cond_timedwait(&b->cond, &res->lock, &ts);
 	}
 	if ((d = b->head) == NULL) {

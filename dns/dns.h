@@ -98,7 +98,7 @@ size_t dns_batch_pending(const struct dns_batch *b);
 
 /**
  * Wait for the next answer until deadline_ms (CLOCK_MONOTONIC, see
- * dns_now_ms()). Returns 1 with *tag and *ans set (caller owns *ans), or 0
+ * clock_now_ms(), lib/clock.h). Returns 1 with *tag and *ans set (caller owns *ans), or 0
  * when nothing is pending. When the deadline passes, every lookup still in
  * flight is cancelled and returned, one per call, as a DNS_TIMEOUT answer,
  * so a caller that loops until 0 always terminates by the deadline.
@@ -120,9 +120,6 @@ void dns_answer_free(struct dns_answer *a);
 
 /** Deep copy of an answer (used by tests and caches). */
 struct dns_answer *dns_answer_dup(const struct dns_answer *a);
-
-/** Monotonic clock in milliseconds. */
-int64_t dns_now_ms(void);
 
 /** Names for logs and JSON: "secure", "insecure", "bogus", "indeterminate". */
 const char *dns_sec_name(enum dns_sec s);

@@ -22,6 +22,7 @@
 
 #include <unbound.h>
 
+#include "clock.h"
 #include "dns_setup.h"
 #include "dnsname.h"
 #include "log.h"
@@ -92,7 +93,7 @@ dns_setup_anchor_check(struct dns_resolver *res, const struct dns_options *o, un
 	if (zone == NULL)
 		zone = xstrdup(".");
 	dns_batch_add(b, zone, DNS_T_DNSKEY, 0);
-	if (dns_batch_next(b, dns_now_ms() + timeout_ms, &tag, &a) != 1 || a == NULL) {
+	if (dns_batch_next(b, clock_now_ms() + timeout_ms, &tag, &a) != 1 || a == NULL) {
 		st = DNS_ANCHOR_UNKNOWN;
 		*msg = xasprintf("%s: no answer for the DNSKEY of %s", src, zone);
 	} else if (a->sec == DNS_SEC_SECURE) {

@@ -9,6 +9,8 @@
 
 #include "hash.h"
 
+#define FNV_BASIS	0xcbf29ce484222325ULL	/* FNV-1a 64 offset basis */
+
 static uint64_t
 mix64(uint64_t h)
 {
@@ -30,10 +32,10 @@ hash_seed(const void *salt)
 	    (uint64_t)(uintptr_t)salt ^ ((uint64_t)getpid() << 48));
 }
 
-uint32_t
-hash_string(uint64_t seed, const char *s, size_t *len)
+/* FNV-1a 64 of s from offset basis h; *len (may be NULL) gets strlen(s). */
+static uint64_t
+fnv1a64(uint64_t h, const char *s, size_t *len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
 	const unsigned char *p = (const unsigned char *)s;
 
 	for (; *p != '\0'; p++) {
@@ -42,5 +44,17 @@ hash_string(uint64_t seed, const char *s, size_t *len)
 	}
 	if (len)
 		*len = (size_t)(p - (const unsigned char *)s);
-	return (uint32_t)mix64(h);
+	return h;
+}
+
+uint32_t
+hash_string(uint64_t seed, const char *s, size_t *len)
+{
+	return (uint32_t)mix64(fnv1a64(FNV_BASIS ^ seed, s, len));
+}
+
+uint64_t
+hash_stable(const char *s)
+{
+	return fnv1a64(FNV_BASIS, s, NULL);
 }

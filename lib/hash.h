@@ -2,8 +2,11 @@
  * hash.h - the one string hash of danepol's in-memory tables whose keys
  * outsiders choose (destination names): seeded, so that a sender cannot
  * precompute names that all land in one hash chain (hash flooding).
- * Users: the decision cache (policy/policy_cache.c) and the probe table
- * (milter/daemon_probe.c).
+ * Users: the decision cache (policy/policy_cache.c), the local policy
+ * table (policy/policy_table.c), the choice of resolver context
+ * (policy/policy_run.c) and the probe table (milter/daemon_probe.c).
+ * hash_stable() is the unseeded one, for names that must be the same in
+ * every run (a report's file name), never for tables.
  *
  * Pure functions, thread-safe; a seed is a plain value the table keeps.
  */
@@ -27,5 +30,12 @@ uint64_t hash_seed(const void *salt);
  * *len (may be NULL) gets strlen(s).
  */
 uint32_t hash_string(uint64_t seed, const char *s, size_t *len);
+
+/**
+ * FNV-1a 64 of the NUL-terminated s, unseeded: the same value in every
+ * run, for fingerprints that name things (a report's unique-id). Not for
+ * tables keyed by outside names.
+ */
+uint64_t hash_stable(const char *s);
 
 #endif

@@ -42,6 +42,7 @@
 #include "buf.h"
 #include "daemon_audit.h"
 #include "daemon_probe.h"
+#include "clock.h"
 #include "hash.h"
 #include "log.h"
 #include "mem.h"
@@ -83,15 +84,6 @@ static struct {
 	uint64_t seed;			/* of hash(), set by daemon_probe_start() */
 } probes = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, { 0 }, 0, { { 0 } },
 	0, 0, { 0 }, NULL, NULL, 0, NULL, 0 };
-
-static long long
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
-}
 
 /*
  * Destination names come from senders: the seeded hash of the decision
@@ -239,7 +231,7 @@ finish(const struct probe_result *r)
 	if ((e = pc_find(r->domain)) != NULL) {
 		e->pending = 0;
 		e->have_result = 1;
-		e->when = mono_s();
+		e->when = clock_now_s();
 		e->all_failed = probe_all_dane_failed(r);
 		free(e->why);
 		e->why = e->all_failed ? summary(r) : NULL;
@@ -400,7 +392,7 @@ enqueue(const struct conf *c, struct policy_decision *d, struct remembered_dest 
 	j->opts.helo = xstrdup_null(c->probe_helo);
 	probes.qlen++;
 	e->pending = 1;
-	e->when = mono_s();
+	e->when = clock_now_s();
 	pthread_cond_signal(&probes.cv);
 }
 
@@ -417,7 +409,7 @@ daemon_probe_apply(const struct conf *c, struct policy_outcome *o)
 	pthread_mutex_lock(&probes.mu);
 	if ((e = pc_find(d->domain)) == NULL)
 		e = pc_add(d->domain);
-	if (e && !e->pending && (!e->have_result || mono_s() - e->when >= (long long)c->probe_interval_s))
+	if (e && !e->pending && (!e->have_result || clock_now_s() - e->when >= (long long)c->probe_interval_s))
 		enqueue(c, d, e);
 	if (e && c->probe_defer && d->verdict == POLICY_REQUIRE && e->have_result && e->all_failed)
 		why = xstrdup(e->why ? e->why : "latest probe: every DANE host failed authentication");

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "daemon_proc.h"
@@ -63,7 +64,7 @@ proc_devnull(int fd, int flags)
 static void
 proc_wait_ready(int rfd, pid_t child)
 {
-	unsigned char st = DANEPOLD_EX_SOFTWARE;
+	unsigned char st = EX_SOFTWARE;
 	ssize_t n;
 
 	do
@@ -72,7 +73,7 @@ proc_wait_ready(int rfd, pid_t child)
 	waitpid(child, NULL, 0);	/* the intermediate child exits at once */
 	if (n != 1)
 		msg_error("danepold exited during start-up");
-	_exit(n == 1 ? st : DANEPOLD_EX_SOFTWARE);
+	_exit(n == 1 ? st : EX_SOFTWARE);
 }
 
 int
@@ -95,9 +96,9 @@ daemon_proc_daemonize(int keep_stdout)
 	}
 	close(pfd[0]);
 	if (setsid() < 0)
-		_exit(DANEPOLD_EX_OSERR);
+		_exit(EX_OSERR);
 	if ((pid = fork()) < 0)
-		_exit(DANEPOLD_EX_OSERR);
+		_exit(EX_OSERR);
 	if (pid > 0)
 		_exit(0);
 	proc_ready_fd = pfd[1];

@@ -1,21 +1,13 @@
 /*
- * daemon_proc.h - danepold's process plumbing (daemon_proc.c): exit
- * statuses, daemonizing, the pid file, the ids unix sockets are created
- * with, the privilege drop. Start-up thread only, before other threads
+ * daemon_proc.h - danepold's process plumbing (daemon_proc.c):
+ * daemonizing, the pid file, the ids unix sockets are created with, the
+ * privilege drop. Start-up thread only, before other threads
  * exist, unless a function says otherwise.
  */
 #ifndef DANEPOL_MILTER_DAEMON_PROC_H
 #define DANEPOL_MILTER_DAEMON_PROC_H
 
 #include <sys/types.h>
-
-/* Exit statuses (sysexits.h numbers; danepold(8)). */
-#define DANEPOLD_EX_OK		0
-#define DANEPOLD_EX_USAGE	64
-#define DANEPOLD_EX_UNAVAILABLE	69
-#define DANEPOLD_EX_SOFTWARE	70
-#define DANEPOLD_EX_OSERR	71
-#define DANEPOLD_EX_CONFIG	78
 
 /**
  * Fork into the background: double fork, setsid, chdir("/"), stdin and

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -60,6 +61,7 @@
 #include "mem.h"
 #include "listener.h"
 #include "milter.h"
+#include "policy_check.h"
 #include "policy_run.h"
 #include "snapshot.h"
 #include "socketmap.h"
@@ -102,32 +104,6 @@ d_usage(FILE *fp)
 	    "See danepold(8).\n", DANEPOL_CONF_FILE);
 }
 
-/* The configuration: path, or the default file when it exists, or defaults. */
-static struct conf *
-d_conf_load(const char *path)
-{
-	char *err = NULL;
-	struct conf *c = conf_load_default(path, &err);
-
-	if (c == NULL)
-		msg_error("%s", err ? err : "configuration error");
-	free(err);
-	return c;
-}
-
-/* The configuration checks of policy_run_new() (exit 78, not 69). */
-static int
-d_conf_check(const struct conf *c)
-{
-	char *err = NULL;
-	int rc = policy_conf_check(c, &err);
-
-	if (rc < 0)
-		msg_error("%s", err ? err : "configuration error");
-	free(err);
-	return rc;
-}
-
 /* danepold needs at least one socket to serve. */
 static int
 d_conf_sockets(const struct conf *c)
@@ -139,41 +115,11 @@ d_conf_sockets(const struct conf *c)
 	return -1;
 }
 
-/* Build a runtime from c (ownership passes). NULL with *ex set on failure. */
+/* Build a runtime from c (ownership passes): policy/policy_check.h. NULL with *ex set. */
 static struct policy_runtime *
 d_runtime(struct conf *c, int *ex)
 {
-	struct policy_runtime *rt;
-	char *err = NULL;
-
-	if (d_conf_check(c) < 0 || d_conf_sockets(c) < 0) {
-		conf_free(c);
-		*ex = DANEPOLD_EX_CONFIG;
-		return NULL;
-	}
-	if ((rt = policy_run_new(c, &err)) == NULL) {
-		msg_error("%s", err ? err : "cannot start the resolver");
-		free(err);
-		*ex = DANEPOLD_EX_UNAVAILABLE;
-		return NULL;
-	}
-	switch (policy_run_anchor_check(rt, &err)) {
-	case DNS_ANCHOR_OK:
-		msg_info("%s", err);
-		break;
-	case DNS_ANCHOR_UNKNOWN:	/* offline at boot is no configuration error */
-		msg_warn("%s; going on: DNSSEC-signed destinations are deferred until "
-		    "the resolver gets answers", err);
-		break;
-	case DNS_ANCHOR_BAD:
-		msg_error("%s", err);
-		policy_run_free(rt);
-		rt = NULL;
-		*ex = DANEPOLD_EX_CONFIG;
-		break;
-	}
-	free(err);
-	return rt;
+	return policy_check_start(c, POLICY_CHECK_ANCHOR | POLICY_CHECK_DAEMON, d_conf_sockets, ex);
 }
 
 static void
@@ -238,7 +184,7 @@ d_reload(const struct startup_settings *f)
 	struct conf *c;
 	int ex;
 
-	if ((c = d_conf_load(f->conf_path)) == NULL) {
+	if ((c = policy_check_load(f->conf_path)) == NULL) {
 		msg_error("reload failed: keeping the running configuration");
 		return;
 	}
@@ -384,24 +330,24 @@ d_options(int argc, char **argv, struct d_opts *o)
 		case 'v': msg_verbose++; break;
 		case 'V':
 			printf("danepold (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-			return DANEPOLD_EX_OK;
+			return EX_OK;
 		case 'h':
 			d_usage(stdout);
-			return DANEPOLD_EX_OK;
+			return EX_OK;
 		case ':':
 			msg_error("option -%c needs an argument", optopt);
 			d_usage(stderr);
-			return DANEPOLD_EX_USAGE;
+			return EX_USAGE;
 		default:
 			msg_error("unknown option -%c", optopt);
 			d_usage(stderr);
-			return DANEPOLD_EX_USAGE;
+			return EX_USAGE;
 		}
 	}
 	if (optind < argc) {
 		msg_error("unexpected argument %.64s", argv[optind]);
 		d_usage(stderr);
-		return DANEPOLD_EX_USAGE;
+		return EX_USAGE;
 	}
 	return -1;
 }
@@ -512,7 +458,7 @@ d_start(const struct startup_settings *f, struct conf *c, int foreground, int *p
 		goto os_error;
 	if (daemon_proc_lookup_user(f->user, &uid, &gid) < 0) {
 		conf_free(c);
-		return DANEPOLD_EX_CONFIG;
+		return EX_CONFIG;
 	}
 	if (f->pid_file) {
 		if (daemon_proc_pidfile(f->pid_file, uid) < 0)
@@ -531,13 +477,13 @@ d_start(const struct startup_settings *f, struct conf *c, int foreground, int *p
 		return ex;
 	snapshot_install(rt);
 	if (daemon_probe_start(rt->conf) < 0)
-		return DANEPOLD_EX_OSERR;
+		return EX_OSERR;
 	if (d_listeners_start(f) < 0)
-		return DANEPOLD_EX_OSERR;
+		return EX_OSERR;
 	return 0;
 os_error:
 	conf_free(c);
-	return DANEPOLD_EX_OSERR;
+	return EX_OSERR;
 }
 
 /* -n and -p: nothing is opened, no signal touched; -n run by another
@@ -546,19 +492,19 @@ static int
 d_check_only(struct conf *c, const struct d_opts *o)
 {
 	struct policy_runtime *rt;
-	int ex = DANEPOLD_EX_OK;
+	int ex = EX_OK;
 
 	if (o->print) {
 		conf_print(c, stdout);
 		conf_free(c);
-		return fflush(stdout) == 0 ? DANEPOLD_EX_OK : DANEPOLD_EX_OSERR;
+		return fflush(stdout) == 0 ? EX_OK : EX_OSERR;
 	}
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
 	/* Not as root: root's access(2) says nothing about the daemon's user.
 	 * The unit's ExecStartPre= runs -n as that user, in its sandbox. */
 	if (geteuid() != 0 && daemon_probe_check(rt->conf) < 0)
-		ex = DANEPOLD_EX_OSERR;
+		ex = EX_OSERR;
 	else
 		printf("%s: configuration OK\n", rt->conf->path);
 	policy_run_free(rt);
@@ -583,20 +529,20 @@ main(int argc, char **argv)
 	msg_init("danepold");
 	if ((ex = d_options(argc, argv, &o)) >= 0)
 		return ex;
-	if ((c = d_conf_load(o.conf_path)) == NULL)
-		return DANEPOLD_EX_CONFIG;
+	if ((c = policy_check_load(o.conf_path)) == NULL)
+		return EX_CONFIG;
 	if (o.check || o.print)
 		return d_check_only(c, &o);
 	startup_settings_init(&f, o.conf_path, c);
 	if (d_signals_block() < 0) {
-		ex = DANEPOLD_EX_OSERR;
+		ex = EX_OSERR;
 		goto out;
 	}
 	if ((ex = d_start(&f, c, o.foreground, &pid_made)) != 0)
 		goto out;
 	if (f.milter_socket && (ex = pthread_create(&tid, NULL, d_milter_thread, NULL)) != 0) {
 		msg_error("cannot start the milter thread: %s", strerror(ex));
-		ex = DANEPOLD_EX_OSERR;
+		ex = EX_OSERR;
 		goto out;
 	}
 	d_signals_take();
@@ -614,7 +560,7 @@ main(int argc, char **argv)
 	d_listeners_stop();
 	if (ex == 0 && f.milter_socket && atomic_load(&d_milter_rc) != MI_SUCCESS) {
 		msg_error("the milter library stopped with an error");
-		ex = DANEPOLD_EX_SOFTWARE;
+		ex = EX_SOFTWARE;
 	}
 	msg_info("stopped");
 out:

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "daemon_proc.h"
+#include "clock.h"
 #include "listener.h"
 #include "log.h"
 #include "mem.h"
@@ -271,16 +272,6 @@ fail:
 }
 
 /* ---------------------------------------------------------- threads */
-
-/* Milliseconds on the monotonic clock. */
-static long long
-lst_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 lst_unlink(struct listener *l, struct lst_conn *lc)
@@ -550,7 +541,7 @@ lst_set_idle(struct lst_conn *lc, int idle)
 	pthread_mutex_lock(&l->lock);
 	lc->idle = idle;
 	if (idle)
-		lc->idle_since = lst_now_ms();
+		lc->idle_since = clock_now_ms();
 	evicted = lc->evicted;
 	pthread_mutex_unlock(&l->lock);
 	return evicted;
@@ -564,8 +555,8 @@ lst_wait_ms(struct lst_conn *lc, int idle)
 	if (idle)
 		return lc->l->lim.idle_ms;
 	if (lc->req_start == 0)
-		lc->req_start = lst_now_ms();	/* a pipelined request */
-	return lc->req_start + lc->l->lim.request_ms - lst_now_ms();
+		lc->req_start = clock_now_ms();	/* a pipelined request */
+	return lc->req_start + lc->l->lim.request_ms - clock_now_ms();
 }
 
 /* The read ended without data: say why (rate-limited for deadlines). */
@@ -627,7 +618,7 @@ listener_read(struct listener_conn *c, struct buf *b, size_t max)
 	if (n == 0)
 		return LISTENER_EOF;
 	if (idle)
-		lc->req_start = lst_now_ms();	/* the deadline runs from the first byte */
+		lc->req_start = clock_now_ms();	/* the deadline runs from the first byte */
 	buf_append(b, tmp, (size_t)n);
 	return (long)n;
 }

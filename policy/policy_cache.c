@@ -14,8 +14,9 @@
  *     which is what makes them unevictable.
  *   - Waiting: an in-flight entry that has waiters owns a struct flight
  *     with its own condition variable (initialised from a condattr set to
- *     CLOCK_MONOTONIC, so deadline_ms, which is on the dns_now_ms() clock,
- *     converts directly to the absolute timespec of pthread_cond_timedwait).
+ *     CLOCK_MONOTONIC by clock_cond_init(), so deadline_ms, which is on
+ *     the clock_now_ms() clock, converts directly to the absolute timespec
+ *     of pthread_cond_timedwait: clock_deadline_ts(), lib/clock.h).
  *
  * Why a condition variable per flight rather than one shared one: a shared
  * condvar needs a broadcast on every publish, waking every thread waiting on
@@ -55,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hash.h"
 #include "log.h"
 #include "mem.h"
@@ -91,7 +93,6 @@ _Static_assert(sizeof(struct cache_entry) <= 64, "cache entry grew past 64 bytes
 
 struct policy_cache {
 	pthread_mutex_t lock;
-	pthread_condattr_t cattr;	/* CLOCK_MONOTONIC, for flight condvars */
 	struct cache_entry **buckets;
 	size_t nbuckets;		/* power of two */
 	size_t count;			/* all entries, in flight included */
@@ -103,39 +104,6 @@ struct policy_cache {
 	uint32_t gen;			/* bumped by flush */
 	int64_t (*now_s)(void);		/* expiry clock */
 };
-
-/* ------------------------------------------------------------ clocks */
-
-static int64_t
-mono_now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
-/* Same clock and unit as dns_now_ms(); kept local so the cache does not depend on the resolver. */
-static int64_t
-mono_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct timespec
-ms_to_timespec(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms < 0)
-		ms = 0;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	return ts;
-}
 
 /* ------------------------------------------------------------ hashing */
 
@@ -285,7 +253,7 @@ static struct flight *
 flight_new(struct policy_cache *c, struct cache_entry *e)
 {
 	struct flight *f = xcalloc(1, sizeof(*f));
-	int err = pthread_cond_init(&f->cond, &c->cattr);
+	int err = clock_cond_init(&f->cond);
 
 	if (err != 0)
 		msg_fatal("policy cache: pthread_cond_init: %s", strerror(err));
@@ -433,7 +401,7 @@ flight_wait(struct policy_cache *c, struct cache_entry *e, int64_t deadline_ms,
     struct policy_decision **out)
 {
 	struct flight *f = e->flight != NULL ? e->flight : flight_new(c, e);
-	struct timespec ts = ms_to_timespec(deadline_ms);
+	struct timespec ts = clock_deadline_ts(deadline_ms);
 	enum policy_cache_result r;
 	int timed_out = 0, err;
 	unsigned wakes;
@@ -445,7 +413,7 @@ flight_wait(struct policy_cache *c, struct cache_entry *e, int64_t deadline_ms,
 			r = POLICY_CACHE_HIT;
 			break;
 		}
-		if (timed_out || mono_now_ms() >= deadline_ms) {
+		if (timed_out || clock_now_ms() >= deadline_ms) {
 			r = POLICY_CACHE_TIMEOUT;
 			break;
 		}
@@ -480,12 +448,10 @@ policy_cache_new(size_t max_entries)
 	c->max = max_entries ? max_entries : 1;
 	c->nbuckets = MIN_BUCKETS;
 	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
-	c->now_s = mono_now_s;
+	c->now_s = clock_now_s;
 	/* Seed: not a secret, just varies between caches and runs. */
 	c->seed = hash_seed(c);
-	if ((err = pthread_mutex_init(&c->lock, NULL)) != 0 ||
-	    (err = pthread_condattr_init(&c->cattr)) != 0 ||
-	    (err = pthread_condattr_setclock(&c->cattr, CLOCK_MONOTONIC)) != 0)
+	if ((err = pthread_mutex_init(&c->lock, NULL)) != 0)
 		msg_fatal("policy cache: pthread init: %s", strerror(err));
 	return c;
 }
@@ -509,7 +475,6 @@ policy_cache_free(struct policy_cache *c)
 	}
 	free(c->buckets);
 	free(c->heap);
-	pthread_condattr_destroy(&c->cattr);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -648,7 +613,7 @@ void
 policy_cache_set_clock(struct policy_cache *c, int64_t (*now_s)(void))
 {
 	pthread_mutex_lock(&c->lock);
-	c->now_s = now_s != NULL ? now_s : mono_now_s;
+	c->now_s = now_s != NULL ? now_s : clock_now_s;
 	pthread_mutex_unlock(&c->lock);
 }
 

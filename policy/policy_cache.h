@@ -25,7 +25,7 @@
  * itself until its deadline.
  *
  * Keys are copied and compared byte for byte: callers canonicalise them.
- * Waits are on CLOCK_MONOTONIC (the dns_now_ms() clock) in milliseconds;
+ * Waits are on CLOCK_MONOTONIC (the clock_now_ms() clock) in milliseconds;
  * expiry is on a separate clock in seconds (CLOCK_MONOTONIC unless a test
  * replaces it with policy_cache_set_clock()). An entry published at t with
  * ttl_s expires at t + ttl_s: a begin() at or after that is a MISS for that
@@ -56,7 +56,7 @@ void policy_cache_free(struct policy_cache *c);
  * Look up key (copied). HIT: *out is a new reference (a cached decision, or
  * the one another thread published while this caller waited). MISS: caller
  * now owns the resolution of key; *out is NULL. TIMEOUT: another thread's
- * resolution did not finish by deadline_ms (dns_now_ms() clock); *out is
+ * resolution did not finish by deadline_ms (clock_now_ms() clock); *out is
  * NULL. A deadline already past returns TIMEOUT at once when key is in
  * flight; HIT and MISS never wait.
  */

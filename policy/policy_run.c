@@ -19,10 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "dns_setup.h"
 #include "dnsname.h"
+#include "hash.h"
 #include "log.h"
 #include "mem.h"
+#include "policy_check.h"
 #include "policy_run.h"
 
 /* The resolver options of c into *o. */
@@ -59,55 +62,6 @@ policy_run_anchor_check(const struct policy_runtime *rt, char **msg)
 	return dns_setup_anchor_check(rt->resolvers[0], &o, POLICY_ANCHOR_CHECK_MS, msg);
 }
 
-/* The status table of c with its overrides applied; NULL with *err. */
-static struct policy_status_table *
-runtime_status(const struct conf *c, char **err)
-{
-	struct policy_status_table *st = policy_status_table_new();
-	const char *why;
-
-	for (size_t i = 0; i < c->nstatus; i++) {
-		if (policy_status_set(st, c->status[i].reason, c->status[i].value, &why) < 0) {
-			*err = xasprintf("%s:%u: status.%.64s: %s", c->path, c->status[i].line,
-			    c->status[i].reason, why);
-			policy_status_table_free(st);
-			return NULL;
-		}
-	}
-	return st;
-}
-
-/* default_level of c; -1 with *err when it names no level. */
-static int
-runtime_level(const struct conf *c, enum tls_level *level, char **err)
-{
-	if (tls_level_parse(c->default_level, level) == 0)
-		return 0;
-	*err = xasprintf("%s: default_level: unknown level %.64s", c->path, c->default_level);
-	return -1;
-}
-
-/** policy_conf_check - see policy_run.h. */
-int
-policy_conf_check(const struct conf *c, char **err)
-{
-	struct policy_status_table *st = NULL;
-	struct policy_table *t = NULL;
-	enum tls_level level;
-	int rc = -1;
-
-	*err = NULL;
-	if (runtime_level(c, &level, err) < 0 || (st = runtime_status(c, err)) == NULL)
-		goto out;
-	if (c->policy_table && (t = policy_table_load(c->policy_table, err)) == NULL)
-		goto out;
-	rc = 0;
-out:
-	policy_table_free(t);
-	policy_status_table_free(st);
-	return rc;
-}
-
 struct policy_runtime *
 policy_run_new(struct conf *conf, char **err)
 {
@@ -115,8 +69,12 @@ policy_run_new(struct conf *conf, char **err)
 
 	*err = NULL;
 	rt->conf = conf;
-	if (runtime_level(conf, &rt->default_level, err) < 0 ||
-	    (rt->status = runtime_status(conf, err)) == NULL)
+	rt->seed = hash_seed(rt);
+	/* conf_load() refused a default_level that names no level. */
+	if (tls_level_parse(conf->default_level, &rt->default_level) < 0)
+		msg_panic("policy runtime: default_level %.64s passed the configuration check",
+		    conf->default_level);
+	if ((rt->status = policy_check_status(conf, err)) == NULL)
 		goto fail;
 	if (conf->policy_table && (rt->table = policy_table_load(conf->policy_table, err)) == NULL)
 		goto fail;
@@ -154,11 +112,7 @@ policy_run_free(struct policy_runtime *rt)
 struct dns_resolver *
 policy_run_resolver_for(const struct policy_runtime *rt, const char *domain)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (const unsigned char *p = (const unsigned char *)(domain ? domain : ""); *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return rt->resolvers[h % rt->nresolvers];
+	return rt->resolvers[hash_string(rt->seed, domain ? domain : "", NULL) % rt->nresolvers];
 }
 
 /* ------------------------------------------------------------ driver */
@@ -170,7 +124,7 @@ run_issue(struct policy_engine *e, struct dns_batch *b, int64_t deadline)
 	struct policy_query q;
 
 	while (policy_engine_next_query(e, &q)) {
-		if (dns_now_ms() >= deadline)
+		if (clock_now_ms() >= deadline)
 			policy_engine_answer(e, q.tag, dns_answer_new_fail(q.name, q.type,
 			    DNS_TIMEOUT, "no time left before the decision deadline"));
 		else
@@ -186,7 +140,7 @@ run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t dea
 	struct policy_decision *d;
 	struct dns_answer *ans;
 	unsigned tag;
-	int64_t t0 = dns_now_ms();
+	int64_t t0 = clock_now_ms();
 
 	for (;;) {
 		run_issue(e, b, deadline);
@@ -201,7 +155,7 @@ run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t dea
 		d = policy_decision_simple(in->domain, POLICY_DEFER, in->level,
 		    POLICY_R_INTERNAL_ERROR, "internal error: decision incomplete");
 	}
-	d->elapsed_ms = (unsigned)(dns_now_ms() - t0);
+	d->elapsed_ms = (unsigned)(clock_now_ms() - t0);
 	dns_batch_free(b);
 	policy_engine_free(e);
 	return d;
@@ -331,7 +285,7 @@ invalid:
 static void
 decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out, int use_cache)
 {
-	int64_t t0 = dns_now_ms(), deadline = t0 + rt->conf->decision_timeout_ms;
+	int64_t t0 = clock_now_ms(), deadline = t0 + rt->conf->decision_timeout_ms;
 	char canon[DNSNAME_MAX], key[DNSNAME_MAX + 16];
 	struct policy_input in;
 	struct policy_decision *d = NULL;
@@ -360,7 +314,7 @@ decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out
 	}
 out:
 	out->d = d;
-	out->elapsed_ms = (unsigned)(dns_now_ms() - t0);
+	out->elapsed_ms = (unsigned)(clock_now_ms() - t0);
 }
 
 void

@@ -27,6 +27,7 @@ struct policy_runtime {
 	struct policy_status_table *status;	/* owned */
 	struct policy_cache *cache;		/* owned */
 	enum tls_level default_level;
+	uint64_t seed;				/* of policy_run_resolver_for()'s hash */
 };
 
 /**
@@ -64,15 +65,6 @@ enum dns_anchor_state policy_run_anchor_check(const struct policy_runtime *rt, c
  * that its lookups meet that context's caches. Owned by rt.
  */
 struct dns_resolver *policy_run_resolver_for(const struct policy_runtime *rt, const char *domain);
-
-/**
- * The configuration checks of policy_run_new() without starting a
- * resolver: default_level, the status.* overrides, the policy table. For
- * "check the configuration" paths that must tell a configuration error
- * (exit 78) from a resolver that cannot start (69). Returns 0, or -1 with
- * *err ("file:line: reason", caller frees).
- */
-int policy_conf_check(const struct conf *c, char **err);
 
 struct policy_outcome {
 	struct policy_decision *d;	/* a reference: policy_decision_unref() it */

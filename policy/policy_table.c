@@ -9,12 +9,13 @@
  *	case, no trailing dot), so "Bücher.Example." and
  *	"xn--bcher-kva.example" are the same key. Errors name "name:line:":
  *	missing level, extra field, unknown level, invalid domain, duplicate
- *	key (also after normalisation), NUL bytes, control characters and
- *	lines over TABLE_LINE_MAX bytes. Files over TABLE_FILE_MAX are refused.
+ *	key (also after normalisation), and the hostile lines of
+ *	lib/lineread.h (NUL bytes, control characters, invalid UTF-8, lines
+ *	over LINEREAD_LINE_MAX bytes). Files over TABLE_FILE_MAX are refused.
  *
- *	Entries live in an open-addressing hash table (FNV-1a, linear
- *	probing, load <= 1/2), so loading is linear in the file and a lookup
- *	costs one probe sequence per label of the domain. A ".parent" key is
+ *	Entries live in an open-addressing hash table (lib/hash.h's seeded
+ *	hash, linear probing, load <= 1/2), so loading is linear in the
+ *	file and a lookup costs one probe sequence per label of the domain. A ".parent" key is
  *	stored with its dot, so the lookup of "a.b.example" probes
  *	"a.b.example", ".b.example", ".example" in that order without
  *	copying: each is a suffix of the name starting at a dot.
@@ -26,22 +27,19 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
 #include "dnsname.h"
+#include "hash.h"
+#include "lineread.h"
 #include "mem.h"
 #include "policy.h"
 #include "policy_table.h"
 
-#define TABLE_LINE_MAX	4096			/* bytes per line, without the line end */
 #define TABLE_FILE_MAX	(64 * 1024 * 1024)	/* bytes per file */
 
 struct table_entry {
@@ -55,18 +53,14 @@ struct policy_table {
 	size_t nent, aent;
 	size_t *slot;			/* hash index: entry index + 1, 0 = empty */
 	size_t nslot;			/* power of two */
+	uint64_t seed;			/* of hash_key() */
 };
 
-static uint64_t
-hash_key(const char *s)
+/* The seeded hash (lib/hash.h) of key in t. */
+static uint32_t
+hash_key(const struct policy_table *t, const char *s)
 {
-	uint64_t h = UINT64_C(14695981039346656037);
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(1099511628211);
-	}
-	return h;
+	return hash_string(t->seed, s, NULL);
 }
 
 /* Index into t->ent of key, or (size_t)-1. */
@@ -77,7 +71,7 @@ table_find(const struct policy_table *t, const char *key)
 
 	if (t->nslot == 0)
 		return (size_t)-1;
-	for (i = hash_key(key) & (t->nslot - 1); (e = t->slot[i]) != 0; i = (i + 1) & (t->nslot - 1))
+	for (i = hash_key(t, key) & (t->nslot - 1); (e = t->slot[i]) != 0; i = (i + 1) & (t->nslot - 1))
 		if (strcmp(t->ent[e - 1].key, key) == 0)
 			return e - 1;
 	return (size_t)-1;
@@ -86,7 +80,7 @@ table_find(const struct policy_table *t, const char *key)
 static void
 slot_insert(struct policy_table *t, size_t idx)
 {
-	size_t i = hash_key(t->ent[idx].key) & (t->nslot - 1);
+	size_t i = hash_key(t, t->ent[idx].key) & (t->nslot - 1);
 
 	while (t->slot[i] != 0)
 		i = (i + 1) & (t->nslot - 1);
@@ -179,10 +173,11 @@ key_normalize(const char *f, char *out)
 	return NULL;
 }
 
-/* One line (without its end). NULL, or the reason (caller frees). */
+/* One line (a lineread_fn: without its end, already checked). NULL, or the reason (caller frees). */
 static char *
-parse_line(struct policy_table *t, char *s, unsigned line)
+parse_line(void *arg, char *s, unsigned line)
 {
+	struct policy_table *t = arg;
 	char key[DNSNAME_MAX + 2], *p = s, *kf, *lf, *extra, *why, *sh;
 	enum tls_level level;
 	size_t dup;
@@ -219,56 +214,17 @@ parse_line(struct policy_table *t, char *s, unsigned line)
 	return NULL;
 }
 
-/* NULL if [s, s+n) may be parsed, else the reason (static). */
-static const char *
-line_check(const char *s, size_t n)
-{
-	if (n > TABLE_LINE_MAX)
-		return "line too long (more than 4096 bytes): refused";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == 0)
-			return "NUL byte in line";
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return "control character in line";
-	}
-	return NULL;
-}
-
 static struct policy_table *
 parse_mem(const char *text, size_t n, const char *name, char **err)
 {
 	struct policy_table *t = xcalloc(1, sizeof(*t));
-	const char *p = text, *end = text + n, *nl, *bad;
-	unsigned line = 0;
-	size_t len;
-	char *s, *why;
 
-	*err = NULL;
-	for (; p < end; p = nl ? nl + 1 : end) {
-		line++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		len = (size_t)((nl ? nl : end) - p);
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
-		if ((bad = line_check(p, len)) != NULL) {
-			*err = xasprintf("%s:%u: %s", name, line, bad);
-			goto fail;
-		}
-		s = xstrndup(p, len);
-		why = parse_line(t, s, line);
-		free(s);
-		if (why) {
-			*err = xasprintf("%s:%u: %s", name, line, why);
-			free(why);
-			goto fail;
-		}
+	t->seed = hash_seed(t);
+	if (lineread_each(text, n, name, parse_line, t, err) < 0) {
+		policy_table_free(t);
+		return NULL;
 	}
 	return t;
-fail:
-	policy_table_free(t);
-	return NULL;
 }
 
 /** policy_table_parse - table from text; NULL with *err (caller frees). */
@@ -282,43 +238,14 @@ policy_table_parse(const char *text, const char *name, char **err)
 struct policy_table *
 policy_table_load(const char *path, char **err)
 {
-	struct policy_table *t = NULL;
-	struct stat st;
-	struct buf b;
-	char eb[128], chunk[65536];
-	ssize_t r;
-	int fd;
+	struct policy_table *t;
+	char *text = NULL;
+	size_t len = 0;
 
-	*err = NULL;
-	buf_init(&b);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		*err = xasprintf("%s: cannot open: %s", path, strerror_r(errno, eb, sizeof(eb)));
-		goto out;
-	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		*err = xasprintf("%s: is a directory", path);
-		goto out;
-	}
-	if (conf_file_trusted(fd, path, err) < 0)
-		goto out;
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			*err = xasprintf("%s: read error: %s", path, strerror_r(errno, eb, sizeof(eb)));
-			goto out;
-		}
-		buf_append(&b, chunk, (size_t)r);
-		if (b.len > TABLE_FILE_MAX) {
-			*err = xasprintf("%s: file larger than 64 MiB: refused", path);
-			goto out;
-		}
-	}
-	t = parse_mem(b.s ? b.s : "", b.len, path, err);
-out:
-	if (fd >= 0)
-		close(fd);
-	buf_free(&b);
+	if (lineread_file(path, TABLE_FILE_MAX, conf_file_trusted, &text, &len, err) < 0)
+		return NULL;
+	t = parse_mem(text, len, path, err);
+	free(text);
 	return t;
 }
 

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include "probe.h"
@@ -158,7 +159,7 @@ static void
 probe_one(const struct policy_decision *d, const struct policy_host *h, const struct probe_opts *o,
     struct probe_addr *a)
 {
-	long long t0 = probe_now_ms();
+	long long t0 = clock_now_ms();
 	char *why = NULL;
 	int fd;
 
@@ -174,7 +175,7 @@ probe_one(const struct policy_decision *d, const struct policy_host *h, const st
 out:
 	probe_classify(a);
 	tls_detail(a);
-	a->elapsed_ms = (unsigned)(probe_now_ms() - t0);
+	a->elapsed_ms = (unsigned)(clock_now_ms() - t0);
 	msg_debug("probe %s[%s]:%u: %s %s", a->host ? a->host : "?", a->addr, a->port,
 	    probe_stage_name(a->stage), a->success ? "success" : a->result_type ? a->result_type : "transient");
 }

@@ -39,9 +39,6 @@ int probe_smtp_reply_has_ext(const struct probe_reply *r, const char *kw);
 /** Printable-ASCII copy of p[0..n) (other octets -> '?'). Caller frees. */
 char *probe_smtp_sanitize(const char *p, size_t n);
 
-/** Milliseconds of CLOCK_MONOTONIC. */
-long long probe_now_ms(void);
-
 /**
  * Connect to addr:port (numeric IPv4/IPv6) within ms. Returns a
  * nonblocking socket, or -1 with *why (caller frees).
@@ -57,8 +54,6 @@ int probe_smtp_connect(const char *addr, unsigned port, unsigned ms, char **why)
  */
 int probe_smtp_starttls(int fd, const struct probe_opts *o, struct probe_addr *a);
 
-/** Write all of s to fd within ms. 0, or -1. */
-int probe_write_all(int fd, const char *s, size_t n, unsigned ms);
 
 /**
  * The TLS part on fd (after the server's 220 to STARTTLS): handshake

@@ -28,21 +28,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "io.h"
 #include "log.h"
 #include "mem.h"
 #include "probe_int.h"
 
 /* strerror_r, GNU variant (_GNU_SOURCE): thread-safe text of e in eb. */
 #define ERRTEXT(e, eb) strerror_r((e), (eb), sizeof(eb))
-
-long long
-probe_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 char *
 probe_smtp_sanitize(const char *p, size_t n)
@@ -155,27 +148,6 @@ probe_smtp_reply_has_ext(const struct probe_reply *r, const char *kw)
 
 /* ------------------------------------------------------------ the socket */
 
-/* Wait for events on fd until deadline. 1 ready, 0 timed out, -1 error. */
-static int
-wait_fd(int fd, short events, long long deadline)
-{
-	for (;;) {
-		long long left = deadline - probe_now_ms();
-		struct pollfd pfd = { fd, events, 0 };
-		int rc;
-
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return 0;
-		}
-		rc = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (rc > 0)
-			return 1;
-		if (rc < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
 int
 probe_smtp_connect(const char *addr, unsigned port, unsigned ms, char **why)
 {
@@ -207,7 +179,7 @@ probe_smtp_connect(const char *addr, unsigned port, unsigned ms, char **why)
 		err = errno;
 		goto fail;
 	}
-	rc = wait_fd(fd, POLLOUT, probe_now_ms() + ms);
+	rc = io_wait(fd, POLLOUT, clock_now_ms() + ms);
 	if (rc == 0) {
 		*why = xasprintf("connect timed out after %u ms", ms);
 		close(fd);
@@ -224,29 +196,6 @@ fail:
 	return -1;
 }
 
-int
-probe_write_all(int fd, const char *s, size_t n, unsigned ms)
-{
-	long long deadline = probe_now_ms() + ms;
-
-	while (n > 0) {
-		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-
-		if (w > 0) {
-			s += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		if (wait_fd(fd, POLLOUT, deadline) <= 0) {
-			errno = errno ? errno : ETIMEDOUT;
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /*
  * Read one reply within ms into *r (input beyond it stays in *in).
  * 0, or -1 with *why (caller frees).
@@ -254,7 +203,7 @@ probe_write_all(int fd, const char *s, size_t n, unsigned ms)
 static int
 read_reply(int fd, struct buf *in, unsigned ms, struct probe_reply *r, char **why)
 {
-	long long deadline = probe_now_ms() + ms;
+	long long deadline = clock_now_ms() + ms;
 	const char *pwhy = NULL;
 	char chunk[4096], eb[128];
 	size_t used = 0;
@@ -285,7 +234,7 @@ read_reply(int fd, struct buf *in, unsigned ms, struct probe_reply *r, char **wh
 			*why = xasprintf("read: %s", ERRTEXT(errno, eb));
 			return -1;
 		}
-		if ((rc = wait_fd(fd, POLLIN, deadline)) <= 0) {
+		if ((rc = io_wait(fd, POLLIN, deadline)) <= 0) {
 			*why = rc == 0 ? xasprintf("no complete reply within %u ms", ms)
 			    : xasprintf("poll: %s", ERRTEXT(errno, eb));
 			return -1;
@@ -302,7 +251,7 @@ command(int fd, struct buf *in, const char *cmd, unsigned ms, struct probe_reply
 	char eb[128];
 
 	errno = 0;
-	if (probe_write_all(fd, cmd, strlen(cmd), ms) < 0) {
+	if (io_write_until(fd, cmd, strlen(cmd), clock_now_ms() + ms) < 0) {
 		*why = xasprintf("cannot send %.8s: %s", cmd, errno ? ERRTEXT(errno, eb) : "timed out");
 		return -1;
 	}

@@ -45,6 +45,7 @@
 #include <openssl/x509v3.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include "probe_int.h"
@@ -72,7 +73,7 @@ ssl_wait(SSL *ssl, int fd, int rc, long long deadline)
 {
 	int e = SSL_get_error(ssl, rc);
 	struct pollfd pfd = { fd, 0, 0 };
-	long long left = deadline - probe_now_ms();
+	long long left = deadline - clock_now_ms();
 
 	if (e == SSL_ERROR_WANT_READ)
 		pfd.events = POLLIN;
@@ -320,7 +321,7 @@ peer_info(SSL *ssl, struct probe_addr *a)
 static void
 tls_quit(SSL *ssl, int fd, unsigned ms)
 {
-	long long deadline = probe_now_ms() + ms;
+	long long deadline = clock_now_ms() + ms;
 	char junk[512];
 	int rc;
 
@@ -331,7 +332,7 @@ tls_quit(SSL *ssl, int fd, unsigned ms)
 		rc = SSL_read(ssl, junk, sizeof(junk));
 		if (rc > 0 && memchr(junk, '\n', (size_t)rc) != NULL)
 			break;
-		if (probe_now_ms() >= deadline || (rc <= 0 && ssl_wait(ssl, fd, rc, deadline) < 0))
+		if (clock_now_ms() >= deadline || (rc <= 0 && ssl_wait(ssl, fd, rc, deadline) < 0))
 			goto out;
 	}
 	SSL_shutdown(ssl);
@@ -343,12 +344,12 @@ out:
 static int
 handshake(SSL *ssl, int fd, unsigned ms, char **why)
 {
-	long long deadline = probe_now_ms() + ms;
+	long long deadline = clock_now_ms() + ms;
 	int rc;
 
 	while ((rc = SSL_connect(ssl)) != 1) {
 		if (ssl_wait(ssl, fd, rc, deadline) < 0) {
-			*why = probe_now_ms() >= deadline ? xasprintf("TLS handshake timed out after %u ms", ms)
+			*why = clock_now_ms() >= deadline ? xasprintf("TLS handshake timed out after %u ms", ms)
 			    : ssl_error_text("TLS handshake failed");
 			return -1;
 		}

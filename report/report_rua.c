@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "dnsname.h"
 #include "log.h"
 #include "mem.h"
@@ -400,7 +401,7 @@ report_rua_discover(struct dns_resolver *res, const char *policy_domain,
 	qname = xasprintf("_smtp._tls.%s", dom);
 	b = dns_batch_new(res);
 	dns_batch_add(b, qname, DNS_T_TXT, 1);
-	if (dns_batch_next(b, dns_now_ms() + timeout_ms, &tag, &a) != 1 || a == NULL) {
+	if (dns_batch_next(b, clock_now_ms() + timeout_ms, &tag, &a) != 1 || a == NULL) {
 		*err = xasprintf("TXT lookup of %s: no answer", qname);
 		goto out;
 	}

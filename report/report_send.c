@@ -43,7 +43,9 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "dnsname.h"
+#include "io.h"
 #include "log.h"
 #include "mem.h"
 #include "report_send.h"
@@ -146,25 +148,6 @@ report_send_gzip(const void *data, size_t len, size_t *outlen, char **err)
 	return out;
 }
 
-/* Write all of p to fd; 0 or -1 (errno). */
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /** report_send_write_file - see report_send.h. */
 int
 report_send_write_file(const char *dir, const char *name, const void *data, size_t len,
@@ -183,7 +166,7 @@ report_send_write_file(const char *dir, const char *name, const void *data, size
 	}
 	(void)unlink(tmp);	/* a stale one from a crashed run */
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0 ||
-	    write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	    io_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		*err = xasprintf("write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -366,31 +349,12 @@ pipe_write(int fd, const char *msg, size_t len, int64_t deadline)
 {
 	sigset_t pipe_set, old;
 	struct timespec zero = { 0, 0 };
-	int rc = 0;
+	int rc;
 
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	while (len > 0) {
-		struct pollfd p = { fd, POLLOUT, 0 };
-		int64_t left = deadline - dns_now_ms();
-		ssize_t w;
-
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
-			if (left > 0 && errno == EINTR)
-				continue;
-			rc = -1;
-			break;
-		}
-		if ((w = write(fd, msg, len)) < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (w <= 0) {
-			rc = -1;
-			break;
-		}
-		msg += w;
-		len -= (size_t)w;
-	}
+	rc = io_write_until(fd, msg, len, deadline);
 	if (rc < 0 && errno == EPIPE)
 		(void)sigtimedwait(&pipe_set, NULL, &zero);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -410,7 +374,7 @@ wait_child(pid_t pid, int64_t deadline)
 			return st;
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (dns_now_ms() >= deadline) {
+		if (clock_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 				;
@@ -426,7 +390,7 @@ run_sendmail(const char *cmd, const char *from, const char *to, const char *msg,
 {
 	char *argv[] = { (char *)cmd, (char *)"-oi", (char *)"-f", (char *)from, (char *)"--",
 	    (char *)to, NULL };
-	int64_t deadline = dns_now_ms() + SENDMAIL_TIMEOUT_MS;
+	int64_t deadline = clock_now_ms() + SENDMAIL_TIMEOUT_MS;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t def, none;

@@ -8,7 +8,7 @@
  * failure: nothing is retried, because a second write could interleave;
  * the partial line it left is cut off again (audit_unwrite()), so the
  * file never holds a torn line that the next line would continue.
- * EINTR before anything was written is retried.
+ * EINTR before anything was written is retried (io_write_once(), lib/io.h).
  *
  * Reopen: writers hold a read lock on the descriptor, audit_reopen() the
  * write lock while it swaps in the new descriptor.
@@ -28,6 +28,7 @@
 
 #include "audit.h"
 #include "buf.h"
+#include "io.h"
 #include "log.h"
 #include "mem.h"
 
@@ -105,17 +106,6 @@ audit_failed(struct audit_log *a, const char *what)
 		    a->path, what, n);
 }
 
-static ssize_t
-audit_write_once(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	do
-		w = write(fd, p, n);
-	while (w < 0 && errno == EINTR);
-	return w;
-}
-
 /*
  * A short write left the first w bytes of a line at the end of the file
  * (the disk filled up within the line): truncate them away again. Only
@@ -143,7 +133,7 @@ audit_put(struct audit_log *a, const char *line, size_t n)
 	ssize_t w;
 
 	pthread_rwlock_rdlock(&a->lock);
-	w = audit_write_once(a->fd, line, n);
+	w = io_write_once(a->fd, line, n);
 	if (w >= 0 && w < (ssize_t)n)
 		audit_unwrite(a->fd, w);
 	if (w == (ssize_t)n && a->sync == AUDIT_SYNC_FSYNC && fdatasync(a->fd) < 0

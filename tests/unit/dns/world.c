@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "dns.h"
 #include "log.h"
 #include "mem.h"
@@ -78,12 +79,12 @@ read_port(int fd)
 {
 	char line[64];
 	size_t len = 0;
-	int64_t deadline = dns_now_ms() + WORLD_START_MS;
+	int64_t deadline = clock_now_ms() + WORLD_START_MS;
 	unsigned port = 0;
 
 	while (len < sizeof(line) - 1 && memchr(line, '\n', len) == NULL) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - dns_now_ms();
+		int64_t left = deadline - clock_now_ms();
 		ssize_t r;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)

@@ -82,3 +82,11 @@ Test(hash, seeds_differ)
 	cr_log_info("same bucket under two seeds: %u of 1000", same);
 	cr_expect_leq(same, 5, "%u of 1000 names in the same bucket under two seeds", same);
 }
+
+Test(hash, stable_is_fnv1a64)
+{
+	/* FNV-1a 64 test vectors (Fowler, Noll, Vo) */
+	cr_expect_eq(hash_stable(""), 0xcbf29ce484222325ULL);
+	cr_expect_eq(hash_stable("a"), 0xaf63dc4c8601ec8cULL);
+	cr_expect_eq(hash_stable("foobar"), 0x85944171f73967e8ULL);
+}

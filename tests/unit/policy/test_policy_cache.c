@@ -36,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "policy.h"
 #include "policy_cache.h"
 
@@ -50,16 +51,6 @@ static int64_t
 fake_clock(void)
 {
 	return atomic_load(&fake_now);
-}
-
-/* The dns_now_ms() clock, without linking the resolver. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct policy_decision *
@@ -90,7 +81,7 @@ put(struct policy_cache *c, const char *key, unsigned ttl)
 {
 	struct policy_decision *d = NULL;
 
-	cr_assert_eq(policy_cache_begin(c, key, now_ms() + FAR_MS, &d), POLICY_CACHE_MISS,
+	cr_assert_eq(policy_cache_begin(c, key, clock_now_ms() + FAR_MS, &d), POLICY_CACHE_MISS,
 	    "expected a MISS for %s", key);
 	cr_assert_null(d);
 	d = mk(key);
@@ -103,7 +94,7 @@ expect_hit(struct policy_cache *c, const char *key, struct policy_decision *want
 {
 	struct policy_decision *d = NULL;
 
-	cr_assert_eq(policy_cache_begin(c, key, now_ms() + FAR_MS, &d), POLICY_CACHE_HIT,
+	cr_assert_eq(policy_cache_begin(c, key, clock_now_ms() + FAR_MS, &d), POLICY_CACHE_HIT,
 	    "expected a HIT for %s", key);
 	cr_assert_eq(d, want, "HIT for %s returned another decision", key);
 	policy_decision_unref(d);
@@ -114,7 +105,7 @@ expect_miss_abandon(struct policy_cache *c, const char *key)
 {
 	struct policy_decision *d = NULL;
 
-	cr_assert_eq(policy_cache_begin(c, key, now_ms() + FAR_MS, &d), POLICY_CACHE_MISS,
+	cr_assert_eq(policy_cache_begin(c, key, clock_now_ms() + FAR_MS, &d), POLICY_CACHE_MISS,
 	    "expected a MISS for %s", key);
 	cr_assert_null(d);
 	policy_cache_abandon(c, key);
@@ -124,10 +115,10 @@ expect_miss_abandon(struct policy_cache *c, const char *key)
 static int
 await_waiters(struct policy_cache *c, const char *key, size_t n)
 {
-	int64_t give_up = now_ms() + SYNC_MS;
+	int64_t give_up = clock_now_ms() + SYNC_MS;
 
 	while (policy_cache_waiters(c, key) != n) {
-		if (now_ms() > give_up)
+		if (clock_now_ms() > give_up)
 			return -1;
 		sched_yield();
 	}
@@ -228,10 +219,10 @@ Test(cache, inflight_never_evicted)
 	struct policy_cache *c = new_cache(2);
 	struct policy_decision *d = NULL, *a;
 
-	cr_assert_eq(policy_cache_begin(c, "p", now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
-	cr_assert_eq(policy_cache_begin(c, "q", now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
+	cr_assert_eq(policy_cache_begin(c, "p", clock_now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
+	cr_assert_eq(policy_cache_begin(c, "q", clock_now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
 	/* Full of in-flight entries: a third resolution overflows, evicts nothing. */
-	cr_assert_eq(policy_cache_begin(c, "r", now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
+	cr_assert_eq(policy_cache_begin(c, "r", clock_now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
 	cr_assert_eq(policy_cache_size(c), 3);
 	cr_assert_eq(policy_cache_check(c), 0);
 	a = mk("p");
@@ -290,13 +281,13 @@ flight_worker(void *arg)
 {
 	struct flight_test *t = arg;
 	struct policy_decision *d = NULL;
-	int64_t deadline = t->deadline_ms ? t->deadline_ms : now_ms() + FAR_MS;
+	int64_t deadline = t->deadline_ms ? t->deadline_ms : clock_now_ms() + FAR_MS;
 
 	enum policy_cache_result r;
 
 	pthread_barrier_wait(&t->start);
 	r = policy_cache_begin(t->c, t->key, deadline, &d);
-	if (r != POLICY_CACHE_TIMEOUT && now_ms() >= deadline)
+	if (r != POLICY_CACHE_TIMEOUT && clock_now_ms() >= deadline)
 		atomic_fetch_add(&t->late, 1);	/* not woken: found at the deadline */
 	switch (r) {
 	case POLICY_CACHE_MISS:
@@ -389,7 +380,7 @@ Test(cache, abandon_hands_over_to_one_waiter)
 
 	t.c = new_cache(10);
 	pthread_barrier_init(&t.start, NULL, N + 1);
-	cr_assert_eq(policy_cache_begin(t.c, t.key, now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
+	cr_assert_eq(policy_cache_begin(t.c, t.key, clock_now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
 	run_workers(&t, tid, N);
 	pthread_barrier_wait(&t.start);
 	cr_assert_eq(await_waiters(t.c, t.key, N), 0, "workers never all waited");
@@ -414,16 +405,16 @@ Test(cache, timeout_when_never_published)
 
 	t.c = new_cache(10);
 	pthread_barrier_init(&t.start, NULL, 1);
-	cr_assert_eq(policy_cache_begin(t.c, t.key, now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
-	t.deadline_ms = now_ms() + 100;
+	cr_assert_eq(policy_cache_begin(t.c, t.key, clock_now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
+	t.deadline_ms = clock_now_ms() + 100;
 	run_workers(&t, tid, 1);
 	join_workers(tid, 1);
 	cr_assert_eq(atomic_load(&t.timeouts), 1);
-	cr_assert_geq(now_ms(), t.deadline_ms, "TIMEOUT before the deadline");
+	cr_assert_geq(clock_now_ms(), t.deadline_ms, "TIMEOUT before the deadline");
 	cr_assert_eq(policy_cache_waiters(t.c, t.key), 0);
 	/* A deadline already past: TIMEOUT at once, *out NULL. */
 	d = junk;
-	cr_assert_eq(policy_cache_begin(t.c, t.key, now_ms() - 1, &d), POLICY_CACHE_TIMEOUT);
+	cr_assert_eq(policy_cache_begin(t.c, t.key, clock_now_ms() - 1, &d), POLICY_CACHE_TIMEOUT);
 	cr_assert_null(d);
 	policy_decision_unref(junk);
 	cr_assert_eq(policy_cache_size(t.c), 1, "still in flight");
@@ -451,14 +442,14 @@ abandon_after_deadline_once(struct policy_cache *c)
 	pthread_t tid[1];
 
 	pthread_barrier_init(&t.start, NULL, 2);
-	cr_assert_eq(policy_cache_begin(c, t.key, now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
-	t.deadline_ms = now_ms() + 20;
+	cr_assert_eq(policy_cache_begin(c, t.key, clock_now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
+	t.deadline_ms = clock_now_ms() + 20;
 	run_workers(&t, tid, 1);
 	pthread_barrier_wait(&t.start);
 	/* Wait for it to sleep, unless (slow host) it is already done. */
 	while (policy_cache_waiters(c, t.key) != 1 && atomic_load(&t.done) == 0)
 		sched_yield();		/* bounded: its deadline is 20 ms away */
-	while (now_ms() < t.deadline_ms)
+	while (clock_now_ms() < t.deadline_ms)
 		sched_yield();
 	policy_cache_abandon(c, t.key);
 	join_workers(tid, 1);
@@ -488,7 +479,7 @@ Test(cache, flush)
 
 	t.c = c;
 	pthread_barrier_init(&t.start, NULL, 2);
-	cr_assert_eq(policy_cache_begin(c, t.key, now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
+	cr_assert_eq(policy_cache_begin(c, t.key, clock_now_ms() + FAR_MS, &d), POLICY_CACHE_MISS);
 	run_workers(&t, tid, 1);
 	pthread_barrier_wait(&t.start);
 	cr_assert_eq(await_waiters(c, t.key, 1), 0);
@@ -553,12 +544,12 @@ stress_op(struct stress *s, uint64_t *rng)
 	/* A quarter of the operations on 10 hot keys, so flights collide. */
 	unsigned k = (unsigned)(xorshift(rng) % (xorshift(rng) % 4 ? S_KEYS : 10));
 
-	int64_t deadline = now_ms() + FAR_MS;
+	int64_t deadline = clock_now_ms() + FAR_MS;
 	enum policy_cache_result r;
 
 	snprintf(key, sizeof(key), "k%u.example", k);
 	r = policy_cache_begin(s->c, key, deadline, &d);
-	if (r != POLICY_CACHE_TIMEOUT && now_ms() >= deadline)
+	if (r != POLICY_CACHE_TIMEOUT && clock_now_ms() >= deadline)
 		atomic_fetch_add(&s->late, 1);
 	switch (r) {
 	case POLICY_CACHE_MISS:

@@ -6,10 +6,10 @@
  * normalised keys (case, trailing dot, IDN U-labels to A-labels) and
  * duplicates found after normalisation, comments/blanks/CRLF/tabs, every
  * parse error with its file:line (missing level, extra field, unknown
- * level, invalid domain, duplicate, NUL, control character, over-long
- * line), policy_table_load() on real and missing files, a NULL table, and
- * a 100,000-line table loaded and fully looked up within a generous bound
- * (an accidentally quadratic loader takes minutes).
+ * level, invalid domain, duplicate, NUL, control character, invalid
+ * UTF-8, over-long line), policy_table_load() on real and missing files,
+ * a NULL table, and a 100,000-line table loaded and fully looked up
+ * within a generous bound (an accidentally quadratic loader takes minutes).
  */
 #include "config.h"
 
@@ -153,15 +153,20 @@ Test(table, parse_errors)
 	expect_err("# x\na.example dane # comment\n", "p:2: ", "extra field");
 	expect_err("a.example strict\n", "p:1: ", "unknown level \"strict\"");
 	expect_err("a.example DANE\n", "p:1: ", "unknown level");
-	expect_err("a.example dane-only\nb.example \xff\xfe\n", "p:2: ", "unknown level \"??\"");
+	expect_err("a.example dane-only\nb.example d\xc3\xa4ne\n", "p:2: ", "unknown level \"d??ne\"");
 	expect_err("exa_mple.com dane\n", "p:1: ", "invalid domain \"exa_mple.com\"");
 	expect_err("-bad.example dane\n", "p:1: ", "invalid domain");
 	expect_err(". dane\n", "p:1: ", "invalid domain \".\"");
 	expect_err("..a.example dane\n", "p:1: ", "invalid domain");
 	expect_err("a..example dane\n", "p:1: ", "invalid domain");
-	expect_err("\xff\xfe.example dane\n", "p:1: ", "invalid domain \"??.example\"");
+	expect_err("\xe2\x80\xa8.example dane\n", "p:1: ", "invalid domain \"???.example\"");
 	expect_err("a.example\x01 dane\n", "p:1: ", "control character");
 	expect_err("a.example dane\r\r\n", "p:1: ", "control character");
+	/* the one policy for hostile lines (lib/lineread.h), as in danepol.conf */
+	expect_err("a.example dane\n\xff\xfe.example dane\n", "p:2: ", "invalid UTF-8");
+	expect_err("a.example \xc0\xaf\n", "p:1: ", "invalid UTF-8");		/* overlong '/' */
+	expect_err("\xed\xa0\x80.example dane\n", "p:1: ", "invalid UTF-8");	/* surrogate */
+	expect_err("a.example dane \xe2\x82\n", "p:1: ", "invalid UTF-8");	/* cut */
 	{
 		char label[100], text[400];
 

@@ -1,0 +1,89 @@
+/*
+ * cli_util.c - helpers shared by the danepol commands (declared in
+ * cli.h): option-parsing ends, DOMAIN operands, strict numbers, and the
+ * one way to print a line made of outside text.
+ *
+ * Main thread only (getopt state, stdio); nothing allocated.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "log.h"
+
+/* getopt_long()'s complaint for cmd after it returned ch (':' missing argument, else unknown). */
+static void
+opt_error(const char *cmd, int ch, char *const *argv)
+{
+	if (ch == ':')
+		msg_error("%s: option %.64s needs an argument", cmd, argv[optind - 1]);
+	else if (optopt)
+		msg_error("%s: unknown option -%c", cmd, optopt);
+	else
+		msg_error("%s: unknown option %.64s", cmd, argv[optind - 1]);
+}
+
+/** cli_other_option - see cli.h. */
+int
+cli_other_option(const char *cmd, int ch, char *const *argv, void (*usage)(FILE *fp))
+{
+	if (ch == 'h') {
+		usage(stdout);
+		return 0;
+	}
+	opt_error(cmd, ch, argv);
+	usage(stderr);
+	return EX_USAGE;
+}
+
+/** cli_domains - see cli.h. */
+int
+cli_domains(const char *cmd, int argc, char **argv, void (*usage)(FILE *fp),
+    char ***domains, int *ndomains)
+{
+	if (optind >= argc) {
+		msg_error("%s: no domain given", cmd);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	*domains = argv + optind;
+	*ndomains = argc - optind;
+	return -1;
+}
+
+/** cli_parse_uint - see cli.h. */
+int
+cli_parse_uint(const char *s, size_t maxlen, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long v = 0;
+
+	if (*s == 0 || strlen(s) > maxlen || maxlen > 9)
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/** cli_emit - see cli.h. */
+void
+cli_emit(FILE *fp, struct buf *b)
+{
+	for (const unsigned char *p = (const unsigned char *)b->s; *p; p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			putc(*p, fp);
+		else
+			fprintf(fp, "\\x%02X", *p);
+	}
+	putc('\n', fp);
+	buf_reset(b);
+}
