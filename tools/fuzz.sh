@@ -19,9 +19,11 @@
 #
 # The fuzz build is separate from ./build and build-asan: configure gets
 # CC=clang, --enable-sanitizers (ASan+UBSan, -fno-sanitize-recover, so UB
-# aborts) and CFLAGS with -fsanitize=fuzzer-no-link (coverage for libFuzzer
-# in the library) and -Wno-error (clang warns about things gcc does not;
-# warnings are the gcc build's job). Targets link with -fsanitize=fuzzer.
+# aborts) and CFLAGS with
+# -fsanitize=fuzzer-no-link (coverage for libFuzzer in the library) and
+# -Wno-error (no --enable-werror: clang warns about things gcc does not;
+# warnings are the gcc build's job; implicit declarations stay errors).
+# Targets link with -fsanitize=fuzzer.
 #
 # A reproducer of a crash that is fixed goes to fuzz/regressions/NAME/ and
 # is replayed by every run. One for a bug that is not fixed yet is named
