@@ -19,7 +19,7 @@
 #
 # The fuzz build is separate from ./build and build-asan: configure gets
 # CC=clang, --enable-sanitizers (ASan+UBSan, -fno-sanitize-recover, so UB
-# aborts) and CFLAGS with
+# aborts), Debian's directories (as tools/setup.sh) and CFLAGS with
 # -fsanitize=fuzzer-no-link (coverage for libFuzzer in the library) and
 # -Wno-error (no --enable-werror: clang warns about things gcc does not;
 # warnings are the gcc build's job; implicit declarations stay errors).
@@ -90,6 +90,7 @@ build() {
 	if [ ! -f "$BUILD/Makefile" ] || [ "$TOP/configure" -nt "$BUILD/Makefile" ]; then
 		log "configure $BUILD"
 		(cd "$BUILD" && CC="$CC_FUZZ" "$TOP/configure" -q --enable-sanitizers \
+			--prefix=/usr --sysconfdir=/etc --localstatedir=/var --runstatedir=/run \
 			CFLAGS="-g -O1 -fsanitize=fuzzer-no-link -Wno-error")
 	fi
 	local layer_libs

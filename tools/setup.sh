@@ -90,8 +90,11 @@ exim_fetch() {
 	[ $rc -eq 0 ] || log "Exim not fetched (tools/fetch-exim.sh exit $rc): tests/exim will SKIP"
 }
 
-# Every build here: warnings are errors.
-BASE_CONFIGURE=(--enable-werror)
+# Every build here: warnings are errors, and Debian's directories (the
+# documented default paths: /etc/danepol, /var/lib/danepol, /run/danepol;
+# autoconf's own default prefix /usr/local would move them).
+BASE_CONFIGURE=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var
+	--runstatedir=/run)
 
 # configure_dir DIR [CONFIGURE ARGS]: bootstrap when needed, configure DIR
 # (out of tree, with BASE_CONFIGURE first) when it has no Makefile yet, then make.
