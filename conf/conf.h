@@ -94,9 +94,17 @@ struct conf {
 	size_t nstatus;
 };
 
-/* Default configuration file, used when it exists and no file is named. */
+/*
+ * Default configuration file, used when it exists and no file is named:
+ * DANEPOL_CONF_DIR (config.h, from configure's sysconfdir) "/danepol.conf",
+ * "/etc/danepol/danepol.conf" with --sysconfdir=/etc. The default paths
+ * of struct conf above come from config.h too (DANEPOL_SOCKET_DIR,
+ * DANEPOL_RUN_DIR, DANEPOL_STATE_DIR); the comments give their values
+ * for --sysconfdir=/etc --localstatedir=/var --runstatedir=/run and
+ * the default --with-postfix-spool=/var/spool/postfix.
+ */
 #ifndef DANEPOL_CONF_FILE
-#define DANEPOL_CONF_FILE "/etc/danepol/danepol.conf"
+#define DANEPOL_CONF_FILE DANEPOL_CONF_DIR "/danepol.conf"
 #endif
 
 /** A snapshot holding only defaults. Never fails. */

@@ -19,9 +19,11 @@
 #
 # The fuzz build is separate from ./build and build-asan: configure gets
 # CC=clang, --enable-sanitizers (ASan+UBSan, -fno-sanitize-recover, so UB
-# aborts) and CFLAGS with -fsanitize=fuzzer-no-link (coverage for libFuzzer
-# in the library) and -Wno-error (clang warns about things gcc does not;
-# warnings are the gcc build's job). Targets link with -fsanitize=fuzzer.
+# aborts), Debian's directories (as tools/setup.sh) and CFLAGS with
+# -fsanitize=fuzzer-no-link (coverage for libFuzzer in the library) and
+# -Wno-error (no --enable-werror: clang warns about things gcc does not;
+# warnings are the gcc build's job; implicit declarations stay errors).
+# Targets link with -fsanitize=fuzzer.
 #
 # A reproducer of a crash that is fixed goes to fuzz/regressions/NAME/ and
 # is replayed by every run. One for a bug that is not fixed yet is named
@@ -36,7 +38,7 @@ NICE=${NICE:-10}
 
 # name: extra sources (besides fuzz/fuzz_NAME.c); optional targets are
 # built only when their sources exist.
-ALL_TARGETS=(rcpt conf policy_table tlsa dnsname netstring exim engine rua postfix)
+ALL_TARGETS=(rcpt conf policy_table tlsa dnsname netstring exim engine rua postfix reply)
 
 log() { printf 'fuzz: %s\n' "$*" >&2; }
 
@@ -88,6 +90,7 @@ build() {
 	if [ ! -f "$BUILD/Makefile" ] || [ "$TOP/configure" -nt "$BUILD/Makefile" ]; then
 		log "configure $BUILD"
 		(cd "$BUILD" && CC="$CC_FUZZ" "$TOP/configure" -q --enable-sanitizers \
+			--prefix=/usr --sysconfdir=/etc --localstatedir=/var --runstatedir=/run \
 			CFLAGS="-g -O1 -fsanitize=fuzzer-no-link -Wno-error")
 	fi
 	local layer_libs

@@ -90,8 +90,14 @@ exim_fetch() {
 	[ $rc -eq 0 ] || log "Exim not fetched (tools/fetch-exim.sh exit $rc): tests/exim will SKIP"
 }
 
+# Every build here: warnings are errors, and Debian's directories (the
+# documented default paths: /etc/danepol, /var/lib/danepol, /run/danepol;
+# autoconf's own default prefix /usr/local would move them).
+BASE_CONFIGURE=(--enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var
+	--runstatedir=/run)
+
 # configure_dir DIR [CONFIGURE ARGS]: bootstrap when needed, configure DIR
-# (out of tree) when it has no Makefile yet, then make.
+# (out of tree, with BASE_CONFIGURE first) when it has no Makefile yet, then make.
 configure_dir() {
 	local dir=$1
 	shift
@@ -102,8 +108,8 @@ configure_dir() {
 	fi
 	mkdir -p "$dir"
 	if [ ! -f "$dir/Makefile" ] || [ "$TOP/configure" -nt "$dir/Makefile" ]; then
-		log "configure $dir $*"
-		(cd "$dir" && "$TOP/configure" -q "$@")
+		log "configure $dir ${BASE_CONFIGURE[*]} $*"
+		(cd "$dir" && "$TOP/configure" -q "${BASE_CONFIGURE[@]}" "$@")
 	fi
 	log "make ($dir)"
 	make -C "$dir" -j"$JOBS" -s

@@ -4,7 +4,8 @@
 # socket in /run/danepol every session got "451 4.7.1 Service unavailable"
 # and every delivery "4.7.5 client TLS configuration problem").
 #
-# Environment (make check): WORLD_DIR, FAULTDNS, DANEPOLD, TOP_SRCDIR;
+# Environment (make check): WORLD_DIR, FAULTDNS, DANEPOLD, TOP_SRCDIR,
+# SYSTEMD_UNIT_DIR (the build's generated systemd/danepol.tmpfiles);
 # POSTFIX_DOC (default $TOP_SRCDIR/doc/postfix.md) takes the snippets from
 # another copy of the guide (to show an old one failing).
 #
@@ -53,6 +54,8 @@ case ${WORLD_DIR:-} in "" | /*) ;; *) WORLD_DIR=$PWD/$WORLD_DIR ;; esac
 case ${FAULTDNS:-} in "" | /*) ;; *) FAULTDNS=$PWD/$FAULTDNS ;; esac
 POSTFIX_DOC=${POSTFIX_DOC:-$TOP_SRCDIR/doc/postfix.md}
 case $POSTFIX_DOC in /*) ;; *) POSTFIX_DOC=$PWD/$POSTFIX_DOC ;; esac
+SYSTEMD_UNIT_DIR=${SYSTEMD_UNIT_DIR:-./systemd}
+case $SYSTEMD_UNIT_DIR in /*) ;; *) SYSTEMD_UNIT_DIR=$PWD/$SYSTEMD_UNIT_DIR ;; esac
 export DANEPOLD WORLD_DIR FAULTDNS TOP_SRCDIR POSTFIX_DOC
 # shellcheck source=tests/delivery/lib.sh
 . "$TOP_SRCDIR/tests/delivery/lib.sh"
@@ -169,8 +172,9 @@ check_eq "the chroot has etc/resolv.conf (nameserver 127.0.0.1) and etc/services
 	"$(grep -c '^nameserver 127.0.0.1' "$QUEUE/etc/resolv.conf" 2> /dev/null)$([ -s "$QUEUE/etc/services" ] && echo +)" "1+"
 
 # danepold with the doc's danepol.conf; the socket directory from
-# systemd/danepol.tmpfiles (SUBST, and user nobody for danepol).
-grep -E '^d[[:space:]]+/var/spool/postfix/danepol[[:space:]]' "$TOP_SRCDIR/systemd/danepol.tmpfiles" |
+# systemd/danepol.tmpfiles, as this build generated it (SYSTEMD_UNIT_DIR;
+# SUBST, and user nobody for danepol).
+grep -E '^d[[:space:]]+/var/spool/postfix/danepol[[:space:]]' "$SYSTEMD_UNIT_DIR/danepol.tmpfiles" |
 	sed "$SUBST; s|[[:space:]]danepol[[:space:]]| ${E2E_USER:-nobody} |" \
 	> "$E2E_T/tmpfiles.conf"
 if [ ! -s "$E2E_T/tmpfiles.conf" ]; then

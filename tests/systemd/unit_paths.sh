@@ -19,23 +19,29 @@
 # --offline=true` (when this systemd has it) must score each unit no worse
 # than the baseline below (the exposure before issue 11).
 #
-# Environment (make check): DANEPOLD, TOP_SRCDIR. Needs python3.
+# The units are the ones this build generated from systemd/*.in
+# (SYSTEMD_UNIT_DIR, the build dir's systemd/), with its paths.
+#
+# Environment (make check): DANEPOLD, TOP_SRCDIR, SYSTEMD_UNIT_DIR. Needs python3.
 # Prints TAP-like lines and "N passed, M failed"; exit 0/1, 77 to skip.
 set -u
 
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 DANEPOLD=${DANEPOLD:-./danepold}
+SYSTEMD_UNIT_DIR=${SYSTEMD_UNIT_DIR:-./systemd}
 command -v python3 > /dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 [ -x "$DANEPOLD" ] || { echo "SKIP: DANEPOLD is not executable ($DANEPOLD)"; exit 77; }
+[ -f "$SYSTEMD_UNIT_DIR/danepold.service" ] ||
+	{ echo "SKIP: no generated units in SYSTEMD_UNIT_DIR ($SYSTEMD_UNIT_DIR): run make"; exit 77; }
 
 DEFAULTS=$("$DANEPOLD" -p -c /dev/null) || { echo "not ok 1 - danepold -p -c /dev/null"; exit 1; }
 SECURITY=yes
 systemd-analyze security --help 2> /dev/null | grep -q -- '--offline' || SECURITY=
 
-exec python3 - "$TOP_SRCDIR" "$DEFAULTS" "$SECURITY" <<'PY'
+exec python3 - "$TOP_SRCDIR" "$DEFAULTS" "$SECURITY" "$SYSTEMD_UNIT_DIR" <<'PY'
 import os, re, subprocess, sys
 
-top, defaults_text, security = sys.argv[1], sys.argv[2], sys.argv[3]
+top, defaults_text, security, unitdir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 # Exposure of the units before issue 11 (systemd 252): never worse.
 BASELINE = {"danepold.service": 1.5, "danepol-report.service": 1.6}
 npass = nfail = 0
@@ -64,7 +70,7 @@ def conf_lines(text):
 def unit(name):
     """Every [Service] key -> list of values (repeated keys accumulate)."""
     keys, section = {}, None
-    with open(os.path.join(top, "systemd", name)) as f:
+    with open(os.path.join(unitdir, name)) as f:
         for line in f:
             line = line.strip()
             if not line or line[0] in "#;":
@@ -134,7 +140,7 @@ checks = {
 }
 
 tmpfiles = []
-with open(os.path.join(top, "systemd", "danepol.tmpfiles")) as f:
+with open(os.path.join(unitdir, "danepol.tmpfiles")) as f:
     for line in f:
         fld = line.split()
         if len(fld) >= 2 and fld[0] in ("d", "D"):
@@ -163,7 +169,7 @@ for name, paths in checks.items():
 
 if security:
     for name, bound in BASELINE.items():
-        r = subprocess.run(["systemd-analyze", "security", "--offline=true", os.path.join(top, "systemd", name)],
+        r = subprocess.run(["systemd-analyze", "security", "--offline=true", os.path.join(unitdir, name)],
                            capture_output=True, text=True)
         m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
         score = float(m.group(1)) if m else None

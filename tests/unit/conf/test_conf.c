@@ -111,13 +111,14 @@ Test(conf, defaults)
 	cr_expect_eq(c->cache_min_ttl_s, 60);
 	cr_expect_eq(c->cache_max_ttl_s, 3600);
 	cr_expect_eq(c->cache_defer_ttl_s, 30);
-	cr_expect_str_eq(c->milter_socket, "unix:/var/spool/postfix/danepol/milter.sock");
+	/* configure's paths: "/var/spool/postfix/danepol", "/run/danepol" in Debian */
+	cr_expect_str_eq(c->milter_socket, "unix:" DANEPOL_SOCKET_DIR "/milter.sock");
 	cr_expect_null(c->socketmap_socket);
 	cr_expect_null(c->exim_socket);
 	cr_expect_str_eq(c->user, "danepol");
 	cr_expect_str_eq(c->socket_group, "postfix");
 	cr_expect_eq(c->socket_mode, 0660);
-	cr_expect_str_eq(c->pid_file, "/run/danepol/danepold.pid");
+	cr_expect_str_eq(c->pid_file, DANEPOL_RUN_DIR "/danepold.pid");
 	cr_expect_eq(c->socket_idle_timeout_ms, 15000);
 	cr_expect_eq(c->socket_request_timeout_ms, 10000);
 	cr_expect_eq(c->milter_timeout_s, 1800);
@@ -797,6 +798,33 @@ unescape(char *s)
 }
 
 /*
+ * A default of the man page (written for --sysconfdir=/etc
+ * --localstatedir=/var --runstatedir=/run) with this build's directories
+ * (config.h) in dst: identical in such a build.
+ */
+static void
+configured_path(const char *doc, char *dst, size_t n)
+{
+	static const struct {
+		const char *doc, *built;
+	} dirs[] = {
+		{ "unix:/var/spool/postfix/danepol/", "unix:" DANEPOL_SOCKET_DIR "/" },
+		{ "/run/danepol/", DANEPOL_RUN_DIR "/" },
+		{ "/var/lib/danepol/", DANEPOL_STATE_DIR "/" },
+	};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		size_t l = strlen(dirs[i].doc);
+
+		if (strncmp(doc, dirs[i].doc, l) == 0) {
+			snprintf(dst, n, "%s%s", dirs[i].built, doc + l);
+			return;
+		}
+	}
+	snprintf(dst, n, "%s", doc);
+}
+
+/*
  * The man page's KEY SUMMARY rows ".It Cm KEY Ta TYPE Ta RANGE Ta DEFAULT"
  * list the keys of conf_print() in the same order with the same defaults,
  * every key has a ".It Cm KEY No =" entry, and each range's ends parse
@@ -816,7 +844,7 @@ Test(conf, man_page_in_step)
 	printed = print_str(d);
 	p = printed;
 	while (fgets(line, sizeof(line), fp)) {
-		char *f[4], *s = line, *dflt, want[2048];
+		char *f[4], *s = line, *dflt, want[2048], built[1024];
 		int n = 0;
 
 		if (strncmp(line, ".It Cm ", 7) != 0 || strstr(line, " Ta ") == NULL)
@@ -831,7 +859,8 @@ Test(conf, man_page_in_step)
 		f[n++] = s;
 		unescape(f[2]);
 		unescape(f[3]);
-		dflt = f[3];
+		configured_path(f[3], built, sizeof(built));	/* configure's directories */
+		dflt = built;
 		if (strcmp(f[0], "trust_anchor_file") == 0)
 			dflt = DEFAULT_TRUST_ANCHOR_FILE;	/* configure --with-trust-anchor */
 		snprintf(want, sizeof(want), "%s = %s\n", f[0], dflt);
