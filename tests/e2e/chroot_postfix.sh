@@ -8,7 +8,7 @@
 # POSTFIX_DOC (default $TOP_SRCDIR/doc/postfix.md) takes the snippets from
 # another copy of the guide (to show an old one failing).
 #
-# Runs in a private network and mount namespace (tests/delivery/lib.sh:
+# Runs in a private network and mount namespace (tests/e2e/lib_delivery.sh:
 # 127.0.0.1..9, our own port 25 and 53, /etc/resolv.conf -> the
 # namespace's validating unbound serving the offline world).
 #
@@ -54,8 +54,8 @@ case ${FAULTDNS:-} in "" | /*) ;; *) FAULTDNS=$PWD/$FAULTDNS ;; esac
 POSTFIX_DOC=${POSTFIX_DOC:-$TOP_SRCDIR/doc/postfix.md}
 case $POSTFIX_DOC in /*) ;; *) POSTFIX_DOC=$PWD/$POSTFIX_DOC ;; esac
 export DANEPOLD WORLD_DIR FAULTDNS TOP_SRCDIR POSTFIX_DOC
-# shellcheck source=tests/delivery/lib.sh
-. "$TOP_SRCDIR/tests/delivery/lib.sh"
+# shellcheck source=tests/e2e/lib_delivery.sh
+. "$TOP_SRCDIR/tests/e2e/lib_delivery.sh"
 
 PATH=$PATH:/usr/sbin:/sbin
 dl_netns_reexec "$0" "$@" || exit $?

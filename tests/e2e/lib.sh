@@ -4,7 +4,7 @@
 # Builds a private, throw-away mail set-up in one temporary directory:
 #   - the offline DNSSEC world (WORLD_DIR from tools/mkworld.sh) plus the
 #     fault responder (FAULTDNS) for its black-holed/SERVFAIL/... zones,
-#     exactly as tests/cli/check.sh does;
+#     exactly as tests/danepol/check.sh does;
 #   - danepold instances (DANEPOLD), each with its own danepol.conf,
 #     socket, audit log and stderr log;
 #   - smtp-sink on 127.0.0.1:<free port>, appending every delivered
@@ -99,7 +99,7 @@ e2e_file_has() { [ -f "$2" ] && grep -qF -- "$1" "$2"; }
 
 # e2e_world: start the fault responder for the world's fault zones and
 # write the resolver config (world.conf plus one stub-zone per fault zone),
-# as tests/cli/check.sh does. Sets E2E_RESOLVER_CONF, E2E_TRUST_ANCHOR.
+# as tests/danepol/check.sh does. Sets E2E_RESOLVER_CONF, E2E_TRUST_ANCHOR.
 # Needs WORLD_DIR and FAULTDNS.
 e2e_world() {
 	local f word port z
