@@ -25,13 +25,8 @@ if [ -z "${WORLD_DIR:-}" ] || [ ! -d "$WORLD_DIR" ]; then
 	exit 77
 fi
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/danepol-check.XXXXXX") || { echo "mktemp failed"; exit 1; }
 FPID=

@@ -33,27 +33,17 @@ set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
-for v in DANEPOL DANEPOLD WORLD_DIR FAULTDNS; do
-	val=${!v:-}
-	case $val in "" | /*) ;; *) printf -v "$v" '%s' "$PWD/$val" ;; esac
-	export "${v?}"
-done
-TLSSERV=${TLSSERV:-$(dirname "${DANEPOL:-./danepol}")/tests/danepol/tlsserv}
-export TLSSERV
 # shellcheck source=tests/e2e/lib_delivery.sh
 . "$TOP/tests/e2e/lib_delivery.sh"
+e2e_paths
+TLSSERV=${TLSSERV:-$(dirname "${DANEPOL:-./danepol}")/tests/danepol/tlsserv}
+export TLSSERV
 
 PATH=$PATH:/usr/sbin:/sbin
 dl_netns_reexec "$0" "$@" || exit $?
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP/tests/lib/tap.sh"
 
 # ---------------------------------------------------------------- prerequisites
 if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
@@ -70,11 +60,6 @@ done
 
 # ---------------------------------------------------------------- set-up
 dl_init probe || { not_ok "temporary directory"; finish; }
-step() {	# NAME CMD...: a set-up step; the test stops when it fails
-	local name=$1
-	shift
-	if "$@" 2> "$E2E_T/step.err"; then ok "$name"; else not_ok "$name" "$(head -20 "$E2E_T/step.err")"; finish; fi
-}
 net_up() {
 	local i
 	dl_net_up || return 1
@@ -204,39 +189,39 @@ outcome() {	# NAME: "result_type-or-success depth matched-usage"
 
 # ---------------------------------------------------------------- Postfix servers
 probe pee pee.example
-check "pee: DANE-EE 3 1 1 matched at depth 0" "$(outcome pee)" "success 0 3 1 1"
-check "pee: exit 0" "${RC[pee]}" 0
-check "pee: TLS 1.2 or later, SNI and EHLO done" "$(jq pee 'a["tls_version"] in ("TLSv1.2", "TLSv1.3") and a["starttls"] and a["helo"] == "mx.receiver.test"')" true
-check "pee: no staple from Postfix" "$(jq pee 'a["ocsp"]["status"]')" missing
+check_eq "pee: DANE-EE 3 1 1 matched at depth 0" "$(outcome pee)" "success 0 3 1 1"
+check_eq "pee: exit 0" "${RC[pee]}" 0
+check_eq "pee: TLS 1.2 or later, SNI and EHLO done" "$(jq pee 'a["tls_version"] in ("TLSv1.2", "TLSv1.3") and a["starttls"] and a["helo"] == "mx.receiver.test"')" true
+check_eq "pee: no staple from Postfix" "$(jq pee 'a["ocsp"]["status"]')" missing
 probe pta pta.example
-check "pta: DANE-TA 2 1 1 matched at depth 1" "$(outcome pta)" "success 1 2 1 1"
+check_eq "pta: DANE-TA 2 1 1 matched at depth 1" "$(outcome pta)" "success 1 2 1 1"
 probe mismatch mismatch.example
-check "mismatch: key not in TLSA -> certificate-not-trusted" "$(outcome mismatch)" "certificate-not-trusted -1 -"
-check "mismatch: failure-reason-code" "$(jq mismatch 'a["detail"].split(":")[0]')" X509_V_ERR_DANE_NO_MATCH
-check "mismatch: every DANE host failed, exit 2" "$(jq mismatch 'r["all_dane_failed"]') ${RC[mismatch]}" "true 2"
+check_eq "mismatch: key not in TLSA -> certificate-not-trusted" "$(outcome mismatch)" "certificate-not-trusted -1 -"
+check_eq "mismatch: failure-reason-code" "$(jq mismatch 'a["detail"].split(":")[0]')" X509_V_ERR_DANE_NO_MATCH
+check_eq "mismatch: every DANE host failed, exit 2" "$(jq mismatch 'r["all_dane_failed"]') ${RC[mismatch]}" "true 2"
 probe pexpta pexpta.example
-check "pexpta: expired certificate under DANE-TA -> certificate-expired" "$(outcome pexpta)" "certificate-expired -1 -"
+check_eq "pexpta: expired certificate under DANE-TA -> certificate-expired" "$(outcome pexpta)" "certificate-expired -1 -"
 probe pexpee pexpee.example
-check "pexpee: expired certificate under DANE-EE -> success (expiry ignored)" "$(outcome pexpee)" "success 0 3 1 1"
+check_eq "pexpee: expired certificate under DANE-EE -> success (expiry ignored)" "$(outcome pexpee)" "success 0 3 1 1"
 probe pname pname.example
-check "pname: name not in the certificate under DANE-TA -> certificate-host-mismatch" "$(outcome pname)" "certificate-host-mismatch -1 -"
+check_eq "pname: name not in the certificate under DANE-TA -> certificate-host-mismatch" "$(outcome pname)" "certificate-host-mismatch -1 -"
 probe pnochain pnochain.example
-check "pnochain: TA missing from the chain -> certificate-not-trusted" "$(outcome pnochain)" "certificate-not-trusted -1 -"
+check_eq "pnochain: TA missing from the chain -> certificate-not-trusted" "$(outcome pnochain)" "certificate-not-trusted -1 -"
 probe pnotls pnotls.example
-check "pnotls: no STARTTLS -> starttls-not-supported" "$(outcome pnotls)" "starttls-not-supported -1 -"
-check "pnotls: stage starttls, exit 2" "$(jq pnotls 'a["stage"]') ${RC[pnotls]}" "starttls 2"
+check_eq "pnotls: no STARTTLS -> starttls-not-supported" "$(outcome pnotls)" "starttls-not-supported -1 -"
+check_eq "pnotls: stage starttls, exit 2" "$(jq pnotls 'a["stage"]') ${RC[pnotls]}" "starttls 2"
 probe unusable unusable.example
-check "unusable: mx1 (only unusable TLSA) -> tlsa-invalid, no record handed to OpenSSL" \
+check_eq "unusable: mx1 (only unusable TLSA) -> tlsa-invalid, no record handed to OpenSSL" \
 	"$(jq unusable 'r["results"][0]["result_type"] + " " + str(r["results"][0]["tlsa_added"])')" "tlsa-invalid 0"
-check "unusable: mx2 (nothing listening) -> transient" \
+check_eq "unusable: mx2 (nothing listening) -> transient" \
 	"$(jq unusable 'r["results"][1]["stage"] + " " + str(r["results"][1]["transient"]).lower()')" "connect true"
 probe tlsabogus tlsabogus.example
-check "tlsabogus: hosts not probed -> dnssec-invalid" \
+check_eq "tlsabogus: hosts not probed -> dnssec-invalid" \
 	"$(jq tlsabogus '" ".join(sorted(set(x["stage"] + "/" + str(x["result_type"]) for x in r["results"])))')" "none/dnssec-invalid"
 probe bogus bogus.example
-check "bogus: the destination itself -> dnssec-invalid" "$(jq bogus 'a["result_type"] + " " + str(a["host"])')" "dnssec-invalid None"
+check_eq "bogus: the destination itself -> dnssec-invalid" "$(jq bogus 'a["result_type"] + " " + str(a["host"])')" "dnssec-invalid None"
 probe several pee.example pta.example
-check "two domains: two JSON lines" "$(printf '%s\n' "${J[several]}" | wc -l)" 2
+check_eq "two domains: two JSON lines" "$(printf '%s\n' "${J[several]}" | wc -l)" 2
 
 # JSON schema
 J_ALL=$E2E_T/all.jsonl
@@ -251,21 +236,21 @@ for line in open(sys.argv[2]):
 print(n)
 PY
 )
-	check "JSON output validates against doc/probe.schema.json" "$v" 5
+	check_eq "JSON output validates against doc/probe.schema.json" "$v" 5
 fi
 
 # Human output
 H=$("$DANEPOL" probe -c "$CONF" pta.example mismatch.example 2>&1)
 hrc=$?
-check "human: exit status is the worst (2)" "$hrc" 2
-check "human: head line" "$(printf '%s\n' "$H" | grep -c '^pta.example: require (dane) - 1 DANE host, 0 failed authentication$')" 1
-check "human: matched record and depth" "$(printf '%s\n' "$H" | grep -c 'mx.pta.example\[127.0.0.15\]:25  dane  success  TLSv1.[23]  matched 2 1 1 .* at depth 1')" 1
-check "human: failure line with its code" "$(printf '%s\n' "$H" | grep -c 'X509_V_ERR_DANE_NO_MATCH')" 1
+check_eq "human: exit status is the worst (2)" "$hrc" 2
+check_eq "human: head line" "$(printf '%s\n' "$H" | grep -c '^pta.example: require (dane) - 1 DANE host, 0 failed authentication$')" 1
+check_eq "human: matched record and depth" "$(printf '%s\n' "$H" | grep -c 'mx.pta.example\[127.0.0.15\]:25  dane  success  TLSv1.[23]  matched 2 1 1 .* at depth 1')" 1
+check_eq "human: failure line with its code" "$(printf '%s\n' "$H" | grep -c 'X509_V_ERR_DANE_NO_MATCH')" 1
 
 # ---------------------------------------------------------------- OCSP (tlsserv)
 ocsp() {	# NAME WANT WHAT: probe the tlsserv NAME, want "status result"
 	probe "$1" --port "${TS_PORT[$1]}" pocsp.example
-	check "ocsp: $3" "$(jq "$1" 'a["ocsp"]["status"] + " " + ("success" if a["success"] else str(a["result_type"]))')" "$2"
+	check_eq "ocsp: $3" "$(jq "$1" 'a["ocsp"]["status"] + " " + ("success" if a["success"] else str(a["result_type"]))')" "$2"
 }
 ocsp ocsp-good "good success" "good staple"
 ocsp ocsp-revoked "revoked success" "revoked (DANE still authenticates)"
@@ -274,7 +259,7 @@ ocsp ocsp-early "responder-expires success" "responder certificate expires befor
 ocsp ocsp-rogue "invalid success" "signed by an untrusted responder -> invalid"
 ocsp ocsp-garbage "invalid success" "garbage staple -> invalid"
 ocsp ocsp-none "missing success" "no staple -> missing"
-check "ocsp: detail of the early-expiring responder" \
+check_eq "ocsp: detail of the early-expiring responder" \
 	"$(jq ocsp-early '"before nextUpdate" in a["ocsp"]["detail"]')" true
 
 # ---------------------------------------------------------------- hostile servers
@@ -283,7 +268,7 @@ hostile() {	# NAME WANT-STAGE WANT-RESULT
 	t0=$(date +%s%N)
 	probe "$1" --port "${TS_PORT[$1]}" pocsp.example
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	check "hostile ${1#m-}: $2 / $3" "$(jq "$1" 'a["stage"] + " " + ("success" if a["success"] else (a["result_type"] or "transient"))')" "$2 $3"
+	check_eq "hostile ${1#m-}: $2 / $3" "$(jq "$1" 'a["stage"] + " " + ("success" if a["success"] else (a["result_type"] or "transient"))')" "$2 $3"
 	if [ "$ms" -lt 6000 ]; then ok "hostile ${1#m-}: bounded ($ms ms, step timeout 2 s)"; else not_ok "hostile ${1#m-}: bounded" "took $ms ms"; fi
 }
 hostile m-longline banner transient
@@ -293,9 +278,9 @@ hostile m-drip banner transient
 hostile m-badcode banner transient
 hostile m-refuse starttls starttls-not-supported
 hostile m-tlsgarbage handshake validation-failure
-check "hostile nocrlf: timed out" "$(jq m-nocrlf '"within 2000 ms" in a["detail"]')" true
-check "hostile longline: too long" "$(jq m-longline 'a["detail"]')" "banner: reply line too long"
-check "only transient failures: exit 3" "${RC[m-drip]}" 3
+check_eq "hostile nocrlf: timed out" "$(jq m-nocrlf '"within 2000 ms" in a["detail"]')" true
+check_eq "hostile longline: too long" "$(jq m-longline 'a["detail"]')" "banner: reply line too long"
+check_eq "only transient failures: exit 3" "${RC[m-drip]}" 3
 
 # ---------------------------------------------------------------- valgrind (PROBE_VALGRIND=1)
 if [ -n "${PROBE_VALGRIND:-}" ] && command -v valgrind > /dev/null; then
@@ -304,7 +289,7 @@ if [ -n "${PROBE_VALGRIND:-}" ] && command -v valgrind > /dev/null; then
 		pname.example pnotls.example unusable.example tlsabogus.example bogus.example \
 		> /dev/null 2> "$E2E_T/vg1"
 	vrc=$?
-	check "valgrind: danepol probe of 9 domains, no errors ($(grep -c '==' "$E2E_T/vg1") report lines)" "$vrc" 2
+	check_eq "valgrind: danepol probe of 9 domains, no errors ($(grep -c '==' "$E2E_T/vg1") report lines)" "$vrc" 2
 	for c in ocsp-good ocsp-rogue ocsp-garbage m-tlsgarbage m-longline; do
 		"${VG[@]}" "$DANEPOL" probe -c "$CONF" --json --port "${TS_PORT[$c]}" pocsp.example > /dev/null 2> "$E2E_T/vg-$c"
 		vrc=$?
@@ -314,9 +299,9 @@ fi
 
 # ---------------------------------------------------------------- usage
 "$DANEPOL" probe > /dev/null 2>&1
-check "no domain: exit 64" "$?" 64
+check_eq "no domain: exit 64" "$?" 64
 "$DANEPOL" probe --port 70000 pee.example > /dev/null 2>&1
-check "bad --port: exit 64" "$?" 64
+check_eq "bad --port: exit 64" "$?" 64
 
 # ---------------------------------------------------------------- danepold
 D=$E2E_T/d-bg
@@ -345,37 +330,37 @@ AUDIT=$D/audit.log
 probed() { grep -F '"event":"probe"' "$AUDIT" 2> /dev/null | grep -qF "\"destination\":\"$1\""; }
 
 R=$(ask "domain pnotls.example")
-check "danepold: pnotls before its probe: require" "$(kv verdict "$R")" require
+check_eq "danepold: pnotls before its probe: require" "$(kv verdict "$R")" require
 R=$(ask "domain pee.example")
-check "danepold: pee before its probe: require" "$(kv verdict "$R")" require
+check_eq "danepold: pee before its probe: require" "$(kv verdict "$R")" require
 if e2e_wait 20000 probed pnotls.example && e2e_wait 20000 probed pee.example; then
 	ok "danepold: background probes of both destinations audited"
 else
 	not_ok "danepold: background probes audited" "$(tail -5 "$D/stderr")"
 fi
 R=$(ask "domain pnotls.example")
-check "danepold: pnotls after a failed probe: defer dane-auth-failed" "$(kv verdict "$R") $(kv reason "$R")" "defer dane-auth-failed"
-check "danepold: its reply" "$(kv reply "$R" | cut -c1-53)" "450 4.7.5 DANE authentication of every MX host failed"
+check_eq "danepold: pnotls after a failed probe: defer dane-auth-failed" "$(kv verdict "$R") $(kv reason "$R")" "defer dane-auth-failed"
+check_eq "danepold: its reply" "$(kv reply "$R" | cut -c1-53)" "450 4.7.5 DANE authentication of every MX host failed"
 R=$(ask "domain pee.example")
-check "danepold: pee after a successful probe: require" "$(kv verdict "$R") $(kv reason "$R")" "require dane"
-check "danepold: a probe line per destination (cached for probe_interval)" \
+check_eq "danepold: pee after a successful probe: require" "$(kv verdict "$R") $(kv reason "$R")" "require dane"
+check_eq "danepold: a probe line per destination (cached for probe_interval)" \
 	"$(grep -F '"event":"probe"' "$AUDIT" | grep -cF '"destination":"pnotls.example"')" 1
 R=$(ask 'event msg:delivery domain=pta.example host=mx.pta.example ip=127.0.0.15 port=25 id=1a-2b-3c data="250 ok" dane=yes cipher=TLS1.3:TLS_AES_256_GCM_SHA384:256')
-check "danepold: Exim msg:delivery event answered" "$R" ok
+check_eq "danepold: Exim msg:delivery event answered" "$R" ok
 R=$(ask 'event dane:fail domain=pname.example host=mx.pname.example ip=127.0.0.14 port=25 id=1a-2b-3d data=validation-failure dane= cipher=')
-check "danepold: Exim dane:fail event answered" "$R" ok
+check_eq "danepold: Exim dane:fail event answered" "$R" ok
 ask 'event tls:cert domain=pta.example host=mx.pta.example ip=127.0.0.15 port=25 data=0' > /dev/null
 e2e_danepold_stop bg
-check "danepold: clean stop" "$E2E_RC" 0
+check_eq "danepold: clean stop" "$E2E_RC" 0
 if command -v sqlite3 > /dev/null; then
 	q() { sqlite3 "$DB" "$1" 2>&1; }
-	check "store: probe outcomes (pnotls failure, pee success)" \
+	check_eq "store: probe outcomes (pnotls failure, pee success)" \
 		"$(q "select policy_domain||':'||success||':'||ifnull(result_type,'-') from outcomes where source=0 order by policy_domain")" \
 		"$(printf 'pee.example:1:-\npnotls.example:0:starttls-not-supported')"
-	check "store: Exim outcomes (delivery success with DANE, dane:fail)" \
+	check_eq "store: Exim outcomes (delivery success with DANE, dane:fail)" \
 		"$(q "select policy_domain||':'||success||':'||have_policy||':'||ifnull(result_type,'-')||':'||receiving_ip from outcomes where source=2 order by policy_domain")" \
 		"$(printf 'pname.example:0:1:validation-failure:127.0.0.14\npta.example:1:1:-:127.0.0.15')"
-	check "store: probe outcome carries the policy strings and EHLO name" \
+	check_eq "store: probe outcome carries the policy strings and EHLO name" \
 		"$(q "select policy_strings like '[\"3 1 1 %' and mx_helo='mx.receiver.test' from outcomes where source=0 and policy_domain='pee.example'")" 1
 fi
 

@@ -60,26 +60,9 @@ fi
 # shellcheck source=tests/e2e/lib.sh
 . "$TOP_SRCDIR/tests/e2e/lib.sh"
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 has() { if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1" "no '$3' in:" "$(head -c 2000 "$2")"; fi; }
-# py_results FILE: PASS/FAIL lines of a python check into ok/not ok.
-py_results() {
-	local l
-	while IFS= read -r l; do
-		case $l in
-		"PASS "*) ok "${l#PASS }" ;;
-		"FAIL "*) not_ok "${l#FAIL }" ;;
-		*) [ -n "$l" ] && printf '#   %s\n' "$l" ;;
-		esac
-	done < "$1"
-}
 
 if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
 if [ -z "${WORLD_DIR:-}" ] || [ ! -d "$WORLD_DIR" ]; then
@@ -171,21 +154,21 @@ done
 "$FILL" "$DB" add mixed.example $((START + 600)) ok "3 1 1 $EE" || fill_ok=0
 "$FILL" "$DB" add mixed.example $((START + 700)) starttls-not-supported || fill_ok=0
 "$FILL" "$DB" add notlsa.example $((START + 800)) ok || fill_ok=0
-check "store filled with 9 outcomes" "$fill_ok" 1
+check_eq "store filled with 9 outcomes" "$fill_ok" 1
 "$FILL" "$DB" domains 0 9999999999 | sort > "$T/domains.before"
-check "store lists 3 domains" "$(wc -l < "$T/domains.before")" 3
+check_eq "store lists 3 domains" "$(wc -l < "$T/domains.before")" 3
 
 # ---------------------------------------------------------------- (a) dry run
 report "$T/a.out" $NOW --dry-run
-check "(a) dry run exits 0" "$RC" 0
+check_eq "(a) dry run exits 0" "$RC" 0
 has "(a) summary: 3 written, nothing delivered" "$T/a.out" "3 written, 0 delivered, 0 queued"
 mapfile -t FILES < <(cd "$RDIR" 2> /dev/null && ls)
-check "(a) three report files" "${#FILES[@]}" 3
+check_eq "(a) three report files" "${#FILES[@]}" 3
 bad=
 for f in "${FILES[@]}"; do
 	[[ $f =~ ^sender\.test!(secure|mixed|notlsa)\.example!$START!$((END - 1))![0-9a-f]{16}\.json\.gz$ ]] || bad="$bad $f"
 done
-check "(a) RFC 8460 file names sender!domain!begin!end!uid.json.gz" "${bad:-none}" none
+check_eq "(a) RFC 8460 file names sender!domain!begin!end!uid.json.gz" "${bad:-none}" none
 python3 - "$RDIR" "$SCHEMA" > "$T/a.py" 2>&1 <<'PY'
 import glob, gzip, json, os, sys
 rdir, schema_path = sys.argv[1], sys.argv[2]
@@ -215,14 +198,14 @@ for path in sorted(glob.glob(os.path.join(rdir, "*.json.gz"))):
     res(pds <= {dom}, f"(a) {dom}: policy-domain {pds}")
 PY
 py_results "$T/a.py"
-check "(a) dry run: no queue entry" "$(queue_rows | wc -l)" 0
-check "(a) dry run: nothing mailed" "$(e2e_sink_recipients | wc -l)" 0
+check_eq "(a) dry run: no queue entry" "$(queue_rows | wc -l)" 0
+check_eq "(a) dry run: nothing mailed" "$(e2e_sink_recipients | wc -l)" 0
 
 # ---------------------------------------------------------------- (b)+(c) delivery
 https_start 201 || not_ok "https server started"
 rm -rf "$RDIR"
 report "$T/b.out" $NOW
-check "(b) run exits 0 (all delivered or without rua)" "$RC" 0
+check_eq "(b) run exits 0 (all delivered or without rua)" "$RC" 0
 has "(b) secure.example delivered by mail" "$T/b.out" "secure.example: delivered to mailto:tlsrpt@secure.example (rua secure)"
 has "(c) mixed.example delivered by https" "$T/b.out" "mixed.example: delivered to https://127.0.0.1:$HTTPS_PORT/tlsrpt (rua secure)"
 has "(b) notlsa.example has no rua: kept" "$T/b.out" "notlsa.example: no TLSRPT rua (no TLSRPT record, secure)"
@@ -263,41 +246,41 @@ res(open(os.path.join(hout, "1.body"), "rb").read() == open(files["mixed.example
 res(not os.path.exists(os.path.join(hout, "2.path")), "(c) exactly one POST")
 PY
 py_results "$T/b.py"
-check "(b) nothing queued" "$(queue_rows | wc -l)" 0
+check_eq "(b) nothing queued" "$(queue_rows | wc -l)" 0
 
 # ---------------------------------------------------------------- (d) retries
 https_stop
 report "$T/d1.out" $NOW --domain mixed.example
-check "(d) endpoint down: exit 1" "$RC" 1
+check_eq "(d) endpoint down: exit 1" "$RC" 1
 has "(d) endpoint down: queued" "$T/d1.out" "mixed.example: not delivered"
-check "(d) one queue entry, 1 attempt" "$(queue_rows)" "$(printf '1\tmixed.example')"
+check_eq "(d) one queue entry, 1 attempt" "$(queue_rows)" "$(printf '1\tmixed.example')"
 report "$T/d2.out" $((NOW + 299)) --retry-only
-check "(d) not due before the backoff: exit 0" "$RC" 0
+check_eq "(d) not due before the backoff: exit 0" "$RC" 0
 has "(d) not due: nothing tried" "$T/d2.out" "0 written, 0 delivered, 0 queued"
 report "$T/d3.out" $((NOW + 300)) --retry-only
-check "(d) retry while down: exit 1" "$RC" 1
+check_eq "(d) retry while down: exit 1" "$RC" 1
 has "(d) retry 2 failed, backoff doubled" "$T/d3.out" "retry 2 failed"
-check "(d) queue entry now at 2 attempts" "$(queue_rows)" "$(printf '2\tmixed.example')"
+check_eq "(d) queue entry now at 2 attempts" "$(queue_rows)" "$(printf '2\tmixed.example')"
 rm -f "$HTTPS_OUT"/*
 https_start 200 || not_ok "(d) https server restarted"
 report "$T/d4.out" $((NOW + 900)) --retry-only
-check "(d) retry with the server back: exit 0" "$RC" 0
+check_eq "(d) retry with the server back: exit 0" "$RC" 0
 has "(d) delivered on retry" "$T/d4.out" "mixed.example: delivered to https://127.0.0.1:$HTTPS_PORT/tlsrpt"
-check "(d) queue empty after delivery" "$(queue_rows | wc -l)" 0
+check_eq "(d) queue empty after delivery" "$(queue_rows | wc -l)" 0
 e2e_wait 5000 test -s "$HTTPS_OUT/1.path" || true
 if cmp -s "$HTTPS_OUT/1.body" "$(ls "$RDIR"/*'!mixed.example!'*)"; then ok "(d) the retried POST carries the report"
 else not_ok "(d) the retried POST carries the report"; fi
 https_stop
 report "$T/d5.out" $NOW --domain mixed.example
-check "(d) queued again" "$(queue_rows | wc -l)" 1
+check_eq "(d) queued again" "$(queue_rows | wc -l)" 1
 report "$T/d6.out" $((NOW + 3600)) --retry-only
-check "(d) given up after report_retry: exit 1" "$RC" 1
+check_eq "(d) given up after report_retry: exit 1" "$RC" 1
 has "(d) given up after report_retry" "$T/d6.out" "given up after 1 attempts"
-check "(d) queue empty after giving up" "$(queue_rows | wc -l)" 0
+check_eq "(d) queue empty after giving up" "$(queue_rows | wc -l)" 0
 write_conf "$T/danepol.conf" 0s
 report "$T/d7.out" $NOW --domain mixed.example
 has "(d) report_retry = 0: not queued" "$T/d7.out" "report_retry = 0: not retried"
-check "(d) report_retry = 0: queue stays empty" "$(queue_rows | wc -l)" 0
+check_eq "(d) report_retry = 0: queue stays empty" "$(queue_rows | wc -l)" 0
 write_conf "$T/danepol.conf" 1h
 
 # ---------------------------------------------------------------- (e) no report about reports
@@ -311,18 +294,18 @@ fi
 TODAY=$(date -u +%Y-%m-%d)
 rm -rf "$RDIR"
 report "$T/e.out" "$(date +%s)" --ingest-postfix --date "$TODAY" --dry-run
-check "(e) ingesting the report mail's Postfix log: exit 0" "$RC" 0
+check_eq "(e) ingesting the report mail's Postfix log: exit 0" "$RC" 0
 has "(e) the Postfix log was read" "$T/e.out" "from $T/pf/maillog ("
 mapfile -t FILES < <(cd "$RDIR" 2> /dev/null && ls)
-check "(e) no report about the report delivery to secure.example" "${#FILES[@]}" 0
+check_eq "(e) no report about the report delivery to secure.example" "${#FILES[@]}" 0
 
 # ---------------------------------------------------------------- hostile command line
 report "$T/u1.out" $NOW --date 2025-02-30
-check "--date 2025-02-30: usage error" "$RC" 64
+check_eq "--date 2025-02-30: usage error" "$RC" 64
 report "$T/u2.out" $NOW --dry-run --retry-only
-check "--dry-run with --retry-only: usage error" "$RC" 64
+check_eq "--dry-run with --retry-only: usage error" "$RC" 64
 printf 'outcome_db = %s\nreport_dir = %s\n' "$DB" "$RDIR" > "$T/noorg.conf"
 RC=0; "$DANEPOL" -c "$T/noorg.conf" report --dry-run > /dev/null 2>&1 || RC=$?
-check "no report_org_name: configuration error" "$RC" 78
+check_eq "no report_org_name: configuration error" "$RC" 78
 
 finish

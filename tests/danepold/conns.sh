@@ -33,11 +33,7 @@ CLIENT=$TOP_SRCDIR/tests/danepold/conns_client.py
 . "$TOP_SRCDIR/tests/lib/tap.sh"
 # shellcheck source=tests/danepold/lib.sh
 . "$TOP_SRCDIR/tests/danepold/lib.sh"
-dm_require
-dm_tmpdir conns
-
-# ------------------------------------------------------- world + faults
-dm_world_faults || { not_ok "the fault responder starts"; finish; }
+dm_setup conns	# $T, the world and its fault responder
 
 
 command -v prlimit > /dev/null || { echo "SKIP: prlimit not installed"; exit 77; }

@@ -23,7 +23,7 @@ command -v miltertest > /dev/null || { echo "SKIP: miltertest not installed"; ex
 # shellcheck source=tests/lib/tap.sh
 . "$TOP_SRCDIR/tests/lib/tap.sh"
 # shellcheck source=tests/danepold/lib.sh
-. "$TOP_SRCDIR/tests/danepold/lib.sh"	# count
+. "$TOP_SRCDIR/tests/danepold/lib.sh"	# count, dm_stop
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/danepold-test.XXXXXX") || exit 1
 chmod 0777 "$T"		# the daemon may run as nobody (started as root)
@@ -212,14 +212,7 @@ kill -USR1 "$DPID"
 check "SIGUSR1 reopens the audit log" wait_for 10 eval "[ \$(count reopened '$T/err') -gt $o0 ] && [ -f '$T/audit.log' ]"
 mt smtp; check "new lines go to the new file" eval "[ \$(count '\"event\":\"rcpt\"' '$T/audit.log') = 7 ]"
 
-kill -TERM "$DPID"
-if wait_for 20 eval "! kill -0 $DPID 2> /dev/null"; then
-	wait "$DPID"; rc=$?
-	check "SIGTERM: exit status 0" [ $rc = 0 ]
-	DPID=
-else
-	not_ok "SIGTERM stops danepold within 20 s"
-fi
+dm_stop
 check "the pid file is removed at exit" [ ! -e "$T/danepold.pid" ]
 
 # ---------------------------------------------------- a unix socket

@@ -15,6 +15,10 @@
 #                            USERLINE="user = nobody" (and copies the world
 #                            into $T/world when nobody cannot read it);
 #                            returns 1 when the responder does not start
+#   dm_setup NAME            dm_require, dm_tmpdir NAME, dm_world_faults (the
+#                            test stops with not_ok when the responder fails)
+#   dm_stop                  SIGTERM to danepold (DPID): ok when it exits 0
+#                            within 20 s, not_ok otherwise; clears DPID
 #   client ARGS...           runs python3 $CLIENT ARGS, turning its PASS/FAIL
 #                            lines into ok/not_ok, the rest into comments
 #   count PATTERN FILE       prints the number of lines of FILE matching
@@ -64,6 +68,24 @@ dm_world_faults() {
 			printf 'stub-zone:\n\tname: "%s."\n\tstub-addr: 127.0.0.1@%s\n' "${z%%=*}" "$port"
 		done
 	} > "$T/unbound.conf"
+}
+
+dm_setup() {
+	dm_require
+	dm_tmpdir "$1"
+	dm_world_faults || { not_ok "the fault responder starts"; finish; }
+}
+
+dm_stop() {
+	local rc
+	kill -TERM "$DPID"
+	if wait_for 20 eval "! kill -0 $DPID 2> /dev/null"; then
+		wait "$DPID"; rc=$?
+		check "SIGTERM: exit status 0" [ $rc = 0 ]
+		DPID=
+	else
+		not_ok "SIGTERM stops danepold within 20 s"
+	fi
 }
 
 client() {

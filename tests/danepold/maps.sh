@@ -21,11 +21,7 @@ CLIENT=$TOP_SRCDIR/tests/danepold/maps_client.py
 . "$TOP_SRCDIR/tests/lib/tap.sh"
 # shellcheck source=tests/danepold/lib.sh
 . "$TOP_SRCDIR/tests/danepold/lib.sh"
-dm_require
-dm_tmpdir maps
-
-# ------------------------------------------------------- world + faults
-dm_world_faults || { not_ok "the fault responder starts"; finish; }
+dm_setup maps	# $T, the world and its fault responder
 
 SM=$T/socketmap.sock EX=$T/exim.sock
 : > "$T/policy"
@@ -124,14 +120,7 @@ check "after the reload: secure.example -> OK encrypt" \
 	[ "$(python3 "$CLIENT" query "$SM" secure.example)" = "OK encrypt" ]
 
 # ----------------------------------------------------------------- stop
-kill -TERM "$DPID"
-if wait_for 20 eval "! kill -0 $DPID 2> /dev/null"; then
-	wait "$DPID"; rc=$?
-	check "SIGTERM: exit status 0" [ $rc = 0 ]
-	DPID=
-else
-	not_ok "SIGTERM stops danepold within 20 s"
-fi
+dm_stop
 check "the socket files are removed at exit" eval "[ ! -e '$SM' ] && [ ! -e '$EX' ]"
 
 # ------------------------------- with a milter, and a stale socket file

@@ -21,11 +21,9 @@ set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
-DANEPOLD=${DANEPOLD:-./danepold}
-case $DANEPOLD in /*) ;; *) DANEPOLD=$PWD/$DANEPOLD ;; esac
-export DANEPOLD
 # shellcheck source=tests/e2e/lib.sh
 . "$TOP_SRCDIR/tests/e2e/lib.sh"
+e2e_paths
 VALIDATE=$TOP_SRCDIR/tests/e2e/validate_audit.py
 
 if ! command -v miltertest > /dev/null; then
@@ -37,13 +35,8 @@ if [ -z "${WORLD_DIR:-}" ] || [ ! -d "$WORLD_DIR" ]; then
 	exit 77
 fi
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 
 e2e_init miltertest || { not_ok "temporary directory"; finish; }
 [ -x "$DANEPOLD" ] || { not_ok "DANEPOLD is executable ($DANEPOLD)"; finish; }

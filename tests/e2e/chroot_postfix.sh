@@ -62,9 +62,6 @@ dl_netns_reexec "$0" "$@" || exit $?
 
 # shellcheck source=tests/lib/tap.sh
 . "$TOP_SRCDIR/tests/lib/tap.sh"
-check_match() {	# NAME GOT ERE
-	if printf '%s' "$2" | grep -qE -- "$3"; then ok "$1"; else not_ok "$1" "want /$3/" "got  '$2'"; fi
-}
 
 # ---------------------------------------------------------------- prerequisites
 if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
@@ -90,11 +87,6 @@ snippet() {
 # ---------------------------------------------------------------- set-up
 dl_init chroot || { not_ok "temporary directory"; finish; }
 [ -x "$DANEPOLD" ] || { not_ok "DANEPOLD is executable ($DANEPOLD)"; finish; }
-step() {	# NAME CMD...: run a set-up step, stop the test when it fails
-	local name=$1
-	shift
-	if "$@" 2> "$E2E_T/step.err"; then ok "$name"; else not_ok "$name" "$(head -20 "$E2E_T/step.err")"; finish; fi
-}
 step "namespace: lo up, 127.0.0.2-9" dl_net_up
 step "namespace: /etc/resolv.conf -> 127.0.0.1, trust-ad" dl_resolv
 step "offline world and fault responder" e2e_world

@@ -41,29 +41,16 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-DANEPOLD=${DANEPOLD:-./danepold}
-case $DANEPOLD in /*) ;; *) DANEPOLD=$PWD/$DANEPOLD ;; esac
-export DANEPOLD
-case ${WORLD_DIR:-} in "" | /*) ;; *) WORLD_DIR=$PWD/$WORLD_DIR ;; esac
-case ${FAULTDNS:-} in "" | /*) ;; *) FAULTDNS=$PWD/$FAULTDNS ;; esac
-export WORLD_DIR FAULTDNS
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
 # shellcheck source=tests/e2e/lib_delivery.sh
 . "$HERE/lib_delivery.sh"
+e2e_paths
 
 PATH=$PATH:/usr/sbin:/sbin
 dl_netns_reexec "$0" "$@" || exit $?
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
-check_match() {	# NAME GOT ERE
-	if printf '%s' "$2" | grep -qE -- "$3"; then ok "$1"; else not_ok "$1" "want /$3/" "got  '$2'"; fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 
 # ---------------------------------------------------------------- prerequisites
 if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
@@ -78,17 +65,12 @@ fi
 # ---------------------------------------------------------------- set-up
 dl_init delivery || { not_ok "temporary directory"; finish; }
 [ -x "$DANEPOLD" ] || { not_ok "DANEPOLD is executable ($DANEPOLD)"; finish; }
-step() {	# NAME CMD...: run a set-up step, stop the test when it fails
-	local name=$1
-	shift
-	if "$@" 2> "$E2E_T/step.err"; then ok "$name"; else not_ok "$name" "$(head -20 "$E2E_T/step.err")"; finish; fi
-}
 step "namespace: lo up, 127.0.0.2-9" dl_net_up
 step "namespace: /etc/resolv.conf -> 127.0.0.1, trust-ad" dl_resolv
 step "offline world and fault responder" e2e_world
 step "unbound on 127.0.0.1:53 validates the world (secure.example MX has AD)" dl_unbound_start
 if dl_dns_ad insecure.example MX; then not_ok "unbound: insecure.example MX without AD"; else ok "unbound: insecure.example MX without AD"; fi
-check "unbound: bogus.example MX is SERVFAIL" "$(dl_dns_rcode bogus.example MX)" SERVFAIL
+check_eq "unbound: bogus.example MX is SERVFAIL" "$(dl_dns_rcode bogus.example MX)" SERVFAIL
 step "smtp-sink" e2e_sink_start
 
 PKI=$E2E_T/pki
@@ -120,7 +102,7 @@ POLICY=$E2E_T/policy
 e2e_danepold_conf sm none "policy_table = $POLICY" "socketmap_socket = unix:$SOCKMAP" "decision_timeout = 1500ms"
 e2e_danepold_start sm
 step "danepold ready, serving only the socketmap" dl_danepold_ready sm "unix:$SOCKMAP"
-check "danepold: socketmap socket mode 660, group postfix" "$(stat -c '%a %G' "$SOCKMAP")" "660 postfix"
+check_eq "danepold: socketmap socket mode 660, group postfix" "$(stat -c '%a %G' "$SOCKMAP")" "660 postfix"
 AUDIT=$E2E_T/d-sm/audit.log
 
 # The sending instances: the main.cf lines of doc/postfix.md.
@@ -242,7 +224,7 @@ sink_rcpts() { e2e_sink_recipients | grep -E '^(sm|dane)@'; }
 # shellcheck disable=SC2317  # called through e2e_wait
 sink_has_all() { [ "$(sink_rcpts | wc -l)" -ge "$(sent_rcpts | wc -l)" ]; }
 e2e_wait 20000 sink_has_all
-check "receipt: the sink received exactly the recipients the senders delivered ($(sent_rcpts | wc -l))" \
+check_eq "receipt: the sink received exactly the recipients the senders delivered ($(sent_rcpts | wc -l))" \
 	"$(sink_rcpts | tr '\n' ' ')" "$(sent_rcpts | tr '\n' ' ')"
 check_match "receipt: the receiving smtpd logged TLS from the socketmap sender (127.0.0.8)" \
 	"$(grep -F 'TLS connection established from' "$RECV_LOG" | grep -F '[127.0.0.8]' | head -1)" 'TLS connection established'
@@ -264,11 +246,11 @@ for line in open(sys.argv[1]):
         print(e.get("reply")); break
 PY
 }
-check "audit: secure.example -> OK dane-only" "$(audit_reply secure.example)" "OK dane-only"
-check "audit: insecure.example -> OK may" "$(audit_reply insecure.example)" "OK may"
-check "audit: unusable.example -> OK dane" "$(audit_reply unusable.example)" "OK dane"
-check "audit: unsignedmx.example (require, MX insecure) -> OK dane" "$(audit_reply unsignedmx.example)" "OK dane"
-check "audit: bogushost.example (require, MX secure) -> OK dane-only" "$(audit_reply bogushost.example)" "OK dane-only"
+check_eq "audit: secure.example -> OK dane-only" "$(audit_reply secure.example)" "OK dane-only"
+check_eq "audit: insecure.example -> OK may" "$(audit_reply insecure.example)" "OK may"
+check_eq "audit: unusable.example -> OK dane" "$(audit_reply unusable.example)" "OK dane"
+check_eq "audit: unsignedmx.example (require, MX insecure) -> OK dane" "$(audit_reply unsignedmx.example)" "OK dane"
+check_eq "audit: bogushost.example (require, MX secure) -> OK dane-only" "$(audit_reply bogushost.example)" "OK dane-only"
 check_match "audit: unsignedmxpin.example (policy table dane-only) -> TEMP" "$(audit_reply unsignedmxpin.example)" \
 	'^TEMP local policy requires DANE'
 check_match "audit: tlsabogus.example -> TEMP with the status-table text" "$(audit_reply tlsabogus.example)" \
@@ -278,7 +260,7 @@ check_match "audit: notlsa.example (policy table dane-only) -> TEMP" "$(audit_re
 # addresses: its own DNSSEC lookups defer bogus/expired/servfail and bounce
 # nullmx/nx/noaddr before the socketmap is consulted.
 for d in bogus.example nullmx.example; do
-	check "audit: $d never asked (Postfix's own lookup decided first)" "$(audit_reply "$d")" ""
+	check_eq "audit: $d never asked (Postfix's own lookup decided first)" "$(audit_reply "$d")" ""
 done
 check_match "socketmap: Postfix logs danepold's TEMP text for tlsabogus.example" \
 	"$(grep -F 'socketmap server temporary error' "$SM_LOG" | grep -F '(tlsabogus.example:' | head -1)" 'TLSA lookup failed \(tlsabogus\.example'
@@ -346,9 +328,9 @@ done
 # unchecked. down.test goes to [mx1.secure.example], a key the sm
 # instance has not looked up yet (its smtp processes cache policies).
 e2e_danepold_stop sm
-check "danepold: SIGTERM -> exit 0" "$E2E_RC" 0
+check_eq "danepold: SIGTERM -> exit 0" "$E2E_RC" 0
 swaks_to 127.0.0.8 down down@down.test || not_ok "submitted down@down.test" "$(tail -3 "$E2E_T/submit-down")"
 o=$(outcome "$SM_LOG" down@down.test 20000)
 check_match "danepold down: down@down.test deferred 4.7.5, not sent ($o)" "$o" '^deferred 4\.7\.5 none none$'
-check "danepold down: nothing reached the sink" "$(e2e_sink_recipients | grep -c '^down@')" 0
+check_eq "danepold down: nothing reached the sink" "$(e2e_sink_recipients | grep -c '^down@')" 0
 finish

@@ -51,39 +51,17 @@ set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
-DANEPOLD=${DANEPOLD:-./danepold}
-case $DANEPOLD in /*) ;; *) DANEPOLD=$PWD/$DANEPOLD ;; esac
-export DANEPOLD
 EXIM_CACHE=${EXIM_CACHE:-/var/cache/danepol-tests/exim}
 # shellcheck source=tests/e2e/lib.sh
 . "$TOP_SRCDIR/tests/e2e/lib.sh"
+e2e_paths
 UTIL=$HERE/exim_util.py
 VALIDATE=$TOP_SRCDIR/tests/e2e/validate_audit.py
 TIMEOUT_MS=1500		# decision_timeout of danepold (below the 3 s readsocket timeout)
 READSOCKET_S=3		# the ${readsocket} timeout of the doc/exim.md ACL snippet
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
-check_prefix() {
-	case $2 in "$3"*) ok "$1" ;; *) not_ok "$1" "want '$3...'" "got  '$2'" ;; esac
-}
-# py_results FILE: PASS/FAIL lines of a python helper -> ok/not ok.
-py_results() {
-	local l
-	while IFS= read -r l; do
-		case $l in
-		"PASS "*) ok "${l#PASS }" ;;
-		"FAIL "*) not_ok "${l#FAIL }" ;;
-		*) [ -n "$l" ] && printf '#   %s\n' "$l" ;;
-		esac
-	done < "$1"
-}
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # ---------------------------------------------------------------- prerequisites
@@ -191,7 +169,7 @@ SOCK_MAIN=$E2E_T/d-main/exim.sock
 SOCK_STOP=$E2E_T/d-stop/exim.sock
 AUDIT_MAIN=$E2E_T/d-main/audit.log
 g=$(stat -c %G "$SOCK_MAIN" 2> /dev/null)
-check "exim socket group is Debian-exim" "$g" "Debian-exim"
+check_eq "exim socket group is Debian-exim" "$g" "Debian-exim"
 
 # ---------------------------------------------------------------- Exim configurations
 # mkconf NAME SOCKET [PORT]: $E2E_T/x-NAME/{exim.conf,spool,log} from
@@ -256,17 +234,17 @@ fi
 
 bh main "$E2E_T/x-main/exim.conf" a@secure.example b@insecure.example c@notlsa.example \
 	d@bogus.example e@expired.example f@secure.example
-check "-bh: RCPT <a@secure.example> -> 250 (verdict require)" "$(bh_reply main a@secure.example)" "250 Accepted"
-check "-bh: RCPT <b@insecure.example> -> 250 (verdict try)" "$(bh_reply main b@insecure.example)" "250 Accepted"
-check "-bh: RCPT <c@notlsa.example> -> 250 (verdict try)" "$(bh_reply main c@notlsa.example)" "250 Accepted"
-check "-bh: RCPT <f@secure.example> after deferred recipients -> 250" "$(bh_reply main f@secure.example)" "250 Accepted"
+check_eq "-bh: RCPT <a@secure.example> -> 250 (verdict require)" "$(bh_reply main a@secure.example)" "250 Accepted"
+check_eq "-bh: RCPT <b@insecure.example> -> 250 (verdict try)" "$(bh_reply main b@insecure.example)" "250 Accepted"
+check_eq "-bh: RCPT <c@notlsa.example> -> 250 (verdict try)" "$(bh_reply main c@notlsa.example)" "250 Accepted"
+check_eq "-bh: RCPT <f@secure.example> after deferred recipients -> 250" "$(bh_reply main f@secure.example)" "250 Accepted"
 for r in d@bogus.example e@expired.example; do
 	direct=$(python3 "$UTIL" query "$SOCK_MAIN" "rcpt $r" 2>&1)
 	want=$(python3 "$UTIL" field reply "$direct") || want="(no reply= in '$direct')"
 	got=$(bh_reply main "$r")
 	check_prefix "-bh: RCPT <$r> -> 450 4.7.5 DNSSEC validation of the MX records failed" "$got" \
 		"450 4.7.5 DNSSEC validation of the MX records failed (${r#*@}: "
-	check "-bh: RCPT <$r>: Exim sends danepold's reply text unchanged" "$got" "$want"
+	check_eq "-bh: RCPT <$r>: Exim sends danepold's reply text unchanged" "$got" "$want"
 done
 if grep -qF "temporarily rejected RCPT <d@bogus.example>: 450 4.7.5 " "$E2E_T/main.err" "$E2E_T/main.out"; then
 	ok "-bh: Exim logs the deferral with danepold's reply"
@@ -276,14 +254,14 @@ fi
 
 # ---------------------------------------------------------------- -bh: failure modes
 bh stop0 "$E2E_T/x-stop/exim.conf" s@secure.example
-check "-bh: RCPT <s@secure.example> -> 250 while danepold 'stop' runs" "$(bh_reply stop0 s@secure.example)" "250 Accepted"
+check_eq "-bh: RCPT <s@secure.example> -> 250 while danepold 'stop' runs" "$(bh_reply stop0 s@secure.example)" "250 Accepted"
 e2e_danepold_stop stop
-check "danepold 'stop' exits 0 on SIGTERM" "$E2E_RC" "0"
+check_eq "danepold 'stop' exits 0 on SIGTERM" "$E2E_RC" "0"
 bh stopped "$E2E_T/x-stop/exim.conf" s@secure.example
-check "-bh: danepold stopped -> 451 4.3.0 (SOCKFAIL)" "$(bh_reply stopped s@secure.example)" \
+check_eq "-bh: danepold stopped -> 451 4.3.0 (SOCKFAIL)" "$(bh_reply stopped s@secure.example)" \
 	"451 4.3.0 DANE policy service unavailable"
 bh missing "$E2E_T/x-missing/exim.conf" s@secure.example
-check "-bh: socket missing -> 451 4.3.0 (SOCKFAIL)" "$(bh_reply missing s@secure.example)" \
+check_eq "-bh: socket missing -> 451 4.3.0 (SOCKFAIL)" "$(bh_reply missing s@secure.example)" \
 	"451 4.3.0 DANE policy service unavailable"
 
 # A server that accepts and never answers: the ${readsocket} timeout.
@@ -292,14 +270,14 @@ python3 "$UTIL" hang "$E2E_T/hang.sock" "$E2E_T/hang.log" > "$E2E_T/hang.ready" 
 E2E_PIDS+=("$!")
 if e2e_wait 10000 e2e_file_has READY "$E2E_T/hang.ready"; then
 	bh hang "$E2E_T/x-hang/exim.conf" h@secure.example
-	check "-bh: no answer within the readsocket timeout -> 451 4.3.0 (SOCKFAIL)" \
+	check_eq "-bh: no answer within the readsocket timeout -> 451 4.3.0 (SOCKFAIL)" \
 		"$(bh_reply hang h@secure.example)" "451 4.3.0 DANE policy service unavailable"
 	if [ "$BH_MS" -ge $((READSOCKET_S * 1000 - 200)) ] && [ "$BH_MS" -lt $((READSOCKET_S * 1000 + 3000)) ]; then
 		ok "-bh: the timeout branch fired after the ${READSOCKET_S} s readsocket timeout (${BH_MS} ms)"
 	else
 		not_ok "-bh: the timeout branch fired after the ${READSOCKET_S} s readsocket timeout" "session took ${BH_MS} ms"
 	fi
-	check "-bh: the silent server got Exim's request line" "$(head -1 "$E2E_T/hang.log" 2> /dev/null)" \
+	check_eq "-bh: the silent server got Exim's request line" "$(head -1 "$E2E_T/hang.log" 2> /dev/null)" \
 		"rcpt h@secure.example"
 else
 	not_ok "silent socket server started"
@@ -311,7 +289,7 @@ python3 "$UTIL" close "$E2E_T/close.sock" "$E2E_T/close.log" > "$E2E_T/close.rea
 E2E_PIDS+=("$!")
 if e2e_wait 10000 e2e_file_has READY "$E2E_T/close.ready"; then
 	bh close "$E2E_T/x-close/exim.conf" c@secure.example
-	check "-bh: an empty reply -> 451 4.3.0 (service error branch)" \
+	check_eq "-bh: an empty reply -> 451 4.3.0 (service error branch)" \
 		"$(bh_reply close c@secure.example)" "451 4.3.0 DANE policy service error"
 else
 	not_ok "closing socket server started"
@@ -369,11 +347,11 @@ e2e_swaks "$EXIM_PORT" --from '<>' --to n@notlsa.example,s@secure.example,d@bogu
 	> "$E2E_T/daemon.sw"
 python3 "$UTIL" replies swaks "$E2E_T/daemon.sw" > "$E2E_T/daemon.r"
 dreply() { awk -F'\t' -v r="$1" '$1 == r { print $2; exit }' "$E2E_T/daemon.r"; }
-check "daemon: RCPT <n@notlsa.example> -> 250" "$(dreply n@notlsa.example)" "250 Accepted"
-check "daemon: RCPT <s@secure.example> -> 250" "$(dreply s@secure.example)" "250 Accepted"
-check "daemon: RCPT <i@insecure.example> -> 250" "$(dreply i@insecure.example)" "250 Accepted"
-check "daemon: RCPT <u@unsignedmx.example> (require, MX insecure) -> 250" "$(dreply u@unsignedmx.example)" "250 Accepted"
-check "daemon: RCPT <d@bogus.example> -> the same 450 4.7.5 reply as -bh" "$(dreply d@bogus.example)" \
+check_eq "daemon: RCPT <n@notlsa.example> -> 250" "$(dreply n@notlsa.example)" "250 Accepted"
+check_eq "daemon: RCPT <s@secure.example> -> 250" "$(dreply s@secure.example)" "250 Accepted"
+check_eq "daemon: RCPT <i@insecure.example> -> 250" "$(dreply i@insecure.example)" "250 Accepted"
+check_eq "daemon: RCPT <u@unsignedmx.example> (require, MX insecure) -> 250" "$(dreply u@unsignedmx.example)" "250 Accepted"
+check_eq "daemon: RCPT <d@bogus.example> -> the same 450 4.7.5 reply as -bh" "$(dreply d@bogus.example)" \
 	"$(bh_reply main d@bogus.example)"
 check_prefix "daemon: RCPT <z@blackhole.example> -> 451 4.4.3" "$(dreply z@blackhole.example)" "451 4.4.3 "
 MSGID=$(sed -n -E 's/^ *<- +250 OK id=([A-Za-z0-9-]+).*/\1/p' "$E2E_T/daemon.sw" | head -1)
@@ -388,9 +366,9 @@ fi
 # root too), so a socket only its owner may open is SOCKFAIL, while root
 # (danepold's owner side) is answered.
 direct=$(python3 "$UTIL" query "$E2E_T/d-perm/exim.sock" "rcpt p@secure.example" 2>&1)
-check "the 0600 socket answers root directly" "$(python3 "$UTIL" field verdict "$direct")" "require"
+check_eq "the 0600 socket answers root directly" "$(python3 "$UTIL" field verdict "$direct")" "require"
 bh perm "$E2E_T/x-perm/exim.conf" p@secure.example
-check "-bh: RCPT <p@secure.example> on a socket Debian-exim may not open (0600) -> 451 4.3.0 (SOCKFAIL)" \
+check_eq "-bh: RCPT <p@secure.example> on a socket Debian-exim may not open (0600) -> 451 4.3.0 (SOCKFAIL)" \
 	"$(bh_reply perm p@secure.example)" "451 4.3.0 DANE policy service unavailable"
 PD=$E2E_T/x-perm
 exim_bg -C "$PD/exim.conf" -bdf -oX "$PERM_PORT" > "$PD/out" 2>&1 &
@@ -398,7 +376,7 @@ E2E_PIDS+=("$!")
 if e2e_wait 10000 e2e_sock_connects "inet:$PERM_PORT@127.0.0.1"; then
 	e2e_swaks "$PERM_PORT" --from '<>' --to p@secure.example --quit-after RCPT > "$E2E_T/perm.sw"
 	python3 "$UTIL" replies swaks "$E2E_T/perm.sw" > "$E2E_T/perm.r"
-	check "daemon (Debian-exim) on a socket it may not open (0600) -> 451 4.3.0 (SOCKFAIL)" \
+	check_eq "daemon (Debian-exim) on a socket it may not open (0600) -> 451 4.3.0 (SOCKFAIL)" \
 		"$(awk -F'\t' '$1 == "p@secure.example" { print $2 }' "$E2E_T/perm.r")" "451 4.3.0 DANE policy service unavailable"
 else
 	not_ok "Exim daemon for the permission check started" "$(head -5 "$PD/out")"
@@ -419,7 +397,7 @@ else
 fi
 for q in "secure.example dane-only" "unsignedmx.example dane"; do
 	r=$(python3 "$UTIL" query "$SOCK_MAIN" "domain ${q% *}" 2>&1)
-	check "domain ${q% *}: verdict=require level=${q#* }" \
+	check_eq "domain ${q% *}: verdict=require level=${q#* }" \
 		"$(python3 "$UTIL" field verdict "$r") $(python3 "$UTIL" field level "$r")" "require ${q#* }"
 done
 # unsignedmx.example: require, but its MX RRset is unsigned: level=dane

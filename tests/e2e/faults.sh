@@ -41,33 +41,20 @@ set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
-DANEPOLD=${DANEPOLD:-./danepold}
-case $DANEPOLD in /*) ;; *) DANEPOLD=$PWD/$DANEPOLD ;; esac
-export DANEPOLD TOP_SRCDIR
+export TOP_SRCDIR
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
+e2e_paths
 MAILER=$HERE/mailer.py
 CHECK=$HERE/mailer_check.py
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 # py NAME ARGS...: run mailer_check.py, turn its PASS/FAIL lines into ok/not ok.
 py() {
-	local name=$1 l
+	local name=$1
 	shift
-	while IFS= read -r l; do
-		case $l in
-		"PASS "*) ok "$name: ${l#PASS }" ;;
-		"FAIL "*) not_ok "$name: ${l#FAIL }" ;;
-		*) [ -n "$l" ] && printf '#   %s\n' "$l" ;;
-		esac
-	done < <("$CHECK" "$@" 2>&1)
+	py_results <("$CHECK" "$@" 2>&1) "$name: "
 }
 
 # ---------------------------------------------------------------- prerequisites, namespace
@@ -239,7 +226,7 @@ fi
 if grep -q 'stale' "$E2E_T/d-kill/stderr"; then ok "kill: stale pid file replaced"; else
 	not_ok "kill: stale pid file replaced (logged)" "$(head -5 "$E2E_T/d-kill/stderr")"
 fi
-check "kill: pid file holds the new pid" "$(tr -d ' \n' < "$E2E_T/d-kill/danepold.pid")" "${E2E_DPID[kill]}"
+check_eq "kill: pid file holds the new pid" "$(tr -d ' \n' < "$E2E_T/d-kill/danepold.pid")" "${E2E_DPID[kill]}"
 q=$(outcomes kill 250)
 if e2e_wait 20000 eval "[ \$(outcomes kill 250) -ge $((q + 12)) ]"; then
 	ok "kill: mail flows again after the restart"
@@ -281,7 +268,7 @@ mail disk1 disk --sessions 2 --messages 3 --domains secure.example,bogus.example
 py disk1 replies "$E2E_T/disk1.out" --all-queued secure.example="250 " bogus.example="450 4.7.5 " \
 	insecure.example="250 "
 warns=$(grep -c 'line(s) lost so far' "$E2E_T/d-disk/stderr")
-check "disk: the write failure is logged once (rate-limited)" "$warns" 1
+check_eq "disk: the write failure is logged once (rate-limited)" "$warns" 1
 # The first failure is a short write (the line's start fitted in the last
 # page) or ENOSPC; the warning counts the lost lines so far.
 case $(grep 'line(s) lost so far' "$E2E_T/d-disk/stderr") in
@@ -311,7 +298,7 @@ for n in dns kill hup; do py "$n" audit "$E2E_T/d-$n/audit.log" 10; done
 for n in dns kill hup disk; do e2e_danepold_signal "$n" TERM; done
 for n in dns kill hup disk; do
 	e2e_danepold_stop "$n"
-	check "danepold '$n': SIGTERM -> exit 0" "$E2E_RC" 0
+	check_eq "danepold '$n': SIGTERM -> exit 0" "$E2E_RC" 0
 done
 for f in "$E2E_T"/d-*/stderr*; do
 	if grep -qiE 'assert|sanitizer|segmentation|double free|runtime error' "$f"; then

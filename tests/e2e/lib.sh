@@ -37,6 +37,20 @@ declare -A E2E_DSOCK	# danepold name -> milter socket ("unix:PATH" / "inet:PORT@
 
 e2e_err() { printf 'e2e: %s\n' "$*" >&2; }
 
+# e2e_paths: DANEPOLD (default ./danepold) and, when set, DANEPOL,
+# WORLD_DIR and FAULTDNS made absolute (relative to the current directory)
+# and exported: the tests re-execute themselves in namespaces, and
+# Postfix, miltertest and danepold run them from other directories.
+e2e_paths() {
+	local v val
+	DANEPOLD=${DANEPOLD:-./danepold}
+	for v in DANEPOL DANEPOLD WORLD_DIR FAULTDNS; do
+		val=${!v:-}
+		case $val in "" | /*) ;; *) printf -v "$v" '%s' "$PWD/$val" ;; esac
+		export "${v?}"
+	done
+}
+
 # e2e_skip_reason: prints why this machine cannot run the Postfix tests
 # (and returns 0), or returns 1 when it can.
 e2e_skip_reason() {

@@ -27,6 +27,15 @@
 DL_PF=()		# Postfix instance directories started by dl_postfix_start
 DL_UNBOUND_PID=
 
+# step NAME CMD...: a set-up step of a test (tests/lib/tap.sh sourced):
+# ok NAME when CMD succeeds, otherwise not_ok NAME with the first lines of
+# CMD's stderr, and the test stops (finish).
+step() {
+	local name=$1
+	shift
+	if "$@" 2> "$E2E_T/step.err"; then ok "$name"; else not_ok "$name" "$(head -20 "$E2E_T/step.err")"; finish; fi
+}
+
 # dl_netns_reexec SCRIPT ARGS...: unless already inside (DL_NETNS set),
 # re-execute SCRIPT under `unshare -mn` (private network and mount
 # namespaces, private mount propagation). Returns 77 when that is

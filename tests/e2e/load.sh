@@ -39,14 +39,8 @@ TOL=${LOAD_RSS_TOL:-25}
 MAILER=$TOP/tests/e2e/mailer.py
 CHECK=$TOP/tests/e2e/mailer_check.py
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP/tests/lib/tap.sh"
 
 PATH=$PATH:/usr/sbin:/sbin
 if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
@@ -111,7 +105,7 @@ jobs_+=("$!")
 src_fail=0
 for j in "${jobs_[@]}"; do wait "$j" || src_fail=$((src_fail + 1)); done
 dur_ms=$((($(date +%s%N) - t0) / 1000000))
-check "all load clients exited 0" "$src_fail" 0
+check_eq "all load clients exited 0" "$src_fail" 0
 for d in "${DOMS[@]}"; do
 	[ -s "$E2E_T/src-$d.log" ] && { echo "# smtp-source $d:"; head -3 "$E2E_T/src-$d.log" | sed 's/^/#   /'; }
 done
@@ -143,7 +137,7 @@ if [ "${n:-0}" -ge 3 ] && [ "$peak" -le "$lim" ] && [ "$last" -le "$lim" ]; then
 else
 	not_ok "RSS flat after warm-up (limit +$TOL % + 2 MiB = $lim KiB)" "first $first peak $peak last $last, $n samples"
 fi
-check "open descriptors back to the idle count ($FDS_IDLE) after the load" "$FDS_END" "$FDS_IDLE"
+check_eq "open descriptors back to the idle count ($FDS_IDLE) after the load" "$FDS_END" "$FDS_IDLE"
 [ "$FDS_END" = "$FDS_IDLE" ] || diff "$E2E_T/fds.idle" "$E2E_T/fds.end" | sed 's/^/#   /'
 if [ "$fmax" -le $((FDS_IDLE + SESSIONS + 64)) ]; then ok "descriptors peak $fmax <= idle + sessions + 64"; else
 	not_ok "descriptors peak $fmax <= idle + sessions + 64"
@@ -154,15 +148,15 @@ fi
 queue_empty() { postqueue -c "$E2E_PF_DIR" -p 2>&1 | grep -q 'Mail queue is empty'; }
 e2e_wait 300000 queue_empty || not_ok "Postfix queue drained" "$(postqueue -c "$E2E_PF_DIR" -p 2>&1 | tail -2)"
 audit_rcpt=$(($(rcpt_lines) - 1))	# less the warm-up recipient
-check "audit rcpt lines == recipients offered" "$audit_rcpt" "$OFFERED"
+check_eq "audit rcpt lines == recipients offered" "$audit_rcpt" "$OFFERED"
 sink=$(grep -c '^X-Rcpt-Args:' "$E2E_SINK_DUMP")
 sink=$((sink - 1))
 rejected=$(grep -c 'milter-reject: RCPT from' "$E2E_T/pf/maillog")
-check "Postfix: delivered + milter-rejected recipients == offered ($sink + $rejected)" "$((sink + rejected))" "$OFFERED"
+check_eq "Postfix: delivered + milter-rejected recipients == offered ($sink + $rejected)" "$((sink + rejected))" "$OFFERED"
 mix450=$(grep -o '"450 4.7.5' "$E2E_T/mix.out" | wc -l)
-check "deferred recipients (maillog) == the mailer's 450 replies" "$rejected" "$mix450"
+check_eq "deferred recipients (maillog) == the mailer's 450 replies" "$rejected" "$mix450"
 tempfail=$(grep '"event":"rcpt"' "$A" | grep -c '"action":"tempfail"')
-check "audit tempfail lines == deferred recipients" "$tempfail" "$rejected"
+check_eq "audit tempfail lines == deferred recipients" "$tempfail" "$rejected"
 while IFS= read -r l; do
 	case $l in "PASS "*) ok "${l#PASS }" ;; "FAIL "*) not_ok "${l#FAIL }" ;; *) echo "#   $l" ;; esac
 done < <("$CHECK" audit "$A" "$OFFERED"; "$CHECK" replies "$E2E_T/mix.out" --all-queued secure.example="250 " \
@@ -170,7 +164,7 @@ done < <("$CHECK" audit "$A" "$OFFERED"; "$CHECK" replies "$E2E_T/mix.out" --all
 
 e2e_danepold_signal load TERM
 e2e_danepold_stop load
-check "danepold: SIGTERM -> exit 0" "$E2E_RC" 0
+check_eq "danepold: SIGTERM -> exit 0" "$E2E_RC" 0
 if grep -qiE 'assert|sanitizer|segmentation|double free' "$E2E_T/d-load/stderr"; then
 	not_ok "danepold stderr free of crashes" "$(grep -iE 'assert|sanitizer|segmentation' "$E2E_T/d-load/stderr" | head -3)"
 fi
