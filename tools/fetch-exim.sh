@@ -5,7 +5,7 @@
 #
 # Run by `tools/setup.sh deps` (as root; DIR is $EXIM_DIR, default
 # /var/cache/danepol-tests/exim), never by `make check`: the Exim test
-# (tests/exim/exim_bridge.sh) only uses what this left in DIR and SKIPs
+# (tests/e2e/exim_bridge.sh) only uses what this left in DIR and SKIPs
 # when it is missing.
 #
 # Downloads (apt-get download, as the reference set-up in doc/exim.md) the

@@ -86,7 +86,7 @@ pki() {
 }
 pki
 
-# The probe test's certificates (tests/probe/probe.sh). The expired one
+# The probe test's certificates (tests/danepol/probe.sh). The expired one
 # is issued with `openssl ca`, the only OpenSSL 3.0 tool that backdates.
 pki_probe() {
 	cd "$PKI"
@@ -194,7 +194,7 @@ pee pta pname pnochain pexpta pexpee pnotls pocsp"
 # Unsigned children (no DS in example.): NSEC proves them insecure.
 UNSIGNED="insecure unsignedmx unsignedmxpin unsignedmixed unsignedbogus unsignednotlsa"
 
-# RFC 8460 TLSRPT (tests/report/send.sh): reports for secure.example go
+# RFC 8460 TLSRPT (tests/danepol/report.sh): reports for secure.example go
 # by mail.
 { standard; printf '_smtp._tls\tTXT\t"v=TLSRPTv1; rua=mailto:tlsrpt@secure.example"\n'; } |
 	zone secure.example
@@ -298,7 +298,7 @@ zone mixed.example <<EOF
 mx1	A	127.0.0.1
 mx2	A	127.0.0.2
 _25._tcp.mx1	TLSA	3 1 1 $EE
-; RFC 8460 TLSRPT by https POST, in two strings (tests/report/send.sh
+; RFC 8460 TLSRPT by https POST, in two strings (tests/danepol/report.sh
 ; serves 127.0.0.1:8461 in a private network namespace)
 _smtp._tls	TXT	"v=TLSRPTv1;" "rua=https://127.0.0.1:8461/tlsrpt"
 EOF
@@ -314,7 +314,7 @@ _25._tcp.mx1	TLSA	3 1 1 $SS
 EOF
 sign mismatch.example
 
-# The STARTTLS probe test (tests/probe/probe.sh): one MX host each, at
+# The STARTTLS probe test (tests/danepol/probe.sh): one MX host each, at
 # addresses where that test runs receiving servers on port 25.
 # probe1 DOMAIN ADDR TLSA-RDATA: MX 10 mx, mx A ADDR, _25._tcp.mx TLSA.
 probe1() {

@@ -38,7 +38,7 @@ PACKAGES=(
 	faketime
 	# memcheck run of the end-to-end milter test (tools/valgrind-e2e.sh)
 	valgrind
-	# delivery-time DANE test (tests/delivery): a validating resolver
+	# delivery-time DANE test (tests/e2e/dane_delivery.sh): a validating resolver
 	# daemon on port 53 and `ip` inside a private network namespace
 	unbound iproute2
 	# fuzzing (tools/fuzz.sh): clang, and libFuzzer + the sanitizer runtimes
@@ -71,7 +71,7 @@ deps() {
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# The Exim of tests/exim (Debian's exim4-daemon-heavy, downloaded and
+# The Exim of tests/e2e/exim_bridge.sh (Debian's exim4-daemon-heavy, downloaded and
 # unpacked into EXIM_DIR, never installed; tools/fetch-exim.sh). make
 # check only uses it: without it the Exim test SKIPs.
 EXIM_DIR=${EXIM_DIR:-/var/cache/danepol-tests/exim}
@@ -82,12 +82,12 @@ exim_fetch() {
 		return 0
 	fi
 	if [ "$(id -u)" -ne 0 ]; then
-		log "no Exim for the tests in $EXIM_DIR (run as root to fetch it; tests/exim SKIPs)"
+		log "no Exim for the tests in $EXIM_DIR (run as root to fetch it; tests/e2e/exim_bridge.sh SKIPs)"
 		return 0
 	fi
 	log "fetching Exim for the tests into $EXIM_DIR"
 	"$TOP/tools/fetch-exim.sh" "$EXIM_DIR" > /dev/null || rc=$?
-	[ $rc -eq 0 ] || log "Exim not fetched (tools/fetch-exim.sh exit $rc): tests/exim will SKIP"
+	[ $rc -eq 0 ] || log "Exim not fetched (tools/fetch-exim.sh exit $rc): tests/e2e/exim_bridge.sh will SKIP"
 }
 
 # Every build here: warnings are errors, and Debian's directories (the

@@ -9,7 +9,7 @@
 # POSTFIX_DOC (default $TOP_SRCDIR/doc/postfix.md) takes the snippets from
 # another copy of the guide (to show an old one failing).
 #
-# Runs in a private network and mount namespace (tests/delivery/lib.sh:
+# Runs in a private network and mount namespace (tests/e2e/lib_delivery.sh:
 # 127.0.0.1..9, our own port 25 and 53, /etc/resolv.conf -> the
 # namespace's validating unbound serving the offline world).
 #
@@ -57,17 +57,14 @@ case $POSTFIX_DOC in /*) ;; *) POSTFIX_DOC=$PWD/$POSTFIX_DOC ;; esac
 SYSTEMD_UNIT_DIR=${SYSTEMD_UNIT_DIR:-./systemd}
 case $SYSTEMD_UNIT_DIR in /*) ;; *) SYSTEMD_UNIT_DIR=$PWD/$SYSTEMD_UNIT_DIR ;; esac
 export DANEPOLD WORLD_DIR FAULTDNS TOP_SRCDIR POSTFIX_DOC
-# shellcheck source=tests/delivery/lib.sh
-. "$TOP_SRCDIR/tests/delivery/lib.sh"
+# shellcheck source=tests/e2e/lib_delivery.sh
+. "$TOP_SRCDIR/tests/e2e/lib_delivery.sh"
 
 PATH=$PATH:/usr/sbin:/sbin
 dl_netns_reexec "$0" "$@" || exit $?
 
 # shellcheck source=tests/lib/tap.sh
 . "$TOP_SRCDIR/tests/lib/tap.sh"
-check_match() {	# NAME GOT ERE
-	if printf '%s' "$2" | grep -qE -- "$3"; then ok "$1"; else not_ok "$1" "want /$3/" "got  '$2'"; fi
-}
 
 # ---------------------------------------------------------------- prerequisites
 if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
@@ -93,11 +90,6 @@ snippet() {
 # ---------------------------------------------------------------- set-up
 dl_init chroot || { not_ok "temporary directory"; finish; }
 [ -x "$DANEPOLD" ] || { not_ok "DANEPOLD is executable ($DANEPOLD)"; finish; }
-step() {	# NAME CMD...: run a set-up step, stop the test when it fails
-	local name=$1
-	shift
-	if "$@" 2> "$E2E_T/step.err"; then ok "$name"; else not_ok "$name" "$(head -20 "$E2E_T/step.err")"; finish; fi
-}
 step "namespace: lo up, 127.0.0.2-9" dl_net_up
 step "namespace: /etc/resolv.conf -> 127.0.0.1, trust-ad" dl_resolv
 step "offline world and fault responder" e2e_world

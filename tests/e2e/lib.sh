@@ -4,7 +4,7 @@
 # Builds a private, throw-away mail set-up in one temporary directory:
 #   - the offline DNSSEC world (WORLD_DIR from tools/mkworld.sh) plus the
 #     fault responder (FAULTDNS) for its black-holed/SERVFAIL/... zones,
-#     exactly as tests/cli/check.sh does;
+#     exactly as tests/danepol/check.sh does;
 #   - danepold instances (DANEPOLD), each with its own danepol.conf,
 #     socket, audit log and stderr log;
 #   - smtp-sink on 127.0.0.1:<free port>, appending every delivered
@@ -36,6 +36,20 @@ declare -A E2E_DPID	# danepold name -> pid
 declare -A E2E_DSOCK	# danepold name -> milter socket ("unix:PATH" / "inet:PORT@HOST")
 
 e2e_err() { printf 'e2e: %s\n' "$*" >&2; }
+
+# e2e_paths: DANEPOLD (default ./danepold) and, when set, DANEPOL,
+# WORLD_DIR and FAULTDNS made absolute (relative to the current directory)
+# and exported: the tests re-execute themselves in namespaces, and
+# Postfix, miltertest and danepold run them from other directories.
+e2e_paths() {
+	local v val
+	DANEPOLD=${DANEPOLD:-./danepold}
+	for v in DANEPOL DANEPOLD WORLD_DIR FAULTDNS; do
+		val=${!v:-}
+		case $val in "" | /*) ;; *) printf -v "$v" '%s' "$PWD/$val" ;; esac
+		export "${v?}"
+	done
+}
 
 # e2e_skip_reason: prints why this machine cannot run the Postfix tests
 # (and returns 0), or returns 1 when it can.
@@ -99,7 +113,7 @@ e2e_file_has() { [ -f "$2" ] && grep -qF -- "$1" "$2"; }
 
 # e2e_world: start the fault responder for the world's fault zones and
 # write the resolver config (world.conf plus one stub-zone per fault zone),
-# as tests/cli/check.sh does. Sets E2E_RESOLVER_CONF, E2E_TRUST_ANCHOR.
+# as tests/danepol/check.sh does. Sets E2E_RESOLVER_CONF, E2E_TRUST_ANCHOR.
 # Needs WORLD_DIR and FAULTDNS.
 e2e_world() {
 	local f word port z

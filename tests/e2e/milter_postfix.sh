@@ -26,37 +26,15 @@ set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
-DANEPOLD=${DANEPOLD:-./danepold}
-case $DANEPOLD in /*) ;; *) DANEPOLD=$PWD/$DANEPOLD ;; esac
-export DANEPOLD
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
+e2e_paths
 VALIDATE=$HERE/validate_audit.py
 CLIENT=$HERE/smtp_client.py
 TIMEOUT_MS=1500		# decision_timeout of the instances
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' $((pass + fail)) "$1"; }
-not_ok() {
-	fail=$((fail + 1)); printf 'not ok %d - %s\n' $((pass + fail)) "$1"
-	shift; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
-check_prefix() {
-	case $2 in "$3"*) ok "$1" ;; *) not_ok "$1" "want '$3...'" "got  '$2'" ;; esac
-}
-# py_results FILE: turn validate_audit.py's PASS/FAIL lines into ok/not ok.
-py_results() {
-	local l
-	while IFS= read -r l; do
-		case $l in
-		"PASS "*) ok "${l#PASS }" ;;
-		"FAIL "*) not_ok "${l#FAIL }" ;;
-		*) [ -n "$l" ] && printf '#   %s\n' "$l" ;;
-		esac
-	done < "$1"
-}
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
 
 # ---------------------------------------------------------------- prerequisites
 PATH=$PATH:/usr/sbin:/sbin
@@ -148,7 +126,7 @@ R_LOCAL=localuser R_LIT='g@[192.0.2.1]'
 t0=$(date +%s%N)
 sw t1 "$P_MAIN" "$S1" "$R_SEC,$R_INS,$R_BOG,$R_BH,$R_NULL,$R_IDN,$R_LOCAL,$R_LIT"
 T1_MS=$((($(date +%s%N) - t0) / 1000000))
-check "t1: swaks exit 0 (some recipients accepted)" "$SW_RC" 0
+check_eq "t1: swaks exit 0 (some recipients accepted)" "$SW_RC" 0
 expect_rcpt t1 "$S1" "$R_SEC" "250 " require dane
 expect_rcpt t1 "$S1" "$R_INS" "250 " try mx-insecure
 expect_rcpt t1 "$S1" "$R_BOG" "450 4.7.5 " defer mx-dnssec-bogus
@@ -173,7 +151,7 @@ fi
 # ---------------------------------------------------------------- all recipients deferred: no DATA, still a message line
 S2=t2@client.e2e.test
 sw t2 "$P_MAIN" "$S2" "h@bogus.example,i@expired.example"
-check "t2: swaks exit 24 (all recipients refused)" "$SW_RC" 24
+check_eq "t2: swaks exit 24 (all recipients refused)" "$SW_RC" 24
 expect_rcpt t2 "$S2" h@bogus.example "450 4.7.5 " defer mx-dnssec-bogus
 expect_rcpt t2 "$S2" i@expired.example "450 4.7.5 " defer mx-dnssec-bogus
 printf 'txn\t%s\t-\tabort,close\n' "$S2" >> "$EXPECT"
@@ -201,7 +179,7 @@ for l in open(sys.argv[1], encoding="utf-8"):
     if o.get("event") == "rcpt" and "j@" in o.get("recipient", ""):
         print(o.get("destination"))
 PY
-then check "t3: audit destination of the U-label is its A-label" "$(cat "$E2E_T/t3.dest")" xn--bcher-kva.example
+then check_eq "t3: audit destination of the U-label is its A-label" "$(cat "$E2E_T/t3.dest")" xn--bcher-kva.example
 else not_ok "t3: audit destination of the U-label" "$(cat "$E2E_T/t3.dest")"; fi
 
 # ---------------------------------------------------------------- over-long recipient through Postfix
@@ -232,7 +210,7 @@ printf 'txn\t%s\t-\tabort,close\n' "$S4" >> "$EXPECT"
 if [ -n "$QID1" ]; then
 	got=$(e2e_postfix_delivered "$QID1" | tr '\n' ' ')
 	want=$(printf '%s\n' "$R_SEC" "$R_INS" "$R_NULL" "$R_IDN" "$R_LOCAL@mx.e2e.test" "$R_LIT" | sort | tr '\n' ' ')
-	check "t1: maillog status=sent for exactly the accepted recipients" "$got" "$want"
+	check_eq "t1: maillog status=sent for exactly the accepted recipients" "$got" "$want"
 	sink=$(e2e_sink_recipients)
 	for r in "$R_SEC" "$R_INS" "$R_NULL" "$R_IDN" "$R_LIT"; do
 		if grep -qxF -- "$r" <<< "$sink"; then ok "sink received <$r>"; else not_ok "sink received <$r>" "sink has: $sink"; fi
@@ -270,7 +248,7 @@ py_results "$E2E_T/v.out"
 dests=$(python3 -c 'import json,sys
 print(" ".join(json.loads(l)["destination"] for l in open(sys.argv[1]) if json.loads(l).get("event") == "rcpt"))' \
 	"$E2E_T/d-rhost/audit.log" 2>&1)
-check "use_rcpt_host: audit destinations are the next hops" "$dests" "[127.0.0.1]:$E2E_SINK_PORT [mx1.tampered.example]"
+check_eq "use_rcpt_host: audit destinations are the next hops" "$dests" "[127.0.0.1]:$E2E_SINK_PORT [mx1.tampered.example]"
 
 # ---------------------------------------------------------------- SIGHUP: reload inside an open session
 HUP_PID=${E2E_DPID[hup]}
@@ -296,7 +274,7 @@ check_prefix "HUP: the transaction begun before the reload keeps its snapshot (R
 check_prefix "HUP: the session opened before the reload, next transaction: new table (RCPT -> 450 4.7.5)" \
 	"$(r8 z@insecure.example)" "450 4.7.5 "
 check_prefix "HUP: that session was not dropped (RCPT <v@secure.example> -> 250)" "$(r8 v@secure.example)" "250 "
-check "HUP: both transactions of that session queued" "$(grep -c '^queued' "$E2E_T/t8.out")" 2
+check_eq "HUP: both transactions of that session queued" "$(grep -c '^queued' "$E2E_T/t8.out")" 2
 grep -q '^error' "$E2E_T/t8.out" && not_ok "HUP: client ran without errors" "$(cat "$E2E_T/t8.out")"
 
 # A broken configuration on HUP: logged with file:line, the old one stays.
@@ -328,11 +306,11 @@ if e2e_file_has t10@client.e2e.test "$A" && ! e2e_file_has t10@client.e2e.test "
 else
 	not_ok "USR1: new lines go to the reopened audit log" "new: $(head -3 "$A" 2> /dev/null)"
 fi
-check "USR1: the renamed file got no new lines" "$(wc -l < "$A.1")" "$before"
+check_eq "USR1: the renamed file got no new lines" "$(wc -l < "$A.1")" "$before"
 
 # ---------------------------------------------------------------- danepold stopped: milter_default_action = tempfail
 e2e_danepold_stop stop
-check "stop instance: SIGTERM -> exit 0" "$E2E_RC" 0
+check_eq "stop instance: SIGTERM -> exit 0" "$E2E_RC" 0
 sw stop1 "$P_STOP" stop1@client.e2e.test s@secure.example --quit-after RCPT
 # Postfix finds the milter gone at MAIL FROM (or RCPT) time.
 check_prefix "danepold stopped: Postfix applies milter_default_action = tempfail" \
@@ -371,7 +349,7 @@ fi
 for n in main inet rhost hup; do e2e_danepold_signal "$n" TERM; done
 for n in main inet rhost hup; do
 	e2e_danepold_stop "$n"
-	check "danepold '$n': SIGTERM -> exit 0" "$E2E_RC" 0
+	check_eq "danepold '$n': SIGTERM -> exit 0" "$E2E_RC" 0
 done
 for n in main inet rhost hup stop; do
 	if grep -qiE 'assert|sanitizer|segmentation|double free' "$E2E_T/d-$n/stderr"; then

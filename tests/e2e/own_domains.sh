@@ -34,28 +34,13 @@ set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
-DANEPOLD=${DANEPOLD:-./danepold}
-case $DANEPOLD in /*) ;; *) DANEPOLD=$PWD/$DANEPOLD ;; esac
-export DANEPOLD
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
+e2e_paths
 VALIDATE=$HERE/validate_audit.py
 
 # shellcheck source=tests/lib/tap.sh
 . "$TOP_SRCDIR/tests/lib/tap.sh"
-check_prefix() {
-	case $2 in "$3"*) ok "$1" ;; *) not_ok "$1" "want '$3...'" "got  '$2'" ;; esac
-}
-py_results() {
-	local l
-	while IFS= read -r l; do
-		case $l in
-		"PASS "*) ok "${l#PASS }" ;;
-		"FAIL "*) not_ok "${l#FAIL }" ;;
-		*) [ -n "$l" ] && printf '#   %s\n' "$l" ;;
-		esac
-	done < "$1"
-}
 
 PATH=$PATH:/usr/sbin:/sbin
 if why=$(e2e_skip_reason) || ! command -v swaks > /dev/null; then

@@ -8,6 +8,15 @@
 #   check DESC CMD...          ok when CMD succeeds, not_ok otherwise
 #   check_eq DESC GOT WANT     ok when GOT = WANT, otherwise not_ok with
 #                              "want '...'" / "got  '...'" detail lines
+#   check_prefix DESC GOT WANT ok when GOT starts with WANT (detail lines
+#                              "want '...'" / "got  '...'")
+#   check_match DESC GOT ERE   ok when GOT matches the extended regular
+#                              expression ERE (grep -E)
+#   py_results FILE [PREFIX]   turns the "PASS text" / "FAIL text" lines of a
+#                              python helper's output FILE (a process
+#                              substitution will do) into ok / not_ok
+#                              "PREFIXtext", other non-empty lines into
+#                              "#   line" comments
 #   finish                     prints "N passed, M failed" (tools/setup.sh's
 #                              summary() parses it), exits 0 or 1
 #   wait_for SECONDS CMD...    polls CMD every TAP_WAIT_STEP seconds (default
@@ -28,6 +37,22 @@ not_ok() {
 }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$3'" "got  '$2'"; fi; }
+check_prefix() {
+	case $2 in "$3"*) ok "$1" ;; *) not_ok "$1" "want '$3...'" "got  '$2'" ;; esac
+}
+check_match() {
+	if printf '%s' "$2" | grep -qE -- "$3"; then ok "$1"; else not_ok "$1" "want /$3/" "got  '$2'"; fi
+}
+py_results() {
+	local l
+	while IFS= read -r l; do
+		case $l in
+		"PASS "*) ok "${2:-}${l#PASS }" ;;
+		"FAIL "*) not_ok "${2:-}${l#FAIL }" ;;
+		*) [ -n "$l" ] && printf '#   %s\n' "$l" ;;
+		esac
+	done < "$1"
+}
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && exit 0; exit 1; }
 
 wait_for() {

@@ -3,17 +3,17 @@
  * and of the Postfix mail log reader (report_postfix_ingest()).
  *
  * Covers: a report built from a known set of outcomes equals
- * tests/report/golden-report.json byte for byte (and does not depend on
+ * tests/unit/report/golden-report.json byte for byte (and does not depend on
  * the insertion order); every report built here validates against
- * doc/tlsrpt.schema.json through tests/report/validate_report.py
+ * doc/tlsrpt.schema.json through tests/unit/report/validate_report.py
  * (python3-jsonschema); range and configuration errors; report-id unique
  * per (org, domain, range); an empty day. Postfix: the real log lines of
- * tests/report/postfix-maillog*.txt (README-postfix.md) and the
+ * tests/unit/report/postfix-maillog*.txt (README-postfix.md) and the
  * hand-written variants give exactly the expected numbers of outcomes and
  * skipped lines, the right result types per domain, nothing new on a
  * second read (dedupe), the time window, hostile lines (over-long, NUL
  * bytes, bad UTF-8), a missing file; a report built from the real lines
- * equals tests/report/golden-postfix.json.
+ * equals tests/unit/report/golden-postfix.json.
  *
  * Files are read from $TOP_SRCDIR (make check sets it). Set
  * DANEPOL_UPDATE_GOLDEN=1 to rewrite the golden files (then review the
@@ -111,7 +111,7 @@ static void schema_valid(const char *json, const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s.json", dir, name);
 	spit(path, json, strlen(json));
-	snprintf(cmd, sizeof(cmd), "python3 '%s/tests/report/validate_report.py' "
+	snprintf(cmd, sizeof(cmd), "python3 '%s/tests/unit/report/validate_report.py' "
 	    "'%s/doc/tlsrpt.schema.json' '%s'", top, top, path);
 	rc = system(cmd);
 	cr_assert(WIFEXITED(rc), "validator did not run");
@@ -120,12 +120,12 @@ static void schema_valid(const char *json, const char *name)
 	cr_assert_eq(WEXITSTATUS(rc), 0, "%s does not validate", name);
 }
 
-/* Compare with tests/report/NAME byte for byte (or rewrite it). */
+/* Compare with tests/unit/report/NAME byte for byte (or rewrite it). */
 static void golden(const char *json, const char *name)
 {
 	char path[512], *want;
 
-	snprintf(path, sizeof(path), "%s/tests/report/%s", top, name);
+	snprintf(path, sizeof(path), "%s/tests/unit/report/%s", top, name);
 	if (getenv("DANEPOL_UPDATE_GOLDEN") != NULL)
 		spit(path, json, strlen(json));
 	want = slurp(path);
@@ -323,7 +323,7 @@ static long ingest(struct store *s, const char *name, int64_t from, int64_t to, 
 	char path[512], *err = NULL;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/tests/report/%s", top, name);
+	snprintf(path, sizeof(path), "%s/tests/unit/report/%s", top, name);
 	n = report_postfix_ingest(s, path, from, to, skipped, &err);
 	cr_assert_geq(n, 0, "%s: %s", name, err);
 	return n;

@@ -1,0 +1,117 @@
+/*
+ * report_fill.c - test helper of tests/danepol/report.sh: put outcomes
+ * into an outcome store, or list what it holds.
+ *
+ *     fill DB add DOMAIN TIME ok|RESULT-TYPE [POLICY-STRING...]
+ *     fill DB domains FROM TO      "DOMAIN<TAB>COUNT" per policy domain
+ *
+ * add: one outcome from the probe source toward mx1.DOMAIN (127.0.0.1),
+ * with a tlsa policy when POLICY-STRINGs are given. Exit 0, 1 on error,
+ * 64 on usage.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outcome.h"
+#include "store.h"
+
+static const char *const types[] = { "starttls-not-supported", "certificate-host-mismatch",
+	"certificate-expired", "certificate-not-trusted", "validation-failure", "tlsa-invalid",
+	"dnssec-invalid", "dane-required" };
+
+static int
+count_one(const struct tls_outcome *o, void *arg)
+{
+	(void)o;
+	(*(long *)arg)++;
+	return 0;
+}
+
+struct list_arg {
+	struct store *s;
+	long long from, to;
+};
+
+static int
+list_one(const char *d, void *arg)
+{
+	struct list_arg *a = arg;
+	char *err = NULL;
+	long n = 0;
+
+	if (store_each(a->s, a->from, a->to, d, count_one, &n, &err) < 0) {
+		fprintf(stderr, "fill: %s\n", err);
+		free(err);
+		return 1;
+	}
+	printf("%s\t%ld\n", d, n);
+	return 0;
+}
+
+static int
+add(struct store *s, int argc, char **argv)
+{
+	struct tls_outcome o;
+	char mx[300], *err = NULL;
+	int rc = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.time = strtoll(argv[4], NULL, 10);
+	o.source = OUTCOME_SRC_PROBE;
+	o.policy_domain = argv[3];
+	o.have_policy = argc > 6;
+	o.policy_strings = argv + 6;
+	o.npolicy_strings = argc > 6 ? (size_t)(argc - 6) : 0;
+	snprintf(mx, sizeof(mx), "mx1.%s", argv[3]);
+	o.mx_host = mx;
+	o.receiving_ip = (char *)"127.0.0.1";
+	o.sending_ip = (char *)"127.0.0.1";
+	o.success = strcmp(argv[5], "ok") == 0;
+	for (size_t i = 0; !o.success && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(argv[5], types[i]) == 0)
+			o.result_type = types[i];
+	if (!o.success && o.result_type == NULL) {
+		fprintf(stderr, "fill: unknown result type %s\n", argv[5]);
+		return 1;
+	}
+	if (store_add(s, &o, &err) < 0) {
+		fprintf(stderr, "fill: %s\n", err);
+		free(err);
+		rc = 1;
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct store *s;
+	char *err = NULL;
+	int rc;
+
+	if (argc < 3 || (strcmp(argv[2], "add") == 0 && argc < 6) ||
+	    (strcmp(argv[2], "domains") == 0 && argc != 5)) {
+		fprintf(stderr, "usage: fill DB add DOMAIN TIME ok|TYPE [POLICY...] | fill DB domains FROM TO\n");
+		return 64;
+	}
+	if ((s = store_open(argv[1], &err)) == NULL) {
+		fprintf(stderr, "fill: %s\n", err);
+		free(err);
+		return 1;
+	}
+	if (strcmp(argv[2], "add") == 0) {
+		rc = add(s, argc, argv);
+	} else {
+		struct list_arg a = { s, strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10) };
+
+		rc = store_each_domain(s, a.from, a.to, list_one, &a, &err) != 0;
+		if (err != NULL)
+			fprintf(stderr, "fill: %s\n", err);
+		free(err);
+	}
+	store_close(s);
+	return rc;
+}
