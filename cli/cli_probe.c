@@ -14,7 +14,7 @@
  * hosts, M failed authentication", then one line per address: host[addr]:
  * port, the result (success or the RFC 8460 result type, "transient"),
  * the TLS version, the matched record and depth, OCSP status, detail.
- * Everything from DNS or the peer is printed as printable ASCII (lib/probe
+ * Everything from DNS or the peer is printed as printable ASCII (probe/probe
  * sanitises the peer's text; host names are checked DNS names).
  * --json: one JSON object per domain and line (doc/probe.schema.json).
  *

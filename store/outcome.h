@@ -2,7 +2,7 @@
  * outcome.h - one TLS validation outcome of one SMTP session (or probe)
  * toward one MX host, the unit RFC 8460 reports are counted from.
  *
- * Producers: the STARTTLS probe (lib/probe*.c), the Postfix mail log
+ * Producers: the STARTTLS probe (probe/probe*.c), the Postfix mail log
  * reader (report/), Exim event_action lines (milter/exim.c). Consumer:
  * the outcome store (store/store.h) and the report builder (report/).
  *

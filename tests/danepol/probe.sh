@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/danepol/probe.sh - the STARTTLS DANE probe (`danepol probe`, lib/probe*.c)
+# tests/danepol/probe.sh - the STARTTLS DANE probe (`danepol probe`, probe/probe*.c)
 # against real receiving servers, and danepold's background probing,
 # probe_defer and outcome store.
 #

@@ -1,5 +1,5 @@
 /*
- * test_probe.c - the pure parts of the STARTTLS probe (lib/probe*.c):
+ * test_probe.c - the pure parts of the STARTTLS probe (probe/probe*.c):
  * the SMTP reply parser (valid, multi-line, partial, hostile), EHLO
  * keyword lookup, sanitising, the classification table, TLSA selection
  * (usages, digest agility), outcomes for the store, the JSON shape, and
