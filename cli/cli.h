@@ -20,10 +20,10 @@
 #include "buf.h"
 #include "conf.h"
 
-#define CLI_EX_REQUIRE		0	/* most severe verdict: require */
-#define CLI_EX_TRY		1	/* ... try */
-#define CLI_EX_DEFER		2	/* ... defer */
-#define CLI_EX_REJECT		3	/* ... reject */
+#define CLI_EX_REQUIRE 0 /* most severe verdict: require */
+#define CLI_EX_TRY     1 /* ... try */
+#define CLI_EX_DEFER   2 /* ... defer */
+#define CLI_EX_REJECT  3 /* ... reject */
 /*
  * Above the verdicts, <sysexits.h>: EX_USAGE bad command line,
  * EX_UNAVAILABLE resolver could not start, EX_SOFTWARE internal error
@@ -33,8 +33,8 @@
 
 /* Options given before the command; commands may override conf_path. */
 struct cli_global {
-	const char *conf_path;	/* -c FILE, or NULL for the default */
-	int verbose;		/* -v count (also in msg_verbose) */
+	const char *conf_path; /* -c FILE, or NULL for the default */
+	int verbose;	       /* -v count (also in msg_verbose) */
 };
 
 /* ------------------------------------------------- cli_util.c: shared helpers */
@@ -54,8 +54,8 @@ int cli_other_option(const char *cmd, int ch, char *const *argv, void (*usage)(F
  * optind on, pointers into argv): -1 to go on, or EX_USAGE after "cmd: no
  * domain given" and usage on stderr.
  */
-int cli_domains(const char *cmd, int argc, char **argv, void (*usage)(FILE *fp),
-    char ***domains, int *ndomains);
+int cli_domains(const char *cmd, int argc, char **argv, void (*usage)(FILE *fp), char ***domains,
+    int *ndomains);
 
 /**
  * cli_parse_uint - strict decimal s (digits only, at most maxlen of them,

@@ -42,20 +42,20 @@
 #include "tlsa.h"
 
 /* Bounds of --timeout: those of decision_timeout in danepol.conf. */
-#define CHECK_TIMEOUT_MIN	100
-#define CHECK_TIMEOUT_MAX	60000
+#define CHECK_TIMEOUT_MIN 100
+#define CHECK_TIMEOUT_MAX 60000
 /* Hex longer than this is shown as head...tail. */
-#define CHECK_HEX_MAX		24
-#define CHECK_HEX_HEAD		12
-#define CHECK_HEX_TAIL		8
+#define CHECK_HEX_MAX	  24
+#define CHECK_HEX_HEAD	  12
+#define CHECK_HEX_TAIL	  8
 /* Widest host name column before names just overflow it. */
-#define CHECK_NAME_COL		40
+#define CHECK_NAME_COL	  40
 
 struct check_opts {
-	const char *conf_path;	/* -c, or the global -c, or NULL */
+	const char *conf_path; /* -c, or the global -c, or NULL */
 	int json;
 	int no_cache;
-	unsigned timeout_ms;	/* 0: decision_timeout from the config */
+	unsigned timeout_ms; /* 0: decision_timeout from the config */
 	char **domains;
 	int ndomains;
 };
@@ -64,7 +64,8 @@ struct check_opts {
 void
 cli_check_usage(FILE *fp)
 {
-	fprintf(fp, "usage: danepol check [-c FILE] [--json] [--no-cache] [--timeout MS] DOMAIN...\n"
+	fprintf(fp,
+	    "usage: danepol check [-c FILE] [--json] [--no-cache] [--timeout MS] DOMAIN...\n"
 	    "  -c FILE        configuration file\n"
 	    "  -j, --json     one JSON object per domain and line (doc/decision.schema.json)\n"
 	    "  -n, --no-cache decide every DOMAIN afresh\n"
@@ -90,7 +91,7 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 
 	memset(o, 0, sizeof(*o));
 	o->conf_path = g->conf_path;
-	optind = 0;		/* glibc: full re-initialisation after main's getopt */
+	optind = 0; /* glibc: full re-initialisation after main's getopt */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:jnt:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -105,14 +106,14 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 			break;
 		case 't':
 			if (cli_parse_uint(optarg, 6, CHECK_TIMEOUT_MIN, CHECK_TIMEOUT_MAX,
-			    &o->timeout_ms) < 0) {
+				&o->timeout_ms) < 0) {
 				msg_error("check: --timeout wants milliseconds, %u..%u: %.32s",
 				    CHECK_TIMEOUT_MIN, CHECK_TIMEOUT_MAX, optarg);
 				cli_check_usage(stderr);
 				return EX_USAGE;
 			}
 			break;
-		default:	/* -h, ':' or '?' */
+		default: /* -h, ':' or '?' */
 			return cli_other_option("check", ch, argv, cli_check_usage);
 		}
 	}
@@ -157,7 +158,7 @@ put_rr(struct buf *b, const struct tlsa_rr *rr)
 		buf_printf(b, "...%s", hex + n - CHECK_HEX_TAIL);
 	} else {
 		buf_puts(b, s);
-		while (b->len > 0 && b->s[b->len - 1] == ' ')	/* no data */
+		while (b->len > 0 && b->s[b->len - 1] == ' ') /* no data */
 			b->s[--b->len] = 0;
 	}
 	free(s);
@@ -198,7 +199,8 @@ put_mx(struct buf *b, const struct policy_decision *d)
 		buf_printf(b, "MX: %s, %zu host%s", dns_sec_name(d->mx_sec), d->nhosts,
 		    d->nhosts == 1 ? "" : "s");
 	else
-		buf_printf(b, "MX: %s (%s)", dns_status_name(d->mx_status), dns_sec_name(d->mx_sec));
+		buf_printf(b, "MX: %s (%s)", dns_status_name(d->mx_status),
+		    dns_sec_name(d->mx_sec));
 	if (d->mx_domain)
 		buf_printf(b, " at %s", d->mx_domain);
 }
@@ -218,8 +220,8 @@ print_summary(FILE *fp, struct buf *b, const struct policy_outcome *o,
 		buf_puts(b, d->why ? d->why : "");
 	cli_emit(fp, b);
 	buf_printf(b, "  reason: %s   policy: %s (%s%s%s)   ", policy_reason_name(d->reason),
-	    tls_level_name(d->policy_level), policy_source_name(d->source),
-	    d->table_key ? " " : "", d->table_key ? d->table_key : "");
+	    tls_level_name(d->policy_level), policy_source_name(d->source), d->table_key ? " " : "",
+	    d->table_key ? d->table_key : "");
 	put_mx(b, d);
 	buf_printf(b, "   ttl %us, %u quer%s, %u ms%s", d->ttl, d->queries,
 	    d->queries == 1 ? "y" : "ies", o->elapsed_ms, o->cache_hit ? " (cached)" : "");
@@ -295,8 +297,7 @@ print_host(FILE *fp, struct buf *b, const struct policy_host *h, const struct ho
 		buf_puts(b, "     -");
 	else
 		buf_printf(b, "  %4d", h->preference);
-	buf_printf(b, " %-*s  %-*s  ", w->name, name.s, w->state,
-	    policy_host_state_name(h->state));
+	buf_printf(b, " %-*s  %-*s  ", w->name, name.s, w->state, policy_host_state_name(h->state));
 	put_addrs(b, h);
 	buf_puts(b, "  ");
 	put_tlsa(b, h);
@@ -396,7 +397,7 @@ cli_check(const struct cli_global *g, int argc, char **argv)
 		return ex;
 	if ((rt = check_runtime(&o, &ex)) == NULL)
 		return ex;
-	ex = -1;		/* from here: the worst verdict, unless output failed */
+	ex = -1; /* from here: the worst verdict, unless output failed */
 	for (int i = 0; i < o.ndomains; i++) {
 		if (o.no_cache)
 			policy_run_decide_uncached(rt, o.domains[i], &out);

@@ -44,7 +44,7 @@
 struct probe_cli {
 	const char *conf_path;
 	int json;
-	unsigned port;		/* 0: the decision's */
+	unsigned port; /* 0: the decision's */
 	char **domains;
 	int ndomains;
 };
@@ -52,7 +52,8 @@ struct probe_cli {
 void
 cli_probe_usage(FILE *fp)
 {
-	fprintf(fp, "usage: danepol probe [-c FILE] [--json] [--port N] DOMAIN...\n"
+	fprintf(fp,
+	    "usage: danepol probe [-c FILE] [--json] [--port N] DOMAIN...\n"
 	    "  -c FILE        configuration file\n"
 	    "  -j, --json     one JSON object per domain and line (doc/probe.schema.json)\n"
 	    "  -p, --port N   connect to port N instead of the destination's (1..65535)\n"
@@ -92,7 +93,7 @@ probe_parse(const struct cli_global *g, int argc, char **argv, struct probe_cli 
 				return EX_USAGE;
 			}
 			break;
-		default:	/* -h, ':' or '?' */
+		default: /* -h, ':' or '?' */
 			return cli_other_option("probe", ch, argv, cli_probe_usage);
 		}
 	}
@@ -123,7 +124,9 @@ print_addr(FILE *fp, struct buf *b, const struct probe_addr *a)
 	if (a->addr)
 		buf_printf(b, "[%s]:%u", a->addr, a->port);
 	buf_printf(b, "  %s  %s", policy_host_state_name(a->state),
-	    a->success ? "success" : a->result_type ? a->result_type : "transient");
+	    a->success		 ? "success"
+		: a->result_type ? a->result_type
+				 : "transient");
 	if (a->tls_version)
 		buf_printf(b, "  %s", a->tls_version);
 	if (a->matched)

@@ -10,10 +10,10 @@
 #include "cli.h"
 
 /* Exit statuses of `danepol probe` below 64 (danepol(1), PROBE). */
-#define CLI_PROBE_OK		0	/* every reportable session succeeded */
-#define CLI_PROBE_FAILURE	1	/* at least one RFC 8460 failure */
-#define CLI_PROBE_ALL_FAILED	2	/* a destination whose every DANE host failed authentication */
-#define CLI_PROBE_NOTHING	3	/* no session could be established at all (transient only) */
+#define CLI_PROBE_OK	     0 /* every reportable session succeeded */
+#define CLI_PROBE_FAILURE    1 /* at least one RFC 8460 failure */
+#define CLI_PROBE_ALL_FAILED 2 /* a destination whose every DANE host failed authentication */
+#define CLI_PROBE_NOTHING    3 /* no session could be established at all (transient only) */
 
 /**
  * cli_probe - `danepol probe [-c FILE] [--json] [--port N] DOMAIN...`:

@@ -49,9 +49,9 @@
 #include "report_rua.h"
 #include "report_send.h"
 
-#define REPORT_EX_PARTIAL	1	/* some report not delivered (now) */
-#define DAY_S			86400
-#define RUA_TIMEOUT_MS		10000
+#define REPORT_EX_PARTIAL 1 /* some report not delivered (now) */
+#define DAY_S		  86400
+#define RUA_TIMEOUT_MS	  10000
 
 struct report_opts {
 	const char *conf_path;
@@ -59,9 +59,9 @@ struct report_opts {
 	int retry_only;
 	int ingest;
 	const char *date;
-	char **domains;		/* owned array; the strings too when domains_owned */
+	char **domains; /* owned array; the strings too when domains_owned */
 	size_t ndomains;
-	int domains_owned;	/* 1: from the store (copies), 0: --domain (argv) */
+	int domains_owned; /* 1: from the store (copies), 0: --domain (argv) */
 };
 
 /* What one run works with. */
@@ -69,8 +69,8 @@ struct report_ctx {
 	const struct report_opts *o;
 	struct conf *c;
 	struct store *store;
-	struct report_queue *queue;	/* NULL with --dry-run */
-	struct dns_resolver *res;	/* NULL with --dry-run */
+	struct report_queue *queue; /* NULL with --dry-run */
+	struct dns_resolver *res;   /* NULL with --dry-run */
 	char *submitter;
 	int64_t now, start, end;
 	unsigned written, delivered, queued, given_up, failed, no_rua;
@@ -80,7 +80,8 @@ struct report_ctx {
 void
 cli_report_usage(FILE *fp)
 {
-	fprintf(fp, "usage: danepol report [-c FILE] [--dry-run] [--date YYYY-MM-DD] [--domain D]...\n"
+	fprintf(fp,
+	    "usage: danepol report [-c FILE] [--dry-run] [--date YYYY-MM-DD] [--domain D]...\n"
 	    "                      [--ingest-postfix] [--retry-only]\n"
 	    "  -c FILE           configuration file\n"
 	    "  -n, --dry-run     write the report files only: no DNS, no delivery, no queue\n"
@@ -108,11 +109,11 @@ parse_day(const char *s, int64_t *out)
 	tm.tm_mday = atoi(s + 8);
 	if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1)
 		return -1;
-	want = tm;		/* timegm() normalises tm: 02-30 becomes 03-02 */
+	want = tm; /* timegm() normalises tm: 02-30 becomes 03-02 */
 	t = timegm(&tm);
 	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_mday != want.tm_mday ||
 	    back.tm_mon != want.tm_mon)
-		return -1;	/* 2025-02-30 */
+		return -1; /* 2025-02-30 */
 	*out = (int64_t)t;
 	return 0;
 }
@@ -137,16 +138,27 @@ report_parse(const struct cli_global *g, int argc, char **argv, struct report_op
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:nd:D:irh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': o->conf_path = optarg; break;
-		case 'n': o->dry_run = 1; break;
-		case 'd': o->date = optarg; break;
-		case 'i': o->ingest = 1; break;
-		case 'r': o->retry_only = 1; break;
+		case 'c':
+			o->conf_path = optarg;
+			break;
+		case 'n':
+			o->dry_run = 1;
+			break;
+		case 'd':
+			o->date = optarg;
+			break;
+		case 'i':
+			o->ingest = 1;
+			break;
+		case 'r':
+			o->retry_only = 1;
+			break;
 		case 'D':
-			o->domains = xreallocarray(o->domains, o->ndomains + 1, sizeof(*o->domains));
+			o->domains =
+			    xreallocarray(o->domains, o->ndomains + 1, sizeof(*o->domains));
 			o->domains[o->ndomains++] = optarg;
 			break;
-		default:	/* -h, ':' or '?' */
+		default: /* -h, ':' or '?' */
 			return cli_other_option("report", ch, argv, cli_report_usage);
 		}
 	}
@@ -278,8 +290,8 @@ queue_item(struct report_ctx *x, const struct report_send_item *it, const char *
 
 	memset(&e, 0, sizeof(e));
 	if (x->c->report_retry_s == 0) {
-		printf("%s: not delivered (%s); report_retry = 0: not retried\n",
-		    it->policy_domain, why);
+		printf("%s: not delivered (%s); report_retry = 0: not retried\n", it->policy_domain,
+		    why);
 		x->given_up++;
 		return;
 	}
@@ -395,21 +407,21 @@ retry_entry(struct report_ctx *x, const struct report_queue_entry *e)
 		goto drop;
 	}
 	it = (struct report_send_item){ e->policy_domain, e->submitter, e->report_id, base, gz,
-	    gzlen };
+		gzlen };
 	if ((rc = deliver_item(x, &it, &why)) == 1) {
 		x->delivered++;
 		goto drop;
 	}
 	if (rc < 0) {
 		x->no_rua++;
-		goto drop;	/* the record is gone: nobody to send it to */
+		goto drop; /* the record is gone: nobody to send it to */
 	}
 	if (report_queue_failed(x->queue, e, x->now, why, &err) < 0) {
 		msg_error("%s", err);
 		x->failed++;
 	} else {
-		printf("%s: %s: retry %u failed (%s): next try in %lld s\n", e->policy_domain,
-		    base, e->attempts + 1, why, (long long)report_queue_backoff(e->attempts + 1));
+		printf("%s: %s: retry %u failed (%s): next try in %lld s\n", e->policy_domain, base,
+		    e->attempts + 1, why, (long long)report_queue_backoff(e->attempts + 1));
 		x->queued++;
 	}
 	goto out;
@@ -517,7 +529,8 @@ cli_report(const struct cli_global *g, int argc, char **argv)
 		goto out;
 	}
 	x.end = x.start + DAY_S;
-	if ((x.c = policy_check_load(o.conf_path)) == NULL || report_conf_ok(&x, &x.submitter) < 0) {
+	if ((x.c = policy_check_load(o.conf_path)) == NULL ||
+	    report_conf_ok(&x, &x.submitter) < 0) {
 		ex = EX_CONFIG;
 		goto out;
 	}

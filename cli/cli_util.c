@@ -42,8 +42,8 @@ cli_other_option(const char *cmd, int ch, char *const *argv, void (*usage)(FILE 
 
 /** cli_domains - see cli.h. */
 int
-cli_domains(const char *cmd, int argc, char **argv, void (*usage)(FILE *fp),
-    char ***domains, int *ndomains)
+cli_domains(const char *cmd, int argc, char **argv, void (*usage)(FILE *fp), char ***domains,
+    int *ndomains)
 {
 	if (optind >= argc) {
 		msg_error("%s: no domain given", cmd);

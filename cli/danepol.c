@@ -58,11 +58,13 @@ cli_usage(FILE *fp)
 	fprintf(fp, "usage: danepol [-c FILE] [-v] COMMAND [ARG...]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(fp, "\noptions:\n"
+	fprintf(fp,
+	    "\noptions:\n"
 	    "  -c FILE  configuration file (default %s if it exists)\n"
 	    "  -v       more verbose diagnostics (repeatable)\n"
 	    "  -V       print the version and exit\n"
-	    "\nSee danepol(1).\n", DANEPOL_CONF_FILE);
+	    "\nSee danepol(1).\n",
+	    DANEPOL_CONF_FILE);
 }
 
 /* `danepol help [COMMAND]`: usage on stdout, exit 0 (64 for an unknown COMMAND). */

@@ -54,35 +54,35 @@
 #include "log.h"
 #include "mem.h"
 
-#define CONF_FILE_MAX	(1024 * 1024)	/* bytes per file */
-#define CONF_STATUS_MAX	128		/* status.* lines per file */
+#define CONF_FILE_MAX	(1024 * 1024) /* bytes per file */
+#define CONF_STATUS_MAX 128	      /* status.* lines per file */
 
 enum conf_type {
-	CT_STR,		/* any non-empty text */
-	CT_PATH,	/* a file name */
-	CT_NAME,	/* a user or group name */
-	CT_BOOL,	/* yes/no/true/false/on/off/1/0 */
-	CT_UINT,	/* decimal, min..max */
-	CT_TIME,	/* decimal with unit ms/s/m/h (bare: s), min..max in field unit */
-	CT_ENUM,	/* one of names[]; the field holds the index */
-	CT_MODE,	/* octal file mode, min..max */
-	CT_SOCKET,	/* unix:/path, local:/path, inet:PORT[@HOST], inet6:PORT[@HOST] */
-	CT_FORWARD,	/* IP address[@port] */
-	CT_LEVEL,	/* a policy level name */
-	CT_WORDS,	/* a list of transport names (conf_value_words) */
+	CT_STR,	    /* any non-empty text */
+	CT_PATH,    /* a file name */
+	CT_NAME,    /* a user or group name */
+	CT_BOOL,    /* yes/no/true/false/on/off/1/0 */
+	CT_UINT,    /* decimal, min..max */
+	CT_TIME,    /* decimal with unit ms/s/m/h (bare: s), min..max in field unit */
+	CT_ENUM,    /* one of names[]; the field holds the index */
+	CT_MODE,    /* octal file mode, min..max */
+	CT_SOCKET,  /* unix:/path, local:/path, inet:PORT[@HOST], inet6:PORT[@HOST] */
+	CT_FORWARD, /* IP address[@port] */
+	CT_LEVEL,   /* a policy level name */
+	CT_WORDS,   /* a list of transport names (conf_value_words) */
 };
 
-#define CF_NULL	0x1	/* "none" unsets the key (NULL) */
+#define CF_NULL 0x1 /* "none" unsets the key (NULL) */
 
 struct conf_key {
 	const char *name;
 	enum conf_type type;
-	size_t off;			/* field in struct conf */
+	size_t off; /* field in struct conf */
 	unsigned flags;
-	const char *def;		/* default, in file syntax */
-	unsigned min, max;		/* CT_UINT, CT_TIME (field unit), CT_MODE */
-	unsigned unit_ms;		/* CT_TIME: 1 for an ms field, 1000 for s */
-	const char *const *names;	/* CT_ENUM, NULL-terminated */
+	const char *def;	  /* default, in file syntax */
+	unsigned min, max;	  /* CT_UINT, CT_TIME (field unit), CT_MODE */
+	unsigned unit_ms;	  /* CT_TIME: 1 for an ms field, 1000 for s */
+	const char *const *names; /* CT_ENUM, NULL-terminated */
 };
 
 static const char *const on_error_names[] = { "accept", "tempfail", NULL };
@@ -93,7 +93,8 @@ static const char *const audit_sync_names[] = { "none", "flush", "fsync", NULL }
 /* THE table. Order = conf_print() order = doc/danepol.conf.5 order. */
 static const struct conf_key conf_keys[] = {
 	/* resolver */
-	{ "trust_anchor_file", CT_PATH, F(trust_anchor_file), 0, DEFAULT_TRUST_ANCHOR_FILE, 0, 0, 0, NULL },
+	{ "trust_anchor_file", CT_PATH, F(trust_anchor_file), 0, DEFAULT_TRUST_ANCHOR_FILE, 0, 0, 0,
+	    NULL },
 	{ "trust_anchor", CT_STR, F(trust_anchor), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "resolver_forward", CT_FORWARD, F(resolver_forward), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "resolver_config", CT_PATH, F(resolver_config), CF_NULL, "none", 0, 0, 0, NULL },
@@ -115,16 +116,20 @@ static const struct conf_key conf_keys[] = {
 	{ "cache_max_ttl", CT_TIME, F(cache_max_ttl_s), 0, "3600s", 0, 604800, 1000, NULL },
 	{ "cache_defer_ttl", CT_TIME, F(cache_defer_ttl_s), 0, "30s", 0, 3600, 1000, NULL },
 	/* danepold: sockets and process */
-	{ "milter_socket", CT_SOCKET, F(milter_socket), CF_NULL, "unix:" DANEPOL_SOCKET_DIR "/milter.sock", 0, 0, 0, NULL },
+	{ "milter_socket", CT_SOCKET, F(milter_socket), CF_NULL,
+	    "unix:" DANEPOL_SOCKET_DIR "/milter.sock", 0, 0, 0, NULL },
 	{ "socketmap_socket", CT_SOCKET, F(socketmap_socket), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "exim_socket", CT_SOCKET, F(exim_socket), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "user", CT_NAME, F(user), 0, "danepol", 0, 0, 0, NULL },
 	{ "socket_group", CT_NAME, F(socket_group), CF_NULL, "postfix", 0, 0, 0, NULL },
 	{ "socket_mode", CT_MODE, F(socket_mode), 0, "0660", 0, 0777, 0, NULL },
 	{ "socket_world_access", CT_BOOL, F(socket_world_access), 0, "no", 0, 0, 0, NULL },
-	{ "pid_file", CT_PATH, F(pid_file), CF_NULL, DANEPOL_RUN_DIR "/danepold.pid", 0, 0, 0, NULL },
-	{ "socket_idle_timeout", CT_TIME, F(socket_idle_timeout_ms), 0, "15s", 100, 3600000, 1, NULL },
-	{ "socket_request_timeout", CT_TIME, F(socket_request_timeout_ms), 0, "10s", 100, 300000, 1, NULL },
+	{ "pid_file", CT_PATH, F(pid_file), CF_NULL, DANEPOL_RUN_DIR "/danepold.pid", 0, 0, 0,
+	    NULL },
+	{ "socket_idle_timeout", CT_TIME, F(socket_idle_timeout_ms), 0, "15s", 100, 3600000, 1,
+	    NULL },
+	{ "socket_request_timeout", CT_TIME, F(socket_request_timeout_ms), 0, "10s", 100, 300000, 1,
+	    NULL },
 	{ "milter_timeout", CT_TIME, F(milter_timeout_s), 0, "1800s", 1, 7210, 1000, NULL },
 	/* danepold: milter behaviour */
 	{ "on_error", CT_ENUM, F(on_error_tempfail), 0, "tempfail", 0, 0, 0, on_error_names },
@@ -141,7 +146,8 @@ static const struct conf_key conf_keys[] = {
 	{ "probe_helo", CT_STR, F(probe_helo), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "probe_defer", CT_BOOL, F(probe_defer), 0, "no", 0, 0, 0, NULL },
 	/* TLS outcomes: store and reports */
-	{ "outcome_db", CT_PATH, F(outcome_db), CF_NULL, DANEPOL_STATE_DIR "/outcomes.db", 0, 0, 0, NULL },
+	{ "outcome_db", CT_PATH, F(outcome_db), CF_NULL, DANEPOL_STATE_DIR "/outcomes.db", 0, 0, 0,
+	    NULL },
 	{ "postfix_log", CT_PATH, F(postfix_log), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "report_org_name", CT_STR, F(report_org_name), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "report_contact", CT_STR, F(report_contact), CF_NULL, "none", 0, 0, 0, NULL },
@@ -157,7 +163,7 @@ static const struct conf_key conf_keys[] = {
 struct conf_parser {
 	struct conf *c;
 	const char *name;
-	unsigned set_line[NKEYS];	/* 0: not set in this file */
+	unsigned set_line[NKEYS]; /* 0: not set in this file */
 };
 
 /* ------------------------------------------------------------ field access */
@@ -382,7 +388,8 @@ parse_line(void *arg, char *s, unsigned line)
 	if (*val == 0)
 		return xasprintf("empty value for \"%.64s\"", key);
 	if ((hash = comment_in(val)) != NULL)
-		return xasprintf("%.64s: value contains \"%s\": comments must be on a line of "
+		return xasprintf(
+		    "%.64s: value contains \"%s\": comments must be on a line of "
 		    "their own (a '#' inside a value must not follow a blank, e.g. \"(#42)\")",
 		    key, hash[-1] == '\t' ? "\\t#" : " #");
 	if (strncmp(key, "status.", 7) == 0)
@@ -390,7 +397,8 @@ parse_line(void *arg, char *s, unsigned line)
 	if ((i = key_find(key)) == NKEYS)
 		return xasprintf("unknown key \"%.64s\"", key);
 	if (ps->set_line[i])
-		return xasprintf("duplicate key \"%s\" (first set at line %u)", key, ps->set_line[i]);
+		return xasprintf("duplicate key \"%s\" (first set at line %u)", key,
+		    ps->set_line[i]);
 	ps->set_line[i] = line;
 	if ((why = set_value(ps->c, &conf_keys[i], val)) == NULL)
 		return NULL;
@@ -425,17 +433,17 @@ cross_check(struct conf_parser *ps, char **err)
 	const struct conf *c = ps->c;
 
 	if (c->cache_min_ttl_s > c->cache_max_ttl_s)
-		*err = xasprintf("%s:%u: cache_min_ttl (%us) exceeds cache_max_ttl (%us)",
-		    ps->name, later_line(ps, "cache_min_ttl", "cache_max_ttl"),
-		    c->cache_min_ttl_s, c->cache_max_ttl_s);
+		*err = xasprintf("%s:%u: cache_min_ttl (%us) exceeds cache_max_ttl (%us)", ps->name,
+		    later_line(ps, "cache_min_ttl", "cache_max_ttl"), c->cache_min_ttl_s,
+		    c->cache_max_ttl_s);
 	else if (!c->ipv4 && !c->ipv6)
 		*err = xasprintf("%s:%u: ipv4 and ipv6 are both off: no address could be used",
 		    ps->name, later_line(ps, "ipv4", "ipv6"));
 	else if ((c->socket_mode & 0007) && !c->socket_world_access)
-		*err = xasprintf("%s:%u: socket_mode %04o lets every local user query danepold "
+		*err = xasprintf(
+		    "%s:%u: socket_mode %04o lets every local user query danepold "
 		    "(bits 0007): use 0660 with socket_group, or set socket_world_access = yes",
-		    ps->name, later_line(ps, "socket_mode", "socket_world_access"),
-		    c->socket_mode);
+		    ps->name, later_line(ps, "socket_mode", "socket_world_access"), c->socket_mode);
 	return *err ? -1 : 0;
 }
 
@@ -452,7 +460,7 @@ parse_mem(const char *text, size_t n, const char *name, char **err)
 	free(ps.c->path);
 	ps.c->path = xstrdup(name);
 	if (n >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
-		text += 3;			/* UTF-8 byte order mark */
+		text += 3; /* UTF-8 byte order mark */
 		n -= 3;
 	}
 	if (lineread_each(text, n, name, parse_line, &ps, err) < 0 || cross_check(&ps, err) < 0) {
@@ -518,7 +526,8 @@ conf_file_trusted(int fd, const char *path, char **err)
 	}
 	if (geteuid() == 0 && st.st_uid != 0) {
 		*err = xasprintf("%s: owned by uid %ld, not root, while running as root: "
-		    "refused; chown root it", path, (long)st.st_uid);
+				 "refused; chown root it",
+		    path, (long)st.st_uid);
 		return -1;
 	}
 	return 0;

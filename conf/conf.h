@@ -18,77 +18,80 @@
 #include <stdio.h>
 
 struct conf_status_override {
-	char *reason;		/* text after "status." */
-	char *value;		/* "450 4.7.5 text" */
+	char *reason; /* text after "status." */
+	char *value;  /* "450 4.7.5 text" */
 	unsigned line;
 };
 
 struct conf {
-	char *path;			/* file it came from, or "(defaults)" */
+	char *path; /* file it came from, or "(defaults)" */
 	/* resolver */
-	char *trust_anchor_file;	/* default DEFAULT_TRUST_ANCHOR_FILE */
-	char *trust_anchor;		/* DS/DNSKEY string, or NULL */
-	char *resolver_forward;		/* "addr[@port]", or NULL */
-	char *resolver_config;		/* extra unbound config file, or NULL */
-	unsigned resolver_max_rtt_ms;	/* default 1000, 50..120000 */
-	unsigned resolver_retries;	/* default 2, 1..10 */
-	unsigned resolver_threads;	/* libunbound contexts, default 2, 1..16 */
-	unsigned decision_timeout_ms;	/* default 5000, 100..60000 */
-	int ipv4;			/* default yes */
-	int ipv6;			/* default yes */
+	char *trust_anchor_file;      /* default DEFAULT_TRUST_ANCHOR_FILE */
+	char *trust_anchor;	      /* DS/DNSKEY string, or NULL */
+	char *resolver_forward;	      /* "addr[@port]", or NULL */
+	char *resolver_config;	      /* extra unbound config file, or NULL */
+	unsigned resolver_max_rtt_ms; /* default 1000, 50..120000 */
+	unsigned resolver_retries;    /* default 2, 1..10 */
+	unsigned resolver_threads;    /* libunbound contexts, default 2, 1..16 */
+	unsigned decision_timeout_ms; /* default 5000, 100..60000 */
+	int ipv4;		      /* default yes */
+	int ipv6;		      /* default yes */
 	/* policy */
-	char *policy_table;		/* path, or NULL */
-	char *default_level;		/* default "dane" */
-	int insecure_mx_dane;		/* default yes */
-	unsigned smtp_port;		/* default 25 */
-	unsigned max_mx_hosts;		/* default 10, 1..64 */
+	char *policy_table;    /* path, or NULL */
+	char *default_level;   /* default "dane" */
+	int insecure_mx_dane;  /* default yes */
+	unsigned smtp_port;    /* default 25 */
+	unsigned max_mx_hosts; /* default 10, 1..64 */
 	/* cache */
-	unsigned cache_size;		/* default 100000, 1..10000000 */
-	unsigned cache_min_ttl_s;	/* default 60 */
-	unsigned cache_max_ttl_s;	/* default 3600 */
-	unsigned cache_defer_ttl_s;	/* default 30 */
+	unsigned cache_size;	    /* default 100000, 1..10000000 */
+	unsigned cache_min_ttl_s;   /* default 60 */
+	unsigned cache_max_ttl_s;   /* default 3600 */
+	unsigned cache_defer_ttl_s; /* default 30 */
 	/* danepold: sockets and process (doc/danepol.conf.5, danepold(8)) */
-	char *milter_socket;		/* default "unix:/var/spool/postfix/danepol/milter.sock"
+	char *milter_socket;	 /* default "unix:/var/spool/postfix/danepol/milter.sock"
 					 * (inside Postfix's chroot, doc/postfix.md);
 					 * "inet:PORT@HOST", "inet6:PORT@HOST", "unix:PATH"
 					 * (also "local:PATH"); validated by conf_parse();
 					 * NULL ("none"): no milter, only the other sockets */
-	char *socketmap_socket;		/* Postfix socketmap, same syntax, or NULL (off) */
-	char *exim_socket;		/* Exim ${readsocket} line protocol, same syntax, or NULL (off) */
-	char *user;			/* default "danepol": run as this user after binding */
-	char *socket_group;		/* default "postfix": group of unix sockets, or NULL = user's */
-	unsigned socket_mode;		/* default 0660 (octal in the file), 0..0777; bits in
+	char *socketmap_socket;	 /* Postfix socketmap, same syntax, or NULL (off) */
+	char *exim_socket;	 /* Exim ${readsocket} line protocol, same syntax, or NULL (off) */
+	char *user;		 /* default "danepol": run as this user after binding */
+	char *socket_group;	 /* default "postfix": group of unix sockets, or NULL = user's */
+	unsigned socket_mode;	 /* default 0660 (octal in the file), 0..0777; bits in
 					 * 0007 need socket_world_access */
-	int socket_world_access;	/* default no: socket_mode with "other" bits is an error */
-	char *pid_file;			/* default "/run/danepol/danepold.pid", or NULL (none) */
+	int socket_world_access; /* default no: socket_mode with "other" bits is an error */
+	char *pid_file;		 /* default "/run/danepol/danepold.pid", or NULL (none) */
 	unsigned socket_idle_timeout_ms; /* default 15s, 100ms..1h: socketmap/Exim idle */
-	unsigned socket_request_timeout_ms; /* default 10s, 100ms..300s: one request, from its first byte */
-	unsigned milter_timeout_s;	/* default 1800s, 1s..7210s: smfi_settimeout() */
+	unsigned
+	    socket_request_timeout_ms; /* default 10s, 100ms..300s: one request, from its first byte */
+	unsigned milter_timeout_s;     /* default 1800s, 1s..7210s: smfi_settimeout() */
 	/* danepold: milter behaviour */
-	int on_error_tempfail;		/* on_error = tempfail (1, default) | accept (0) */
-	int audit_only;			/* default no: never tempfail at RCPT, only audit */
-	int use_rcpt_host;		/* default yes: decide on Postfix's {rcpt_host} next hop */
-	char *milter_smtp_transports;	/* default "smtp": the {rcpt_mailer} transports judged
+	int on_error_tempfail;	      /* on_error = tempfail (1, default) | accept (0) */
+	int audit_only;		      /* default no: never tempfail at RCPT, only audit */
+	int use_rcpt_host;	      /* default yes: decide on Postfix's {rcpt_host} next hop */
+	char *milter_smtp_transports; /* default "smtp": the {rcpt_mailer} transports judged
 					 * at RCPT (conf_value_words() syntax); recipients
 					 * of any other transport are accepted, audited */
 	/* audit log */
-	char *audit_log;		/* default "-" (stdout); a path; or "none" -> NULL */
-	int audit_sync;			/* audit_sync = none (0) | flush (1, default) | fsync (2) */
+	char *audit_log; /* default "-" (stdout); a path; or "none" -> NULL */
+	int audit_sync;	 /* audit_sync = none (0) | flush (1, default) | fsync (2) */
 	/* TLS outcomes: STARTTLS probe (danepold background, danepol probe) */
-	int probe;			/* default no: probe destinations danepold sees */
-	unsigned probe_interval_s;	/* default 3600s, 60s..7d: re-probe a destination at most this often */
-	unsigned probe_step_timeout_ms;	/* default 10s, 100ms..300s: connect, each SMTP reply, handshake */
-	char *probe_helo;		/* EHLO name, or NULL (none): the host name */
-	int probe_defer;		/* default no: defer (4.7.5) when every DANE host fails authentication */
+	int probe; /* default no: probe destinations danepold sees */
+	unsigned
+	    probe_interval_s; /* default 3600s, 60s..7d: re-probe a destination at most this often */
+	unsigned
+	    probe_step_timeout_ms; /* default 10s, 100ms..300s: connect, each SMTP reply, handshake */
+	char *probe_helo;	   /* EHLO name, or NULL (none): the host name */
+	int probe_defer; /* default no: defer (4.7.5) when every DANE host fails authentication */
 	/* TLS outcomes: store and RFC 8460 reports */
-	char *outcome_db;		/* default "/var/lib/danepol/outcomes.db" (SQLite), or NULL */
-	char *postfix_log;		/* Postfix mail log to read TLS outcomes from, or NULL (none) */
-	char *report_org_name;		/* RFC 8460 organization-name, or NULL (reports refused) */
-	char *report_contact;		/* RFC 8460 contact-info, or NULL (reports refused) */
-	char *report_from;		/* From: of mailed reports, or NULL (none) */
-	char *report_dir;		/* default "/var/lib/danepol/reports": report files */
-	char *report_sendmail;		/* default "/usr/sbin/sendmail" */
-	unsigned report_retry_s;	/* default 24h, 0..7d: how long to retry a report delivery */
+	char *outcome_db;	 /* default "/var/lib/danepol/outcomes.db" (SQLite), or NULL */
+	char *postfix_log;	 /* Postfix mail log to read TLS outcomes from, or NULL (none) */
+	char *report_org_name;	 /* RFC 8460 organization-name, or NULL (reports refused) */
+	char *report_contact;	 /* RFC 8460 contact-info, or NULL (reports refused) */
+	char *report_from;	 /* From: of mailed reports, or NULL (none) */
+	char *report_dir;	 /* default "/var/lib/danepol/reports": report files */
+	char *report_sendmail;	 /* default "/usr/sbin/sendmail" */
+	unsigned report_retry_s; /* default 24h, 0..7d: how long to retry a report delivery */
 	/* status table overrides */
 	struct conf_status_override *status;
 	size_t nstatus;

@@ -22,8 +22,8 @@
 #include "mem.h"
 #include "tls_level.h"
 
-#define CONF_SUN_PATH	107		/* sizeof(sun_path) - 1 on Linux */
-#define CONF_NAME_MAX	32		/* user and group names */
+#define CONF_SUN_PATH 107 /* sizeof(sun_path) - 1 on Linux */
+#define CONF_NAME_MAX 32  /* user and group names */
 
 /* How a bound is written in a range error. */
 enum bound_kind {
@@ -100,23 +100,30 @@ static char *
 parse_number(const char *v, int is_time, unsigned unit_ms, unsigned min, unsigned max,
     unsigned *out)
 {
-	static const struct { const char *unit; uint64_t ms; } units[] = {
-		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		{ "", 1000 },
+		{ "ms", 1 },
+		{ "s", 1000 },
+		{ "m", 60000 },
+		{ "h", 3600000 },
 	};
 	uint64_t n, div = 1;
 	const char *end;
 	size_t i;
 
 	if (parse_digits(v, &n, &end) < 0 || (!is_time && *end))
-		return xstrdup(!is_time ? "bad number (decimal digits only)" :
-		    "bad time (a number with unit ms, s, m or h)");
+		return xstrdup(!is_time ? "bad number (decimal digits only)"
+					: "bad time (a number with unit ms, s, m or h)");
 	if (is_time) {
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 			if (strcmp(end, units[i].unit) == 0)
 				break;
 		if (i == sizeof(units) / sizeof(units[0]))
 			return xstrdup("bad time unit (ms, s, m or h; bare numbers are seconds)");
-		n *= units[i].ms;		/* n <= 2^40, so no overflow */
+		n *= units[i].ms; /* n <= 2^40, so no overflow */
 		div = unit_ms;
 		if (n % div != 0)
 			return xstrdup("not a whole number of seconds");
@@ -222,7 +229,7 @@ conf_value_level(const char *v)
 	return NULL;
 }
 
-#define CONF_WORD_SEP	", \t"
+#define CONF_WORD_SEP ", \t"
 
 /** conf_value_words - list of transport names. NULL, or the reason (caller frees). */
 char *
@@ -235,7 +242,7 @@ conf_value_words(const char *v)
 		n = strcspn(v, CONF_WORD_SEP);
 		if (n > CONF_VALUE_WORD_MAX || strspn(v, CONF_VALUE_NAME_CHARS) < n)
 			return xasprintf("bad transport name \"%.*s\" (at most %d of "
-			    "A-Z a-z 0-9 _ . -, names separated by commas or blanks)",
+					 "A-Z a-z 0-9 _ . -, names separated by commas or blanks)",
 			    (int)(n > CONF_VALUE_WORD_MAX ? CONF_VALUE_WORD_MAX : n), v,
 			    CONF_VALUE_WORD_MAX);
 		if (++count > CONF_VALUE_WORDS_MAX)

@@ -20,8 +20,7 @@
 #include "buf.h"
 
 /* The characters of user and group names (and of danepol.conf keys). */
-#define CONF_VALUE_NAME_CHARS	\
-	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+#define CONF_VALUE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
 /** yes/true/on/1 -> 1, no/false/off/0 -> 0, any case. */
 char *conf_value_bool(const char *v, unsigned *out);
@@ -35,8 +34,7 @@ char *conf_value_uint(const char *v, unsigned min, unsigned max, unsigned *out);
  * milliseconds or 1000 for one in seconds (then the time must be whole
  * seconds). min and max are in the field unit.
  */
-char *conf_value_time(const char *v, unsigned unit_ms, unsigned min, unsigned max,
-    unsigned *out);
+char *conf_value_time(const char *v, unsigned unit_ms, unsigned min, unsigned max, unsigned *out);
 
 /** Octal file mode of 1 to 4 digits (e.g. 0660), min <= value <= max. */
 char *conf_value_mode(const char *v, unsigned min, unsigned max, unsigned *out);
@@ -68,8 +66,8 @@ char *conf_value_level(const char *v);
  * CONF_VALUE_WORDS_MAX names of at most CONF_VALUE_WORD_MAX bytes of
  * CONF_VALUE_NAME_CHARS each, separated by commas and/or blanks.
  */
-#define CONF_VALUE_WORDS_MAX	32
-#define CONF_VALUE_WORD_MAX	64
+#define CONF_VALUE_WORDS_MAX 32
+#define CONF_VALUE_WORD_MAX  64
 char *conf_value_words(const char *v);
 
 /**

@@ -8,8 +8,10 @@
 #include "tls_level.h"
 
 static const char *const tls_level_names[] = {
-	[TLS_LEVEL_NONE] = "none", [TLS_LEVEL_MAY] = "may",
-	[TLS_LEVEL_ENCRYPT] = "encrypt", [TLS_LEVEL_DANE] = "dane",
+	[TLS_LEVEL_NONE] = "none",
+	[TLS_LEVEL_MAY] = "may",
+	[TLS_LEVEL_ENCRYPT] = "encrypt",
+	[TLS_LEVEL_DANE] = "dane",
 	[TLS_LEVEL_DANE_ONLY] = "dane-only",
 };
 

@@ -10,8 +10,11 @@
 #define DANEPOL_TLS_LEVEL_H
 
 enum tls_level {
-	TLS_LEVEL_NONE, TLS_LEVEL_MAY, TLS_LEVEL_ENCRYPT,
-	TLS_LEVEL_DANE, TLS_LEVEL_DANE_ONLY,
+	TLS_LEVEL_NONE,
+	TLS_LEVEL_MAY,
+	TLS_LEVEL_ENCRYPT,
+	TLS_LEVEL_DANE,
+	TLS_LEVEL_DANE_ONLY,
 };
 
 /* tls_level_name - the level's name, "unknown" when l is out of range. */

@@ -41,8 +41,8 @@
 
 struct dns_query {
 	struct dns_resolver *res;
-	struct dns_batch *batch;	/* NULL once orphaned */
-	struct dns_query *prev, *next;	/* in batch->inflight */
+	struct dns_batch *batch;       /* NULL once orphaned */
+	struct dns_query *prev, *next; /* in batch->inflight */
 	int async_id;
 	unsigned tag;
 	uint16_t type;
@@ -59,9 +59,9 @@ struct dns_done {
 struct dns_batch {
 	struct dns_resolver *res;
 	pthread_cond_t cond;
-	struct dns_query *inflight;	/* doubly-linked list */
+	struct dns_query *inflight; /* doubly-linked list */
 	size_t ninflight;
-	struct dns_done *head, *tail;	/* answers not yet taken */
+	struct dns_done *head, *tail; /* answers not yet taken */
 	size_t ndone;
 };
 
@@ -69,7 +69,7 @@ struct dns_resolver {
 	struct ub_ctx *ctx;
 	pthread_mutex_t lock;
 	pthread_t thread;
-	int wake[2];			/* self-pipe to stop the dispatcher */
+	int wake[2]; /* self-pipe to stop the dispatcher */
 	int running;
 };
 
@@ -130,7 +130,9 @@ dns_classify(const char *qname, uint16_t qtype, int err, struct ub_result *r)
 	}
 	if (r->rcode != 0 && r->rcode != 3) {
 		a->why = xasprintf("lookup failed (rcode %d%s)", r->rcode,
-		    r->rcode == 2 ? ", SERVFAIL" : r->rcode == 5 ? ", REFUSED" : "");
+		    r->rcode == 2	? ", SERVFAIL"
+			: r->rcode == 5 ? ", REFUSED"
+					: "");
 		return a;
 	}
 	a->sec = r->secure ? DNS_SEC_SECURE : DNS_SEC_INSECURE;
@@ -302,18 +304,21 @@ dns_configure_anchors(struct ub_ctx *ctx, const struct dns_options *o, struct bu
 
 	if (o->trust_anchor && *o->trust_anchor) {
 		if ((r = ub_ctx_add_ta(ctx, o->trust_anchor)) != 0) {
-			buf_printf(err, "trust anchor \"%.200s\": %s", o->trust_anchor, ub_strerror(r));
+			buf_printf(err, "trust anchor \"%.200s\": %s", o->trust_anchor,
+			    ub_strerror(r));
 			return -1;
 		}
 		have = 1;
 	}
 	if (o->trust_anchor_file && *o->trust_anchor_file && !have) {
 		if (access(o->trust_anchor_file, R_OK) != 0) {
-			buf_printf(err, "trust anchor file %s: %s", o->trust_anchor_file, strerror(errno));
+			buf_printf(err, "trust anchor file %s: %s", o->trust_anchor_file,
+			    strerror(errno));
 			return -1;
 		}
 		if ((r = ub_ctx_add_ta_file(ctx, o->trust_anchor_file)) != 0) {
-			buf_printf(err, "trust anchor file %s: %s", o->trust_anchor_file, ub_strerror(r));
+			buf_printf(err, "trust anchor file %s: %s", o->trust_anchor_file,
+			    ub_strerror(r));
 			return -1;
 		}
 		have = 1;
@@ -341,7 +346,8 @@ dns_configure_width(struct ub_ctx *ctx, unsigned share, struct buf *err)
 	unsigned range = 4096;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-		rlim_t budget = rl.rlim_cur / 2 > 64 ? (rl.rlim_cur / 2 - 64) / (share ? share : 1) : 0;
+		rlim_t budget =
+		    rl.rlim_cur / 2 > 64 ? (rl.rlim_cur / 2 - 64) / (share ? share : 1) : 0;
 
 		if (budget < range)
 			range = budget > 16 ? (unsigned)budget : 16;
@@ -366,7 +372,8 @@ dns_configure(struct ub_ctx *ctx, const struct dns_options *o, struct buf *err)
 		return -1;
 	if (o->retries && dns_set(ctx, "outbound-msg-retry:", o->retries, err) < 0)
 		return -1;
-	if (o->override_date && (r = ub_ctx_set_option(ctx, "val-override-date:", o->override_date)) != 0) {
+	if (o->override_date &&
+	    (r = ub_ctx_set_option(ctx, "val-override-date:", o->override_date)) != 0) {
 		buf_printf(err, "val-override-date %s: %s", o->override_date, ub_strerror(r));
 		return -1;
 	}
@@ -398,8 +405,10 @@ dns_finalize(struct ub_ctx *ctx, struct buf *err)
 	ub_resolve_free(r);
 	if (rc != 0) {
 		/* libunbound parses trust anchors and config only now */
-		buf_printf(err, "resolver start-up: %s (check the trust anchor and the "
-		    "resolver configuration)", ub_strerror(rc));
+		buf_printf(err,
+		    "resolver start-up: %s (check the trust anchor and the "
+		    "resolver configuration)",
+		    ub_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -424,7 +433,8 @@ dns_start_worker(struct ub_ctx *ctx, struct buf *err)
 {
 	int id, r;
 
-	if ((r = ub_resolve_async(ctx, "localhost.", DNS_T_A, 1, NULL, dns_warm_callback, &id)) != 0) {
+	if ((r = ub_resolve_async(ctx, "localhost.", DNS_T_A, 1, NULL, dns_warm_callback, &id)) !=
+	    0) {
 		buf_printf(err, "resolver start-up: %s", ub_strerror(r));
 		return -1;
 	}
@@ -566,10 +576,11 @@ dns_batch_cancel_all(struct dns_batch *b, int make_timeouts)
 	pthread_mutex_lock(&res->lock);
 	list = b->inflight;
 	for (q = list; q; q = q->next) {
-		q->batch = NULL;	/* orphan: a racing callback frees it */
+		q->batch = NULL; /* orphan: a racing callback frees it */
 		if (make_timeouts)
-			dns_batch_push(b, q->tag, dns_answer_new_fail(q->name, q->type,
-			    DNS_TIMEOUT, "no answer before the decision deadline"));
+			dns_batch_push(b, q->tag,
+			    dns_answer_new_fail(q->name, q->type, DNS_TIMEOUT,
+				"no answer before the decision deadline"));
 	}
 	b->inflight = NULL;
 	b->ninflight = 0;
@@ -577,7 +588,10 @@ dns_batch_cancel_all(struct dns_batch *b, int make_timeouts)
 	size_t n = 0;
 	for (q = list; q; q = q->next)
 		n++;
-	struct { int id; struct dns_query *q; } *ids = xcalloc(n ? n : 1, sizeof(*ids));
+	struct {
+		int id;
+		struct dns_query *q;
+	} *ids = xcalloc(n ? n : 1, sizeof(*ids));
 	n = 0;
 	for (q = list; q; q = q->next) {
 		ids[n].id = q->async_id;
@@ -650,10 +664,14 @@ const char *
 dns_sec_name(enum dns_sec s)
 {
 	switch (s) {
-	case DNS_SEC_SECURE: return "secure";
-	case DNS_SEC_INSECURE: return "insecure";
-	case DNS_SEC_BOGUS: return "bogus";
-	case DNS_SEC_INDETERMINATE: return "indeterminate";
+	case DNS_SEC_SECURE:
+		return "secure";
+	case DNS_SEC_INSECURE:
+		return "insecure";
+	case DNS_SEC_BOGUS:
+		return "bogus";
+	case DNS_SEC_INDETERMINATE:
+		return "indeterminate";
 	}
 	return "unknown";
 }
@@ -662,11 +680,16 @@ const char *
 dns_status_name(enum dns_status s)
 {
 	switch (s) {
-	case DNS_DATA: return "data";
-	case DNS_NODATA: return "nodata";
-	case DNS_NXDOMAIN: return "nxdomain";
-	case DNS_FAIL: return "fail";
-	case DNS_TIMEOUT: return "timeout";
+	case DNS_DATA:
+		return "data";
+	case DNS_NODATA:
+		return "nodata";
+	case DNS_NXDOMAIN:
+		return "nxdomain";
+	case DNS_FAIL:
+		return "fail";
+	case DNS_TIMEOUT:
+		return "timeout";
 	}
 	return "unknown";
 }
@@ -675,12 +698,18 @@ const char *
 dns_type_name(uint16_t type, char *buf)
 {
 	switch (type) {
-	case DNS_T_A: return "A";
-	case DNS_T_CNAME: return "CNAME";
-	case DNS_T_MX: return "MX";
-	case DNS_T_TXT: return "TXT";
-	case DNS_T_AAAA: return "AAAA";
-	case DNS_T_TLSA: return "TLSA";
+	case DNS_T_A:
+		return "A";
+	case DNS_T_CNAME:
+		return "CNAME";
+	case DNS_T_MX:
+		return "MX";
+	case DNS_T_TXT:
+		return "TXT";
+	case DNS_T_AAAA:
+		return "AAAA";
+	case DNS_T_TLSA:
+		return "TLSA";
 	}
 	snprintf(buf, 16, "TYPE%u", (unsigned)type);
 	return buf;

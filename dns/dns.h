@@ -26,46 +26,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_T_A		1
-#define DNS_T_CNAME	5
-#define DNS_T_MX	15
-#define DNS_T_TXT	16
-#define DNS_T_AAAA	28
-#define DNS_T_TLSA	52
+#define DNS_T_A	    1
+#define DNS_T_CNAME 5
+#define DNS_T_MX    15
+#define DNS_T_TXT   16
+#define DNS_T_AAAA  28
+#define DNS_T_TLSA  52
 
 enum dns_sec { DNS_SEC_SECURE, DNS_SEC_INSECURE, DNS_SEC_BOGUS, DNS_SEC_INDETERMINATE };
 enum dns_status { DNS_DATA, DNS_NODATA, DNS_NXDOMAIN, DNS_FAIL, DNS_TIMEOUT };
 
 struct dns_rdata {
-	uint8_t *data;		/* wire-format RDATA, owned */
+	uint8_t *data; /* wire-format RDATA, owned */
 	size_t len;
 };
 
 /** One classified answer. Owned by whoever holds it; free with dns_answer_free(). */
 struct dns_answer {
-	char *qname;		/* as asked */
+	char *qname; /* as asked */
 	uint16_t qtype;
 	enum dns_status status;
 	enum dns_sec sec;
-	int rcode;		/* DNS rcode as reported (0 for timeouts) */
-	char *why;		/* bogus reason / failure text, or NULL */
-	char *canonname;	/* final name when a CNAME chain was followed, else NULL */
-	uint32_t ttl;		/* TTL of the answer (0 when unknown / failure) */
-	size_t count;		/* RDATA items; 0 unless status == DNS_DATA */
+	int rcode;	 /* DNS rcode as reported (0 for timeouts) */
+	char *why;	 /* bogus reason / failure text, or NULL */
+	char *canonname; /* final name when a CNAME chain was followed, else NULL */
+	uint32_t ttl;	 /* TTL of the answer (0 when unknown / failure) */
+	size_t count;	 /* RDATA items; 0 unless status == DNS_DATA */
 	struct dns_rdata *rr;
-	unsigned elapsed_ms;	/* time from submission to answer */
+	unsigned elapsed_ms; /* time from submission to answer */
 };
 
 struct dns_options {
-	const char *trust_anchor_file;	/* DNSKEY/DS file (read-only use), or NULL */
-	const char *trust_anchor;	/* one DS/DNSKEY RR string, or NULL */
-	const char *forward;		/* "addr[@port]" of a local resolver, or NULL */
-	const char *unbound_config;	/* extra unbound config file (auth-zones, stubs), or NULL */
-	unsigned max_rtt_ms;		/* infra-cache-max-rtt; 0 = library default */
-	unsigned retries;		/* outbound-msg-retry; 0 = library default */
-	const char *override_date;	/* val-override-date (tests only), or NULL */
-	int no_trust_anchor;		/* 1: allow running without any anchor (everything insecure) */
-	unsigned fd_share;		/* resolvers sharing the descriptor budget (0 = 1) */
+	const char *trust_anchor_file; /* DNSKEY/DS file (read-only use), or NULL */
+	const char *trust_anchor;      /* one DS/DNSKEY RR string, or NULL */
+	const char *forward;	       /* "addr[@port]" of a local resolver, or NULL */
+	const char *unbound_config;    /* extra unbound config file (auth-zones, stubs), or NULL */
+	unsigned max_rtt_ms;	       /* infra-cache-max-rtt; 0 = library default */
+	unsigned retries;	       /* outbound-msg-retry; 0 = library default */
+	const char *override_date;     /* val-override-date (tests only), or NULL */
+	int no_trust_anchor; /* 1: allow running without any anchor (everything insecure) */
+	unsigned fd_share;   /* resolvers sharing the descriptor budget (0 = 1) */
 };
 
 struct dns_resolver;
@@ -103,7 +103,8 @@ size_t dns_batch_pending(const struct dns_batch *b);
  * flight is cancelled and returned, one per call, as a DNS_TIMEOUT answer,
  * so a caller that loops until 0 always terminates by the deadline.
  */
-int dns_batch_next(struct dns_batch *b, int64_t deadline_ms, unsigned *tag, struct dns_answer **ans);
+int dns_batch_next(struct dns_batch *b, int64_t deadline_ms, unsigned *tag,
+    struct dns_answer **ans);
 
 /** Cancel whatever is in flight and free the batch. NULL-safe. */
 void dns_batch_free(struct dns_batch *b);
@@ -112,8 +113,8 @@ void dns_batch_free(struct dns_batch *b);
  * A synthetic failed answer (status DNS_FAIL or DNS_TIMEOUT, sec
  * indeterminate) for lookups that never reached the resolver. Caller owns.
  */
-struct dns_answer *dns_answer_new_fail(const char *qname, uint16_t qtype,
-    enum dns_status st, const char *why);
+struct dns_answer *dns_answer_new_fail(const char *qname, uint16_t qtype, enum dns_status st,
+    const char *why);
 
 /** Free an answer. NULL-safe. */
 void dns_answer_free(struct dns_answer *a);

@@ -28,8 +28,8 @@
 #include "log.h"
 #include "mem.h"
 
-#define DNS_T_DNSKEY	48
-#define ANCHOR_SCAN_LINES 200	/* lines of a trust anchor file looked at for an owner */
+#define DNS_T_DNSKEY	  48
+#define ANCHOR_SCAN_LINES 200 /* lines of a trust anchor file looked at for an owner */
 
 /* The owner name of the first record in text (one RR), or NULL. */
 static char *
@@ -57,8 +57,8 @@ anchor_file_owner(const char *path)
 	for (int n = 0; f && owner == NULL && n < ANCHOR_SCAN_LINES; n++) {
 		if (fgets(line, sizeof(line), f) == NULL)
 			break;
-		if (line[0] == ';' || line[0] == '#' || line[0] == '$' ||
-		    line[0] == ' ' || line[0] == '\t' || line[0] == '\n')
+		if (line[0] == ';' || line[0] == '#' || line[0] == '$' || line[0] == ' ' ||
+		    line[0] == '\t' || line[0] == '\n')
 			continue;
 		owner = anchor_owner(line);
 	}
@@ -73,7 +73,8 @@ anchor_source(const struct dns_options *o)
 {
 	if (o->trust_anchor && *o->trust_anchor)
 		return xasprintf("trust anchor \"%.120s\"", o->trust_anchor);
-	return xasprintf("trust anchor file %.200s", o->trust_anchor_file ? o->trust_anchor_file : "(none)");
+	return xasprintf("trust anchor file %.200s",
+	    o->trust_anchor_file ? o->trust_anchor_file : "(none)");
 }
 
 enum dns_anchor_state
@@ -101,14 +102,16 @@ dns_setup_anchor_check(struct dns_resolver *res, const struct dns_options *o, un
 		*msg = xasprintf("%s validates the DNSKEY of %s", src, zone);
 	} else if (a->sec == DNS_SEC_BOGUS || a->sec == DNS_SEC_INSECURE) {
 		st = DNS_ANCHOR_BAD;
-		*msg = xasprintf("%s does not validate the DNSKEY of %s (%s: %.300s): every "
+		*msg = xasprintf(
+		    "%s does not validate the DNSKEY of %s (%s: %.300s): every "
 		    "DNSSEC-signed destination would be deferred; put the zone's current DS or "
 		    "DNSKEY there (for the root: unbound-anchor -a FILE, then trust_anchor_file = FILE)",
 		    src, zone, dns_sec_name(a->sec), a->why ? a->why : "no trust chain");
 	} else {
 		st = DNS_ANCHOR_UNKNOWN;
-		*msg = xasprintf("%s not checked: no answer for the DNSKEY of %s within %u ms (%s%s%.200s)",
-		    src, zone, timeout_ms, dns_status_name(a->status), a->why ? ": " : "",
+		*msg = xasprintf(
+		    "%s not checked: no answer for the DNSKEY of %s within %u ms (%s%s%.200s)", src,
+		    zone, timeout_ms, dns_status_name(a->status), a->why ? ": " : "",
 		    a->why ? a->why : "");
 	}
 	dns_answer_free(a);
@@ -135,10 +138,10 @@ ublog_line(const char *s, size_t n)
 
 	if (n > 0 && s[0] == '[' && (q = memchr(s, ']', n)) != NULL &&
 	    (q = memchr(q + 1, ']', n - (size_t)(q + 1 - s))) != NULL)
-		p = q + 1;	/* after "[TIME] libunbound[PID:TID]" */
+		p = q + 1; /* after "[TIME] libunbound[PID:TID]" */
 	while (p < s + n && *p == ' ')
 		p++;
-	if (p != s)	/* the level is ours to say: drop libunbound's "TYPE: " */
+	if (p != s) /* the level is ours to say: drop libunbound's "TYPE: " */
 		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 			if ((size_t)(s + n - p) > strlen(types[i]) &&
 			    strncmp(p, types[i], strlen(types[i])) == 0) {

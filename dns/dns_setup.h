@@ -14,9 +14,9 @@
 #include "dns.h"
 
 enum dns_anchor_state {
-	DNS_ANCHOR_OK,		/* the anchor's zone DNSKEY validated: secure */
-	DNS_ANCHOR_BAD,		/* bogus (or insecure) answer: the anchor validates nothing */
-	DNS_ANCHOR_UNKNOWN,	/* no answer in time (offline, SERVFAIL): not proven either way */
+	DNS_ANCHOR_OK,	    /* the anchor's zone DNSKEY validated: secure */
+	DNS_ANCHOR_BAD,	    /* bogus (or insecure) answer: the anchor validates nothing */
+	DNS_ANCHOR_UNKNOWN, /* no answer in time (offline, SERVFAIL): not proven either way */
 };
 
 /**
@@ -27,8 +27,8 @@ enum dns_anchor_state {
  * source, libunbound's reason and, for DNS_ANCHOR_BAD, what to do.
  * Thread-safe (its own batch); blocks the caller for at most timeout_ms.
  */
-enum dns_anchor_state dns_setup_anchor_check(struct dns_resolver *res,
-    const struct dns_options *o, unsigned timeout_ms, char **msg);
+enum dns_anchor_state dns_setup_anchor_check(struct dns_resolver *res, const struct dns_options *o,
+    unsigned timeout_ms, char **msg);
 
 /**
  * The stream libunbound logs to (ub_ctx_debugout()): each line it writes

@@ -44,13 +44,46 @@
 /* "0" .. "255" built by the compiler: a thread-safe answer for any octet. */
 #define DEC10(p) p "0", p "1", p "2", p "3", p "4", p "5", p "6", p "7", p "8", p "9"
 static const char *const octet_text[256] = {
-	"0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
-	DEC10("1"), DEC10("2"), DEC10("3"), DEC10("4"), DEC10("5"),
-	DEC10("6"), DEC10("7"), DEC10("8"), DEC10("9"),
-	DEC10("10"), DEC10("11"), DEC10("12"), DEC10("13"), DEC10("14"),
-	DEC10("15"), DEC10("16"), DEC10("17"), DEC10("18"), DEC10("19"),
-	DEC10("20"), DEC10("21"), DEC10("22"), DEC10("23"), DEC10("24"),
-	"250", "251", "252", "253", "254", "255",
+	"0",
+	"1",
+	"2",
+	"3",
+	"4",
+	"5",
+	"6",
+	"7",
+	"8",
+	"9",
+	DEC10("1"),
+	DEC10("2"),
+	DEC10("3"),
+	DEC10("4"),
+	DEC10("5"),
+	DEC10("6"),
+	DEC10("7"),
+	DEC10("8"),
+	DEC10("9"),
+	DEC10("10"),
+	DEC10("11"),
+	DEC10("12"),
+	DEC10("13"),
+	DEC10("14"),
+	DEC10("15"),
+	DEC10("16"),
+	DEC10("17"),
+	DEC10("18"),
+	DEC10("19"),
+	DEC10("20"),
+	DEC10("21"),
+	DEC10("22"),
+	DEC10("23"),
+	DEC10("24"),
+	"250",
+	"251",
+	"252",
+	"253",
+	"254",
+	"255",
 };
 
 /* Does data hold exactly one DER object of the kind the selector names? */
@@ -101,9 +134,9 @@ tlsa_unusable_why(const struct tlsa_rr *rr)
 		if (rr->len == 0)
 			return "empty Full(0) association data";
 		if (!tlsa_full_parses(rr->selector, rr->data, rr->len))
-			return rr->selector == TLSA_SEL_CERT ?
-			    "Full(0) data is not exactly one DER certificate" :
-			    "Full(0) data is not exactly one DER SubjectPublicKeyInfo";
+			return rr->selector == TLSA_SEL_CERT
+			    ? "Full(0) data is not exactly one DER certificate"
+			    : "Full(0) data is not exactly one DER SubjectPublicKeyInfo";
 		return NULL;
 	default:
 		return "unknown matching type";
@@ -153,13 +186,13 @@ tlsa_to_string(const struct tlsa_rr *rr)
 	buf_init(&b);
 	buf_printf(&b, "%u %u %u ", rr->usage, rr->selector, rr->mtype);
 	if (rr->len == 0 || rr->data == NULL)
-		buf_putc(&b, '-');	/* empty data, as RFC 5155 writes an empty salt */
+		buf_putc(&b, '-'); /* empty data, as RFC 5155 writes an empty salt */
 	for (size_t i = 0; rr->data != NULL && i < rr->len; i++) {
 		buf_putc(&b, hex[rr->data[i] >> 4]);
 		buf_putc(&b, hex[rr->data[i] & 0x0f]);
 	}
 	s = buf_steal(&b);
-	buf_free(&b);		/* buf_steal() leaves b usable, i.e. allocated */
+	buf_free(&b); /* buf_steal() leaves b usable, i.e. allocated */
 	return s;
 }
 

@@ -23,9 +23,9 @@ struct tlsa_rr {
 	uint8_t usage;
 	uint8_t selector;
 	uint8_t mtype;
-	uint8_t *data;		/* association data, owned; NULL if len == 0 */
+	uint8_t *data; /* association data, owned; NULL if len == 0 */
 	size_t len;
-	int usable;		/* set by tlsa_parse() */
+	int usable;		  /* set by tlsa_parse() */
 	const char *unusable_why; /* static text when !usable, else NULL */
 };
 

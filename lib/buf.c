@@ -107,7 +107,7 @@ buf_steal(struct buf *b)
 {
 	char *s = b->s ? b->s : xstrdup("");
 
-	b->s = NULL;		/* storage comes back with the next write */
+	b->s = NULL; /* storage comes back with the next write */
 	b->len = b->cap = 0;
 	return s;
 }

@@ -13,9 +13,9 @@
 #include <stddef.h>
 
 struct buf {
-	char *s;	/* always NUL-terminated once initialised */
-	size_t len;	/* bytes before the NUL */
-	size_t cap;	/* allocated bytes */
+	char *s;    /* always NUL-terminated once initialised */
+	size_t len; /* bytes before the NUL */
+	size_t cap; /* allocated bytes */
 };
 
 void buf_init(struct buf *b);

@@ -49,17 +49,17 @@
 
 #include "dnsname.h"
 
-#define LABEL_MAX 63
+#define LABEL_MAX      63
 #define NAME_MAX_CHARS (DNSNAME_MAX - 1)
 /* Longest input looked at: 253 characters of 4-octet UTF-8 plus a dot. */
-#define INPUT_MAX (NAME_MAX_CHARS * 4 + 1)
+#define INPUT_MAX      (NAME_MAX_CHARS * 4 + 1)
 /* Longest address literal: "[IPv6:" + 45 (INET6_ADDRSTRLEN - 1) + "]". */
-#define LITERAL_MAX 64
+#define LITERAL_MAX    64
 
 #ifdef IDN2_NONTRANSITIONAL
 #define IDN_FLAGS (IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT)
 #else
-#define IDN_FLAGS IDN2_NFC_INPUT	/* libidn2 before 2.0: IDNA2008 only */
+#define IDN_FLAGS IDN2_NFC_INPUT /* libidn2 before 2.0: IDNA2008 only */
 #endif
 
 /* ASCII-only case folding, independent of the locale. */
@@ -72,8 +72,8 @@ ascii_lower(int c)
 static int
 is_ldh(int c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '-';
 }
 
 /* Static English text for a libidn2 error code ("invalid IDN: ..."). */
@@ -240,8 +240,7 @@ unicode_label(const char *p, size_t n, int allow_underscore, char *lab, const ch
 		goto out;
 	}
 	/* The mapping may yield a dot (U+FF0E) or anything else: recheck. */
-	ret = ascii_label((const char *)res, strlen((const char *)res),
-	    allow_underscore, lab, why);
+	ret = ascii_label((const char *)res, strlen((const char *)res), allow_underscore, lab, why);
 out:
 	idn2_free(res);
 	return ret;
@@ -279,9 +278,9 @@ dnsname_normalize(const char *in, int allow_underscore, char *out, const char **
 		}
 	}
 	if (in[n - 1] == '.')
-		n--;		/* one optional trailing dot */
+		n--; /* one optional trailing dot */
 	if (n == 0) {
-		*why = "empty name";	/* the root is no destination */
+		*why = "empty name"; /* the root is no destination */
 		return -1;
 	}
 	for (p = in, end = in + n;; p++) {
@@ -291,8 +290,8 @@ dnsname_normalize(const char *in, int allow_underscore, char *out, const char **
 
 		for (size_t i = 0; i < ln; i++)
 			ascii &= (unsigned char)p[i] < 0x80;
-		len = ascii ? ascii_label(p, ln, allow_underscore, lab, why) :
-		    unicode_label(p, ln, allow_underscore, lab, why);
+		len = ascii ? ascii_label(p, ln, allow_underscore, lab, why)
+			    : unicode_label(p, ln, allow_underscore, lab, why);
 		if (len < 0)
 			goto fail;
 		if (olen + (olen ? 1 : 0) + (size_t)len > NAME_MAX_CHARS) {
@@ -338,12 +337,12 @@ dnsname_from_wire(const uint8_t *rdata, size_t len, size_t *off, char *out)
 		size_t l;
 
 		if (pos >= len)
-			goto fail;	/* truncated: no terminating root label */
+			goto fail; /* truncated: no terminating root label */
 		l = rdata[pos++];
 		if (l == 0)
 			break;
 		if (l > LABEL_MAX)
-			goto fail;	/* compression pointer or extended label type */
+			goto fail; /* compression pointer or extended label type */
 		if (l > len - pos)
 			goto fail;
 		if (ascii_label((const char *)rdata + pos, l, 1, lab, &why) < 0)
@@ -437,7 +436,7 @@ dnsname_is_address_literal(const char *s)
 	if (n > LITERAL_MAX || n < 3 || s[n - 1] != ']')
 		return 0;
 	s++;
-	n -= 2;			/* inside the brackets */
+	n -= 2; /* inside the brackets */
 	if (n > 5 && dnsname_equal_n(s, "ipv6:", 5)) {
 		memcpy(addr, s + 5, n - 5);
 		addr[n - 5] = 0;

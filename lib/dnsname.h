@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNSNAME_MAX 254	/* 253 characters + NUL */
+#define DNSNAME_MAX 254 /* 253 characters + NUL */
 
 /**
  * Normalise a domain given by a user, a config file or an SMTP peer.

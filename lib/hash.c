@@ -9,7 +9,7 @@
 
 #include "hash.h"
 
-#define FNV_BASIS	0xcbf29ce484222325ULL	/* FNV-1a 64 offset basis */
+#define FNV_BASIS 0xcbf29ce484222325ULL /* FNV-1a 64 offset basis */
 
 static uint64_t
 mix64(uint64_t h)

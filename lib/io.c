@@ -31,7 +31,8 @@ write_loop(int fd, const char *s, size_t len, int timed, int64_t deadline_ms)
 			sock = 0;
 			continue;
 		}
-		if (w < 0 && (errno == EINTR || (timed && (errno == EAGAIN || errno == EWOULDBLOCK))))
+		if (w < 0 &&
+		    (errno == EINTR || (timed && (errno == EAGAIN || errno == EWOULDBLOCK))))
 			continue;
 		if (w <= 0)
 			return -1;

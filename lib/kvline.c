@@ -29,8 +29,8 @@ kv_ctl(unsigned char ch)
 static int
 kv_keych(unsigned char ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
-	    || ch == '_' || ch == '.' || ch == ':' || ch == '-';
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	    ch == '_' || ch == '.' || ch == ':' || ch == '-';
 }
 
 int
@@ -81,7 +81,8 @@ kv_field(const char **pp, struct kvline_field *f, const char **why)
 	while (kv_keych((unsigned char)*p))
 		p++;
 	if (*p != '=') {
-		*why = p == k || !*p || kv_blank(*p) ? "field without '='" : "bad character in a key";
+		*why =
+		    p == k || !*p || kv_blank(*p) ? "field without '='" : "bad character in a key";
 		return -1;
 	}
 	if ((size_t)(p - k) > KVLINE_KEY_MAX || p == k) {

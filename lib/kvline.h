@@ -20,15 +20,15 @@
 
 #include "buf.h"
 
-#define KVLINE_KEY_MAX 64	/* bytes per key */
+#define KVLINE_KEY_MAX 64 /* bytes per key */
 
 struct kvline_field {
-	char *key;		/* owned */
-	char *value;		/* owned, unquoted */
+	char *key;   /* owned */
+	char *value; /* owned, unquoted */
 };
 
 struct kvline {
-	struct kvline_field *f;	/* owned array of n fields, in line order */
+	struct kvline_field *f; /* owned array of n fields, in line order */
 	size_t n;
 };
 

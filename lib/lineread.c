@@ -16,8 +16,8 @@
 #include "lineread.h"
 #include "mem.h"
 
-#define LINEREAD_STR2(x)	#x
-#define LINEREAD_STR(x)		LINEREAD_STR2(x)
+#define LINEREAD_STR2(x) #x
+#define LINEREAD_STR(x)	 LINEREAD_STR2(x)
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
 static size_t
@@ -55,7 +55,8 @@ lineread_check(const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 
 	if (n > LINEREAD_LINE_MAX)
-		return "line too long (more than " LINEREAD_STR(LINEREAD_LINE_MAX) " bytes): refused";
+		return "line too long (more than " LINEREAD_STR(
+		    LINEREAD_LINE_MAX) " bytes): refused";
 	if (memchr(s, 0, n))
 		return "NUL byte in line";
 	for (size_t i = 0, l; i < n; i += l) {
@@ -68,8 +69,7 @@ lineread_check(const char *s, size_t n)
 }
 
 int
-lineread_each(const char *text, size_t n, const char *name, lineread_fn fn, void *arg,
-    char **err)
+lineread_each(const char *text, size_t n, const char *name, lineread_fn fn, void *arg, char **err)
 {
 	const char *p = text, *end = text + n, *nl, *bad;
 	unsigned line = 0;
@@ -100,9 +100,8 @@ lineread_each(const char *text, size_t n, const char *name, lineread_fn fn, void
 }
 
 int
-lineread_file(const char *path, size_t max,
-    int (*trusted)(int fd, const char *path, char **err), char **text, size_t *len,
-    char **err)
+lineread_file(const char *path, size_t max, int (*trusted)(int fd, const char *path, char **err),
+    char **text, size_t *len, char **err)
 {
 	char eb[128], chunk[65536];
 	struct stat st;
@@ -126,7 +125,8 @@ lineread_file(const char *path, size_t max,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			*err = xasprintf("%s: read error: %s", path, strerror_r(errno, eb, sizeof(eb)));
+			*err = xasprintf("%s: read error: %s", path,
+			    strerror_r(errno, eb, sizeof(eb)));
 			goto out;
 		}
 		buf_append(&b, chunk, (size_t)r);

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#define LINEREAD_LINE_MAX	4096	/* bytes per line, without the line end */
+#define LINEREAD_LINE_MAX 4096 /* bytes per line, without the line end */
 
 /**
  * Check one line s[0..n) (without its line end) against the policy.
@@ -52,7 +52,6 @@ int lineread_each(const char *text, size_t n, const char *name, lineread_fn fn, 
  * "is a directory", "read error: ...", "file larger than N MiB: refused".
  */
 int lineread_file(const char *path, size_t max,
-    int (*trusted)(int fd, const char *path, char **err), char **text, size_t *len,
-    char **err);
+    int (*trusted)(int fd, const char *path, char **err), char **text, size_t *len, char **err);
 
 #endif

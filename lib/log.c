@@ -55,9 +55,12 @@ static void
 msg_vlog(int prio, const char *fmt, va_list ap)
 {
 	static const char *const label[] = {
-		[LOG_DEBUG] = "debug", [LOG_INFO] = "info",
-		[LOG_WARNING] = "warning", [LOG_ERR] = "error",
-		[LOG_CRIT] = "fatal", [LOG_ALERT] = "panic",
+		[LOG_DEBUG] = "debug",
+		[LOG_INFO] = "info",
+		[LOG_WARNING] = "warning",
+		[LOG_ERR] = "error",
+		[LOG_CRIT] = "fatal",
+		[LOG_ALERT] = "panic",
 	};
 	char text[2048];
 	char line[2200];
@@ -74,8 +77,7 @@ msg_vlog(int prio, const char *fmt, va_list ap)
 	if (msg_use_syslog) {
 		syslog(prio, "%s: %s", label[prio], text);
 	} else {
-		n = snprintf(line, sizeof(line), "%s: %s: %s\n", msg_progname,
-		    label[prio], text);
+		n = snprintf(line, sizeof(line), "%s: %s: %s\n", msg_progname, label[prio], text);
 		if (n > (int)sizeof(line) - 1)
 			n = (int)sizeof(line) - 1, line[n - 1] = '\n';
 		if (write(STDERR_FILENO, line, (size_t)n) < 0) {
@@ -85,15 +87,15 @@ msg_vlog(int prio, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-#define MSG_FN(name, prio, guard)					\
-	void name(const char *fmt, ...)					\
-	{								\
-		va_list ap;						\
-		if (!(guard))						\
-			return;						\
-		va_start(ap, fmt);					\
-		msg_vlog(prio, fmt, ap);				\
-		va_end(ap);						\
+#define MSG_FN(name, prio, guard) \
+	void name(const char *fmt, ...) \
+	{ \
+		va_list ap; \
+		if (!(guard)) \
+			return; \
+		va_start(ap, fmt); \
+		msg_vlog(prio, fmt, ap); \
+		va_end(ap); \
 	}
 
 MSG_FN(msg_debug, LOG_DEBUG, msg_verbose > 0)
@@ -110,7 +112,7 @@ msg_fatal(const char *fmt, ...)
 	msg_vlog(LOG_CRIT, fmt, ap);
 	va_end(ap);
 	if (syscall(SYS_gettid) != getpid())
-		_exit(1);	/* the line is written; no atexit handlers under running threads */
+		_exit(1); /* the line is written; no atexit handlers under running threads */
 	exit(1);
 }
 
@@ -135,6 +137,6 @@ msg_rate_due(struct msg_rate *r, int interval)
 	if (last != 0 && now - last < interval)
 		return 0;
 	if (!atomic_compare_exchange_strong(&r->last, &last, now))
-		return 0;	/* another thread logs this one */
+		return 0; /* another thread logs this one */
 	return n;
 }

@@ -16,7 +16,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 
-extern int msg_verbose;	/* larger = more noise; set once at start-up */
+extern int msg_verbose; /* larger = more noise; set once at start-up */
 
 /** Set the program name used as line prefix (string must outlive use). */
 void msg_init(const char *progname);
@@ -47,10 +47,13 @@ void msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretu
  * zero-initialise (MSG_RATE_INIT or a static/calloc'd struct).
  */
 struct msg_rate {
-	atomic_ullong events;		/* events counted so far */
-	atomic_llong last;		/* time of the last line, 0: none yet */
+	atomic_ullong events; /* events counted so far */
+	atomic_llong last;    /* time of the last line, 0: none yet */
 };
-#define MSG_RATE_INIT	{ 0, 0 }
+#define MSG_RATE_INIT \
+	{ \
+		0, 0 \
+	}
 
 /** Count one event; the number of events so far when a line is due, else 0. */
 unsigned long long msg_rate_due(struct msg_rate *r, int interval);

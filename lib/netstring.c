@@ -28,7 +28,7 @@ netstring_header(const char *buf, size_t len, size_t max, size_t *hlen, size_t *
 
 		if (ch == ':') {
 			if (i == 0)
-				return NETSTRING_BAD;	/* no digits */
+				return NETSTRING_BAD; /* no digits */
 			*hlen = i + 1;
 			*n = v;
 			return NETSTRING_OK;
@@ -36,7 +36,7 @@ netstring_header(const char *buf, size_t len, size_t max, size_t *hlen, size_t *
 		if (ch < '0' || ch > '9')
 			return NETSTRING_BAD;
 		if (i == 1 && buf[0] == '0')
-			return NETSTRING_BAD;		/* leading zero */
+			return NETSTRING_BAD; /* leading zero */
 		v = v * 10 + (size_t)(ch - '0');
 		if (v > max)
 			return NETSTRING_TOOLONG;
@@ -45,8 +45,8 @@ netstring_header(const char *buf, size_t len, size_t max, size_t *hlen, size_t *
 }
 
 enum netstring_status
-netstring_decode(const char *buf, size_t len, size_t max,
-    const char **data, size_t *dlen, size_t *used)
+netstring_decode(const char *buf, size_t len, size_t max, const char **data, size_t *dlen,
+    size_t *used)
 {
 	enum netstring_status st;
 	size_t hlen = 0, n = 0;
@@ -77,10 +77,14 @@ const char *
 netstring_status_name(enum netstring_status s)
 {
 	switch (s) {
-	case NETSTRING_OK: return "ok";
-	case NETSTRING_MORE: return "more";
-	case NETSTRING_BAD: return "bad";
-	case NETSTRING_TOOLONG: return "too-long";
+	case NETSTRING_OK:
+		return "ok";
+	case NETSTRING_MORE:
+		return "more";
+	case NETSTRING_BAD:
+		return "bad";
+	case NETSTRING_TOOLONG:
+		return "too-long";
 	}
 	return "?";
 }

@@ -25,10 +25,10 @@
 #define NETSTRING_MAX_LIMIT (1024UL * 1024 * 1024)
 
 enum netstring_status {
-	NETSTRING_OK,		/* a complete netstring: *data, *dlen, *used set */
-	NETSTRING_MORE,		/* a valid prefix: read more bytes and call again */
-	NETSTRING_BAD,		/* not a netstring (syntax): the stream is lost */
-	NETSTRING_TOOLONG,	/* a valid header announcing more than max bytes */
+	NETSTRING_OK,	   /* a complete netstring: *data, *dlen, *used set */
+	NETSTRING_MORE,	   /* a valid prefix: read more bytes and call again */
+	NETSTRING_BAD,	   /* not a netstring (syntax): the stream is lost */
+	NETSTRING_TOOLONG, /* a valid header announcing more than max bytes */
 };
 
 /**
@@ -38,8 +38,8 @@ enum netstring_status {
  * number of bytes the netstring occupies (the caller drops them); the out
  * parameters are untouched otherwise.
  */
-enum netstring_status netstring_decode(const char *buf, size_t len, size_t max,
-    const char **data, size_t *dlen, size_t *used);
+enum netstring_status netstring_decode(const char *buf, size_t len, size_t max, const char **data,
+    size_t *dlen, size_t *used);
 
 /** Append data[0..n) to b as one netstring. */
 void netstring_encode(struct buf *b, const char *data, size_t n);

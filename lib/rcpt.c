@@ -61,9 +61,9 @@ rcpt_skip_local(const char *p, const char *end, const char **why)
 	for (; p < end && *p != '@'; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' ||
-		    c == '(' || c == ')' || c == ',' || c == ';' || c == ':' || c == '\\' ||
-		    c == '[' || c == ']') {
+		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '(' ||
+		    c == ')' || c == ',' || c == ';' || c == ':' || c == '\\' || c == '[' ||
+		    c == ']') {
 			*why = "invalid character in the local part";
 			return NULL;
 		}

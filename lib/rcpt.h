@@ -14,19 +14,19 @@
 
 #include "dnsname.h"
 
-#define RCPT_MAX_LEN 1024	/* longer input is refused (RFC 5321 path: 256) */
+#define RCPT_MAX_LEN 1024 /* longer input is refused (RFC 5321 path: 256) */
 
 enum rcpt_kind {
-	RCPT_DOMAIN,	/* domain holds the canonical domain */
-	RCPT_LITERAL,	/* domain holds the literal, brackets included */
-	RCPT_LOCAL,	/* no domain part ("postmaster") */
-	RCPT_INVALID,	/* why says what is wrong */
+	RCPT_DOMAIN,  /* domain holds the canonical domain */
+	RCPT_LITERAL, /* domain holds the literal, brackets included */
+	RCPT_LOCAL,   /* no domain part ("postmaster") */
+	RCPT_INVALID, /* why says what is wrong */
 };
 
 struct rcpt {
 	enum rcpt_kind kind;
 	char domain[DNSNAME_MAX];
-	const char *why;	/* static text when RCPT_INVALID, else NULL */
+	const char *why; /* static text when RCPT_INVALID, else NULL */
 };
 
 /** Parse arg (NUL-terminated, any bytes) into *r. Returns r->kind. */

@@ -61,8 +61,8 @@ daemon_audit_event_new(const char *event)
 }
 
 void
-daemon_audit_decision(json_t *ev, const struct policy_runtime *rt,
-    const struct policy_outcome *o, const char *none)
+daemon_audit_decision(json_t *ev, const struct policy_runtime *rt, const struct policy_outcome *o,
+    const char *none)
 {
 	struct audit_log *a = daemon_audit();
 	struct buf dj;

@@ -42,13 +42,13 @@
 #include "daemon_fds.h"
 #include "log.h"
 
-#define MFD_FIXED		48	/* stdio, listening sockets, pipes, audit, store, resolver pipes */
-#define MFD_MIN_MILTER		8	/* the milter keeps at least this much, however small the limit */
-#define MFD_MAX_LIMIT		(1UL << 20)	/* RLIM_INFINITY and the like count as this */
-#define MFD_WARN_INTERVAL	60	/* seconds between warnings of one kind */
-#define MFD_EMFILE_BACKOFF_MS	100	/* out of descriptors: wait before the next accept */
+#define MFD_FIXED	      48 /* stdio, listening sockets, pipes, audit, store, resolver pipes */
+#define MFD_MIN_MILTER	      8	 /* the milter keeps at least this much, however small the limit */
+#define MFD_MAX_LIMIT	      (1UL << 20) /* RLIM_INFINITY and the like count as this */
+#define MFD_WARN_INTERVAL     60	  /* seconds between warnings of one kind */
+#define MFD_EMFILE_BACKOFF_MS 100	  /* out of descriptors: wait before the next accept */
 
-static atomic_ulong mfd_milter_below;	/* 0: not armed */
+static atomic_ulong mfd_milter_below; /* 0: not armed */
 static struct msg_rate mfd_refused = MSG_RATE_INIT;
 static struct msg_rate mfd_emfile = MSG_RATE_INIT;
 
@@ -61,12 +61,14 @@ daemon_fds_plan(unsigned nlisteners, struct daemon_fds *b)
 	b->limit = 1024;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		b->limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > MFD_MAX_LIMIT
-		    ? MFD_MAX_LIMIT : (unsigned long)rl.rlim_cur;
-	b->dns = b->limit / 2;		/* dns/dns.c takes at most this */
-	b->listener_max = b->limit / 8 < 8 ? 8
-	    : b->limit / 8 > LISTENER_MAX_CONNS ? LISTENER_MAX_CONNS : (unsigned)(b->limit / 8);
-	b->listeners = nlisteners * (unsigned long)(b->listener_max
-	    + LISTENER_EVICT_SLACK(b->listener_max));
+		    ? MFD_MAX_LIMIT
+		    : (unsigned long)rl.rlim_cur;
+	b->dns = b->limit / 2; /* dns/dns.c takes at most this */
+	b->listener_max = b->limit / 8 < 8	? 8
+	    : b->limit / 8 > LISTENER_MAX_CONNS ? LISTENER_MAX_CONNS
+						: (unsigned)(b->limit / 8);
+	b->listeners =
+	    nlisteners * (unsigned long)(b->listener_max + LISTENER_EVICT_SLACK(b->listener_max));
 	b->fixed = MFD_FIXED;
 	reserve = b->dns + b->listeners + b->fixed;
 	b->milter = b->limit > reserve + MFD_MIN_MILTER ? b->limit - reserve : MFD_MIN_MILTER;
@@ -87,8 +89,9 @@ mfd_refuse(int fd, unsigned long below)
 	close(fd);
 	if ((n = msg_rate_due(&mfd_refused, MFD_WARN_INTERVAL)) != 0)
 		msg_warn("milter: descriptors 0..%lu are in use: closing new milter connections at "
-		    "once to keep the reserve of the other sockets (%llu so far; see \"File "
-		    "descriptors\" in danepold(8))", below - 1, n);
+			 "once to keep the reserve of the other sockets (%llu so far; see \"File "
+			 "descriptors\" in danepold(8))",
+		    below - 1, n);
 	errno = ECONNABORTED;
 	return -1;
 }
@@ -109,8 +112,8 @@ accept(int sock, struct sockaddr *addr, socklen_t *len)
 	saved = errno;
 	if ((n = msg_rate_due(&mfd_emfile, MFD_WARN_INTERVAL)) != 0)
 		msg_warn("milter: accept: %s (%llu time(s) so far; see \"File descriptors\" in "
-		    "danepold(8))", saved == EMFILE ? "Too many open files"
-		    : "Too many open files in system", n);
+			 "danepold(8))",
+		    saved == EMFILE ? "Too many open files" : "Too many open files in system", n);
 	poll(NULL, 0, MFD_EMFILE_BACKOFF_MS);
 	errno = saved;
 	return -1;

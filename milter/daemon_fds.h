@@ -14,12 +14,12 @@
  * milter.
  */
 struct daemon_fds {
-	unsigned long limit;		/* RLIMIT_NOFILE (soft) */
-	unsigned long dns;		/* the resolver's share */
-	unsigned listener_max;		/* connections per socketmap/Exim listener */
-	unsigned long listeners;	/* descriptors of all those listeners */
-	unsigned long fixed;		/* everything else */
-	unsigned long milter;		/* milter descriptors: numbers below this */
+	unsigned long limit;	 /* RLIMIT_NOFILE (soft) */
+	unsigned long dns;	 /* the resolver's share */
+	unsigned listener_max;	 /* connections per socketmap/Exim listener */
+	unsigned long listeners; /* descriptors of all those listeners */
+	unsigned long fixed;	 /* everything else */
+	unsigned long milter;	 /* milter descriptors: numbers below this */
 };
 
 /** Work out the budget for nlisteners socketmap/Exim listeners from the

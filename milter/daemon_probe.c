@@ -49,24 +49,24 @@
 #include "probe.h"
 #include "store.h"
 
-#define PQ_MAX		256	/* queued probes */
-#define PQ_WORKERS	2	/* probing threads */
-#define PC_MAX		10000	/* destinations remembered */
-#define PC_BUCKETS	16384	/* a power of two above PC_MAX: short chains */
+#define PQ_MAX	   256	 /* queued probes */
+#define PQ_WORKERS 2	 /* probing threads */
+#define PC_MAX	   10000 /* destinations remembered */
+#define PC_BUCKETS 16384 /* a power of two above PC_MAX: short chains */
 
 struct queued_probe {
-	struct policy_decision *d;	/* a reference */
-	struct probe_opts opts;		/* helo owned */
+	struct policy_decision *d; /* a reference */
+	struct probe_opts opts;	   /* helo owned */
 };
 
 struct remembered_dest {
 	char *domain;
-	long long when;			/* monotonic seconds of the last queueing / result */
-	int pending;			/* queued or being probed */
+	long long when; /* monotonic seconds of the last queueing / result */
+	int pending;	/* queued or being probed */
 	int have_result;
-	int all_failed;			/* latest result: every DANE host failed */
-	char *why;			/* summary of the latest failure, or NULL */
-	struct remembered_dest *next, *older, *newer;	/* bucket chain; age list */
+	int all_failed;				      /* latest result: every DANE host failed */
+	char *why;				      /* summary of the latest failure, or NULL */
+	struct remembered_dest *next, *older, *newer; /* bucket chain; age list */
 };
 
 static struct {
@@ -81,9 +81,9 @@ static struct {
 	struct remembered_dest *oldest, *newest;
 	size_t nentries;
 	struct store *store;
-	uint64_t seed;			/* of hash(), set by daemon_probe_start() */
-} probes = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, { 0 }, 0, { { 0 } },
-	0, 0, { 0 }, NULL, NULL, 0, NULL, 0 };
+	uint64_t seed; /* of hash(), set by daemon_probe_start() */
+} probes = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, { 0 }, 0, { { 0 } }, 0, 0,
+	{ 0 }, NULL, NULL, 0, NULL, 0 };
 
 /*
  * Destination names come from senders: the seeded hash of the decision
@@ -187,8 +187,8 @@ summary(const struct probe_result *r)
 		const struct probe_addr *a = &r->addrs[i];
 
 		if (a->state == POLICY_HOST_DANE && !a->success && !a->transient)
-			buf_printf(&b, "; %s[%s] %s", a->host ? a->host : "?", a->addr ? a->addr : "-",
-			    a->result_type ? a->result_type : "failed");
+			buf_printf(&b, "; %s[%s] %s", a->host ? a->host : "?",
+			    a->addr ? a->addr : "-", a->result_type ? a->result_type : "failed");
 	}
 	return buf_steal(&b);
 }
@@ -291,8 +291,9 @@ static void
 db_error(const struct conf *c, const char *who, const char *err)
 {
 	msg_error("outcome_db %s; needed by %s (TLS outcomes): make the directory writable for "
-	    "user %s (danepold.service: StateDirectory=danepol), or set outcome_db = none to "
-	    "keep no outcomes", err ? err : "cannot be opened", who, c->user);
+		  "user %s (danepold.service: StateDirectory=danepol), or set outcome_db = none to "
+		  "keep no outcomes",
+	    err ? err : "cannot be opened", who, c->user);
 }
 
 int
@@ -328,11 +329,12 @@ daemon_probe_start(const struct conf *c)
 	}
 	if (!c->probe)
 		return 0;
-	probes.seed = hash_seed(&probes);		/* before any thread uses the table */
+	probes.seed = hash_seed(&probes); /* before any thread uses the table */
 	probes.started = 1;
 	for (int i = 0; i < PQ_WORKERS; i++) {
 		if ((rc = pthread_create(&probes.tid[i], NULL, worker, NULL)) != 0) {
-			msg_error("cannot start a probe thread: %s", strerror_r(rc, eb, sizeof(eb)));
+			msg_error("cannot start a probe thread: %s",
+			    strerror_r(rc, eb, sizeof(eb)));
 			return -1;
 		}
 		probes.nthreads++;
@@ -409,14 +411,17 @@ daemon_probe_apply(const struct conf *c, struct policy_outcome *o)
 	pthread_mutex_lock(&probes.mu);
 	if ((e = pc_find(d->domain)) == NULL)
 		e = pc_add(d->domain);
-	if (e && !e->pending && (!e->have_result || clock_now_s() - e->when >= (long long)c->probe_interval_s))
+	if (e && !e->pending &&
+	    (!e->have_result || clock_now_s() - e->when >= (long long)c->probe_interval_s))
 		enqueue(c, d, e);
 	if (e && c->probe_defer && d->verdict == POLICY_REQUIRE && e->have_result && e->all_failed)
-		why = xstrdup(e->why ? e->why : "latest probe: every DANE host failed authentication");
+		why = xstrdup(
+		    e->why ? e->why : "latest probe: every DANE host failed authentication");
 	pthread_mutex_unlock(&probes.mu);
 	if (why == NULL)
 		return;
-	o->d = policy_decision_simple(d->domain, POLICY_DEFER, d->level, POLICY_R_DANE_AUTH_FAILED, why);
+	o->d = policy_decision_simple(d->domain, POLICY_DEFER, d->level, POLICY_R_DANE_AUTH_FAILED,
+	    why);
 	policy_decision_unref(d);
 	free(why);
 }

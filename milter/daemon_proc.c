@@ -40,8 +40,8 @@
 #include "log.h"
 #include "mem.h"
 
-static int proc_ready_fd = -1;	/* write end of the status pipe, daemon side */
-static int proc_pid_fd = -1;	/* the pid file, flock()ed while we run */
+static int proc_ready_fd = -1; /* write end of the status pipe, daemon side */
+static int proc_pid_fd = -1;   /* the pid file, flock()ed while we run */
 
 static int
 proc_devnull(int fd, int flags)
@@ -70,7 +70,7 @@ proc_wait_ready(int rfd, pid_t child)
 	do
 		n = read(rfd, &st, 1);
 	while (n < 0 && errno == EINTR);
-	waitpid(child, NULL, 0);	/* the intermediate child exits at once */
+	waitpid(child, NULL, 0); /* the intermediate child exits at once */
 	if (n != 1)
 		msg_error("danepold exited during start-up");
 	_exit(n == 1 ? st : EX_SOFTWARE);
@@ -102,8 +102,8 @@ daemon_proc_daemonize(int keep_stdout)
 	if (pid > 0)
 		_exit(0);
 	proc_ready_fd = pfd[1];
-	if (chdir("/") < 0 || proc_devnull(STDIN_FILENO, O_RDONLY) < 0
-	    || (!keep_stdout && proc_devnull(STDOUT_FILENO, O_WRONLY) < 0)) {
+	if (chdir("/") < 0 || proc_devnull(STDIN_FILENO, O_RDONLY) < 0 ||
+	    (!keep_stdout && proc_devnull(STDOUT_FILENO, O_WRONLY) < 0)) {
 		msg_error("cannot detach: %m");
 		return -1;
 	}
@@ -157,7 +157,8 @@ proc_pid_open(const char *path, uid_t daemon_uid)
 	if (fd < 0) {
 		if (errno == ELOOP)
 			msg_error("pid_file %s: a symbolic link: not following it; remove it "
-			    "or set pid_file", path);
+				  "or set pid_file",
+			    path);
 		else
 			msg_error("pid_file %s: %m", path);
 		return -1;
@@ -173,13 +174,15 @@ proc_pid_open(const char *path, uid_t daemon_uid)
 	}
 	if (st.st_uid != geteuid() && (daemon_uid == (uid_t)-1 || st.st_uid != daemon_uid)) {
 		msg_error("pid_file %s: owned by uid %ld, not by danepold; remove it or set "
-		    "pid_file", path, (long)st.st_uid);
+			  "pid_file",
+		    path, (long)st.st_uid);
 		goto fail;
 	}
 	n = pread(fd, text, sizeof(text), 0);
 	if (n < 0 || !proc_pid_text(text, (size_t)n)) {
 		msg_error("pid_file %s: holds something else than a pid; remove it or set "
-		    "pid_file", path);
+			  "pid_file",
+		    path);
 		goto fail;
 	}
 	return fd;
@@ -223,7 +226,7 @@ daemon_proc_pidfile(const char *path, uid_t daemon_uid)
 		close(fd);
 		return -1;
 	}
-	proc_pid_fd = fd;	/* held, and so locked, until exit */
+	proc_pid_fd = fd; /* held, and so locked, until exit */
 	return 0;
 }
 
@@ -235,8 +238,8 @@ daemon_proc_pidfile_remove(const char *path)
 	if (path == NULL || proc_pid_fd < 0)
 		return;
 	/* Only the file we hold locked, if path still names it. */
-	if (fstat(proc_pid_fd, &ours) == 0 && lstat(path, &now) == 0
-	    && ours.st_dev == now.st_dev && ours.st_ino == now.st_ino && unlink(path) < 0)
+	if (fstat(proc_pid_fd, &ours) == 0 && lstat(path, &now) == 0 && ours.st_dev == now.st_dev &&
+	    ours.st_ino == now.st_ino && unlink(path) < 0)
 		msg_warn("pid_file %s: cannot remove: %m", path);
 	close(proc_pid_fd);
 	proc_pid_fd = -1;
@@ -279,8 +282,8 @@ proc_sock_gid(const char *group, uid_t uid, gid_t *gid)
 }
 
 int
-daemon_proc_sockid_init(struct daemon_sockid *id, const char *spec, uid_t uid,
-    const char *group, unsigned mode)
+daemon_proc_sockid_init(struct daemon_sockid *id, const char *spec, uid_t uid, const char *group,
+    unsigned mode)
 {
 	memset(id, 0, sizeof(*id));
 	id->spec = spec;
@@ -334,8 +337,8 @@ daemon_proc_sock_leave(struct daemon_sockid *id)
 	if (!id->entered)
 		return 0;
 	if (id->switched) {
-		if (seteuid(0) < 0 || setegid(id->egid) < 0
-		    || setgroups((size_t)id->ngroups, id->groups) < 0) {
+		if (seteuid(0) < 0 || setegid(id->egid) < 0 ||
+		    setgroups((size_t)id->ngroups, id->groups) < 0) {
 			msg_error("cannot return to root after creating %s: %m", id->spec);
 			rc = -1;
 		}
@@ -352,13 +355,13 @@ void
 daemon_proc_sock_error(const struct daemon_sockid *id, int err)
 {
 	char eb[128];
-	const char *why = err ? strerror_r(err, eb, sizeof(eb)) :
-	    "in use, not a socket, or no permission";
+	const char *why =
+	    err ? strerror_r(err, eb, sizeof(eb)) : "in use, not a socket, or no permission";
 
 	if (id->switched)
 		msg_error("cannot listen on %s: %s (it is created as uid %ld gid %ld: its "
-		    "directory must let them create and remove files)", id->spec, why,
-		    (long)id->uid, (long)getegid());
+			  "directory must let them create and remove files)",
+		    id->spec, why, (long)id->uid, (long)getegid());
 	else
 		msg_error("cannot listen on %s: %s", id->spec, why);
 }
@@ -380,15 +383,18 @@ daemon_proc_socket_perms(const struct daemon_sockid *id)
 	}
 	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
 		msg_error("socket %s: replaced while being set up (now %s of uid %ld): "
-		    "check who else can write in its directory", path,
-		    S_ISSOCK(st.st_mode) ? "a socket" : S_ISLNK(st.st_mode) ?
-		    "a symbolic link" : "not a socket", (long)st.st_uid);
+			  "check who else can write in its directory",
+		    path,
+		    S_ISSOCK(st.st_mode)      ? "a socket"
+			: S_ISLNK(st.st_mode) ? "a symbolic link"
+					      : "not a socket",
+		    (long)st.st_uid);
 		goto out;
 	}
 	/* Born right under our egid and umask, unless the directory says
 	 * otherwise (set-group-ID bit, default ACL): fix the inode we hold. */
-	if (id->gid != (gid_t)-1 && st.st_gid != id->gid
-	    && fchownat(fd, "", (uid_t)-1, id->gid, AT_EMPTY_PATH) < 0) {
+	if (id->gid != (gid_t)-1 && st.st_gid != id->gid &&
+	    fchownat(fd, "", (uid_t)-1, id->gid, AT_EMPTY_PATH) < 0) {
 		msg_error("socket %s: cannot give it group %ld: %m", path, (long)id->gid);
 		goto out;
 	}
@@ -444,8 +450,8 @@ daemon_proc_drop(const char *user, uid_t uid, gid_t gid)
 		return -1;
 	}
 	/* Verify: the ids are what we asked for and root is out of reach. */
-	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid
-	    || setuid(0) == 0 || seteuid(0) == 0) {
+	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid ||
+	    setuid(0) == 0 || seteuid(0) == 0) {
 		msg_error("privilege drop to %.64s could not be verified", user);
 		return -1;
 	}

@@ -48,12 +48,12 @@ void daemon_proc_pidfile_remove(const char *path);
  * umask and ids are process-wide), before other threads exist.
  */
 struct daemon_sockid {
-	const char *spec;		/* borrowed */
+	const char *spec; /* borrowed */
 	int is_unix;
-	uid_t uid;			/* owner to create as; -1: ours */
-	gid_t gid;			/* group to create as; -1: ours */
-	mode_t mode;			/* socket_mode & 0777 */
-	int entered, switched;		/* state between enter and leave */
+	uid_t uid;	       /* owner to create as; -1: ours */
+	gid_t gid;	       /* group to create as; -1: ours */
+	mode_t mode;	       /* socket_mode & 0777 */
+	int entered, switched; /* state between enter and leave */
 	mode_t umask;
 	gid_t egid;
 	gid_t *groups;

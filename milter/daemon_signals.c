@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <signal.h>
 
-
 /** sigwait - sigwait(3) for set without SIGHUP, SIGUSR1, SIGUSR2. */
 int
 sigwait(const sigset_t *set, int *sig)

@@ -68,40 +68,42 @@
 
 /* Settings read once at start-up; a reload cannot change them. */
 struct startup_settings {
-	const char *conf_path;		/* -c, or NULL = default */
-	char *milter_socket;		/* NULL: no milter */
-	char *socketmap_socket;		/* NULL: none */
-	char *exim_socket;		/* NULL: none */
+	const char *conf_path;	/* -c, or NULL = default */
+	char *milter_socket;	/* NULL: no milter */
+	char *socketmap_socket; /* NULL: none */
+	char *exim_socket;	/* NULL: none */
 	char *user;
 	char *socket_group;
 	unsigned socket_mode;
 	char *pid_file;
 	char *audit_log;
 	int audit_sync;
-	unsigned socket_idle_ms;	/* socketmap/Exim: socket_idle_timeout */
-	unsigned socket_request_ms;	/* ... socket_request_timeout */
-	unsigned milter_timeout_s;	/* smfi_settimeout() */
+	unsigned socket_idle_ms;    /* socketmap/Exim: socket_idle_timeout */
+	unsigned socket_request_ms; /* ... socket_request_timeout */
+	unsigned milter_timeout_s;  /* smfi_settimeout() */
 };
 
 static int d_sigpipe[2] = { -1, -1 };
-static atomic_int d_milter_rc = -1;	/* smfi_main() result once it returned */
-static struct listener *d_sockmap, *d_exim;	/* NULL when not configured */
+static atomic_int d_milter_rc = -1;	    /* smfi_main() result once it returned */
+static struct listener *d_sockmap, *d_exim; /* NULL when not configured */
 
 static const int d_signals[] = { SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT };
 #define D_NSIGNALS (sizeof(d_signals) / sizeof(d_signals[0]))
-#define D_STOPPED 0			/* pipe byte: smfi_main() returned */
+#define D_STOPPED  0 /* pipe byte: smfi_main() returned */
 
 static void
 d_usage(FILE *fp)
 {
-	fprintf(fp, "usage: danepold [-c FILE] [-f] [-n] [-p] [-v]... [-V]\n"
+	fprintf(fp,
+	    "usage: danepold [-c FILE] [-f] [-n] [-p] [-v]... [-V]\n"
 	    "  -c FILE  configuration file (default %s if it exists)\n"
 	    "  -f       stay in the foreground\n"
 	    "  -n       check the configuration and exit (0 ok, 78 error, 69 resolver)\n"
 	    "  -p       print the effective configuration and exit\n"
 	    "  -v       more verbose diagnostics (repeatable)\n"
 	    "  -V       print the version and exit\n"
-	    "See danepold(8).\n", DANEPOL_CONF_FILE);
+	    "See danepold(8).\n",
+	    DANEPOL_CONF_FILE);
 }
 
 /* danepold needs at least one socket to serve. */
@@ -111,7 +113,8 @@ d_conf_sockets(const struct conf *c)
 	if (c->milter_socket || c->socketmap_socket || c->exim_socket)
 		return 0;
 	msg_error("%s: milter_socket, socketmap_socket and exim_socket are all none: "
-	    "danepold would serve nothing", c->path);
+		  "danepold would serve nothing",
+	    c->path);
 	return -1;
 }
 
@@ -162,18 +165,19 @@ d_same(const char *a, const char *b)
 static void
 startup_settings_compare(const struct startup_settings *f, const struct conf *c)
 {
-	if (!d_same(f->milter_socket, c->milter_socket) || !d_same(f->user, c->user)
-	    || !d_same(f->socketmap_socket, c->socketmap_socket)
-	    || !d_same(f->exim_socket, c->exim_socket)
-	    || !d_same(f->socket_group, c->socket_group) || f->socket_mode != c->socket_mode
-	    || !d_same(f->pid_file, c->pid_file) || !d_same(f->audit_log, c->audit_log)
-	    || f->audit_sync != c->audit_sync || f->socket_idle_ms != c->socket_idle_timeout_ms
-	    || f->socket_request_ms != c->socket_request_timeout_ms
-	    || f->milter_timeout_s != c->milter_timeout_s)
+	if (!d_same(f->milter_socket, c->milter_socket) || !d_same(f->user, c->user) ||
+	    !d_same(f->socketmap_socket, c->socketmap_socket) ||
+	    !d_same(f->exim_socket, c->exim_socket) || !d_same(f->socket_group, c->socket_group) ||
+	    f->socket_mode != c->socket_mode || !d_same(f->pid_file, c->pid_file) ||
+	    !d_same(f->audit_log, c->audit_log) || f->audit_sync != c->audit_sync ||
+	    f->socket_idle_ms != c->socket_idle_timeout_ms ||
+	    f->socket_request_ms != c->socket_request_timeout_ms ||
+	    f->milter_timeout_s != c->milter_timeout_s)
 		msg_warn("%s: milter_socket, socketmap_socket, exim_socket, user, socket_group, "
-		    "socket_mode, pid_file, audit_log, audit_sync, socket_idle_timeout, "
-		    "socket_request_timeout and milter_timeout take effect only after a "
-		    "restart", c->path);
+			 "socket_mode, pid_file, audit_log, audit_sync, socket_idle_timeout, "
+			 "socket_request_timeout and milter_timeout take effect only after a "
+			 "restart",
+		    c->path);
 }
 
 /* SIGHUP/SIGUSR2: build a new snapshot; on any error keep the old one. */
@@ -294,7 +298,7 @@ d_signal_loop(const struct startup_settings *f)
 			if (!stopping) {
 				msg_info("stopping (signal %d): sessions in flight finish", b);
 				if (f->milter_socket == NULL)
-					return;		/* no milter thread to wait for */
+					return; /* no milter thread to wait for */
 				smfi_stop();
 				stopping = 1;
 			}
@@ -323,11 +327,21 @@ d_options(int argc, char **argv, struct d_opts *o)
 	opterr = 0;
 	while ((ch = getopt(argc, argv, ":c:fnpvVh")) != -1) {
 		switch (ch) {
-		case 'c': o->conf_path = optarg; break;
-		case 'f': o->foreground = 1; break;
-		case 'n': o->check = 1; break;
-		case 'p': o->print = 1; break;
-		case 'v': msg_verbose++; break;
+		case 'c':
+			o->conf_path = optarg;
+			break;
+		case 'f':
+			o->foreground = 1;
+			break;
+		case 'n':
+			o->check = 1;
+			break;
+		case 'p':
+			o->print = 1;
+			break;
+		case 'v':
+			msg_verbose++;
+			break;
 		case 'V':
 			printf("danepold (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return EX_OK;
@@ -361,11 +375,12 @@ d_milter_open(const struct startup_settings *f, uid_t uid)
 	struct daemon_sockid id;
 	int rc, err;
 
-	if (daemon_proc_sockid_init(&id, f->milter_socket, uid, f->socket_group, f->socket_mode) < 0)
+	if (daemon_proc_sockid_init(&id, f->milter_socket, uid, f->socket_group, f->socket_mode) <
+	    0)
 		return -1;
-	if (smfi_setconn(f->milter_socket) != MI_SUCCESS
-	    || smfi_settimeout((int)f->milter_timeout_s) != MI_SUCCESS
-	    || smfi_register(*milter_desc()) != MI_SUCCESS) {
+	if (smfi_setconn(f->milter_socket) != MI_SUCCESS ||
+	    smfi_settimeout((int)f->milter_timeout_s) != MI_SUCCESS ||
+	    smfi_register(*milter_desc()) != MI_SUCCESS) {
 		msg_error("libmilter rejected the socket %s", f->milter_socket);
 		return -1;
 	}
@@ -375,7 +390,7 @@ d_milter_open(const struct startup_settings *f, uid_t uid)
 	rc = smfi_opensocket(1) == MI_SUCCESS ? 0 : -1;
 	err = errno;
 	if (rc < 0)
-		daemon_proc_sock_error(&id, err);	/* 0: libmilter logged why */
+		daemon_proc_sock_error(&id, err); /* 0: libmilter logged why */
 	else
 		rc = daemon_proc_socket_perms(&id);
 	if (daemon_proc_sock_leave(&id) < 0)
@@ -389,11 +404,13 @@ d_socket_open(const struct startup_settings *f, uid_t uid)
 {
 	if (f->milter_socket && d_milter_open(f, uid) < 0)
 		return -1;
-	if (f->socketmap_socket && (d_sockmap = listener_open(f->socketmap_socket, "socketmap",
-	    uid, f->socket_group, f->socket_mode)) == NULL)
+	if (f->socketmap_socket &&
+	    (d_sockmap = listener_open(f->socketmap_socket, "socketmap", uid, f->socket_group,
+		 f->socket_mode)) == NULL)
 		return -1;
-	if (f->exim_socket && (d_exim = listener_open(f->exim_socket, "exim",
-	    uid, f->socket_group, f->socket_mode)) == NULL)
+	if (f->exim_socket &&
+	    (d_exim = listener_open(f->exim_socket, "exim", uid, f->socket_group,
+		 f->socket_mode)) == NULL)
 		return -1;
 	return 0;
 }
@@ -414,8 +431,8 @@ d_listeners_start(const struct startup_settings *f)
 	if (f->milter_socket)
 		daemon_fds_install(&b);
 	msg_info("descriptors: %lu (RLIMIT_NOFILE): resolver %lu, socketmap/Exim %u connections "
-	    "each, milter below descriptor %lu%s", b.limit, b.dns, b.listener_max, b.milter,
-	    f->milter_socket ? "" : " (no milter)");
+		 "each, milter below descriptor %lu%s",
+	    b.limit, b.dns, b.listener_max, b.milter, f->milter_socket ? "" : " (no milter)");
 	if (d_sockmap && listener_start(d_sockmap, socketmap_serve, NULL, &lim) < 0)
 		return -1;
 	if (d_exim && listener_start(d_exim, exim_serve, NULL, &lim) < 0)
@@ -454,7 +471,8 @@ d_start(const struct startup_settings *f, struct conf *c, int foreground, int *p
 	gid_t gid;
 	int ex;
 
-	if (!foreground && daemon_proc_daemonize(f->audit_log && strcmp(f->audit_log, "-") == 0) < 0)
+	if (!foreground &&
+	    daemon_proc_daemonize(f->audit_log && strcmp(f->audit_log, "-") == 0) < 0)
 		goto os_error;
 	if (daemon_proc_lookup_user(f->user, &uid, &gid) < 0) {
 		conf_free(c);
@@ -467,7 +485,8 @@ d_start(const struct startup_settings *f, struct conf *c, int foreground, int *p
 	}
 	if (d_socket_open(f, uid) < 0 || daemon_proc_drop(f->user, uid, gid) < 0)
 		goto os_error;
-	if (f->audit_log && (a = audit_open(f->audit_log, (enum audit_sync)f->audit_sync, &err)) == NULL) {
+	if (f->audit_log &&
+	    (a = audit_open(f->audit_log, (enum audit_sync)f->audit_sync, &err)) == NULL) {
 		msg_error("%s", err);
 		free(err);
 		goto os_error;
@@ -550,7 +569,7 @@ main(int argc, char **argv)
 	msg_info("danepold ready: listening on %s, pid %ld", socks, (long)getpid());
 	free(socks);
 	daemon_proc_ready(0);
-	if (!o.foreground)	/* start-up errors went to the caller's stderr */
+	if (!o.foreground) /* start-up errors went to the caller's stderr */
 		msg_open_syslog(LOG_MAIL);
 	d_signal_loop(&f);
 	if (f.milter_socket) {

@@ -81,8 +81,8 @@ ex_decide(struct policy_runtime *rt, enum proto_exim_kind kind, const char *arg,
 		daemon_probe_apply(rt->conf, o);
 		return xstrdup(p.domain);
 	case RCPT_LOCAL:
-		o->d = policy_decision_simple("", POLICY_TRY, TLS_LEVEL_NONE,
-		    POLICY_R_LOCAL_POLICY, "local delivery: no SMTP next hop, DANE does not apply");
+		o->d = policy_decision_simple("", POLICY_TRY, TLS_LEVEL_NONE, POLICY_R_LOCAL_POLICY,
+		    "local delivery: no SMTP next hop, DANE does not apply");
 		return xstrdup("");
 	case RCPT_INVALID:
 	default:
@@ -107,8 +107,8 @@ ex_query(unsigned long id, const char *line, enum proto_exim_kind kind, const ch
 		reply = proto_exim_error("unavailable", NULL);
 	} else {
 		dest = ex_decide(snap->rt, kind, arg, &o);
-		reply = proto_exim_reply(o.d, snap->rt->status, dest,
-		    proto_soft(snap->rt->conf, o.d));
+		reply =
+		    proto_exim_reply(o.d, snap->rt->status, dest, proto_soft(snap->rt->conf, o.d));
 	}
 	msg_debug("exim %lu: %.255s -> %.400s", id, line, reply);
 	json_object_set_new(ev, "request", audit_string(line));
@@ -166,8 +166,8 @@ ex_event(const char *line, const char *arg)
 	for (size_t i = 0; i < f.n; i++)
 		json_object_set_new(fields, f.f[i].key, audit_string(f.f[i].value));
 	audit_timestamp(ts, sizeof(ts));
-	ev = json_pack("{s:s, s:o, s:s, s:o}", "event", "exim", "name", audit_string(name),
-	    "time", ts, "fields", fields);
+	ev = json_pack("{s:s, s:o, s:s, s:o}", "event", "exim", "name", audit_string(name), "time",
+	    ts, "fields", fields);
 	audit_write(daemon_audit(), ev);
 	json_decref(ev);
 	ex_event_store(name, &f);
@@ -265,7 +265,7 @@ exim_serve(struct listener_conn *c, void *arg)
 			}
 			if (ex_answer(c, in.s, n) < 0)
 				break;
-			memmove(in.s, nl + 1, in.len - n);	/* the NUL comes along */
+			memmove(in.s, nl + 1, in.len - n); /* the NUL comes along */
 			in.len -= n + 1;
 			listener_request_done(c);
 			continue;

@@ -42,46 +42,46 @@
 #include "log.h"
 #include "mem.h"
 
-#define LST_BACKLOG		128
-#define LST_WARN_INTERVAL	10	/* seconds between warnings of one kind */
-#define LST_EMFILE_WARN_INTERVAL 60	/* seconds between "accept: Too many open files" */
-#define LST_EMFILE_BACKOFF_MS	100	/* out of descriptors: wait before accepting again */
-#define LST_ROOM_WAIT_MS	200	/* at the cap: wait for evicted connections to leave */
+#define LST_BACKLOG		 128
+#define LST_WARN_INTERVAL	 10  /* seconds between warnings of one kind */
+#define LST_EMFILE_WARN_INTERVAL 60  /* seconds between "accept: Too many open files" */
+#define LST_EMFILE_BACKOFF_MS	 100 /* out of descriptors: wait before accepting again */
+#define LST_ROOM_WAIT_MS	 200 /* at the cap: wait for evicted connections to leave */
 
 struct listener {
 	char *spec;
 	char *what;
-	char *path;			/* unix socket path, or NULL */
-	ino_t ino;			/* its inode, to remove only our own file */
-	int fd;				/* listening socket */
-	int stop[2];			/* stop pipe */
+	char *path;  /* unix socket path, or NULL */
+	ino_t ino;   /* its inode, to remove only our own file */
+	int fd;	     /* listening socket */
+	int stop[2]; /* stop pipe */
 	pthread_t tid;
 	int started;
 	listener_fn fn;
 	void *arg;
 	struct listener_limits lim;
-	struct msg_rate refused;	/* at the cap with nobody idle */
-	struct msg_rate evicted;	/* idle connections closed for new ones */
-	struct msg_rate deadline;	/* requests past socket_request_timeout */
-	struct msg_rate accept_failed;	/* accept(2) out of descriptors/memory */
-	pthread_mutex_t lock;		/* guards the members below and lst_conn's */
-	pthread_cond_t idle;		/* signalled when active drops to 0 or an evicted one leaves */
-	unsigned active;		/* connection threads, evicted ones included */
-	unsigned evicting;		/* ... of which evicted, still leaving */
+	struct msg_rate refused;       /* at the cap with nobody idle */
+	struct msg_rate evicted;       /* idle connections closed for new ones */
+	struct msg_rate deadline;      /* requests past socket_request_timeout */
+	struct msg_rate accept_failed; /* accept(2) out of descriptors/memory */
+	pthread_mutex_t lock;	       /* guards the members below and lst_conn's */
+	pthread_cond_t idle; /* signalled when active drops to 0 or an evicted one leaves */
+	unsigned active;     /* connection threads, evicted ones included */
+	unsigned evicting;   /* ... of which evicted, still leaving */
 	unsigned long next_id;
-	struct lst_conn *conns;		/* every connection, newest first */
+	struct lst_conn *conns; /* every connection, newest first */
 };
 
 /* A connection: the handler's view first (listener_read casts back). */
 struct lst_conn {
 	struct listener_conn c;
 	struct listener *l;
-	struct lst_conn *prev, *next;	/* in l->conns */
-	long long req_start;		/* ms, first byte of the request; 0: none (own thread) */
+	struct lst_conn *prev, *next; /* in l->conns */
+	long long req_start;	      /* ms, first byte of the request; 0: none (own thread) */
 	/* under l->lock: */
-	int idle;			/* in poll(2) awaiting a request's first byte */
-	int evicted;			/* shut down to make room */
-	long long idle_since;		/* ms, when it became idle */
+	int idle;	      /* in poll(2) awaiting a request's first byte */
+	int evicted;	      /* shut down to make room */
+	long long idle_since; /* ms, when it became idle */
 };
 
 /* ------------------------------------------------------------ binding */
@@ -115,7 +115,8 @@ lst_unix_stale(const char *path, const struct sockaddr_un *sun)
 	}
 	if (errno == EACCES) {
 		msg_error("socket %s: exists, and uid %ld may not connect to it to see whether "
-		    "it is still in use: remove it if no process serves it", path, (long)geteuid());
+			  "it is still in use: remove it if no process serves it",
+		    path, (long)geteuid());
 		return -1;
 	}
 	if (errno != ECONNREFUSED && errno != ENOENT) {
@@ -150,8 +151,8 @@ lst_bind_unix(struct listener *l, const char *path, const struct daemon_sockid *
 		msg_error("socket: %m");
 		return -1;
 	}
-	if (bind(fd, (const struct sockaddr *)&sun, sizeof(sun)) < 0
-	    || listen(fd, LST_BACKLOG) < 0) {
+	if (bind(fd, (const struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, LST_BACKLOG) < 0) {
 		daemon_proc_sock_error(id, errno);
 		close(fd);
 		return -1;
@@ -167,14 +168,13 @@ lst_bind_unix(struct listener *l, const char *path, const struct daemon_sockid *
 
 /* Bind path with the ids and mode the socket will have (daemon_proc.h). */
 static int
-lst_open_unix(struct listener *l, const char *path, uid_t uid, const char *group,
-    unsigned mode)
+lst_open_unix(struct listener *l, const char *path, uid_t uid, const char *group, unsigned mode)
 {
 	struct daemon_sockid id;
 	int fd = -1;
 
-	if (daemon_proc_sockid_init(&id, l->spec, uid, group, mode) < 0
-	    || daemon_proc_sock_enter(&id) < 0)
+	if (daemon_proc_sockid_init(&id, l->spec, uid, group, mode) < 0 ||
+	    daemon_proc_sock_enter(&id) < 0)
 		return -1;
 	fd = lst_bind_unix(l, path, &id);
 	if (daemon_proc_sock_leave(&id) < 0 && fd >= 0) {
@@ -321,7 +321,8 @@ lst_refuse(struct listener *l, int fd)
 	close(fd);
 	if ((n = msg_rate_due(&l->refused, LST_WARN_INTERVAL)) != 0)
 		msg_warn("%s: %u connections busy in a request: closing new connections at once "
-		    "(%llu so far)", l->spec, l->lim.max_conns, n);
+			 "(%llu so far)",
+		    l->spec, l->lim.max_conns, n);
 }
 
 /*
@@ -338,7 +339,7 @@ lst_oldest_idle(struct listener *l)
 		if (!lc->idle || lc->evicted || (best && best->idle_since <= lc->idle_since))
 			continue;
 		if (ioctl(lc->c.fd, FIONREAD, &unread) == 0 && unread > 0)
-			continue;	/* a request is arriving */
+			continue; /* a request is arriving */
 		best = lc;
 	}
 	return best;
@@ -358,14 +359,16 @@ lst_evict(struct listener *l)
 
 	if (l->active - l->evicting < l->lim.max_conns)
 		return 0;
-	if (l->active >= l->lim.max_conns + LISTENER_EVICT_SLACK(l->lim.max_conns) || (victim = lst_oldest_idle(l)) == NULL)
+	if (l->active >= l->lim.max_conns + LISTENER_EVICT_SLACK(l->lim.max_conns) ||
+	    (victim = lst_oldest_idle(l)) == NULL)
 		return -1;
 	victim->evicted = 1;
 	l->evicting++;
 	shutdown(victim->c.fd, SHUT_RDWR);
 	if ((n = msg_rate_due(&l->evicted, LST_WARN_INTERVAL)) != 0)
 		msg_warn("%s: %u connections open: closing the longest idle one for a new one "
-		    "(%llu so far)", l->spec, l->lim.max_conns, n);
+			 "(%llu so far)",
+		    l->spec, l->lim.max_conns, n);
 	return 0;
 }
 
@@ -387,8 +390,8 @@ lst_make_room(struct listener *l)
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	while (lst_evict(l) < 0) {
-		if (l->evicting == 0
-		    || pthread_cond_timedwait(&l->idle, &l->lock, &until) == ETIMEDOUT)
+		if (l->evicting == 0 ||
+		    pthread_cond_timedwait(&l->idle, &l->lock, &until) == ETIMEDOUT)
 			return lst_evict(l);
 	}
 	return 0;
@@ -450,7 +453,8 @@ lst_accept_failed(struct listener *l)
 		return 0;
 	if ((n = msg_rate_due(&l->accept_failed, LST_EMFILE_WARN_INTERVAL)) != 0)
 		msg_warn("%s: accept: %m (%llu time(s) so far; see \"File descriptors\" in "
-		    "danepold(8))", l->spec, n);
+			 "danepold(8))",
+		    l->spec, n);
 	return lst_stopping(l, LST_EMFILE_BACKOFF_MS);
 }
 
@@ -462,7 +466,8 @@ lst_accept_main(void *arg)
 
 	for (;;) {
 		struct pollfd p[2] = {
-			{ .fd = l->fd, .events = POLLIN }, { .fd = l->stop[0], .events = POLLIN },
+			{ .fd = l->fd, .events = POLLIN },
+			{ .fd = l->stop[0], .events = POLLIN },
 		};
 
 		if (poll(p, 2, -1) < 0) {
@@ -523,8 +528,8 @@ listener_stop(struct listener *l)
 	while (l->active > 0)
 		pthread_cond_wait(&l->idle, &l->lock);
 	pthread_mutex_unlock(&l->lock);
-	if (l->path && lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == l->ino
-	    && unlink(l->path) < 0)
+	if (l->path && lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == l->ino &&
+	    unlink(l->path) < 0)
 		msg_debug("socket %s: not removed: %m", l->path);
 	lst_free(l);
 }
@@ -555,7 +560,7 @@ lst_wait_ms(struct lst_conn *lc, int idle)
 	if (idle)
 		return lc->l->lim.idle_ms;
 	if (lc->req_start == 0)
-		lc->req_start = clock_now_ms();	/* a pipelined request */
+		lc->req_start = clock_now_ms(); /* a pipelined request */
 	return lc->req_start + lc->l->lim.request_ms - clock_now_ms();
 }
 
@@ -572,7 +577,8 @@ lst_timed_out(struct lst_conn *lc, int idle)
 	}
 	if ((n = msg_rate_due(&l->deadline, LST_WARN_INTERVAL)) != 0)
 		msg_warn("%s %lu: request not complete within %u ms of its first byte: closing "
-		    "(%llu such connection(s) so far)", lc->c.what, lc->c.id, l->lim.request_ms, n);
+			 "(%llu such connection(s) so far)",
+		    lc->c.what, lc->c.id, l->lim.request_ms, n);
 	return LISTENER_DEADLINE;
 }
 
@@ -581,7 +587,8 @@ listener_read(struct listener_conn *c, struct buf *b, size_t max)
 {
 	struct lst_conn *lc = (struct lst_conn *)c;
 	struct pollfd p[2] = {
-		{ .fd = c->fd, .events = POLLIN }, { .fd = c->stop_fd, .events = POLLIN },
+		{ .fd = c->fd, .events = POLLIN },
+		{ .fd = c->stop_fd, .events = POLLIN },
 	};
 	int idle = b->len == 0;
 	char tmp[4096];
@@ -618,7 +625,7 @@ listener_read(struct listener_conn *c, struct buf *b, size_t max)
 	if (n == 0)
 		return LISTENER_EOF;
 	if (idle)
-		lc->req_start = clock_now_ms();	/* the deadline runs from the first byte */
+		lc->req_start = clock_now_ms(); /* the deadline runs from the first byte */
 	buf_append(b, tmp, (size_t)n);
 	return (long)n;
 }

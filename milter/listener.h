@@ -32,34 +32,34 @@
 
 #include "buf.h"
 
-#define LISTENER_MAX_CONNS	256	/* connections served at once, at most */
+#define LISTENER_MAX_CONNS	  256 /* connections served at once, at most */
 /* Evicted connections still leaving may exceed max_conns by this much. */
-#define LISTENER_EVICT_SLACK(max)	((max) / 8 + 2)
-#define LISTENER_WRITE_TIMEOUT	10000	/* ms a reply may wait for the peer */
+#define LISTENER_EVICT_SLACK(max) ((max) / 8 + 2)
+#define LISTENER_WRITE_TIMEOUT	  10000 /* ms a reply may wait for the peer */
 
 /* listener_read() results besides a byte count > 0. */
-#define LISTENER_EOF		0
-#define LISTENER_ERROR		(-1)
-#define LISTENER_TIMEOUT	(-2)
-#define LISTENER_STOP		(-3)
-#define LISTENER_DEADLINE	(-4)	/* the request took longer than request_ms */
-#define LISTENER_EVICTED	(-5)	/* closed, idle, to make room for a new one */
+#define LISTENER_EOF	  0
+#define LISTENER_ERROR	  (-1)
+#define LISTENER_TIMEOUT  (-2)
+#define LISTENER_STOP	  (-3)
+#define LISTENER_DEADLINE (-4) /* the request took longer than request_ms */
+#define LISTENER_EVICTED  (-5) /* closed, idle, to make room for a new one */
 
 /* Limits of one listener (listener_start() copies them). */
 struct listener_limits {
-	unsigned max_conns;		/* connections at once (0 counts as 1) */
-	unsigned idle_ms;		/* wait for a request's first byte */
-	unsigned request_ms;		/* a whole request, from its first byte */
+	unsigned max_conns;  /* connections at once (0 counts as 1) */
+	unsigned idle_ms;    /* wait for a request's first byte */
+	unsigned request_ms; /* a whole request, from its first byte */
 };
 
 struct listener;
 
 /* One connection, as the handler sees it (owned by the listener). */
 struct listener_conn {
-	int fd;				/* the connection; closed after the handler returns */
-	int stop_fd;			/* readable once the listener stops */
-	const char *what;		/* "socketmap", "exim": for log lines */
-	unsigned long id;		/* connection number, for log lines */
+	int fd;		  /* the connection; closed after the handler returns */
+	int stop_fd;	  /* readable once the listener stops */
+	const char *what; /* "socketmap", "exim": for log lines */
+	unsigned long id; /* connection number, for log lines */
 };
 
 /* A connection handler; returns when the connection is done. */
@@ -71,8 +71,8 @@ typedef void (*listener_fn)(struct listener_conn *c, void *arg);
  * (NULL: leave) and mode as for the milter socket. Returns the listener
  * (free with listener_stop()), or NULL after logging.
  */
-struct listener *listener_open(const char *spec, const char *what, uid_t uid,
-    const char *group, unsigned mode);
+struct listener *listener_open(const char *spec, const char *what, uid_t uid, const char *group,
+    unsigned mode);
 
 /** Start the accept thread with the limits lim. Returns 0, or -1 after logging. */
 int listener_start(struct listener *l, listener_fn fn, void *arg,

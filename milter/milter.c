@@ -62,35 +62,35 @@
 #include "snapshot.h"
 
 /* Bounds on what the MTA hands over for the audit lines (see audit.h). */
-#define CB_QUEUE_ID_MAX	64	/* Postfix long queue ids: about 20 */
-#define CB_AUTH_MAX	255
-#define CB_TRANSPORT_MAX 255	/* {rcpt_mailer}: a master.cf service name */
+#define CB_QUEUE_ID_MAX	 64 /* Postfix long queue ids: about 20 */
+#define CB_AUTH_MAX	 255
+#define CB_TRANSPORT_MAX 255 /* {rcpt_mailer}: a master.cf service name */
 
 struct cb_msg {
-	struct snapshot *snap;	/* reference held for the transaction */
-	char *sender;			/* without angle brackets, or NULL */
-	char *auth_user;		/* {auth_authen}, or NULL */
-	char *queue_id;			/* latest "i" seen, or NULL */
-	struct audit_rcpts rcpts;	/* the message line's bounded list */
+	struct snapshot *snap;	  /* reference held for the transaction */
+	char *sender;		  /* without angle brackets, or NULL */
+	char *auth_user;	  /* {auth_authen}, or NULL */
+	char *queue_id;		  /* latest "i" seen, or NULL */
+	struct audit_rcpts rcpts; /* the message line's bounded list */
 	int accepted, deferred;
 };
 
 struct cb_conn {
 	char session[17];
-	char *client_name;		/* NULL when unknown */
-	char *client_addr;		/* NULL for unix/unknown */
-	int postfix;			/* {daemon_name} came with connect */
-	struct cb_msg *msg;		/* the open transaction, or NULL */
+	char *client_name;  /* NULL when unknown */
+	char *client_addr;  /* NULL for unix/unknown */
+	int postfix;	    /* {daemon_name} came with connect */
+	struct cb_msg *msg; /* the open transaction, or NULL */
 };
 
 /* What one RCPT turned into (filled by cb_rcpt_decide/cb_rcpt_act). */
 struct cb_rcpt {
-	const char *recipient;		/* argv[0] without angle brackets */
-	char *dest;			/* destination handed to the engine */
+	const char *recipient; /* argv[0] without angle brackets */
+	char *dest;	       /* destination handed to the engine */
 	struct policy_outcome out;
-	const char *transport;		/* {rcpt_mailer}, or NULL (libmilter's) */
-	const char *action;		/* "continue" "tempfail" "audit-only" */
-	char *reply;			/* full reply sent, or NULL */
+	const char *transport; /* {rcpt_mailer}, or NULL (libmilter's) */
+	const char *action;    /* "continue" "tempfail" "audit-only" */
+	char *reply;	       /* full reply sent, or NULL */
 	sfsistat status;
 };
 
@@ -139,13 +139,13 @@ cb_sockaddr_text(const struct sockaddr *sa)
 
 	if (sa == NULL)
 		return NULL;
-	if (sa->sa_family == AF_INET
-	    && inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-		text, sizeof(text)))
+	if (sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text,
+		sizeof(text)))
 		return xstrdup(text);
-	if (sa->sa_family == AF_INET6
-	    && inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-		text, sizeof(text)))
+	if (sa->sa_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text,
+		sizeof(text)))
 		return xstrdup(text);
 	return NULL;
 }
@@ -201,7 +201,7 @@ cb_msg_begin(SMFICTX *ctx, struct cb_conn *c, const char *sender)
 {
 	struct cb_msg *m;
 
-	if (c->msg != NULL)		/* MAIL without RSET: the old one ends */
+	if (c->msg != NULL) /* MAIL without RSET: the old one ends */
 		cb_msg_end(c, "abort");
 	m = c->msg = xcalloc(1, sizeof(*m));
 	m->snap = snapshot_acquire();
@@ -244,8 +244,8 @@ cb_bad_domain(const char *rcpt)
 static void
 cb_rcpt_skip(struct cb_rcpt *r, const char *why)
 {
-	r->out.d = policy_decision_simple(r->dest, POLICY_TRY, TLS_LEVEL_NONE,
-	    POLICY_R_LOCAL_POLICY, why);
+	r->out.d =
+	    policy_decision_simple(r->dest, POLICY_TRY, TLS_LEVEL_NONE, POLICY_R_LOCAL_POLICY, why);
 }
 
 /*
@@ -287,10 +287,13 @@ cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct 
 	rcpt_parse(arg, &p);
 	if (r->transport && !conf_value_words_has(rt->conf->milter_smtp_transports, mailer)) {
 		char *why = xasprintf("transport %.64s is not in milter_smtp_transports: "
-		    "no SMTP delivery to judge at RCPT", mailer);
+				      "no SMTP delivery to judge at RCPT",
+		    mailer);
 
-		r->dest = xstrndup(host && *host ? host
-		    : p.kind == RCPT_DOMAIN || p.kind == RCPT_LITERAL ? p.domain : "", RCPT_MAX_LEN);
+		r->dest = xstrndup(host && *host			  ? host
+			: p.kind == RCPT_DOMAIN || p.kind == RCPT_LITERAL ? p.domain
+									  : "",
+		    RCPT_MAX_LEN);
 		cb_rcpt_skip(r, why);
 		free(why);
 		return;
@@ -298,7 +301,8 @@ cb_rcpt_decide(SMFICTX *ctx, struct policy_runtime *rt, const char *arg, struct 
 	if (r->transport && rt->conf->use_rcpt_host && host && *host) {
 		if ((r->dest = cb_next_hop(host)) == NULL) {
 			r->dest = xstrndup(host, RCPT_MAX_LEN);
-			cb_rcpt_skip(r, "next hop is a unix-domain socket: no DNS, DANE does not apply");
+			cb_rcpt_skip(r,
+			    "next hop is a unix-domain socket: no DNS, DANE does not apply");
 			return;
 		}
 	} else if (p.kind == RCPT_DOMAIN || p.kind == RCPT_LITERAL) {
@@ -354,7 +358,8 @@ cb_rcpt_reply(SMFICTX *ctx, struct policy_runtime *rt, const struct policy_decis
 	if (milter_smfi_setreply(ctx, code, xcode, text) == MI_SUCCESS)
 		line = cb_reply_line(code, xcode, text);
 	else
-		msg_warn("smfi_setreply(%s %s) failed: the MTA uses its default reply", code, xcode);
+		msg_warn("smfi_setreply(%s %s) failed: the MTA uses its default reply", code,
+		    xcode);
 	free(text);
 	return line;
 }
@@ -372,7 +377,7 @@ cb_rcpt_act(SMFICTX *ctx, struct policy_runtime *rt, int audit_only, struct cb_r
 		return;
 	}
 	if (d->verdict != POLICY_DEFER)
-		return;		/* require/try; null MX: the MTA bounces it */
+		return; /* require/try; null MX: the MTA bounces it */
 	if (d->reason == POLICY_R_INTERNAL_ERROR && !rt->conf->on_error_tempfail) {
 		msg_warn("engine failure for %.255s, on_error = accept: %.255s", r->dest, d->why);
 		return;
@@ -389,13 +394,15 @@ cb_rcpt_audit(struct cb_conn *c, struct cb_msg *m, struct policy_runtime *rt, st
 	json_t *ev;
 
 	cb_txn(c, m, &t);
-	ev = audit_rcpt_event(&t, r->recipient, r->dest, r->action, r->reply,
-	    NULL, r->out.cache_hit, r->out.elapsed_ms);
-	json_object_set_new(ev, "transport", audit_string(r->transport == NULL ? NULL
-	    : strlen(r->transport) > CB_TRANSPORT_MAX ? "(too long)" : r->transport));
+	ev = audit_rcpt_event(&t, r->recipient, r->dest, r->action, r->reply, NULL,
+	    r->out.cache_hit, r->out.elapsed_ms);
+	json_object_set_new(ev, "transport",
+	    audit_string(r->transport == NULL		      ? NULL
+		    : strlen(r->transport) > CB_TRANSPORT_MAX ? "(too long)"
+							      : r->transport));
 	daemon_audit_decision(ev, rt, &r->out, "{}");
-	audit_rcpts_add(&m->rcpts, r->recipient, r->dest,
-	    policy_verdict_name(r->out.d->verdict), r->action);
+	audit_rcpts_add(&m->rcpts, r->recipient, r->dest, policy_verdict_name(r->out.d->verdict),
+	    r->action);
 	if (r->status == SMFIS_TEMPFAIL)
 		m->deferred++;
 	else
@@ -405,9 +412,8 @@ cb_rcpt_audit(struct cb_conn *c, struct cb_msg *m, struct policy_runtime *rt, st
 /* ---------------------------------------------------------- callbacks */
 
 static sfsistat
-cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
-    unsigned long *pf3)
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
+    unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN;
 
@@ -460,7 +466,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	char *recipient;
 	int audit_only;
 
-	if (m->snap == NULL) {		/* cannot happen once started */
+	if (m->snap == NULL) { /* cannot happen once started */
 		msg_error("no runtime: accepting %.255s unchecked", arg);
 		return SMFIS_CONTINUE;
 	}

@@ -91,15 +91,13 @@ proto_level(const struct policy_decision *d)
 {
 	if (d->verdict != POLICY_REQUIRE)
 		return tls_level_name(d->level);
-	if (d->policy_level != TLS_LEVEL_DANE_ONLY && d->mx_queried &&
-	    d->mx_sec != DNS_SEC_SECURE)
+	if (d->policy_level != TLS_LEVEL_DANE_ONLY && d->mx_queried && d->mx_sec != DNS_SEC_SECURE)
 		return tls_level_name(TLS_LEVEL_DANE);
 	return "dane-only";
 }
 
 char *
-proto_sockmap_reply(const struct policy_decision *d, const struct policy_status_table *st,
-    int soft)
+proto_sockmap_reply(const struct policy_decision *d, const struct policy_status_table *st, int soft)
 {
 	char *text, *r;
 
@@ -172,8 +170,12 @@ proto_verb(const char *line, const char *verb, const char **rest)
 enum proto_exim_kind
 proto_exim_parse(char *line, const char **arg)
 {
-	static const struct { const char *verb; enum proto_exim_kind kind; } verbs[] = {
-		{ "rcpt", PROTO_EXIM_RCPT }, { "domain", PROTO_EXIM_DOMAIN },
+	static const struct {
+		const char *verb;
+		enum proto_exim_kind kind;
+	} verbs[] = {
+		{ "rcpt", PROTO_EXIM_RCPT },
+		{ "domain", PROTO_EXIM_DOMAIN },
 		{ "event", PROTO_EXIM_EVENT },
 	};
 	const char *rest;

@@ -36,9 +36,9 @@
 #include "policy.h"
 #include "policy_status.h"
 
-#define PROTO_SOCKMAP_MAX	10000	/* request octets (netstring data) */
-#define PROTO_EXIM_LINE_MAX	4096	/* request line octets, without the line end */
-#define PROTO_EXIM_FIELDS_MAX	64	/* key=value fields per event line */
+#define PROTO_SOCKMAP_MAX     10000 /* request octets (netstring data) */
+#define PROTO_EXIM_LINE_MAX   4096  /* request line octets, without the line end */
+#define PROTO_EXIM_FIELDS_MAX 64    /* key=value fields per event line */
 
 /**
  * Split a socketmap request data[0..n) at its first space into *name and

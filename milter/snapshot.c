@@ -18,7 +18,7 @@
 #include "snapshot.h"
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct snapshot *snap_current;	/* holds one reference */
+static struct snapshot *snap_current; /* holds one reference */
 
 /* Drop one reference; returns the snapshot to free (refs reached 0) or NULL. */
 static struct snapshot *

@@ -17,8 +17,8 @@
 
 /* A reference-counted holder of one runtime (the immutable snapshot). */
 struct snapshot {
-	struct policy_runtime *rt;	/* owned: freed with the last reference */
-	int refs;			/* guarded by the holder's mutex */
+	struct policy_runtime *rt; /* owned: freed with the last reference */
+	int refs;		   /* guarded by the holder's mutex */
 };
 
 /** Make rt the current snapshot (ownership passes); the previous one is

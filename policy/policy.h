@@ -43,57 +43,69 @@ enum policy_reason {
 	/* require */
 	POLICY_R_DANE,
 	/* try */
-	POLICY_R_DANE_PARTIAL, POLICY_R_UNAUTH_TLS, POLICY_R_NO_TLSA,
-	POLICY_R_MX_INSECURE, POLICY_R_ADDRESS_INSECURE, POLICY_R_ADDRESS_LITERAL,
-	POLICY_R_LOCAL_POLICY, POLICY_R_NO_SUCH_DOMAIN,
+	POLICY_R_DANE_PARTIAL,
+	POLICY_R_UNAUTH_TLS,
+	POLICY_R_NO_TLSA,
+	POLICY_R_MX_INSECURE,
+	POLICY_R_ADDRESS_INSECURE,
+	POLICY_R_ADDRESS_LITERAL,
+	POLICY_R_LOCAL_POLICY,
+	POLICY_R_NO_SUCH_DOMAIN,
 	/* defer */
-	POLICY_R_MX_LOOKUP_FAILED, POLICY_R_MX_BOGUS, POLICY_R_DNS_TIMEOUT,
-	POLICY_R_ADDRESS_LOOKUP_FAILED, POLICY_R_ADDRESS_BOGUS, POLICY_R_NO_ADDRESS,
-	POLICY_R_TLSA_LOOKUP_FAILED, POLICY_R_DANE_REQUIRED, POLICY_R_TLSA_UNUSABLE,
-	POLICY_R_INVALID_DOMAIN, POLICY_R_INTERNAL_ERROR,
-	POLICY_R_DANE_AUTH_FAILED,	/* danepold probe_defer: every DANE host failed its probe */
+	POLICY_R_MX_LOOKUP_FAILED,
+	POLICY_R_MX_BOGUS,
+	POLICY_R_DNS_TIMEOUT,
+	POLICY_R_ADDRESS_LOOKUP_FAILED,
+	POLICY_R_ADDRESS_BOGUS,
+	POLICY_R_NO_ADDRESS,
+	POLICY_R_TLSA_LOOKUP_FAILED,
+	POLICY_R_DANE_REQUIRED,
+	POLICY_R_TLSA_UNUSABLE,
+	POLICY_R_INVALID_DOMAIN,
+	POLICY_R_INTERNAL_ERROR,
+	POLICY_R_DANE_AUTH_FAILED, /* danepold probe_defer: every DANE host failed its probe */
 	/* reject */
 	POLICY_R_NULL_MX,
 	POLICY_R_COUNT
 };
 
 enum policy_host_state {
-	POLICY_HOST_DANE,		/* usable secure TLSA: authenticated TLS required */
-	POLICY_HOST_TLS,		/* secure TLSA, all unusable: TLS required, no authentication */
-	POLICY_HOST_OPPORTUNISTIC,	/* no DANE: STARTTLS when offered, cleartext allowed */
-	POLICY_HOST_UNUSABLE,		/* lookup failure / no address / policy: must not be used */
+	POLICY_HOST_DANE,	   /* usable secure TLSA: authenticated TLS required */
+	POLICY_HOST_TLS,	   /* secure TLSA, all unusable: TLS required, no authentication */
+	POLICY_HOST_OPPORTUNISTIC, /* no DANE: STARTTLS when offered, cleartext allowed */
+	POLICY_HOST_UNUSABLE,	   /* lookup failure / no address / policy: must not be used */
 };
 
 enum policy_tlsa_state {
-	POLICY_TLSA_NOT_QUERIED,	/* addresses insecure or unusable: no TLSA lookup */
-	POLICY_TLSA_NONE,		/* no secure TLSA RRset at any candidate */
-	POLICY_TLSA_FOUND,		/* secure RRset at tlsa_base */
-	POLICY_TLSA_FAILED,		/* lookup failure (bogus, SERVFAIL, timeout) */
+	POLICY_TLSA_NOT_QUERIED, /* addresses insecure or unusable: no TLSA lookup */
+	POLICY_TLSA_NONE,	 /* no secure TLSA RRset at any candidate */
+	POLICY_TLSA_FOUND,	 /* secure RRset at tlsa_base */
+	POLICY_TLSA_FAILED,	 /* lookup failure (bogus, SERVFAIL, timeout) */
 };
 
 struct policy_host {
-	char *name;			/* MX exchange, or the domain for an implicit MX */
-	int preference;			/* MX preference; -1 for implicit MX */
-	char *canonname;		/* CNAME-expanded name, or NULL */
-	int addr_queried;		/* 0: addresses not looked up (no need) */
-	enum dns_status addr_status;	/* combined A/AAAA outcome */
+	char *name;		     /* MX exchange, or the domain for an implicit MX */
+	int preference;		     /* MX preference; -1 for implicit MX */
+	char *canonname;	     /* CNAME-expanded name, or NULL */
+	int addr_queried;	     /* 0: addresses not looked up (no need) */
+	enum dns_status addr_status; /* combined A/AAAA outcome */
 	enum dns_sec addr_sec;
-	char **addrs;			/* textual addresses, naddrs of them */
+	char **addrs; /* textual addresses, naddrs of them */
 	size_t naddrs;
 	enum policy_tlsa_state tlsa_state;
-	enum dns_sec tlsa_sec;		/* security of the deciding TLSA answer */
-	char *tlsa_base;		/* TLSA base domain when FOUND, else NULL */
-	struct tlsa_rr *tlsa;		/* records when FOUND, ntlsa of them */
+	enum dns_sec tlsa_sec; /* security of the deciding TLSA answer */
+	char *tlsa_base;       /* TLSA base domain when FOUND, else NULL */
+	struct tlsa_rr *tlsa;  /* records when FOUND, ntlsa of them */
 	size_t ntlsa;
-	size_t nusable;			/* how many of them are usable for SMTP */
+	size_t nusable; /* how many of them are usable for SMTP */
 	enum policy_host_state state;
-	enum policy_reason reason;	/* why this state (e.g. TLSA_LOOKUP_FAILED) */
-	char *why;			/* human detail */
+	enum policy_reason reason; /* why this state (e.g. TLSA_LOOKUP_FAILED) */
+	char *why;		   /* human detail */
 };
 
 enum policy_source { POLICY_SRC_DNS, POLICY_SRC_TABLE, POLICY_SRC_DEFAULT };
 
-struct policy_json_memo;		/* policy_json.c's rendered text of a decision */
+struct policy_json_memo; /* policy_json.c's rendered text of a decision */
 
 /*
  * The decision. Immutable once made and shared by reference (the cache
@@ -101,27 +113,27 @@ struct policy_json_memo;		/* policy_json.c's rendered text of a decision */
  * drop with policy_decision_unref().
  */
 struct policy_decision {
-	char *domain;			/* next-hop domain as asked (canonical) */
-	char *mx_domain;		/* CNAME-expanded domain, or NULL */
+	char *domain;	 /* next-hop domain as asked (canonical) */
+	char *mx_domain; /* CNAME-expanded domain, or NULL */
 	enum policy_verdict verdict;
-	enum tls_level level;	/* MTA TLS level to enforce */
+	enum tls_level level; /* MTA TLS level to enforce */
 	enum policy_reason reason;
-	char *why;			/* human reason, one line */
-	enum tls_level policy_level;	/* local table level (or default) applied */
-	enum policy_source source;	/* where policy_level came from */
-	char *table_key;		/* matching table key, or NULL */
-	enum dns_status mx_status;	/* MX lookup outcome (DNS_NODATA for implicit MX) */
+	char *why;		     /* human reason, one line */
+	enum tls_level policy_level; /* local table level (or default) applied */
+	enum policy_source source;   /* where policy_level came from */
+	char *table_key;	     /* matching table key, or NULL */
+	enum dns_status mx_status;   /* MX lookup outcome (DNS_NODATA for implicit MX) */
 	enum dns_sec mx_sec;
 	int implicit_mx;
-	int no_mx;			/* non-MX destination ("[host]"): host = domain */
-	unsigned port;			/* SMTP port of the destination */
-	int mx_queried;			/* 0 when no MX lookup was made */
-	struct policy_host *hosts;	/* in preference order */
+	int no_mx;		   /* non-MX destination ("[host]"): host = domain */
+	unsigned port;		   /* SMTP port of the destination */
+	int mx_queried;		   /* 0 when no MX lookup was made */
+	struct policy_host *hosts; /* in preference order */
 	size_t nhosts;
-	uint32_t ttl;			/* min TTL over the answers used (0 if none) */
-	unsigned queries;		/* DNS lookups made */
-	unsigned elapsed_ms;		/* wall time of the resolution */
-	_Atomic int refs;		/* reference count */
+	uint32_t ttl;	     /* min TTL over the answers used (0 if none) */
+	unsigned queries;    /* DNS lookups made */
+	unsigned elapsed_ms; /* wall time of the resolution */
+	_Atomic int refs;    /* reference count */
 	/* The rendered JSON text (policy_json.c), made on first use and then
 	 * only read: the one member written after the decision is made,
 	 * published atomically; freed with the decision. */
@@ -129,17 +141,17 @@ struct policy_decision {
 };
 
 struct policy_input {
-	const char *domain;		/* canonical domain or address literal */
-	enum tls_level level;	/* local policy level */
+	const char *domain;   /* canonical domain or address literal */
+	enum tls_level level; /* local policy level */
 	enum policy_source source;
-	const char *table_key;		/* matching table key, or NULL */
-	unsigned port;			/* SMTP port for TLSA names (25) */
-	int no_mx;			/* "[host]" next hop: no MX lookup (RFC 7672 2.2.2) */
+	const char *table_key; /* matching table key, or NULL */
+	unsigned port;	       /* SMTP port for TLSA names (25) */
+	int no_mx;	       /* "[host]" next hop: no MX lookup (RFC 7672 2.2.2) */
 	int want_ipv4;
 	int want_ipv6;
-	int insecure_mx_dane;		/* apply DANE to hosts of an insecure MX RRset */
-	unsigned max_hosts;		/* MX hosts examined, best preference first */
-	int tlsa_prefetch;		/* ask each host's TLSA (at its own name) together
+	int insecure_mx_dane; /* apply DANE to hosts of an insecure MX RRset */
+	unsigned max_hosts;   /* MX hosts examined, best preference first */
+	int tlsa_prefetch;    /* ask each host's TLSA (at its own name) together
 					 * with its addresses; the answer is used only
 					 * where it would have been asked (secure
 					 * addresses, that candidate): one round trip
@@ -147,7 +159,7 @@ struct policy_input {
 };
 
 struct policy_query {
-	const char *name;		/* valid until the next engine call */
+	const char *name; /* valid until the next engine call */
 	uint16_t type;
 	unsigned tag;
 };

@@ -62,31 +62,31 @@
 #include "mem.h"
 #include "policy_cache.h"
 
-#define MIN_BUCKETS	16
-#define MIN_HEAP	16
+#define MIN_BUCKETS 16
+#define MIN_HEAP    16
 
 struct cache_entry;
 
 struct flight {
-	pthread_cond_t cond;		/* CLOCK_MONOTONIC */
-	struct cache_entry *entry;	/* the in-flight entry; NULL once detached */
-	struct policy_decision *d;	/* published result (own reference), or NULL */
-	unsigned waiters;		/* threads blocked in begin() on this flight */
-	unsigned sleeping;		/* of which asleep and not yet woken (test hook) */
-	unsigned wakes;			/* flight_wake() calls */
-	int handoff;			/* abandoned: the next waiter with time left resolves */
+	pthread_cond_t cond;	   /* CLOCK_MONOTONIC */
+	struct cache_entry *entry; /* the in-flight entry; NULL once detached */
+	struct policy_decision *d; /* published result (own reference), or NULL */
+	unsigned waiters;	   /* threads blocked in begin() on this flight */
+	unsigned sleeping;	   /* of which asleep and not yet woken (test hook) */
+	unsigned wakes;		   /* flight_wake() calls */
+	int handoff;		   /* abandoned: the next waiter with time left resolves */
 };
 
 /* 64 bytes on LP64, plus the key. */
 struct cache_entry {
-	struct cache_entry *hnext;		/* hash chain */
-	struct cache_entry *prev, *next;	/* LRU list (complete entries only) */
-	struct policy_decision *d;		/* own reference; NULL while in flight */
-	struct flight *flight;			/* in flight with waiters, else NULL */
-	int64_t expires;			/* expiry clock seconds (complete only) */
-	size_t heap_idx;			/* index in c->heap (complete only) */
+	struct cache_entry *hnext;	 /* hash chain */
+	struct cache_entry *prev, *next; /* LRU list (complete entries only) */
+	struct policy_decision *d;	 /* own reference; NULL while in flight */
+	struct flight *flight;		 /* in flight with waiters, else NULL */
+	int64_t expires;		 /* expiry clock seconds (complete only) */
+	size_t heap_idx;		 /* index in c->heap (complete only) */
 	uint32_t hash;
-	uint32_t gen;				/* c->gen when the resolution began */
+	uint32_t gen; /* c->gen when the resolution began */
 	char key[];
 };
 _Static_assert(sizeof(struct cache_entry) <= 64, "cache entry grew past 64 bytes");
@@ -94,15 +94,15 @@ _Static_assert(sizeof(struct cache_entry) <= 64, "cache entry grew past 64 bytes
 struct policy_cache {
 	pthread_mutex_t lock;
 	struct cache_entry **buckets;
-	size_t nbuckets;		/* power of two */
-	size_t count;			/* all entries, in flight included */
+	size_t nbuckets; /* power of two */
+	size_t count;	 /* all entries, in flight included */
 	size_t max;
 	struct cache_entry *lru_head, *lru_tail;
-	struct cache_entry **heap;	/* complete entries; earliest expiry at [0] */
+	struct cache_entry **heap; /* complete entries; earliest expiry at [0] */
 	size_t heap_len, heap_cap;
 	uint64_t seed;
-	uint32_t gen;			/* bumped by flush */
-	int64_t (*now_s)(void);		/* expiry clock */
+	uint32_t gen;		/* bumped by flush */
+	int64_t (*now_s)(void); /* expiry clock */
 };
 
 /* ------------------------------------------------------------ hashing */
@@ -327,8 +327,8 @@ entry_uncomplete(struct policy_cache *c, struct cache_entry *e)
 }
 
 static void
-entry_complete(struct policy_cache *c, struct cache_entry *e,
-    struct policy_decision *d, unsigned ttl_s, int64_t now)
+entry_complete(struct policy_cache *c, struct cache_entry *e, struct policy_decision *d,
+    unsigned ttl_s, int64_t now)
 {
 	e->d = policy_decision_ref(d);
 	e->expires = now + (int64_t)ttl_s;
@@ -427,7 +427,7 @@ flight_wait(struct policy_cache *c, struct cache_entry *e, int64_t deadline_ms,
 		f->sleeping++;
 		err = pthread_cond_timedwait(&f->cond, &c->lock, &ts);
 		if (f->wakes == wakes)
-			f->sleeping--;		/* timeout or spurious: not counted off */
+			f->sleeping--; /* timeout or spurious: not counted off */
 		if (err != 0 && err != ETIMEDOUT)
 			msg_warn("policy cache: pthread_cond_timedwait: %s", strerror(err));
 		timed_out = err != 0;
@@ -519,8 +519,8 @@ out:
 
 /* End a resolution with d: waiters get it; stored unless ttl 0 or flushed. */
 void
-policy_cache_publish(struct policy_cache *c, const char *key,
-    struct policy_decision *d, unsigned ttl_s)
+policy_cache_publish(struct policy_cache *c, const char *key, struct policy_decision *d,
+    unsigned ttl_s)
 {
 	struct cache_entry *e;
 	size_t len;
@@ -543,7 +543,7 @@ policy_cache_publish(struct policy_cache *c, const char *key,
 			goto out;
 		e = entry_new(c, key, len, h);
 	} else if (e->d != NULL) {
-		entry_uncomplete(c, e);		/* replace */
+		entry_uncomplete(c, e); /* replace */
 	} else {
 		flight_deliver(e, d);
 	}
@@ -569,7 +569,7 @@ policy_cache_abandon(struct policy_cache *c, const char *key)
 	pthread_mutex_lock(&c->lock);
 	e = entry_find(c, key, h);
 	if (e == NULL || e->d != NULL)
-		goto out;		/* nothing in flight: nothing to give up */
+		goto out; /* nothing in flight: nothing to give up */
 	if (e->flight != NULL && e->flight->waiters > 0) {
 		e->flight->handoff = 1;
 		flight_wake(e->flight);
@@ -637,8 +637,8 @@ policy_cache_waiters(struct policy_cache *c, const char *key)
 
 /* One entry's invariants; counts complete and in-flight entries. */
 static const char *
-check_entry(const struct policy_cache *c, const struct cache_entry *e, size_t b,
-    size_t *ncomplete, size_t *ninflight)
+check_entry(const struct policy_cache *c, const struct cache_entry *e, size_t b, size_t *ncomplete,
+    size_t *ninflight)
 {
 	size_t len;
 
@@ -690,7 +690,8 @@ policy_cache_check(struct policy_cache *c)
 
 	pthread_mutex_lock(&c->lock);
 	for (size_t b = 0; b < c->nbuckets && why == NULL; b++)
-		for (const struct cache_entry *e = c->buckets[b]; e != NULL && why == NULL; e = e->hnext)
+		for (const struct cache_entry *e = c->buckets[b]; e != NULL && why == NULL;
+		     e = e->hnext)
 			why = check_entry(c, e, b, &ncomplete, &ninflight);
 	if (why == NULL)
 		why = check_structure(c, ncomplete, ninflight);

@@ -71,8 +71,8 @@ enum policy_cache_result policy_cache_begin(struct policy_cache *c, const char *
  * (replacing any cached decision; dropped if every entry is in flight).
  * d == NULL behaves as policy_cache_abandon().
  */
-void policy_cache_publish(struct policy_cache *c, const char *key,
-    struct policy_decision *d, unsigned ttl_s);
+void policy_cache_publish(struct policy_cache *c, const char *key, struct policy_decision *d,
+    unsigned ttl_s);
 
 /**
  * Give up a MISS without storing; one waiter (if any) becomes the resolver:

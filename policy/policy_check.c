@@ -78,11 +78,12 @@ check_anchor(struct policy_runtime *rt, int daemon)
 		else
 			msg_debug("%s", msg);
 		break;
-	case DNS_ANCHOR_UNKNOWN:	/* offline at boot is no configuration error;
+	case DNS_ANCHOR_UNKNOWN: /* offline at boot is no configuration error;
 					 * danepol check's decisions say what failed */
 		if (daemon)
 			msg_warn("%s; going on: DNSSEC-signed destinations are deferred until "
-			    "the resolver gets answers", msg);
+				 "the resolver gets answers",
+			    msg);
 		else
 			msg_warn("%s", msg);
 		break;

@@ -18,8 +18,9 @@
 #include "policy_status.h"
 
 /* policy_check_start() flags */
-#define POLICY_CHECK_ANCHOR	0x1	/* prove the trust anchor (POLICY_ANCHOR_CHECK_MS) */
-#define POLICY_CHECK_DAEMON	0x2	/* danepold's wording: a proven anchor at info level, an
+#define POLICY_CHECK_ANCHOR 0x1 /* prove the trust anchor (POLICY_ANCHOR_CHECK_MS) */
+#define POLICY_CHECK_DAEMON \
+	0x2 /* danepold's wording: a proven anchor at info level, an
 					 * unproven one "going on", a resolver error on its own */
 
 /**

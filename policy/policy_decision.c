@@ -16,8 +16,10 @@
 #include "policy.h"
 
 static const char *const verdict_names[] = {
-	[POLICY_REQUIRE] = "require", [POLICY_TRY] = "try",
-	[POLICY_DEFER] = "defer", [POLICY_REJECT] = "reject",
+	[POLICY_REQUIRE] = "require",
+	[POLICY_TRY] = "try",
+	[POLICY_DEFER] = "defer",
+	[POLICY_REJECT] = "reject",
 };
 
 static const struct {
@@ -49,18 +51,22 @@ static const struct {
 };
 
 static const char *const host_state_names[] = {
-	[POLICY_HOST_DANE] = "dane", [POLICY_HOST_TLS] = "tls",
+	[POLICY_HOST_DANE] = "dane",
+	[POLICY_HOST_TLS] = "tls",
 	[POLICY_HOST_OPPORTUNISTIC] = "opportunistic",
 	[POLICY_HOST_UNUSABLE] = "unusable",
 };
 
 static const char *const tlsa_state_names[] = {
-	[POLICY_TLSA_NOT_QUERIED] = "not-queried", [POLICY_TLSA_NONE] = "none",
-	[POLICY_TLSA_FOUND] = "found", [POLICY_TLSA_FAILED] = "failed",
+	[POLICY_TLSA_NOT_QUERIED] = "not-queried",
+	[POLICY_TLSA_NONE] = "none",
+	[POLICY_TLSA_FOUND] = "found",
+	[POLICY_TLSA_FAILED] = "failed",
 };
 
 static const char *const source_names[] = {
-	[POLICY_SRC_DNS] = "dns", [POLICY_SRC_TABLE] = "table",
+	[POLICY_SRC_DNS] = "dns",
+	[POLICY_SRC_TABLE] = "table",
 	[POLICY_SRC_DEFAULT] = "default",
 };
 
@@ -156,8 +162,8 @@ policy_decision_unref(struct policy_decision *d)
 }
 
 struct policy_decision *
-policy_decision_simple(const char *domain, enum policy_verdict v,
-    enum tls_level level, enum policy_reason r, const char *why)
+policy_decision_simple(const char *domain, enum policy_verdict v, enum tls_level level,
+    enum policy_reason r, const char *why)
 {
 	struct policy_decision *d = xcalloc(1, sizeof(*d));
 

@@ -27,8 +27,8 @@
 /* ------------------------------------------------------------ plumbing */
 
 void
-policy_hosts_enqueue(struct policy_engine *e, const char *name, uint16_t type,
-    enum eng_kind kind, int host, int cand)
+policy_hosts_enqueue(struct policy_engine *e, const char *name, uint16_t type, enum eng_kind kind,
+    int host, int cand)
 {
 	struct eng_query *q;
 
@@ -110,8 +110,7 @@ mx_parse(const struct dns_answer *a, struct mx_rr *rr, int *nullmx, size_t *bad)
 		const uint8_t *p = a->rr[i].data;
 		size_t off = 2;
 
-		if (a->rr[i].len < 3 ||
-		    dnsname_from_wire(p, a->rr[i].len, &off, rr[n].name) < 0 ||
+		if (a->rr[i].len < 3 || dnsname_from_wire(p, a->rr[i].len, &off, rr[n].name) < 0 ||
 		    off != a->rr[i].len) {
 			(*bad)++;
 			continue;
@@ -134,7 +133,7 @@ mx_add_host(struct policy_decision *d, const char *name, int pref)
 
 	for (size_t i = 0; i < d->nhosts; i++)
 		if (strcmp(d->hosts[i].name, name) == 0)
-			return;		/* same exchange twice: keep the best preference */
+			return; /* same exchange twice: keep the best preference */
 	d->hosts = xreallocarray(d->hosts, d->nhosts + 1, sizeof(*d->hosts));
 	h = &d->hosts[d->nhosts++];
 	memset(h, 0, sizeof(*h));
@@ -150,8 +149,9 @@ mx_add_host(struct policy_decision *d, const char *name, int pref)
 static void
 mx_failed(struct policy_engine *e, const struct dns_answer *a)
 {
-	enum policy_reason r = a->sec == DNS_SEC_BOGUS ? POLICY_R_MX_BOGUS :
-	    a->status == DNS_TIMEOUT ? POLICY_R_DNS_TIMEOUT : POLICY_R_MX_LOOKUP_FAILED;
+	enum policy_reason r = a->sec == DNS_SEC_BOGUS ? POLICY_R_MX_BOGUS
+	    : a->status == DNS_TIMEOUT		       ? POLICY_R_DNS_TIMEOUT
+						       : POLICY_R_MX_LOOKUP_FAILED;
 
 	policy_hosts_finish(e, POLICY_DEFER, e->in.level, r,
 	    xasprintf("MX lookup for %.255s: %.300s", e->domain, a->why ? a->why : "failed"));
@@ -197,7 +197,7 @@ mx_data(struct policy_engine *e, const struct dns_answer *a)
 	if (n == 0) {
 		policy_hosts_finish(e, POLICY_DEFER, e->in.level, POLICY_R_MX_LOOKUP_FAILED,
 		    xasprintf("MX lookup for %.255s: %zu malformed record(s), none usable",
-		    e->domain, bad));
+			e->domain, bad));
 		goto out;
 	}
 	for (size_t i = 0; i < n && d->nhosts < e->in.max_hosts; i++)
@@ -226,13 +226,14 @@ mx_answer(struct policy_engine *e, struct dns_answer *a)
 		break;
 	case DNS_NXDOMAIN:
 		if (a->sec != DNS_SEC_SECURE && eng_mandatory(e))
-			policy_hosts_finish(e, POLICY_DEFER, TLS_LEVEL_DANE_ONLY, POLICY_R_DANE_REQUIRED,
+			policy_hosts_finish(e, POLICY_DEFER, TLS_LEVEL_DANE_ONLY,
+			    POLICY_R_DANE_REQUIRED,
 			    xasprintf("%.255s does not exist, and the denial is not DNSSEC-signed",
-			    e->domain));
+				e->domain));
 		else
 			policy_hosts_finish(e, POLICY_TRY, e->in.level, POLICY_R_NO_SUCH_DOMAIN,
 			    xasprintf("%.255s does not exist (%s NXDOMAIN)", e->domain,
-			    dns_sec_name(a->sec)));
+				dns_sec_name(a->sec)));
 		break;
 	case DNS_NODATA:
 		/* Implicit MX (RFC 5321 5.1): the domain itself is the host. */
@@ -258,17 +259,19 @@ eng_start(struct policy_engine *e)
 
 	if (lvl == TLS_LEVEL_NONE || lvl == TLS_LEVEL_MAY || lvl == TLS_LEVEL_ENCRYPT) {
 		policy_hosts_finish(e, POLICY_TRY, lvl, POLICY_R_LOCAL_POLICY,
-		    xasprintf("local policy sets TLS level %s for %.255s",
-		    tls_level_name(lvl), e->domain));
+		    xasprintf("local policy sets TLS level %s for %.255s", tls_level_name(lvl),
+			e->domain));
 		return;
 	}
 	if (dnsname_is_address_literal(e->domain)) {
 		if (eng_mandatory(e))
 			policy_hosts_finish(e, POLICY_DEFER, lvl, POLICY_R_DANE_REQUIRED,
-			    xasprintf("DANE cannot apply to the address literal %.255s", e->domain));
+			    xasprintf("DANE cannot apply to the address literal %.255s",
+				e->domain));
 		else
 			policy_hosts_finish(e, POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_ADDRESS_LITERAL,
-			    xasprintf("%.255s is an address literal: DANE does not apply", e->domain));
+			    xasprintf("%.255s is an address literal: DANE does not apply",
+				e->domain));
 		return;
 	}
 	if (e->in.no_mx) {
@@ -298,8 +301,8 @@ policy_engine_new(const struct policy_input *in)
 		e->in.want_ipv4 = 1;
 	if (e->in.port == 0)
 		e->in.port = 25;
-	d = policy_decision_simple(e->domain, POLICY_DEFER, in->level,
-	    POLICY_R_INTERNAL_ERROR, "decision not finished");
+	d = policy_decision_simple(e->domain, POLICY_DEFER, in->level, POLICY_R_INTERNAL_ERROR,
+	    "decision not finished");
 	d->policy_level = in->level;
 	d->source = in->source;
 	d->table_key = xstrdup_null(in->table_key);
@@ -343,7 +346,7 @@ policy_engine_answer(struct policy_engine *e, unsigned tag, struct dns_answer *a
 	if (ans == NULL)
 		return;
 	if (e->done || tag >= e->next_issue) {
-		dns_answer_free(ans);	/* late or unknown: nothing to do */
+		dns_answer_free(ans); /* late or unknown: nothing to do */
 		return;
 	}
 	/*

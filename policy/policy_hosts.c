@@ -43,8 +43,7 @@
 static void hosts_aggregate(struct policy_engine *e);
 
 static void
-host_set(struct policy_engine *e, int i, enum policy_host_state st,
-    enum policy_reason r, char *why)
+host_set(struct policy_engine *e, int i, enum policy_host_state st, enum policy_reason r, char *why)
 {
 	struct policy_host *h = &e->d->hosts[i];
 
@@ -61,7 +60,8 @@ static enum policy_reason
 fail_reason(const struct dns_answer *a, enum policy_reason otherwise)
 {
 	if (a->sec == DNS_SEC_BOGUS)
-		return otherwise == POLICY_R_TLSA_LOOKUP_FAILED ? otherwise : POLICY_R_ADDRESS_BOGUS;
+		return otherwise == POLICY_R_TLSA_LOOKUP_FAILED ? otherwise
+								: POLICY_R_ADDRESS_BOGUS;
 	if (a->status == DNS_TIMEOUT)
 		return POLICY_R_DNS_TIMEOUT;
 	return otherwise;
@@ -117,7 +117,7 @@ tlsa_prefetched(struct policy_engine *e, int i, struct dns_answer *a)
 		return;
 	}
 	if (k < 0) {
-		w->pre = a;		/* not needed yet: kept until it is (or never) */
+		w->pre = a; /* not needed yet: kept until it is (or never) */
 		w->pre_state = PRE_HAVE;
 		return;
 	}
@@ -169,12 +169,13 @@ tlsa_found(struct policy_engine *e, int i, int k, const struct dns_answer *a)
 	}
 	if (h->nusable > 0)
 		host_set(e, i, POLICY_HOST_DANE, POLICY_R_DANE,
-		    xasprintf("%zu of %zu TLSA records at %.255s usable", h->nusable,
-		    h->ntlsa, h->tlsa_base));
+		    xasprintf("%zu of %zu TLSA records at %.255s usable", h->nusable, h->ntlsa,
+			h->tlsa_base));
 	else
 		host_set(e, i, POLICY_HOST_TLS, POLICY_R_UNAUTH_TLS,
 		    xasprintf("all %zu TLSA records at %.255s unusable: TLS required, "
-		    "without authentication", h->ntlsa, h->tlsa_base));
+			      "without authentication",
+			h->ntlsa, h->tlsa_base));
 }
 
 static void
@@ -211,7 +212,7 @@ addr_collect(struct policy_host *h, const struct dns_answer *a)
 
 	for (size_t j = 0; j < a->count; j++) {
 		if (a->rr[j].len != want || !inet_ntop(af, a->rr[j].data, text, sizeof(text)))
-			continue;	/* malformed address RDATA: skipped */
+			continue; /* malformed address RDATA: skipped */
 		h->addrs = xreallocarray(h->addrs, h->naddrs + 1, sizeof(*h->addrs));
 		h->addrs[h->naddrs++] = xstrdup(text);
 	}
@@ -251,20 +252,22 @@ addr_classify(struct policy_engine *e, int i)
 		h->addr_sec = DNS_SEC_BOGUS;
 		host_set(e, i, POLICY_HOST_UNUSABLE, POLICY_R_ADDRESS_BOGUS,
 		    xasprintf("address lookup %.255s: %.300s", bogus->qname,
-		    bogus->why ? bogus->why : "DNSSEC validation failed"));
+			bogus->why ? bogus->why : "DNSSEC validation failed"));
 		return;
 	}
 	if (h->naddrs == 0) {
 		/* the name exists unless every family said NXDOMAIN */
-		h->addr_status = failed ? failed->status :
-		    nxdomain == answered ? DNS_NXDOMAIN : DNS_NODATA;
-		h->addr_sec = failed ? DNS_SEC_INDETERMINATE :
-		    insecure ? DNS_SEC_INSECURE : DNS_SEC_SECURE;
+		h->addr_status = failed	   ? failed->status
+		    : nxdomain == answered ? DNS_NXDOMAIN
+					   : DNS_NODATA;
+		h->addr_sec = failed ? DNS_SEC_INDETERMINATE
+		    : insecure	     ? DNS_SEC_INSECURE
+				     : DNS_SEC_SECURE;
 		if (failed)
 			host_set(e, i, POLICY_HOST_UNUSABLE,
 			    fail_reason(failed, POLICY_R_ADDRESS_LOOKUP_FAILED),
 			    xasprintf("address lookup %.255s: %.300s", failed->qname,
-			    failed->why ? failed->why : "failed"));
+				failed->why ? failed->why : "failed"));
 		else
 			host_set(e, i, POLICY_HOST_UNUSABLE, POLICY_R_NO_ADDRESS,
 			    xasprintf("%.255s has no address", h->name));
@@ -293,8 +296,7 @@ cname_answer(struct policy_engine *e, int i, struct dns_answer *a)
 
 	policy_hosts_note_ttl(e, a);
 	if (a->status == DNS_FAIL || a->status == DNS_TIMEOUT) {
-		host_set(e, i, POLICY_HOST_UNUSABLE,
-		    fail_reason(a, POLICY_R_ADDRESS_LOOKUP_FAILED),
+		host_set(e, i, POLICY_HOST_UNUSABLE, fail_reason(a, POLICY_R_ADDRESS_LOOKUP_FAILED),
 		    xasprintf("CNAME lookup %.255s: %.300s", a->qname, a->why ? a->why : "failed"));
 	} else if (a->status == DNS_DATA && a->sec == DNS_SEC_SECURE) {
 		/* Secure first CNAME, insecure target: the original name only. */
@@ -324,13 +326,15 @@ policy_hosts_start(struct policy_engine *e)
 			e->host_work[i].addr_asked++;
 		}
 		if (e->in.want_ipv6) {
-			policy_hosts_enqueue(e, d->hosts[i].name, DNS_T_AAAA, ENG_Q_ADDR, (int)i, 1);
+			policy_hosts_enqueue(e, d->hosts[i].name, DNS_T_AAAA, ENG_Q_ADDR, (int)i,
+			    1);
 			e->host_work[i].addr_asked++;
 		}
 		e->host_work[i].pre_wait = -1;
 		if (e->in.tlsa_prefetch && e->host_work[i].addr_asked &&
 		    tlsa_name(e, d->hosts[i].name, name) == 0) {
-			policy_hosts_enqueue(e, name, DNS_T_TLSA, ENG_Q_TLSA, (int)i, ENG_CAND_PREFETCH);
+			policy_hosts_enqueue(e, name, DNS_T_TLSA, ENG_Q_TLSA, (int)i,
+			    ENG_CAND_PREFETCH);
 			e->host_work[i].pre_state = PRE_ASKED;
 		}
 	}
@@ -392,8 +396,12 @@ policy_hosts_free(struct policy_engine *e)
  * plain absence of addresses.
  */
 static const enum policy_reason defer_rank[] = {
-	POLICY_R_TLSA_LOOKUP_FAILED, POLICY_R_ADDRESS_BOGUS, POLICY_R_DNS_TIMEOUT,
-	POLICY_R_ADDRESS_LOOKUP_FAILED, POLICY_R_TLSA_UNUSABLE, POLICY_R_DANE_REQUIRED,
+	POLICY_R_TLSA_LOOKUP_FAILED,
+	POLICY_R_ADDRESS_BOGUS,
+	POLICY_R_DNS_TIMEOUT,
+	POLICY_R_ADDRESS_LOOKUP_FAILED,
+	POLICY_R_TLSA_UNUSABLE,
+	POLICY_R_DANE_REQUIRED,
 	POLICY_R_NO_ADDRESS,
 };
 
@@ -408,7 +416,7 @@ hosts_defer(struct policy_engine *e)
 				continue;
 			policy_hosts_finish(e, POLICY_DEFER, e->in.level, defer_rank[r],
 			    xasprintf("no usable MX host; %.255s: %.400s", d->hosts[i].name,
-			    d->hosts[i].why ? d->hosts[i].why : "unusable"));
+				d->hosts[i].why ? d->hosts[i].why : "unusable"));
 			return;
 		}
 	}
@@ -478,15 +486,16 @@ hosts_aggregate(struct policy_engine *e)
 	else if (ndane > 0)
 		policy_hosts_finish(e, POLICY_TRY, lvl, POLICY_R_DANE_PARTIAL,
 		    xasprintf("%zu of %zu usable MX hosts have usable TLSA records; "
-		    "the others are opportunistic", ndane, usable));
+			      "the others are opportunistic",
+			ndane, usable));
 	else if (ntls > 0)
 		policy_hosts_finish(e, POLICY_TRY, lvl, POLICY_R_UNAUTH_TLS,
 		    xstrdup("TLSA records published but none usable: TLS required "
-		    "without authentication"));
+			    "without authentication"));
 	else if (d->mx_sec == DNS_SEC_INSECURE)
 		policy_hosts_finish(e, POLICY_TRY, opp, POLICY_R_MX_INSECURE,
 		    xasprintf("the MX records of %.255s are not DNSSEC-signed, no host has TLSA",
-		    e->domain));
+			e->domain));
 	else if (naddr_insecure == usable)
 		policy_hosts_finish(e, POLICY_TRY, opp, POLICY_R_ADDRESS_INSECURE,
 		    xstrdup("the MX host addresses are not DNSSEC-signed"));

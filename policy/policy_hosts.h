@@ -16,35 +16,35 @@ struct eng_query {
 	char *name;
 	uint16_t type;
 	enum eng_kind kind;
-	int host;		/* index into d->hosts, -1 for MX */
-	int cand;		/* TLSA candidate index */
+	int host; /* index into d->hosts, -1 for MX */
+	int cand; /* TLSA candidate index */
 };
 
 /* Work state of one host, parallel to d->hosts[i]. */
 struct eng_host {
-	struct dns_answer *addr[2];	/* A, AAAA answers (NULL: not asked) */
-	int addr_asked;		/* A/AAAA queries asked (0..2) */
-	int addr_answered;	/* ... and answered so far */
-	char *cand[2];			/* TLSA base domain candidates, in order */
+	struct dns_answer *addr[2]; /* A, AAAA answers (NULL: not asked) */
+	int addr_asked;		    /* A/AAAA queries asked (0..2) */
+	int addr_answered;	    /* ... and answered so far */
+	char *cand[2];		    /* TLSA base domain candidates, in order */
 	int ncand;
 	int finished;
 	/* tlsa_prefetch: the TLSA answer at the host's own name */
-	int pre_state;			/* PRE_NONE, PRE_ASKED, PRE_HAVE, PRE_USED */
-	int pre_wait;			/* candidate waiting for it, or -1 */
-	struct dns_answer *pre;		/* kept while PRE_HAVE */
+	int pre_state;		/* PRE_NONE, PRE_ASKED, PRE_HAVE, PRE_USED */
+	int pre_wait;		/* candidate waiting for it, or -1 */
+	struct dns_answer *pre; /* kept while PRE_HAVE */
 };
 
 enum { PRE_NONE, PRE_ASKED, PRE_HAVE, PRE_USED };
-#define ENG_CAND_PREFETCH	(-1)	/* eng_query.cand of a prefetched TLSA */
+#define ENG_CAND_PREFETCH (-1) /* eng_query.cand of a prefetched TLSA */
 
 struct policy_engine {
-	struct policy_input in;		/* strings below are our copies */
+	struct policy_input in; /* strings below are our copies */
 	char *domain;
 	char *table_key;
-	struct policy_decision *d;	/* being built; owned until taken */
-	struct eng_host *host_work;	/* nhost_work entries, parallel to d->hosts */
+	struct policy_decision *d;  /* being built; owned until taken */
+	struct eng_host *host_work; /* nhost_work entries, parallel to d->hosts */
 	size_t nhost_work;
-	struct eng_query *q;		/* every query asked; tag = index */
+	struct eng_query *q; /* every query asked; tag = index */
 	size_t nq, capq, next_issue;
 	int done;
 	int have_ttl;

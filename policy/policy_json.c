@@ -121,8 +121,8 @@ json_smtp_reply(const struct policy_decision *d, const struct policy_status *st)
 		return json_null();
 	text = policy_status_reply_text(st, d->domain, d->why);
 	undouble_percent(text);
-	line = st->enhanced ? xasprintf("%s %s %s", st->reply, st->enhanced, text) :
-	    xasprintf("%s %s", st->reply, text);
+	line = st->enhanced ? xasprintf("%s %s %s", st->reply, st->enhanced, text)
+			    : xasprintf("%s %s", st->reply, text);
 	j = json_text(line);
 	free(line);
 	free(text);
@@ -171,10 +171,9 @@ json_mx(const struct policy_decision *d)
 	rc |= jset(o, "queried", json_boolean(d->mx_queried));
 	rc |= jset(o, "no_mx", json_boolean(d->no_mx));
 	rc |= jset(o, "implicit", json_boolean(d->implicit_mx));
-	rc |= jset(o, "status", d->mx_queried ? json_string(dns_status_name(d->mx_status)) :
-	    json_null());
-	rc |= jset(o, "dnssec", d->mx_queried ? json_string(dns_sec_name(d->mx_sec)) :
-	    json_null());
+	rc |= jset(o, "status",
+	    d->mx_queried ? json_string(dns_status_name(d->mx_status)) : json_null());
+	rc |= jset(o, "dnssec", d->mx_queried ? json_string(dns_sec_name(d->mx_sec)) : json_null());
 	if (rc) {
 		json_decref(o);
 		return NULL;
@@ -191,10 +190,10 @@ json_addresses(const struct policy_host *h)
 	for (size_t i = 0; i < h->naddrs; i++)
 		rc |= jpush(list, json_text(h->addrs[i]));
 	rc |= jset(o, "queried", json_boolean(h->addr_queried));
-	rc |= jset(o, "status", h->addr_queried ? json_string(dns_status_name(h->addr_status)) :
-	    json_null());
-	rc |= jset(o, "dnssec", h->addr_queried ? json_string(dns_sec_name(h->addr_sec)) :
-	    json_null());
+	rc |= jset(o, "status",
+	    h->addr_queried ? json_string(dns_status_name(h->addr_status)) : json_null());
+	rc |= jset(o, "dnssec",
+	    h->addr_queried ? json_string(dns_sec_name(h->addr_sec)) : json_null());
 	rc |= jset(o, "list", list);
 	if (rc) {
 		json_decref(o);
@@ -252,8 +251,7 @@ json_host(const struct policy_host *h)
 	int rc = 0;
 
 	rc |= jset(o, "name", json_text(h->name));
-	rc |= jset(o, "preference", h->preference < 0 ? json_null() :
-	    json_integer(h->preference));
+	rc |= jset(o, "preference", h->preference < 0 ? json_null() : json_integer(h->preference));
 	rc |= jset(o, "canonname", json_text(h->canonname));
 	rc |= jset(o, "state", json_string(policy_host_state_name(h->state)));
 	rc |= jset(o, "reason", json_string(policy_reason_name(h->reason)));
@@ -295,8 +293,8 @@ json_head(json_t *j, const struct policy_decision *d, const struct policy_status
  * allocate (logged).
  */
 json_t *
-policy_json_decision(const struct policy_decision *d,
-    const struct policy_status_table *st, const struct policy_outcome *o)
+policy_json_decision(const struct policy_decision *d, const struct policy_status_table *st,
+    const struct policy_outcome *o)
 {
 	const struct policy_status *row = policy_status_get(st, d->reason);
 	json_t *j = json_object(), *hosts = json_array();
@@ -308,7 +306,7 @@ policy_json_decision(const struct policy_decision *d,
 	for (size_t i = 0; i < d->nhosts; i++)
 		rc |= jpush(hosts, json_host(&d->hosts[i]));
 	rc |= jset(j, "hosts", hosts);
-	hosts = NULL;		/* now owned by j */
+	hosts = NULL; /* now owned by j */
 	rc |= jset(j, "ttl", json_uint(d->ttl));
 	rc |= jset(j, "queries", json_uint(d->queries));
 	rc |= jset(j, "resolution_ms", json_uint(d->elapsed_ms));
@@ -333,7 +331,7 @@ out:
  * of compact JSON ending in '}' (no NUL needed, one is kept anyway).
  */
 struct policy_json_memo {
-	const struct policy_status_table *st;	/* the table it was rendered with */
+	const struct policy_status_table *st; /* the table it was rendered with */
 	size_t len;
 	char text[];
 };
@@ -376,13 +374,14 @@ policy_json_decision_append(struct buf *out, const struct policy_decision *d,
 	if (m == NULL || m->st != st) {
 		if ((mine = memo_render(d, st)) == NULL)
 			return -1;
-		if (m == NULL && atomic_compare_exchange_strong_explicit(slot, &expect, mine,
-		    memory_order_acq_rel, memory_order_acquire))
-			m = mine, mine = NULL;	/* published: now d's */
+		if (m == NULL &&
+		    atomic_compare_exchange_strong_explicit(slot, &expect, mine,
+			memory_order_acq_rel, memory_order_acquire))
+			m = mine, mine = NULL; /* published: now d's */
 		else if (expect != NULL && expect->st == st)
-			m = expect;		/* another thread won the race */
+			m = expect; /* another thread won the race */
 		else
-			m = mine;		/* another table: this call's copy only */
+			m = mine; /* another table: this call's copy only */
 	}
 	if (o == NULL) {
 		buf_append(out, m->text, m->len);
@@ -391,8 +390,9 @@ policy_json_decision_append(struct buf *out, const struct policy_decision *d,
 
 		snprintf(ms, sizeof(ms), "%u}", o->elapsed_ms);
 		buf_append(out, m->text, m->len - 1);
-		buf_puts(out, o->cache_hit ? ",\"cache_hit\":true,\"elapsed_ms\":"
-		    : ",\"cache_hit\":false,\"elapsed_ms\":");
+		buf_puts(out,
+		    o->cache_hit ? ",\"cache_hit\":true,\"elapsed_ms\":"
+				 : ",\"cache_hit\":false,\"elapsed_ms\":");
 		buf_puts(out, ms);
 	}
 	free(mine);

@@ -20,8 +20,8 @@
  * (NULL: built-in defaults). o, when not NULL, adds this call's
  * cache_hit and elapsed_ms.
  */
-json_t *policy_json_decision(const struct policy_decision *d,
-    const struct policy_status_table *st, const struct policy_outcome *o);
+json_t *policy_json_decision(const struct policy_decision *d, const struct policy_status_table *st,
+    const struct policy_outcome *o);
 
 /**
  * Append to out the compact JSON text of policy_json_decision(d, st, o):

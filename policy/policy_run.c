@@ -80,8 +80,8 @@ policy_run_new(struct conf *conf, char **err)
 		goto fail;
 	/* One libunbound context validates on one thread: several spread
 	 * the validation of many cold domains over the cores. */
-	rt->resolvers = xcalloc(conf->resolver_threads ? conf->resolver_threads : 1,
-	    sizeof(*rt->resolvers));
+	rt->resolvers =
+	    xcalloc(conf->resolver_threads ? conf->resolver_threads : 1, sizeof(*rt->resolvers));
 	do {
 		if ((rt->resolvers[rt->nresolvers] = policy_run_resolver_new(conf, err)) == NULL)
 			goto fail;
@@ -125,8 +125,9 @@ run_issue(struct policy_engine *e, struct dns_batch *b, int64_t deadline)
 
 	while (policy_engine_next_query(e, &q)) {
 		if (clock_now_ms() >= deadline)
-			policy_engine_answer(e, q.tag, dns_answer_new_fail(q.name, q.type,
-			    DNS_TIMEOUT, "no time left before the decision deadline"));
+			policy_engine_answer(e, q.tag,
+			    dns_answer_new_fail(q.name, q.type, DNS_TIMEOUT,
+				"no time left before the decision deadline"));
 		else
 			dns_batch_add(b, q.name, q.type, q.tag);
 	}
@@ -147,7 +148,7 @@ run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t dea
 		if (policy_engine_done(e))
 			break;
 		if (!dns_batch_next(b, deadline, &tag, &ans))
-			break;		/* nothing in flight and not done: see below */
+			break; /* nothing in flight and not done: see below */
 		policy_engine_answer(e, tag, ans);
 	}
 	if ((d = policy_engine_result(e)) == NULL) {
@@ -169,7 +170,7 @@ run_ttl(const struct conf *c, const struct policy_decision *d)
 	if (d->verdict == POLICY_DEFER)
 		return c->cache_defer_ttl_s;
 	if (!d->mx_queried)
-		return c->cache_max_ttl_s;	/* depends on config only */
+		return c->cache_max_ttl_s; /* depends on config only */
 	if (ttl < c->cache_min_ttl_s)
 		ttl = c->cache_min_ttl_s;
 	if (ttl > c->cache_max_ttl_s)
@@ -249,11 +250,11 @@ run_input(struct policy_runtime *rt, const char *dest, char *canon, char *key,
 	if (run_split(dest, name, &port, &no_mx, &why) < 0)
 		goto invalid;
 	if (dnsname_is_address_literal(name)) {
-		memcpy(canon, name, strlen(name) + 1);	/* short: checked by the parser */
+		memcpy(canon, name, strlen(name) + 1); /* short: checked by the parser */
 		no_mx = 0;
 	} else {
 		if (no_mx)
-			name[strlen(name) - 1] = 0;	/* drop ']' (run_split kept it) */
+			name[strlen(name) - 1] = 0; /* drop ']' (run_split kept it) */
 		if (dnsname_normalize(no_mx ? name + 1 : name, 0, canon, &why) < 0)
 			goto invalid;
 	}

@@ -20,14 +20,14 @@
 #include "policy_table.h"
 
 struct policy_runtime {
-	struct conf *conf;			/* owned */
-	struct dns_resolver **resolvers;	/* owned: nresolvers libunbound contexts */
+	struct conf *conf;		 /* owned */
+	struct dns_resolver **resolvers; /* owned: nresolvers libunbound contexts */
 	unsigned nresolvers;
-	struct policy_table *table;		/* owned; NULL when no table */
-	struct policy_status_table *status;	/* owned */
-	struct policy_cache *cache;		/* owned */
+	struct policy_table *table;	    /* owned; NULL when no table */
+	struct policy_status_table *status; /* owned */
+	struct policy_cache *cache;	    /* owned */
 	enum tls_level default_level;
-	uint64_t seed;				/* of policy_run_resolver_for()'s hash */
+	uint64_t seed; /* of policy_run_resolver_for()'s hash */
 };
 
 /**
@@ -48,7 +48,7 @@ void policy_run_free(struct policy_runtime *rt);
 struct dns_resolver *policy_run_resolver_new(const struct conf *c, char **err);
 
 /* Time the trust anchor check waits for its answer. */
-#define POLICY_ANCHOR_CHECK_MS	5000
+#define POLICY_ANCHOR_CHECK_MS 5000
 
 /**
  * Prove that rt's trust anchor validates (dns/dns_setup.h,
@@ -67,9 +67,9 @@ enum dns_anchor_state policy_run_anchor_check(const struct policy_runtime *rt, c
 struct dns_resolver *policy_run_resolver_for(const struct policy_runtime *rt, const char *domain);
 
 struct policy_outcome {
-	struct policy_decision *d;	/* a reference: policy_decision_unref() it */
+	struct policy_decision *d; /* a reference: policy_decision_unref() it */
 	int cache_hit;
-	unsigned elapsed_ms;		/* this call's wall time */
+	unsigned elapsed_ms; /* this call's wall time */
 };
 
 /**

@@ -30,65 +30,53 @@
 #include "policy.h"
 #include "policy_status.h"
 
-#define STATUS_TEXT_MAX	200	/* override text, characters */
-#define REPLY_TEXT_MAX	400	/* composed reply text, before '%' doubling */
+#define STATUS_TEXT_MAX 200 /* override text, characters */
+#define REPLY_TEXT_MAX	400 /* composed reply text, before '%' doubling */
 #define ELLIPSIS	"..."
 
 /* THE default table: doc/status-codes.md documents every row. */
 static const struct policy_status status_defaults[POLICY_R_COUNT] = {
 	/* require */
-	[POLICY_R_DANE] = { NULL, NULL,
-	    "DANE-authenticated TLS required", NULL },
+	[POLICY_R_DANE] = { NULL, NULL, "DANE-authenticated TLS required", NULL },
 	/* try */
-	[POLICY_R_DANE_PARTIAL] = { NULL, NULL,
-	    "DANE for some MX hosts only: opportunistic TLS", NULL },
-	[POLICY_R_UNAUTH_TLS] = { NULL, NULL,
-	    "TLSA records unusable: TLS without authentication", NULL },
-	[POLICY_R_NO_TLSA] = { NULL, NULL,
-	    "no TLSA records: opportunistic TLS", NULL },
-	[POLICY_R_MX_INSECURE] = { NULL, NULL,
-	    "MX records not DNSSEC-signed: opportunistic TLS", NULL },
+	[POLICY_R_DANE_PARTIAL] = { NULL, NULL, "DANE for some MX hosts only: opportunistic TLS",
+	    NULL },
+	[POLICY_R_UNAUTH_TLS] = { NULL, NULL, "TLSA records unusable: TLS without authentication",
+	    NULL },
+	[POLICY_R_NO_TLSA] = { NULL, NULL, "no TLSA records: opportunistic TLS", NULL },
+	[POLICY_R_MX_INSECURE] = { NULL, NULL, "MX records not DNSSEC-signed: opportunistic TLS",
+	    NULL },
 	[POLICY_R_ADDRESS_INSECURE] = { NULL, NULL,
 	    "MX host addresses not DNSSEC-signed: opportunistic TLS", NULL },
-	[POLICY_R_ADDRESS_LITERAL] = { NULL, NULL,
-	    "address literal: opportunistic TLS", NULL },
-	[POLICY_R_LOCAL_POLICY] = { NULL, NULL,
-	    "TLS level set by local policy", NULL },
-	[POLICY_R_NO_SUCH_DOMAIN] = { NULL, NULL,
-	    "domain does not exist", NULL },
+	[POLICY_R_ADDRESS_LITERAL] = { NULL, NULL, "address literal: opportunistic TLS", NULL },
+	[POLICY_R_LOCAL_POLICY] = { NULL, NULL, "TLS level set by local policy", NULL },
+	[POLICY_R_NO_SUCH_DOMAIN] = { NULL, NULL, "domain does not exist", NULL },
 	/* defer */
-	[POLICY_R_MX_LOOKUP_FAILED] = { "451", "4.4.3",
-	    "MX lookup failed, try again later", NULL },
-	[POLICY_R_MX_BOGUS] = { "450", "4.7.5",
-	    "DNSSEC validation of the MX records failed", "dnssec-invalid" },
-	[POLICY_R_DNS_TIMEOUT] = { "451", "4.4.3",
-	    "DNS lookup timed out, try again later", NULL },
+	[POLICY_R_MX_LOOKUP_FAILED] = { "451", "4.4.3", "MX lookup failed, try again later", NULL },
+	[POLICY_R_MX_BOGUS] = { "450", "4.7.5", "DNSSEC validation of the MX records failed",
+	    "dnssec-invalid" },
+	[POLICY_R_DNS_TIMEOUT] = { "451", "4.4.3", "DNS lookup timed out, try again later", NULL },
 	[POLICY_R_ADDRESS_LOOKUP_FAILED] = { "451", "4.4.3",
 	    "MX host address lookup failed, try again later", NULL },
 	[POLICY_R_ADDRESS_BOGUS] = { "450", "4.7.5",
 	    "DNSSEC validation of the MX host addresses failed", "dnssec-invalid" },
-	[POLICY_R_NO_ADDRESS] = { "451", "4.4.4",
-	    "no MX host has a usable address", NULL },
-	[POLICY_R_TLSA_LOOKUP_FAILED] = { "450", "4.7.5",
-	    "TLSA lookup failed", "dnssec-invalid" },
+	[POLICY_R_NO_ADDRESS] = { "451", "4.4.4", "no MX host has a usable address", NULL },
+	[POLICY_R_TLSA_LOOKUP_FAILED] = { "450", "4.7.5", "TLSA lookup failed", "dnssec-invalid" },
 	[POLICY_R_DANE_REQUIRED] = { "450", "4.7.5",
 	    "local policy requires DANE, the destination has none", "dane-required" },
 	[POLICY_R_TLSA_UNUSABLE] = { "450", "4.7.5",
 	    "local policy requires DANE, the TLSA records are unusable", "tlsa-invalid" },
-	[POLICY_R_INVALID_DOMAIN] = { "450", "4.1.2",
-	    "invalid destination domain", NULL },
-	[POLICY_R_INTERNAL_ERROR] = { "451", "4.3.0",
-	    "internal error, try again later", NULL },
+	[POLICY_R_INVALID_DOMAIN] = { "450", "4.1.2", "invalid destination domain", NULL },
+	[POLICY_R_INTERNAL_ERROR] = { "451", "4.3.0", "internal error, try again later", NULL },
 	[POLICY_R_DANE_AUTH_FAILED] = { "450", "4.7.5",
 	    "DANE authentication of every MX host failed", "certificate-not-trusted" },
 	/* reject */
-	[POLICY_R_NULL_MX] = { "556", "5.1.10",
-	    "domain does not accept mail (null MX)", NULL },
+	[POLICY_R_NULL_MX] = { "556", "5.1.10", "domain does not accept mail (null MX)", NULL },
 };
 
 struct policy_status_table {
 	struct policy_status row[POLICY_R_COUNT];
-	char *owned[POLICY_R_COUNT][3];		/* reply, enhanced, text of overrides */
+	char *owned[POLICY_R_COUNT][3]; /* reply, enhanced, text of overrides */
 };
 
 /** policy_status_table_new - a copy of the defaults; free with _free(). */
@@ -126,8 +114,8 @@ policy_status_get(const struct policy_status_table *t, enum policy_reason r)
 static const char *
 check_reply(const char *s, size_t n, enum policy_verdict v)
 {
-	if (n != 3 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
-	    s[2] < '0' || s[2] > '9')
+	if (n != 3 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2] < '0' ||
+	    s[2] > '9')
 		return "the reply code must be 3 digits";
 	if (v == POLICY_DEFER && s[0] != '4')
 		return "class mismatch: a defer reason needs a 4xx reply code";
@@ -224,11 +212,11 @@ set_owned(struct policy_status_table *t, size_t r, size_t j, char *s, const char
 
 /* Require and try reasons: the value is the text; a leading reply code is refused. */
 static int
-set_text_only(struct policy_status_table *t, enum policy_reason r, const char *p,
-    size_t rn, const char **why)
+set_text_only(struct policy_status_table *t, enum policy_reason r, const char *p, size_t rn,
+    const char **why)
 {
-	if (rn == 3 && p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' &&
-	    p[2] >= '0' && p[2] <= '9') {
+	if (rn == 3 && p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+	    p[2] <= '9') {
 		*why = "class mismatch: require and try reasons take no reply code, only text";
 		return -1;
 	}
@@ -244,8 +232,8 @@ set_text_only(struct policy_status_table *t, enum policy_reason r, const char *p
  * have no reply). The RFC 8460 type stays. On error the row is unchanged.
  */
 int
-policy_status_set(struct policy_status_table *t, const char *reason_name,
-    const char *value, const char **why)
+policy_status_set(struct policy_status_table *t, const char *reason_name, const char *value,
+    const char **why)
 {
 	enum policy_reason r;
 	enum policy_verdict v;
@@ -346,8 +334,7 @@ clean_len(const char *s)
  * share the rest, the why yielding first), then '%' doubled. Caller frees.
  */
 char *
-policy_status_reply_text(const struct policy_status *st, const char *domain,
-    const char *why)
+policy_status_reply_text(const struct policy_status *st, const char *domain, const char *why)
 {
 	struct buf b, out;
 	const char *text = st && st->text ? st->text : "";

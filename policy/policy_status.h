@@ -19,10 +19,10 @@
 #include "policy.h"
 
 struct policy_status {
-	const char *reply;	/* "450", or NULL for require/try reasons */
-	const char *enhanced;	/* "4.7.5", or NULL */
-	const char *text;	/* human reply text (no code), never NULL */
-	const char *tlsrpt;	/* RFC 8460 result type, or NULL */
+	const char *reply;    /* "450", or NULL for require/try reasons */
+	const char *enhanced; /* "4.7.5", or NULL */
+	const char *text;     /* human reply text (no code), never NULL */
+	const char *tlsrpt;   /* RFC 8460 result type, or NULL */
 };
 
 struct policy_status_table;
@@ -36,8 +36,8 @@ void policy_status_table_free(struct policy_status_table *t);
  * reason named reason_name. Returns 0, or -1 with *why (static text)
  * naming the problem (unknown reason, class mismatch, ...).
  */
-int policy_status_set(struct policy_status_table *t, const char *reason_name,
-    const char *value, const char **why);
+int policy_status_set(struct policy_status_table *t, const char *reason_name, const char *value,
+    const char **why);
 
 /** Row for r (pointer valid for the table's lifetime). NULL t = defaults. */
 const struct policy_status *policy_status_get(const struct policy_status_table *t,
@@ -48,7 +48,6 @@ const struct policy_status *policy_status_get(const struct policy_status_table *
  * trimmed to what fits in one SMTP reply line, with '%' doubled for
  * smfi_setreply(). Caller frees.
  */
-char *policy_status_reply_text(const struct policy_status *st, const char *domain,
-    const char *why);
+char *policy_status_reply_text(const struct policy_status *st, const char *domain, const char *why);
 
 #endif

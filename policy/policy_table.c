@@ -40,20 +40,20 @@
 #include "policy.h"
 #include "policy_table.h"
 
-#define TABLE_FILE_MAX	(64 * 1024 * 1024)	/* bytes per file */
+#define TABLE_FILE_MAX (64 * 1024 * 1024) /* bytes per file */
 
 struct table_entry {
-	char *key;		/* normalised; ".parent" keeps its dot */
+	char *key; /* normalised; ".parent" keeps its dot */
 	enum tls_level level;
 	unsigned line;
 };
 
 struct policy_table {
-	struct table_entry *ent;	/* nent of them, in file order */
+	struct table_entry *ent; /* nent of them, in file order */
 	size_t nent, aent;
-	size_t *slot;			/* hash index: entry index + 1, 0 = empty */
-	size_t nslot;			/* power of two */
-	uint64_t seed;			/* of hash_key() */
+	size_t *slot;  /* hash index: entry index + 1, 0 = empty */
+	size_t nslot;  /* power of two */
+	uint64_t seed; /* of hash_key() */
 };
 
 /* The seeded hash (lib/hash.h) of key in t. */
@@ -71,7 +71,8 @@ table_find(const struct policy_table *t, const char *key)
 
 	if (t->nslot == 0)
 		return (size_t)-1;
-	for (i = hash_key(t, key) & (t->nslot - 1); (e = t->slot[i]) != 0; i = (i + 1) & (t->nslot - 1))
+	for (i = hash_key(t, key) & (t->nslot - 1); (e = t->slot[i]) != 0;
+	     i = (i + 1) & (t->nslot - 1))
 		if (strcmp(t->ent[e - 1].key, key) == 0)
 			return e - 1;
 	return (size_t)-1;
@@ -116,8 +117,9 @@ show(const char *s)
 
 	buf_init(&b);
 	for (i = 0; s[i] && i < 64; i++)
-		buf_putc(&b, (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f &&
-		    s[i] != '"' ? s[i] : '?');
+		buf_putc(&b,
+		    (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f && s[i] != '"' ? s[i]
+											     : '?');
 	if (s[i])
 		buf_puts(&b, "...");
 	return buf_steal(&b);
@@ -267,16 +269,16 @@ policy_table_free(struct policy_table *t)
  * nearest first. *key points into the table.
  */
 int
-policy_table_lookup(const struct policy_table *t, const char *d,
-    enum tls_level *level, const char **key)
+policy_table_lookup(const struct policy_table *t, const char *d, enum tls_level *level,
+    const char **key)
 {
 	size_t i;
 
 	if (t == NULL || d == NULL || t->nent == 0)
 		return 0;
-	for (const char *p = d; p && *p; p = strchr(p + 1, '.')) {	/* "": nothing */
+	for (const char *p = d; p && *p; p = strchr(p + 1, '.')) { /* "": nothing */
 		if (p != d && p[1] == 0)
-			break;			/* trailing dot: no ".": parent */
+			break; /* trailing dot: no ".": parent */
 		if ((i = table_find(t, p)) != (size_t)-1) {
 			*level = t->ent[i].level;
 			*key = t->ent[i].key;

@@ -36,8 +36,8 @@ void policy_table_free(struct policy_table *t);
  * key, valid for the table's lifetime) set, or 0 when nothing matches.
  * NULL table: 0.
  */
-int policy_table_lookup(const struct policy_table *t, const char *d,
-    enum tls_level *level, const char **key);
+int policy_table_lookup(const struct policy_table *t, const char *d, enum tls_level *level,
+    const char **key);
 
 size_t policy_table_count(const struct policy_table *t);
 

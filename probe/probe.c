@@ -48,9 +48,12 @@ const char *
 probe_stage_name(enum probe_stage s)
 {
 	static const char *const names[] = {
-		[PROBE_ST_NONE] = "none", [PROBE_ST_CONNECT] = "connect",
-		[PROBE_ST_BANNER] = "banner", [PROBE_ST_EHLO] = "ehlo",
-		[PROBE_ST_STARTTLS] = "starttls", [PROBE_ST_HANDSHAKE] = "handshake",
+		[PROBE_ST_NONE] = "none",
+		[PROBE_ST_CONNECT] = "connect",
+		[PROBE_ST_BANNER] = "banner",
+		[PROBE_ST_EHLO] = "ehlo",
+		[PROBE_ST_STARTTLS] = "starttls",
+		[PROBE_ST_HANDSHAKE] = "handshake",
 		[PROBE_ST_TLS] = "tls",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
@@ -60,9 +63,12 @@ const char *
 probe_ocsp_name(enum probe_ocsp s)
 {
 	static const char *const names[] = {
-		[PROBE_OCSP_NOT_CHECKED] = "not-checked", [PROBE_OCSP_MISSING] = "missing",
-		[PROBE_OCSP_GOOD] = "good", [PROBE_OCSP_REVOKED] = "revoked",
-		[PROBE_OCSP_UNKNOWN] = "unknown", [PROBE_OCSP_INVALID] = "invalid",
+		[PROBE_OCSP_NOT_CHECKED] = "not-checked",
+		[PROBE_OCSP_MISSING] = "missing",
+		[PROBE_OCSP_GOOD] = "good",
+		[PROBE_OCSP_REVOKED] = "revoked",
+		[PROBE_OCSP_UNKNOWN] = "unknown",
+		[PROBE_OCSP_INVALID] = "invalid",
 		[PROBE_OCSP_EXPIRED] = "expired",
 		[PROBE_OCSP_RESPONDER_EXPIRES] = "responder-expires",
 	};
@@ -177,7 +183,10 @@ out:
 	tls_detail(a);
 	a->elapsed_ms = (unsigned)(clock_now_ms() - t0);
 	msg_debug("probe %s[%s]:%u: %s %s", a->host ? a->host : "?", a->addr, a->port,
-	    probe_stage_name(a->stage), a->success ? "success" : a->result_type ? a->result_type : "transient");
+	    probe_stage_name(a->stage),
+	    a->success		 ? "success"
+		: a->result_type ? a->result_type
+				 : "transient");
 }
 
 /* A new entry for host h (NULL: the destination itself). */
@@ -317,8 +326,9 @@ probe_outcome(const struct probe_result *r, size_t i, struct tls_outcome *o)
 	o->time = r->time;
 	o->source = OUTCOME_SRC_PROBE;
 	o->policy_domain = xstrdup(r->domain);
-	o->have_policy = a->ntlsa > 0 || (a->result_type && strcmp(a->result_type, "dane-required") != 0 &&
-	    a->state != POLICY_HOST_OPPORTUNISTIC);
+	o->have_policy = a->ntlsa > 0 ||
+	    (a->result_type && strcmp(a->result_type, "dane-required") != 0 &&
+		a->state != POLICY_HOST_OPPORTUNISTIC);
 	if (a->ntlsa > 0) {
 		o->policy_strings = xcalloc(a->ntlsa, sizeof(char *));
 		for (size_t k = 0; k < a->ntlsa; k++)
@@ -349,12 +359,11 @@ addr_json(const struct probe_addr *a)
 
 	for (size_t i = 0; i < a->ntlsa; i++)
 		json_array_append_new(tlsa, jstr(a->tlsa[i]));
-	j = json_pack("{s:o, s:o, s:I, s:s, s:o, s:o, s:I, s:s, s:o, s:o, s:b}",
-	    "host", jstr(a->host), "address", jstr(a->addr), "port", (json_int_t)a->port,
-	    "state", policy_host_state_name(a->state), "tlsa_base", jstr(a->tlsa_base),
-	    "tlsa", tlsa, "tlsa_added", (json_int_t)a->nadded,
-	    "stage", probe_stage_name(a->stage), "banner", jstr(a->banner),
-	    "helo", jstr(a->helo_name), "starttls", a->starttls_offered);
+	j = json_pack("{s:o, s:o, s:I, s:s, s:o, s:o, s:I, s:s, s:o, s:o, s:b}", "host",
+	    jstr(a->host), "address", jstr(a->addr), "port", (json_int_t)a->port, "state",
+	    policy_host_state_name(a->state), "tlsa_base", jstr(a->tlsa_base), "tlsa", tlsa,
+	    "tlsa_added", (json_int_t)a->nadded, "stage", probe_stage_name(a->stage), "banner",
+	    jstr(a->banner), "helo", jstr(a->helo_name), "starttls", a->starttls_offered);
 	if (j == NULL)
 		return NULL;
 	json_object_set_new(j, "tls_version", jstr(a->tls_version));
@@ -365,8 +374,9 @@ addr_json(const struct probe_addr *a)
 	json_object_set_new(j, "matched", jstr(a->matched));
 	json_object_set_new(j, "verify_error", json_integer(a->verify_error));
 	json_object_set_new(j, "verify_text", jstr(a->verify_text));
-	json_object_set_new(j, "ocsp", json_pack("{s:s, s:o}", "status", probe_ocsp_name(a->ocsp),
-	    "detail", jstr(a->ocsp_detail)));
+	json_object_set_new(j, "ocsp",
+	    json_pack("{s:s, s:o}", "status", probe_ocsp_name(a->ocsp), "detail",
+		jstr(a->ocsp_detail)));
 	json_object_set_new(j, "success", json_boolean(a->success));
 	json_object_set_new(j, "result_type", jstr(a->result_type));
 	json_object_set_new(j, "transient", json_boolean(a->transient));
@@ -394,10 +404,9 @@ probe_result_json(const struct probe_result *r)
 		}
 		json_array_append_new(list, a);
 	}
-	j = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:b, s:o}", "domain", jstr(r->domain),
-	    "time", ts, "verdict", policy_verdict_name(r->verdict),
-	    "reason", policy_reason_name(r->reason), "dane_hosts", (json_int_t)r->ndane,
-	    "dane_failed", (json_int_t)r->ndane_failed, "all_dane_failed", probe_all_dane_failed(r),
-	    "results", list);
+	j = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:b, s:o}", "domain", jstr(r->domain), "time",
+	    ts, "verdict", policy_verdict_name(r->verdict), "reason", policy_reason_name(r->reason),
+	    "dane_hosts", (json_int_t)r->ndane, "dane_failed", (json_int_t)r->ndane_failed,
+	    "all_dane_failed", probe_all_dane_failed(r), "results", list);
 	return j;
 }

@@ -36,81 +36,81 @@
 #include "policy.h"
 
 /* Limits of the reply reader (probe_smtp.c). */
-#define PROBE_LINE_MAX		1000	/* octets of one reply line, CRLF included (RFC 5321: 512) */
-#define PROBE_REPLY_LINES	64	/* lines of one multi-line reply */
-#define PROBE_REPLY_MAX		16384	/* octets of one reply */
+#define PROBE_LINE_MAX	  1000	/* octets of one reply line, CRLF included (RFC 5321: 512) */
+#define PROBE_REPLY_LINES 64	/* lines of one multi-line reply */
+#define PROBE_REPLY_MAX	  16384 /* octets of one reply */
 
 struct probe_opts {
-	unsigned step_timeout_ms;	/* bound on each step (probe_step_timeout) */
-	const char *helo;		/* EHLO name, or NULL: the host name */
-	unsigned port;			/* 0: the decision's port (25) */
-	size_t max_addrs;		/* addresses probed per host (0: all) */
+	unsigned step_timeout_ms; /* bound on each step (probe_step_timeout) */
+	const char *helo;	  /* EHLO name, or NULL: the host name */
+	unsigned port;		  /* 0: the decision's port (25) */
+	size_t max_addrs;	  /* addresses probed per host (0: all) */
 };
 
 /* Stage a probe of one address reached. */
 enum probe_stage {
-	PROBE_ST_NONE,		/* not attempted (no address, host unusable) */
-	PROBE_ST_CONNECT,	/* TCP connect failed */
-	PROBE_ST_BANNER,	/* no valid 220 banner */
-	PROBE_ST_EHLO,		/* EHLO refused / broken */
-	PROBE_ST_STARTTLS,	/* STARTTLS not offered or refused */
-	PROBE_ST_HANDSHAKE,	/* TLS handshake failed */
-	PROBE_ST_TLS,		/* TLS established (authenticated or not) */
+	PROBE_ST_NONE,	    /* not attempted (no address, host unusable) */
+	PROBE_ST_CONNECT,   /* TCP connect failed */
+	PROBE_ST_BANNER,    /* no valid 220 banner */
+	PROBE_ST_EHLO,	    /* EHLO refused / broken */
+	PROBE_ST_STARTTLS,  /* STARTTLS not offered or refused */
+	PROBE_ST_HANDSHAKE, /* TLS handshake failed */
+	PROBE_ST_TLS,	    /* TLS established (authenticated or not) */
 };
 
 /* The OCSP staple of one TLS session (probe_tls.c). */
 enum probe_ocsp {
-	PROBE_OCSP_NOT_CHECKED,	/* no TLS session */
+	PROBE_OCSP_NOT_CHECKED, /* no TLS session */
 	PROBE_OCSP_MISSING,	/* no staple sent */
 	PROBE_OCSP_GOOD,
 	PROBE_OCSP_REVOKED,
-	PROBE_OCSP_UNKNOWN,	/* responder does not know the certificate */
-	PROBE_OCSP_INVALID,	/* malformed, unsuccessful, bad signature, unauthorised signer, wrong certificate */
-	PROBE_OCSP_EXPIRED,	/* nextUpdate passed (or thisUpdate in the future) */
-	PROBE_OCSP_RESPONDER_EXPIRES,	/* signer certificate expires before nextUpdate */
+	PROBE_OCSP_UNKNOWN, /* responder does not know the certificate */
+	PROBE_OCSP_INVALID, /* malformed, unsuccessful, bad signature, unauthorised signer, wrong certificate */
+	PROBE_OCSP_EXPIRED,	      /* nextUpdate passed (or thisUpdate in the future) */
+	PROBE_OCSP_RESPONDER_EXPIRES, /* signer certificate expires before nextUpdate */
 };
 
 /* One probed address (or one host that could not be probed). */
 struct probe_addr {
-	char *host;			/* MX host name */
-	char *addr;			/* address probed, or NULL */
+	char *host; /* MX host name */
+	char *addr; /* address probed, or NULL */
 	unsigned port;
-	enum policy_host_state state;	/* the decision's state for the host */
-	enum policy_reason reason;	/* the decision's reason for the host (why unusable) */
-	char *tlsa_base;		/* TLSA base domain, or NULL */
-	char **tlsa;			/* the host's TLSA records "U S M HEX" (all, as published) */
+	enum policy_host_state state; /* the decision's state for the host */
+	enum policy_reason reason;    /* the decision's reason for the host (why unusable) */
+	char *tlsa_base;	      /* TLSA base domain, or NULL */
+	char **tlsa;		      /* the host's TLSA records "U S M HEX" (all, as published) */
 	size_t ntlsa;
-	size_t nadded;			/* records handed to OpenSSL (usable, after digest agility) */
+	size_t nadded; /* records handed to OpenSSL (usable, after digest agility) */
 	enum probe_stage stage;
-	char *banner;			/* first banner line, sanitised, or NULL */
-	char *helo_name;		/* server name from the EHLO reply (else the banner), or NULL */
+	char *banner;	 /* first banner line, sanitised, or NULL */
+	char *helo_name; /* server name from the EHLO reply (else the banner), or NULL */
 	int starttls_offered;
-	char *tls_version;		/* "TLSv1.3", or NULL */
+	char *tls_version; /* "TLSv1.3", or NULL */
 	char *cipher;
-	char *peer_subject;		/* leaf certificate subject (one line), or NULL */
-	int authenticated;		/* DANE authentication succeeded */
-	int match_depth;		/* chain depth of the matching certificate, or -1 */
-	char *matched;			/* the record that matched "U S M HEX", or NULL */
-	long verify_error;		/* X509_V_* result (0 ok), -1: not verified */
-	char *verify_text;		/* its text, or NULL */
+	char *peer_subject; /* leaf certificate subject (one line), or NULL */
+	int authenticated;  /* DANE authentication succeeded */
+	int match_depth;    /* chain depth of the matching certificate, or -1 */
+	char *matched;	    /* the record that matched "U S M HEX", or NULL */
+	long verify_error;  /* X509_V_* result (0 ok), -1: not verified */
+	char *verify_text;  /* its text, or NULL */
 	enum probe_ocsp ocsp;
-	char *ocsp_detail;		/* why, or NULL */
-	int success;			/* policy-compliant TLS (see probe.c) */
-	const char *result_type;	/* static RFC 8460 result type when !success, or NULL */
-	int transient;			/* failure before TLS mattered (connect, banner): not a TLSRPT failure */
-	char *detail;			/* human / failure-reason-code detail, or NULL */
+	char *ocsp_detail;	 /* why, or NULL */
+	int success;		 /* policy-compliant TLS (see probe.c) */
+	const char *result_type; /* static RFC 8460 result type when !success, or NULL */
+	int transient; /* failure before TLS mattered (connect, banner): not a TLSRPT failure */
+	char *detail;  /* human / failure-reason-code detail, or NULL */
 	unsigned elapsed_ms;
 };
 
 struct probe_result {
-	char *domain;			/* the destination (policy domain) */
-	enum policy_verdict verdict;	/* the decision's */
+	char *domain;		     /* the destination (policy domain) */
+	enum policy_verdict verdict; /* the decision's */
 	enum policy_reason reason;
-	int64_t time;			/* Unix seconds at the start */
-	struct probe_addr *addrs;	/* in the decision's host order */
+	int64_t time;		  /* Unix seconds at the start */
+	struct probe_addr *addrs; /* in the decision's host order */
 	size_t naddrs;
-	unsigned ndane;			/* DANE hosts (state dane) */
-	unsigned ndane_failed;		/* ... whose every probed address failed authentication */
+	unsigned ndane;	       /* DANE hosts (state dane) */
+	unsigned ndane_failed; /* ... whose every probed address failed authentication */
 };
 
 /**

@@ -14,8 +14,8 @@
 
 /* One SMTP reply: its code and each line's text after "NNN-"/"NNN ". */
 struct probe_reply {
-	int code;		/* 200..599 */
-	char **lines;		/* sanitised text of each line, nlines of them (owned) */
+	int code;     /* 200..599 */
+	char **lines; /* sanitised text of each line, nlines of them (owned) */
 	size_t nlines;
 };
 
@@ -53,7 +53,6 @@ int probe_smtp_connect(const char *addr, unsigned port, unsigned ms, char **why)
  * the server said 220 to STARTTLS (the TLS handshake comes next).
  */
 int probe_smtp_starttls(int fd, const struct probe_opts *o, struct probe_addr *a);
-
 
 /**
  * The TLS part on fd (after the server's 220 to STARTTLS): handshake

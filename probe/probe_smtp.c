@@ -65,8 +65,8 @@ probe_smtp_reply_free(struct probe_reply *r)
 static int
 line_code(const char *p, size_t n, char *sep)
 {
-	if (n < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
-	    p[2] < '0' || p[2] > '9')
+	if (n < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' || p[2] < '0' ||
+	    p[2] > '9')
 		return -1;
 	if (n == 3)
 		*sep = 0;
@@ -113,7 +113,8 @@ probe_smtp_reply_parse(const char *p, size_t len, struct probe_reply *r, size_t 
 		}
 		code = c;
 		r->lines = xreallocarray(r->lines, r->nlines + 1, sizeof(char *));
-		r->lines[r->nlines++] = probe_smtp_sanitize(p + off + (n > 3 ? 4 : 3), n > 3 ? n - 4 : 0);
+		r->lines[r->nlines++] =
+		    probe_smtp_sanitize(p + off + (n > 3 ? 4 : 3), n > 3 ? n - 4 : 0);
 		off = (size_t)(nl - p) + 1;
 		last = sep != '-';
 	}
@@ -227,7 +228,8 @@ read_reply(int fd, struct buf *in, unsigned ms, struct probe_reply *r, char **wh
 			continue;
 		}
 		if (got == 0) {
-			*why = xstrdup(in->len ? "connection closed inside a reply" : "connection closed");
+			*why = xstrdup(
+			    in->len ? "connection closed inside a reply" : "connection closed");
 			return -1;
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -236,7 +238,7 @@ read_reply(int fd, struct buf *in, unsigned ms, struct probe_reply *r, char **wh
 		}
 		if ((rc = io_wait(fd, POLLIN, deadline)) <= 0) {
 			*why = rc == 0 ? xasprintf("no complete reply within %u ms", ms)
-			    : xasprintf("poll: %s", ERRTEXT(errno, eb));
+				       : xasprintf("poll: %s", ERRTEXT(errno, eb));
 			return -1;
 		}
 	}
@@ -252,7 +254,8 @@ command(int fd, struct buf *in, const char *cmd, unsigned ms, struct probe_reply
 
 	errno = 0;
 	if (io_write_until(fd, cmd, strlen(cmd), clock_now_ms() + ms) < 0) {
-		*why = xasprintf("cannot send %.8s: %s", cmd, errno ? ERRTEXT(errno, eb) : "timed out");
+		*why = xasprintf("cannot send %.8s: %s", cmd,
+		    errno ? ERRTEXT(errno, eb) : "timed out");
 		return -1;
 	}
 	return read_reply(fd, in, ms, r, why);
@@ -374,7 +377,8 @@ probe_smtp_starttls(int fd, const struct probe_opts *o, struct probe_addr *a)
 		goto out;
 	}
 	if (in.len > 0) {
-		msg_debug("probe %s: %zu octets after the 220 to STARTTLS discarded", a->addr, in.len);
+		msg_debug("probe %s: %zu octets after the 220 to STARTTLS discarded", a->addr,
+		    in.len);
 		a->detail = xasprintf("%zu octets after the 220 to STARTTLS discarded", in.len);
 	}
 	rc = 0;

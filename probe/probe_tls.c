@@ -51,7 +51,7 @@
 #include "probe_int.h"
 #include "tlsa.h"
 
-#define OCSP_LEEWAY_S	300	/* clock skew allowed on thisUpdate/nextUpdate */
+#define OCSP_LEEWAY_S 300 /* clock skew allowed on thisUpdate/nextUpdate */
 
 /* The first OpenSSL error queued (or fallback), as allocated text. */
 static char *
@@ -116,7 +116,7 @@ ocsp_set(struct probe_addr *a, enum probe_ocsp st, char *detail)
 
 /* The certificate in chain that issued leaf, or NULL. */
 static X509 *
-find_issuer(STACK_OF(X509) *chain, X509 *leaf)
+find_issuer(STACK_OF(X509) * chain, X509 *leaf)
 {
 	for (int i = 0; chain && i < sk_X509_num(chain); i++) {
 		X509 *c = sk_X509_value(chain, i);
@@ -129,7 +129,7 @@ find_issuer(STACK_OF(X509) *chain, X509 *leaf)
 
 /* Verify bs for leaf; sets a->ocsp. */
 static void
-ocsp_basic(OCSP_BASICRESP *bs, STACK_OF(X509) *chain, X509 *leaf, struct probe_addr *a)
+ocsp_basic(OCSP_BASICRESP *bs, STACK_OF(X509) * chain, X509 *leaf, struct probe_addr *a)
 {
 	ASN1_GENERALIZEDTIME *thisupd = NULL, *nextupd = NULL, *rev = NULL;
 	X509 *issuer = find_issuer(chain, leaf), *signer = NULL;
@@ -138,7 +138,8 @@ ocsp_basic(OCSP_BASICRESP *bs, STACK_OF(X509) *chain, X509 *leaf, struct probe_a
 	int status = -1, reason = -1;
 
 	if (issuer == NULL) {
-		ocsp_set(a, PROBE_OCSP_INVALID, xstrdup("issuer of the certificate not in the chain"));
+		ocsp_set(a, PROBE_OCSP_INVALID,
+		    xstrdup("issuer of the certificate not in the chain"));
 		return;
 	}
 	if ((store = X509_STORE_new()) == NULL || X509_STORE_add_cert(store, issuer) != 1)
@@ -159,13 +160,15 @@ ocsp_basic(OCSP_BASICRESP *bs, STACK_OF(X509) *chain, X509 *leaf, struct probe_a
 		char *t = asn1_time_text(nextupd);
 
 		ERR_clear_error();
-		ocsp_set(a, PROBE_OCSP_EXPIRED, xasprintf("outside its validity (nextUpdate %s)", t));
+		ocsp_set(a, PROBE_OCSP_EXPIRED,
+		    xasprintf("outside its validity (nextUpdate %s)", t));
 		free(t);
 		goto out;
 	}
 	if (nextupd && OCSP_resp_get0_signer(bs, &signer, chain) == 1 && signer != issuer &&
 	    ASN1_TIME_compare(X509_get0_notAfter(signer), nextupd) < 0) {
-		char *t1 = asn1_time_text(X509_get0_notAfter(signer)), *t2 = asn1_time_text(nextupd);
+		char *t1 = asn1_time_text(X509_get0_notAfter(signer)),
+		     *t2 = asn1_time_text(nextupd);
 
 		ocsp_set(a, PROBE_OCSP_RESPONDER_EXPIRES,
 		    xasprintf("responder certificate expires %s, before nextUpdate %s", t1, t2));
@@ -176,7 +179,8 @@ ocsp_basic(OCSP_BASICRESP *bs, STACK_OF(X509) *chain, X509 *leaf, struct probe_a
 	if (status == V_OCSP_CERTSTATUS_GOOD)
 		ocsp_set(a, PROBE_OCSP_GOOD, NULL);
 	else if (status == V_OCSP_CERTSTATUS_REVOKED)
-		ocsp_set(a, PROBE_OCSP_REVOKED, xasprintf("revoked (%s)", OCSP_crl_reason_str(reason)));
+		ocsp_set(a, PROBE_OCSP_REVOKED,
+		    xasprintf("revoked (%s)", OCSP_crl_reason_str(reason)));
 	else
 		ocsp_set(a, PROBE_OCSP_UNKNOWN, xstrdup("responder does not know the certificate"));
 	goto out;
@@ -211,7 +215,8 @@ ocsp_check(SSL *ssl, struct probe_addr *a)
 		return;
 	}
 	if ((st = OCSP_response_status(resp)) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-		ocsp_set(a, PROBE_OCSP_INVALID, xasprintf("response status %s", OCSP_response_status_str(st)));
+		ocsp_set(a, PROBE_OCSP_INVALID,
+		    xasprintf("response status %s", OCSP_response_status_str(st)));
 		goto out;
 	}
 	if ((bs = OCSP_response_get1_basic(resp)) == NULL) {
@@ -271,8 +276,9 @@ dane_setup(SSL *ssl, const struct policy_decision *d, const struct policy_host *
 	for (size_t i = 0; i < h->ntlsa; i++) {
 		const struct tlsa_rr *rr = &h->tlsa[i];
 
-		if (keep[i] && SSL_dane_tlsa_add(ssl, rr->usage, rr->selector, rr->mtype,
-		    rr->data, rr->len) > 0)
+		if (keep[i] &&
+		    SSL_dane_tlsa_add(ssl, rr->usage, rr->selector, rr->mtype, rr->data, rr->len) >
+			0)
 			added++;
 	}
 	ERR_clear_error();
@@ -349,7 +355,8 @@ handshake(SSL *ssl, int fd, unsigned ms, char **why)
 
 	while ((rc = SSL_connect(ssl)) != 1) {
 		if (ssl_wait(ssl, fd, rc, deadline) < 0) {
-			*why = clock_now_ms() >= deadline ? xasprintf("TLS handshake timed out after %u ms", ms)
+			*why = clock_now_ms() >= deadline
+			    ? xasprintf("TLS handshake timed out after %u ms", ms)
 			    : ssl_error_text("TLS handshake failed");
 			return -1;
 		}
@@ -368,7 +375,8 @@ probe_tls_session(int fd, const struct policy_decision *d, const struct policy_h
 
 	ERR_clear_error();
 	a->stage = PROBE_ST_HANDSHAKE;
-	if ((ctx = tls_ctx(&why)) == NULL || (ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1)
+	if ((ctx = tls_ctx(&why)) == NULL || (ssl = SSL_new(ctx)) == NULL ||
+	    SSL_set_fd(ssl, fd) != 1)
 		goto fail;
 	SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
 	if (h->state == POLICY_HOST_DANE && h->tlsa_base) {

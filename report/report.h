@@ -27,8 +27,8 @@
  * *noutcomes the number of outcomes counted (0: nothing to report), or
  * NULL with *err.
  */
-char *report_build(struct store *s, const struct conf *c, const char *policy_domain,
-    int64_t start, int64_t end, size_t *noutcomes, char **err);
+char *report_build(struct store *s, const struct conf *c, const char *policy_domain, int64_t start,
+    int64_t end, size_t *noutcomes, char **err);
 
 /**
  * Read a Postfix mail log (path) and add the TLS outcomes of Postfix's

@@ -45,14 +45,14 @@
 #define DAY 86400
 
 struct fail_row {
-	const char *result_type;	/* static */
-	char *sending_ip, *mx_host, *receiving_ip, *reason, *helo;	/* owned or NULL */
+	const char *result_type;				   /* static */
+	char *sending_ip, *mx_host, *receiving_ip, *reason, *helo; /* owned or NULL */
 	long long count;
 };
 
 struct policy_agg {
 	int have_policy;
-	char **strings;			/* sorted, unique, owned */
+	char **strings; /* sorted, unique, owned */
 	size_t nstrings;
 	long long ok, failed;
 	struct fail_row *rows;
@@ -68,7 +68,8 @@ struct agg {
 /* ------------------------------------------------------------ aggregation */
 
 /* Replace *err (if err is not NULL) by msg, which is consumed. */
-static void set_err(char **err, char *msg)
+static void
+set_err(char **err, char *msg)
 {
 	if (err == NULL) {
 		free(msg);
@@ -79,20 +80,23 @@ static void set_err(char **err, char *msg)
 }
 
 /* strcmp with NULL first. */
-static int nullcmp(const char *a, const char *b)
+static int
+nullcmp(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return (a != NULL) - (b != NULL);
 	return strcmp(a, b);
 }
 
-static int str_ptr_cmp(const void *a, const void *b)
+static int
+str_ptr_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The outcome's policy strings, sorted and unique (owned copies). */
-static char **policy_set(const struct tls_outcome *o, size_t *n)
+static char **
+policy_set(const struct tls_outcome *o, size_t *n)
 {
 	char **v = NULL;
 	size_t i, k = 0;
@@ -114,7 +118,8 @@ static char **policy_set(const struct tls_outcome *o, size_t *n)
 	return NULL;
 }
 
-static int policy_cmp(const struct policy_agg *a, int have, char **strings, size_t n)
+static int
+policy_cmp(const struct policy_agg *a, int have, char **strings, size_t n)
 {
 	size_t i;
 	int c;
@@ -128,7 +133,8 @@ static int policy_cmp(const struct policy_agg *a, int have, char **strings, size
 	return (a->nstrings > n) - (a->nstrings < n);
 }
 
-static struct policy_agg *policy_find(struct agg *g, const struct tls_outcome *o)
+static struct policy_agg *
+policy_find(struct agg *g, const struct tls_outcome *o)
 {
 	size_t n, i;
 	char **set = policy_set(o, &n);
@@ -149,7 +155,8 @@ static struct policy_agg *policy_find(struct agg *g, const struct tls_outcome *o
 	return &g->pol[g->npol++];
 }
 
-static int row_cmp(const struct fail_row *r, const struct fail_row *k)
+static int
+row_cmp(const struct fail_row *r, const struct fail_row *k)
 {
 	int c;
 
@@ -161,17 +168,21 @@ static int row_cmp(const struct fail_row *r, const struct fail_row *k)
 	return nullcmp(r->reason, k->reason);
 }
 
-static int row_qcmp(const void *a, const void *b)
+static int
+row_qcmp(const void *a, const void *b)
 {
 	return row_cmp(a, b);
 }
 
-static void add_failure(struct policy_agg *p, const struct tls_outcome *o)
+static void
+add_failure(struct policy_agg *p, const struct tls_outcome *o)
 {
 	struct fail_row key = {
 		.result_type = o->result_type ? o->result_type : "validation-failure",
-		.sending_ip = o->sending_ip, .mx_host = o->mx_host,
-		.receiving_ip = o->receiving_ip, .reason = o->detail,
+		.sending_ip = o->sending_ip,
+		.mx_host = o->mx_host,
+		.receiving_ip = o->receiving_ip,
+		.reason = o->detail,
 	};
 	struct fail_row *r;
 	size_t i;
@@ -195,7 +206,8 @@ static void add_failure(struct policy_agg *p, const struct tls_outcome *o)
 	r->count = 1;
 }
 
-static int collect(const struct tls_outcome *o, void *arg)
+static int
+collect(const struct tls_outcome *o, void *arg)
 {
 	struct agg *g = arg;
 	struct policy_agg *p = policy_find(g, o);
@@ -210,7 +222,8 @@ static int collect(const struct tls_outcome *o, void *arg)
 	return 0;
 }
 
-static void agg_free(struct agg *g)
+static void
+agg_free(struct agg *g)
 {
 	size_t i, k;
 
@@ -230,7 +243,8 @@ static void agg_free(struct agg *g)
 	free(g->pol);
 }
 
-static int policy_qcmp(const void *a, const void *b)
+static int
+policy_qcmp(const void *a, const void *b)
 {
 	const struct policy_agg *pb = b;
 
@@ -239,19 +253,21 @@ static int policy_qcmp(const void *a, const void *b)
 
 /* ------------------------------------------------------------ JSON */
 
-static void set_opt(json_t *obj, const char *key, const char *v)
+static void
+set_opt(json_t *obj, const char *key, const char *v)
 {
 	if (v != NULL)
 		json_object_set_new(obj, key, json_string(v));
 }
 
-static json_t *policy_json(const struct policy_agg *p, const char *domain)
+static json_t *
+policy_json(const struct policy_agg *p, const char *domain)
 {
 	json_t *pol = json_object(), *entry = json_object(), *arr, *rows, *row;
 	size_t i;
 
-	json_object_set_new(pol, "policy-type", json_string(p->have_policy ? "tlsa" :
-	    "no-policy-found"));
+	json_object_set_new(pol, "policy-type",
+	    json_string(p->have_policy ? "tlsa" : "no-policy-found"));
 	if (p->nstrings > 0) {
 		arr = json_array();
 		for (i = 0; i < p->nstrings; i++)
@@ -260,14 +276,15 @@ static json_t *policy_json(const struct policy_agg *p, const char *domain)
 	}
 	json_object_set_new(pol, "policy-domain", json_string(domain));
 	json_object_set_new(entry, "policy", pol);
-	json_object_set_new(entry, "summary", json_pack("{s:I, s:I}",
-	    "total-successful-session-count", (json_int_t)p->ok,
-	    "total-failure-session-count", (json_int_t)p->failed));
+	json_object_set_new(entry, "summary",
+	    json_pack("{s:I, s:I}", "total-successful-session-count", (json_int_t)p->ok,
+		"total-failure-session-count", (json_int_t)p->failed));
 	if (p->nrows > 0) {
 		rows = json_array();
 		for (i = 0; i < p->nrows; i++) {
 			row = json_object();
-			json_object_set_new(row, "result-type", json_string(p->rows[i].result_type));
+			json_object_set_new(row, "result-type",
+			    json_string(p->rows[i].result_type));
 			set_opt(row, "sending-mta-ip", p->rows[i].sending_ip);
 			set_opt(row, "receiving-mx-hostname", p->rows[i].mx_host);
 			set_opt(row, "receiving-mx-helo", p->rows[i].helo);
@@ -283,7 +300,8 @@ static json_t *policy_json(const struct policy_agg *p, const char *domain)
 }
 
 /* RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" of t into out (>= 32 bytes); -1 if out of range. */
-static int rfc3339(int64_t t, char *out, size_t n)
+static int
+rfc3339(int64_t t, char *out, size_t n)
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
@@ -293,8 +311,8 @@ static int rfc3339(int64_t t, char *out, size_t n)
 	return strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 ? 0 : -1;
 }
 
-static char *report_id(const struct conf *c, const char *domain, const char *startz,
-    int64_t start, int64_t end)
+static char *
+report_id(const struct conf *c, const char *domain, const char *startz, int64_t start, int64_t end)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
@@ -312,14 +330,15 @@ static char *report_id(const struct conf *c, const char *domain, const char *sta
 	return id;
 }
 
-static char *report_json(struct agg *g, const struct conf *c, const char *domain,
-    int64_t start, int64_t end, const char *startz, const char *endz)
+static char *
+report_json(struct agg *g, const struct conf *c, const char *domain, int64_t start, int64_t end,
+    const char *startz, const char *endz)
 {
 	json_t *root, *pols;
 	char *id, *text, *out;
 	size_t i;
 
-	if (g->npol > 1)	/* qsort(NULL, 0, ...) is undefined */
+	if (g->npol > 1) /* qsort(NULL, 0, ...) is undefined */
 		qsort(g->pol, g->npol, sizeof(*g->pol), policy_qcmp);
 	pols = json_array();
 	for (i = 0; i < g->npol; i++) {
@@ -328,12 +347,11 @@ static char *report_json(struct agg *g, const struct conf *c, const char *domain
 		json_array_append_new(pols, policy_json(&g->pol[i], domain));
 	}
 	id = report_id(c, domain, startz, start, end);
-	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o}",
-	    "organization-name", c->report_org_name,
-	    "date-range", "start-datetime", startz, "end-datetime", endz,
+	root = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o}", "organization-name",
+	    c->report_org_name, "date-range", "start-datetime", startz, "end-datetime", endz,
 	    "contact-info", c->report_contact, "report-id", id, "policies", pols);
 	free(id);
-	if (root == NULL)	/* only bad UTF-8 in the configured strings */
+	if (root == NULL) /* only bad UTF-8 in the configured strings */
 		return NULL;
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
@@ -352,8 +370,9 @@ static char *report_json(struct agg *g, const struct conf *c, const char *domain
  * *noutcomes is 0 (callers send nothing then). NULL with *err (caller
  * frees) on errors.
  */
-char *report_build(struct store *s, const struct conf *c, const char *policy_domain,
-    int64_t start, int64_t end, size_t *noutcomes, char **err)
+char *
+report_build(struct store *s, const struct conf *c, const char *policy_domain, int64_t start,
+    int64_t end, size_t *noutcomes, char **err)
 {
 	char startz[32], endz[32], domain[DNSNAME_MAX], *text = NULL, *e = NULL;
 	struct agg g = { 0 };
@@ -370,7 +389,8 @@ char *report_build(struct store *s, const struct conf *c, const char *policy_dom
 		goto out;
 	}
 	if (start % DAY != 0 || end % DAY != 0 || start >= end ||
-	    rfc3339(start, startz, sizeof(startz)) < 0 || rfc3339(end - 1, endz, sizeof(endz)) < 0) {
+	    rfc3339(start, startz, sizeof(startz)) < 0 ||
+	    rfc3339(end - 1, endz, sizeof(endz)) < 0) {
 		set_err(err, xstrdup("report range must be whole UTC days"));
 		goto out;
 	}

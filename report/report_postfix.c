@@ -78,24 +78,24 @@
 #include "tlsrpt_class.h"
 
 #define PF_MAX_PROCS 1024
-#define PF_MAX_SESS 32
-#define PF_MAX_RECS 32
-#define PF_MAX_SKIP 256		/* queue ids of skip_sender remembered */
-#define PF_BATCH 256
+#define PF_MAX_SESS  32
+#define PF_MAX_RECS  32
+#define PF_MAX_SKIP  256 /* queue ids of skip_sender remembered */
+#define PF_BATCH     256
 
 enum pf_trust { PF_T_NONE, PF_T_ANON, PF_T_UNTRUSTED, PF_T_TRUSTED, PF_T_VERIFIED };
 
 struct pf_session {
 	int64_t time;
-	char *key;			/* dedupe key */
+	char *key; /* dedupe key */
 	char host[DNSNAME_MAX];
-	char ip[PF_MAX_IP];		/* "" when unknown */
+	char ip[PF_MAX_IP]; /* "" when unknown */
 	enum pf_trust trust;
-	int established;		/* line 1 seen */
-	int verify_num;			/* -1: no verification failure */
+	int established; /* line 1 seen */
+	int verify_num;	 /* -1: no verification failure */
 	int all_unusable, dane;
-	const char *fail_type, *fail_reason;	/* preset failure (static) */
-	char **recs;			/* policy strings (owned) */
+	const char *fail_type, *fail_reason; /* preset failure (static) */
+	char **recs;			     /* policy strings (owned) */
 	size_t nrecs;
 };
 
@@ -105,12 +105,12 @@ struct pf_rec {
 };
 
 struct pf_proc {
-	char *id;			/* "HOST PROG[PID]" */
+	char *id; /* "HOST PROG[PID]" */
 	struct pf_session *sess;
 	size_t nsess;
-	struct pf_rec *recs;		/* line-6 records not yet in a session */
+	struct pf_rec *recs; /* line-6 records not yet in a session */
 	size_t nrecs;
-	char *last_delivery;		/* "QUEUEID relay status" of the last line 9 */
+	char *last_delivery; /* "QUEUEID relay status" of the last line 9 */
 	uint64_t used;
 };
 
@@ -130,18 +130,18 @@ struct pf_reader {
 	size_t skipped;
 	long added;
 	uint64_t tick;
-	int64_t occ_time;		/* occurrence counts are per second */
+	int64_t occ_time; /* occurrence counts are per second */
 	struct pf_occ *occ;
 	size_t nocc;
-	const char *skip_sender;	/* envelope sender whose deliveries are left out */
-	char skip[PF_MAX_SKIP][PF_MAX_QID];	/* its queue ids, a ring */
+	const char *skip_sender;	    /* envelope sender whose deliveries are left out */
+	char skip[PF_MAX_SKIP][PF_MAX_QID]; /* its queue ids, a ring */
 	size_t nskip;
 };
 
-
 /* ------------------------------------------------------------ per-PID state */
 
-static void session_free(struct pf_session *s)
+static void
+session_free(struct pf_session *s)
 {
 	size_t i;
 
@@ -152,7 +152,8 @@ static void session_free(struct pf_session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void proc_free(struct pf_proc *p)
+static void
+proc_free(struct pf_proc *p)
 {
 	size_t i;
 
@@ -167,7 +168,8 @@ static void proc_free(struct pf_proc *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static struct pf_proc *proc_get(struct pf_reader *r, const char *id)
+static struct pf_proc *
+proc_get(struct pf_reader *r, const char *id)
 {
 	size_t i, lru = 0;
 
@@ -193,7 +195,8 @@ static struct pf_proc *proc_get(struct pf_reader *r, const char *id)
 }
 
 /* Dedupe key of the line l: SHA-256 head + occurrence within its second. */
-static char *line_key(struct pf_reader *r, const struct pf_line *l)
+static char *
+line_key(struct pf_reader *r, const struct pf_line *l)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0, n = 0, i;
@@ -221,8 +224,9 @@ static char *line_key(struct pf_reader *r, const struct pf_line *l)
  * (last, not yet established) one for the same host and address, else a
  * new one. ip may be "".
  */
-static struct pf_session *session_for(struct pf_reader *r, struct pf_proc *p,
-    const struct pf_line *l, const char *host, const char *ip)
+static struct pf_session *
+session_for(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l, const char *host,
+    const char *ip)
 {
 	struct pf_session *s;
 
@@ -248,7 +252,8 @@ static struct pf_session *session_for(struct pf_reader *r, struct pf_proc *p,
 	return s;
 }
 
-static void session_add_rec(struct pf_session *s, char *rec)
+static void
+session_add_rec(struct pf_session *s, char *rec)
 {
 	size_t i;
 
@@ -268,7 +273,8 @@ static void session_add_rec(struct pf_session *s, char *rec)
 
 /* ------------------------------------------------------------ outcomes */
 
-static int flush(struct pf_reader *r, char **err)
+static int
+flush(struct pf_reader *r, char **err)
 {
 	size_t added = 0, i;
 	int rc;
@@ -288,7 +294,8 @@ static int flush(struct pf_reader *r, char **err)
 }
 
 /* Queue one outcome (o's strings and key are taken over). */
-static int emit(struct pf_reader *r, struct tls_outcome *o, char *key, char **err)
+static int
+emit(struct pf_reader *r, struct tls_outcome *o, char *key, char **err)
 {
 	if (o->time < r->from || o->time >= r->to) {
 		outcome_clear(o);
@@ -302,7 +309,8 @@ static int emit(struct pf_reader *r, struct tls_outcome *o, char *key, char **er
 }
 
 /* OpenSSL verification error -> RFC 8460 result type (the shared table) and reason code. */
-static void verify_result(int num, const char **type, const char **reason)
+static void
+verify_result(int num, const char **type, const char **reason)
 {
 	const char *name = tlsrpt_class_x509_name(num);
 
@@ -311,8 +319,9 @@ static void verify_result(int num, const char **type, const char **reason)
 }
 
 /* Session s of the delivery to domain -> outcome (success as decided). */
-static int session_emit(struct pf_reader *r, struct pf_session *s, const char *domain,
-    int delivered, int not_verified, char **err)
+static int
+session_emit(struct pf_reader *r, struct pf_session *s, const char *domain, int delivered,
+    int not_verified, char **err)
 {
 	struct tls_outcome o = { .time = s->time, .source = OUTCOME_SRC_POSTFIX };
 	const char *type = NULL, *reason = NULL;
@@ -340,7 +349,7 @@ static int session_emit(struct pf_reader *r, struct pf_session *s, const char *d
 	o.success = type == NULL;
 	o.result_type = type;
 	o.detail = xstrdup_null(reason);
-	if (!o.have_policy) {	/* records only belong to a tlsa policy */
+	if (!o.have_policy) { /* records only belong to a tlsa policy */
 		while (o.npolicy_strings > 0)
 			free(o.policy_strings[--o.npolicy_strings]);
 		free(o.policy_strings);
@@ -351,7 +360,8 @@ static int session_emit(struct pf_reader *r, struct pf_session *s, const char *d
 
 /* ------------------------------------------------------------ messages */
 
-static const char *skip_prefix(const char *s, const char *prefix)
+static const char *
+skip_prefix(const char *s, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
@@ -359,8 +369,8 @@ static const char *skip_prefix(const char *s, const char *prefix)
 }
 
 /* Records logged before a connection (lines 6 and 10): for the next session. */
-static int pending_record(struct pf_proc *p, const char *owner_end, const char *owner,
-    const char *rec_text)
+static int
+pending_record(struct pf_proc *p, const char *owner_end, const char *owner, const char *rec_text)
 {
 	char tmp[DNSNAME_MAX], host[DNSNAME_MAX], *rec;
 	const char *why;
@@ -373,7 +383,7 @@ static int pending_record(struct pf_proc *p, const char *owner_end, const char *
 	if (dnsname_normalize(tmp, 1, host, &why) < 0)
 		return -1;
 	if ((rec = report_postfix_line_record(rec_text)) == NULL)
-		return 0;	/* abbreviated: understood, not usable */
+		return 0; /* abbreviated: understood, not usable */
 	if (p->nrecs == PF_MAX_RECS) {
 		free(rec);
 		return 0;
@@ -385,15 +395,17 @@ static int pending_record(struct pf_proc *p, const char *owner_end, const char *
 }
 
 /* A new session took the pending records. */
-static void pending_clear(struct pf_proc *p)
+static void
+pending_clear(struct pf_proc *p)
 {
 	while (p->nrecs > 0)
 		free(p->recs[--p->nrecs].str);
 }
 
 /* Lines 1-5, 11 ("... H[IP]:PORT ..."): 0 understood, -1 not. */
-static int host_line(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l,
-    const char *at, int kind, const char *rest_after)
+static int
+host_line(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l, const char *at, int kind,
+    const char *rest_after)
 {
 	char host[DNSNAME_MAX], ip[PF_MAX_IP];
 	struct pf_session *s;
@@ -412,35 +424,38 @@ static int host_line(struct pf_reader *r, struct pf_proc *p, const struct pf_lin
 		pending_clear(p);
 	}
 	switch (kind) {
-	case PF_T_ANON: case PF_T_UNTRUSTED: case PF_T_TRUSTED: case PF_T_VERIFIED:
+	case PF_T_ANON:
+	case PF_T_UNTRUSTED:
+	case PF_T_TRUSTED:
+	case PF_T_VERIFIED:
 		s->trust = (enum pf_trust)kind;
 		s->established = 1;
 		return 0;
-	case 'v':		/* ": num=N:text" */
+	case 'v': /* ": num=N:text" */
 		if ((q = skip_prefix(end, ": num=")) == NULL)
 			return -1;
 		s->verify_num = atoi(q);
 		return 0;
-	case 'm':		/* ": Matched DANE ... at depth D: U S M HEX" */
+	case 'm': /* ": Matched DANE ... at depth D: U S M HEX" */
 		if ((q = strstr(end, " at depth ")) == NULL || (q = strstr(q, ": ")) == NULL)
 			return -1;
 		session_add_rec(s, report_postfix_line_record(q + 2));
 		return 0;
-	case 'u':		/* ": unusable TLSA RR: U S M HEX" */
+	case 'u': /* ": unusable TLSA RR: U S M HEX" */
 		session_add_rec(s, report_postfix_line_record(rest_after));
 		return 0;
 	case 'a':
 		s->all_unusable = 1;
 		s->dane = 1;
 		return 0;
-	default:		/* 's': setting up the connection */
+	default: /* 's': setting up the connection */
 		return 0;
 	}
 }
 
 /* Line 7: "TLS policy lookup for D/H: TLSA lookup error for H:PORT". */
-static int tlsa_error_line(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l,
-    const char *q)
+static int
+tlsa_error_line(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l, const char *q)
 {
 	char tmp[DNSNAME_MAX], host[DNSNAME_MAX];
 	struct pf_session *s;
@@ -462,7 +477,8 @@ static int tlsa_error_line(struct pf_reader *r, struct pf_proc *p, const struct 
 }
 
 /* Recipient domain of "to=<...>" at q into domain; -1 if none/bad. */
-static int rcpt_domain(const char *q, char *domain)
+static int
+rcpt_domain(const char *q, char *domain)
 {
 	const char *end = strchr(q, '>'), *at, *why;
 	char tmp[DNSNAME_MAX];
@@ -480,8 +496,9 @@ static int rcpt_domain(const char *q, char *domain)
 }
 
 /* "... host H[IP] ..." in a status text: a session-less failure. */
-static int status_failure(struct pf_reader *r, const struct pf_line *l, const char *domain,
-    const char *relay, const char *text, char **err)
+static int
+status_failure(struct pf_reader *r, const struct pf_line *l, const char *domain, const char *relay,
+    const char *text, char **err)
 {
 	struct tls_outcome o = { .time = l->time, .source = OUTCOME_SRC_POSTFIX };
 	char host[DNSNAME_MAX] = "", ip[PF_MAX_IP] = "";
@@ -522,7 +539,8 @@ static int status_failure(struct pf_reader *r, const struct pf_line *l, const ch
 
 /* Line 9: "QUEUEID: to=<RCPT>, ... relay=R, ... status=S (TEXT)": 0, 1 malformed, -1 error. */
 /* Does the queue id at the head of msg belong to skip_sender? */
-static int skipped_qid(const struct pf_reader *r, const char *msg)
+static int
+skipped_qid(const struct pf_reader *r, const char *msg)
 {
 	size_t n = strcspn(msg, ":");
 
@@ -532,8 +550,9 @@ static int skipped_qid(const struct pf_reader *r, const char *msg)
 	return 0;
 }
 
-static int delivery_line(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l,
-    const char *q, char **err)
+static int
+delivery_line(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l, const char *q,
+    char **err)
 {
 	char domain[DNSNAME_MAX], host[DNSNAME_MAX], ip[PF_MAX_IP], *id;
 	const char *relay, *status, *text, *end;
@@ -549,9 +568,9 @@ static int delivery_line(struct pf_reader *r, struct pf_proc *p, const struct pf
 	sent = strncmp(status, "sent", 4) == 0;
 	have_relay = report_postfix_line_hostaddr(relay, host, ip, &end) == 0;
 	if (skipped_qid(r, l->msg))
-		goto done;		/* a report's own delivery: no outcome */
-	id = xasprintf("%.*s %.*s %s", (int)strcspn(l->msg, ":"), l->msg,
-	    (int)strcspn(relay, ","), relay, status);
+		goto done; /* a report's own delivery: no outcome */
+	id = xasprintf("%.*s %.*s %s", (int)strcspn(l->msg, ":"), l->msg, (int)strcspn(relay, ","),
+	    relay, status);
 	same = p->last_delivery != NULL && strcmp(p->last_delivery, id) == 0;
 	free(p->last_delivery);
 	p->last_delivery = id;
@@ -588,8 +607,8 @@ static const struct {
 };
 
 /* "warning: ..." lines 4-8: 1 understood, 0 not, -1 error. */
-static int warning_line(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l,
-    const char *w)
+static int
+warning_line(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l, const char *w)
 {
 	const char *q, *d1, *d2;
 	char host[DNSNAME_MAX], ip[PF_MAX_IP];
@@ -615,7 +634,8 @@ static int warning_line(struct pf_reader *r, struct pf_proc *p, const struct pf_
 }
 
 /* One smtp(8) message: 1 understood, 0 not, -1 error (*err). */
-static int message(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l, char **err)
+static int
+message(struct pf_reader *r, struct pf_proc *p, const struct pf_line *l, char **err)
 {
 	const char *m = l->msg, *q;
 	size_t i, n;
@@ -645,7 +665,8 @@ static int message(struct pf_reader *r, struct pf_proc *p, const struct pf_line 
 
 /* ------------------------------------------------------------ the file */
 
-static void reader_free(struct pf_reader *r)
+static void
+reader_free(struct pf_reader *r)
 {
 	size_t i;
 
@@ -660,7 +681,8 @@ static void reader_free(struct pf_reader *r)
 }
 
 /* One raw line (no newline, len bytes): -1 with *err on store errors. */
-static int ingest_line(struct pf_reader *r, const char *raw, size_t len, char **err)
+static int
+ingest_line(struct pf_reader *r, const char *raw, size_t len, char **err)
 {
 	struct pf_line l;
 	int rc;
@@ -693,14 +715,16 @@ static int ingest_line(struct pf_reader *r, const char *raw, size_t len, char **
  * before), or -1 with *err (caller frees). *skipped (may be NULL): smtp(8)
  * lines not understood plus malformed lines.
  */
-long report_postfix_ingest(struct store *s, const char *path, int64_t from, int64_t to,
-    size_t *skipped, char **err)
+long
+report_postfix_ingest(struct store *s, const char *path, int64_t from, int64_t to, size_t *skipped,
+    char **err)
 {
 	return report_postfix_ingest_skip(s, path, from, to, NULL, skipped, err);
 }
 
 /** report_postfix_ingest_skip - see report.h. */
-long report_postfix_ingest_skip(struct store *s, const char *path, int64_t from, int64_t to,
+long
+report_postfix_ingest_skip(struct store *s, const char *path, int64_t from, int64_t to,
     const char *skip_sender, size_t *skipped, char **err)
 {
 	struct pf_reader *r = xcalloc(1, sizeof(*r));

@@ -17,7 +17,8 @@
 #include "report_postfix_line.h"
 
 /* Skip n digits at *p into *v; 0 or -1. */
-static int digits(const char **p, int n, int *v)
+static int
+digits(const char **p, int n, int *v)
 {
 	int i;
 
@@ -31,16 +32,22 @@ static int digits(const char **p, int n, int *v)
 	return 0;
 }
 
-static int64_t utc(int y, int mo, int d, int h, int mi, int s)
+static int64_t
+utc(int y, int mo, int d, int h, int mi, int s)
 {
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-	    .tm_min = mi, .tm_sec = s };
+	struct tm tm = { .tm_year = y - 1900,
+		.tm_mon = mo - 1,
+		.tm_mday = d,
+		.tm_hour = h,
+		.tm_min = mi,
+		.tm_sec = s };
 
 	return (int64_t)timegm(&tm);
 }
 
 /* "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm) "; *p moves past the space. */
-static int stamp_iso(const char **p, int64_t *t)
+static int
+stamp_iso(const char **p, int64_t *t)
 {
 	const char *q = *p;
 	int y, mo, d, h, mi, s, oh = 0, om = 0, sign = 0;
@@ -68,7 +75,8 @@ static int stamp_iso(const char **p, int64_t *t)
 }
 
 /* "Mmm dd HH:MM:SS " (dd may be " d"); year chosen against ref. */
-static int stamp_syslog(const char **p, int64_t ref, int64_t *t)
+static int
+stamp_syslog(const char **p, int64_t ref, int64_t *t)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	const char *q = *p;
@@ -86,9 +94,8 @@ static int stamp_syslog(const char **p, int64_t ref, int64_t *t)
 		q++;
 	if (q[1] == ' ' ? digits(&q, 1, &d) : digits(&q, 2, &d))
 		return -1;
-	if (*q++ != ' ' || digits(&q, 2, &h) || *q++ != ':' || digits(&q, 2, &mi) ||
-	    *q++ != ':' || digits(&q, 2, &s) || *q++ != ' ' || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || s > 60)
+	if (*q++ != ' ' || digits(&q, 2, &h) || *q++ != ':' || digits(&q, 2, &mi) || *q++ != ':' ||
+	    digits(&q, 2, &s) || *q++ != ' ' || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
 		return -1;
 	if (gmtime_r(&rt, &tm) == NULL)
 		return -1;
@@ -102,21 +109,23 @@ static int stamp_syslog(const char **p, int64_t ref, int64_t *t)
 }
 
 /* See report_postfix_line.h. */
-int report_postfix_line_parse(const char *raw, int64_t ref, struct pf_line *l)
+int
+report_postfix_line_parse(const char *raw, int64_t ref, struct pf_line *l)
 {
 	const char *p = raw, *host, *prog, *br, *end;
 	size_t n;
 
 	l->raw = raw;
-	if ((raw[0] >= '0' && raw[0] <= '9' ? stamp_iso(&p, &l->time) :
-	    stamp_syslog(&p, ref, &l->time)) < 0)
+	if ((raw[0] >= '0' && raw[0] <= '9' ? stamp_iso(&p, &l->time)
+					    : stamp_syslog(&p, ref, &l->time)) < 0)
 		return -1;
 	host = p;
 	if ((prog = strchr(host, ' ')) == NULL || prog == host)
 		return -1;
 	prog++;
-	if ((end = strstr(prog, "]: ")) == NULL || (br = memchr(prog, '[', (size_t)(end - prog)))
-	    == NULL || memchr(prog, ' ', (size_t)(end - prog)) != NULL)
+	if ((end = strstr(prog, "]: ")) == NULL ||
+	    (br = memchr(prog, '[', (size_t)(end - prog))) == NULL ||
+	    memchr(prog, ' ', (size_t)(end - prog)) != NULL)
 		return -1;
 	l->msg = end + 3;
 	n = (size_t)(end + 1 - host);
@@ -130,7 +139,8 @@ int report_postfix_line_parse(const char *raw, int64_t ref, struct pf_line *l)
 }
 
 /* See report_postfix_line.h. */
-int report_postfix_line_hostaddr(const char *p, char *host, char *ip, const char **endp)
+int
+report_postfix_line_hostaddr(const char *p, char *host, char *ip, const char **endp)
 {
 	const char *lb = strchr(p, '['), *rb, *why;
 	char tmp[DNSNAME_MAX];
@@ -156,7 +166,8 @@ int report_postfix_line_hostaddr(const char *p, char *host, char *ip, const char
 }
 
 /* See report_postfix_line.h. */
-char *report_postfix_line_record(const char *p)
+char *
+report_postfix_line_record(const char *p)
 {
 	size_t n = strcspn(p, "\n"), i;
 	int fields = 0;
@@ -168,15 +179,16 @@ char *report_postfix_line_record(const char *p)
 	for (i = 0; i < n; i++) {
 		if (p[i] == ' ')
 			fields++;
-		else if (!(fields < 3 ? (p[i] >= '0' && p[i] <= '9') :
-		    strchr("0123456789abcdefABCDEF", p[i]) != NULL))
+		else if (!(fields < 3 ? (p[i] >= '0' && p[i] <= '9')
+				      : strchr("0123456789abcdefABCDEF", p[i]) != NULL))
 			return NULL;
 	}
 	return fields == 3 ? xstrndup(p, n) : NULL;
 }
 
 /* See report_postfix_line.h. */
-int report_postfix_line_qmgr_from(const struct pf_line *l, const char *sender, char *qid)
+int
+report_postfix_line_qmgr_from(const struct pf_line *l, const char *sender, char *qid)
 {
 	const char *p = strstr(l->id, "/qmgr["), *m = l->msg, *from;
 	size_t n = strspn(m, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");

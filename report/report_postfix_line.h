@@ -12,7 +12,7 @@
 #include "dnsname.h"
 
 #define PF_MAX_LINE 8192
-#define PF_MAX_IP 46
+#define PF_MAX_IP   46
 
 /* The parts of one log line. */
 struct pf_line {

@@ -28,18 +28,17 @@
 #include "report_queue.h"
 #include "store.h"
 
-#define BACKOFF_FIRST_S	300
+#define BACKOFF_FIRST_S 300
 #define BACKOFF_MAX_S	21600
-#define BUSY_TIMEOUT_MS	10000
+#define BUSY_TIMEOUT_MS 10000
 
 struct report_queue {
 	sqlite3 *db;
 };
 
 /* The table itself is the store's (store.c schema_update_sql). */
-static const char pragmas[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;";
+static const char pragmas[] = "PRAGMA journal_mode=WAL;"
+			      "PRAGMA synchronous=NORMAL;";
 
 /** report_queue_entry_clear - see report_queue.h. */
 void
@@ -81,8 +80,9 @@ report_queue_open(struct store *s, char **err)
 	const char *path = store_path(s);
 	char *emsg = NULL;
 
-	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &q->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
+		NULL) != SQLITE_OK) {
 		*err = xasprintf("report queue: open %s: %s", path,
 		    q->db ? sqlite3_errmsg(q->db) : "out of memory");
 		goto fail;
@@ -149,8 +149,8 @@ col_text(sqlite3_stmt *st, int i)
 
 /** report_queue_due - see report_queue.h. */
 int
-report_queue_due(struct report_queue *q, int64_t now, struct report_queue_entry **v,
-    size_t *n, char **err)
+report_queue_due(struct report_queue *q, int64_t now, struct report_queue_entry **v, size_t *n,
+    char **err)
 {
 	static const char sql[] =
 	    "SELECT id, path, policy_domain, report_id, submitter, first_attempt, next_attempt,"
@@ -193,8 +193,7 @@ report_queue_due(struct report_queue *q, int64_t now, struct report_queue_entry 
 
 /* Run sql with ?1 = a, ?2 = b, ?3 = text (each optional by the caller's sql). */
 static int
-exec3(struct report_queue *q, const char *sql, int64_t a, int64_t b, const char *text,
-    char **err)
+exec3(struct report_queue *q, const char *sql, int64_t a, int64_t b, const char *text, char **err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
@@ -226,9 +225,10 @@ int
 report_queue_failed(struct report_queue *q, const struct report_queue_entry *e, int64_t now,
     const char *why, char **err)
 {
-	return exec3(q, "UPDATE report_queue SET attempts = attempts + 1, next_attempt = ?2,"
-	    " last_error = ?3 WHERE id = ?1", e->id,
-	    now + report_queue_backoff(e->attempts + 1), why, err);
+	return exec3(q,
+	    "UPDATE report_queue SET attempts = attempts + 1, next_attempt = ?2,"
+	    " last_error = ?3 WHERE id = ?1",
+	    e->id, now + report_queue_backoff(e->attempts + 1), why, err);
 }
 
 /** report_queue_count - see report_queue.h. */

@@ -21,11 +21,11 @@ struct report_queue;
 /* One queued delivery: a report file not yet accepted by any endpoint. */
 struct report_queue_entry {
 	int64_t id;
-	char *path;		/* the .json.gz file */
+	char *path; /* the .json.gz file */
 	char *policy_domain;
 	char *report_id;
 	char *submitter;
-	int64_t first_attempt;	/* Unix seconds */
+	int64_t first_attempt; /* Unix seconds */
 	int64_t next_attempt;
 	unsigned attempts;
 	char *last_error;
@@ -52,8 +52,8 @@ int report_queue_add(struct report_queue *q, const struct report_queue_entry *e,
  * Every entry with next_attempt <= now, oldest first, into *v (caller
  * clears each entry and frees *v). 0 or -1.
  */
-int report_queue_due(struct report_queue *q, int64_t now, struct report_queue_entry **v,
-    size_t *n, char **err);
+int report_queue_due(struct report_queue *q, int64_t now, struct report_queue_entry **v, size_t *n,
+    char **err);
 
 /** Delete entry id (delivered, or given up). 0 or -1. */
 int report_queue_remove(struct report_queue *q, int64_t id, char **err);

@@ -40,8 +40,8 @@
 #include "mem.h"
 #include "report_rua.h"
 
-#define TLSRPT_V	"v=TLSRPTv1"
-#define LOCAL_MAX	64
+#define TLSRPT_V  "v=TLSRPTv1"
+#define LOCAL_MAX 64
 
 static int
 is_wsp(int c)
@@ -89,11 +89,24 @@ parse_size(const char *s, size_t n, uint64_t *out)
 		return -1;
 	if (i < n) {
 		switch (s[i]) {
-		case 'k': case 'K': mult = 1ULL << 10; break;
-		case 'm': case 'M': mult = 1ULL << 20; break;
-		case 'g': case 'G': mult = 1ULL << 30; break;
-		case 't': case 'T': mult = 1ULL << 40; break;
-		default: return -1;
+		case 'k':
+		case 'K':
+			mult = 1ULL << 10;
+			break;
+		case 'm':
+		case 'M':
+			mult = 1ULL << 20;
+			break;
+		case 'g':
+		case 'G':
+			mult = 1ULL << 30;
+			break;
+		case 't':
+		case 'T':
+			mult = 1ULL << 40;
+			break;
+		default:
+			return -1;
 		}
 		if (i + 1 != n)
 			return -1;
@@ -242,7 +255,8 @@ field_name_ok(const char *s, size_t n)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		int c = (unsigned char)s[i];
-		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		int alnum =
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 
 		if (!alnum && (i == 0 || (c != '_' && c != '-' && c != '.')))
 			return 0;
@@ -265,8 +279,8 @@ version_len(const char *t, size_t len)
 
 /** report_rua_parse_record - see report_rua.h. */
 int
-report_rua_parse_record(const char *txt, size_t len, struct report_rua_set *set,
-    size_t *skipped, char **err)
+report_rua_parse_record(const char *txt, size_t len, struct report_rua_set *set, size_t *skipped,
+    char **err)
 {
 	size_t i, nrua = 0;
 	int added = 0;
@@ -290,7 +304,7 @@ report_rua_parse_record(const char *txt, size_t len, struct report_rua_set *set,
 		while (e > a && is_wsp(txt[e - 1]))
 			e--;
 		if (e == a)
-			continue;	/* empty field, e.g. after the trailing ";" */
+			continue; /* empty field, e.g. after the trailing ";" */
 		for (eq = a; eq < e && txt[eq] != '='; eq++)
 			;
 		if (eq == e || !field_name_ok(txt + a, eq - a)) {
@@ -339,8 +353,7 @@ report_rua_txt_join(const uint8_t *rdata, size_t len, size_t *outlen)
 
 /** report_rua_from_answer - see report_rua.h. */
 int
-report_rua_from_answer(const struct dns_answer *a, struct report_rua_set *set,
-    char **err)
+report_rua_from_answer(const struct dns_answer *a, struct report_rua_set *set, char **err)
 {
 	char *txt, *one = NULL, *perr = NULL;
 	size_t len, onelen = 0, ncand = 0, skipped = 0;
@@ -383,8 +396,8 @@ report_rua_from_answer(const struct dns_answer *a, struct report_rua_set *set,
 
 /** report_rua_discover - see report_rua.h. */
 int
-report_rua_discover(struct dns_resolver *res, const char *policy_domain,
-    unsigned timeout_ms, struct report_rua_set *set, char **err)
+report_rua_discover(struct dns_resolver *res, const char *policy_domain, unsigned timeout_ms,
+    struct report_rua_set *set, char **err)
 {
 	char dom[DNSNAME_MAX], *qname = NULL;
 	struct dns_answer *a = NULL;

@@ -18,26 +18,26 @@
 #include "dns.h"
 
 /* Longest rua URI accepted (bytes); longer ones are ignored. */
-#define REPORT_RUA_URI_MAX	2048
+#define REPORT_RUA_URI_MAX 2048
 /* At most this many rua URIs are kept from one record. */
-#define REPORT_RUA_MAX	16
+#define REPORT_RUA_MAX	   16
 
 enum report_rua_scheme { REPORT_RUA_MAILTO, REPORT_RUA_HTTPS };
 
 /* One usable rua URI. */
 struct report_rua {
 	enum report_rua_scheme scheme;
-	char *uri;		/* as published, without a "!size" suffix */
-	char *addr;		/* mailto: the %-decoded addr-spec; https: NULL */
-	uint64_t max_size;	/* bytes from a "!10m" style suffix; 0: no limit */
+	char *uri;	   /* as published, without a "!size" suffix */
+	char *addr;	   /* mailto: the %-decoded addr-spec; https: NULL */
+	uint64_t max_size; /* bytes from a "!10m" style suffix; 0: no limit */
 };
 
 /* The TLSRPT endpoints of one policy domain. */
 struct report_rua_set {
 	struct report_rua *v;
-	size_t n;		/* 0: the domain has no (usable) TLSRPT record */
-	enum dns_sec sec;	/* DNSSEC state of the TXT answer */
-	char *why;		/* when n == 0: why (no record, two records, ...) */
+	size_t n;	  /* 0: the domain has no (usable) TLSRPT record */
+	enum dns_sec sec; /* DNSSEC state of the TXT answer */
+	char *why;	  /* when n == 0: why (no record, two records, ...) */
 };
 
 /** Free the members of *set and zero it. NULL-safe. */
@@ -69,14 +69,13 @@ char *report_rua_txt_join(const uint8_t *rdata, size_t len, size_t *outlen);
  * Returns 0 (also when there is no record), or -1 with *err when the
  * lookup failed (SERVFAIL, timeout, bogus: try again later).
  */
-int report_rua_from_answer(const struct dns_answer *a, struct report_rua_set *set,
-    char **err);
+int report_rua_from_answer(const struct dns_answer *a, struct report_rua_set *set, char **err);
 
 /**
  * Look up "_smtp._tls.<policy_domain>" TXT through res with a deadline of
  * timeout_ms, then report_rua_from_answer(). Same returns.
  */
-int report_rua_discover(struct dns_resolver *res, const char *policy_domain,
-    unsigned timeout_ms, struct report_rua_set *set, char **err);
+int report_rua_discover(struct dns_resolver *res, const char *policy_domain, unsigned timeout_ms,
+    struct report_rua_set *set, char **err);
 
 #endif

@@ -52,11 +52,11 @@
 
 extern char **environ;
 
-#define FILE_MAX		(64u << 20)	/* report files read back: 64 MB */
-#define SENDMAIL_TIMEOUT_MS	120000		/* write the message and wait for the exit */
-#define HTTPS_CONNECT_S		30L
-#define HTTPS_TOTAL_S		120L
-#define B64_LINE		76
+#define FILE_MAX	    (64u << 20) /* report files read back: 64 MB */
+#define SENDMAIL_TIMEOUT_MS 120000	/* write the message and wait for the exit */
+#define HTTPS_CONNECT_S	    30L
+#define HTTPS_TOTAL_S	    120L
+#define B64_LINE	    76
 
 /* ------------------------------------------------------------ names */
 
@@ -69,24 +69,28 @@ ldh_name_ok(const char *s)
 	if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.' || strstr(s, "..") != NULL)
 		return 0;
 	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+			*p == '.'))
 			return 0;
 	return 1;
 }
 
 /** report_send_filename - see report_send.h. */
 char *
-report_send_filename(const char *sender, const char *policy_domain, int64_t start,
-    int64_t end, const char *uid, char **err)
+report_send_filename(const char *sender, const char *policy_domain, int64_t start, int64_t end,
+    const char *uid, char **err)
 {
 	size_t ulen = strlen(uid);
 
 	if (!ldh_name_ok(sender) || !ldh_name_ok(policy_domain)) {
-		*err = xasprintf("not a file-name-safe domain: %.255s / %.255s", sender, policy_domain);
+		*err = xasprintf("not a file-name-safe domain: %.255s / %.255s", sender,
+		    policy_domain);
 		return NULL;
 	}
-	if (ulen == 0 || ulen > 32 || strspn(uid, "0123456789abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != ulen) {
+	if (ulen == 0 || ulen > 32 ||
+	    strspn(uid,
+		"0123456789abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ") != ulen) {
 		*err = xasprintf("unique-id must be 1..32 alphanumerics: %.40s", uid);
 		return NULL;
 	}
@@ -126,8 +130,9 @@ report_send_gzip(const void *data, size_t len, size_t *outlen, char **err)
 	int rc;
 
 	memset(&z, 0, sizeof(z));
-	if (len > UINT_MAX / 2 || deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
-	    Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (len > UINT_MAX / 2 ||
+	    deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) !=
+		Z_OK) {
 		*err = xstrdup("gzip: cannot initialise (or input too large)");
 		return NULL;
 	}
@@ -150,8 +155,7 @@ report_send_gzip(const void *data, size_t len, size_t *outlen, char **err)
 
 /** report_send_write_file - see report_send.h. */
 int
-report_send_write_file(const char *dir, const char *name, const void *data, size_t len,
-    char **err)
+report_send_write_file(const char *dir, const char *name, const void *data, size_t len, char **err)
 {
 	char *tmp = xasprintf("%s/.%s.tmp", dir, name), *path = xasprintf("%s/%s", dir, name);
 	int fd = -1, rc = -1;
@@ -164,7 +168,7 @@ report_send_write_file(const char *dir, const char *name, const void *data, size
 		*err = xasprintf("mkdir %s: %s", dir, strerror(errno));
 		goto out;
 	}
-	(void)unlink(tmp);	/* a stale one from a crashed run */
+	(void)unlink(tmp); /* a stale one from a crashed run */
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0 ||
 	    io_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		*err = xasprintf("write %s: %s", tmp, strerror(errno));
@@ -230,7 +234,8 @@ out:
 static void
 put_base64(struct buf *b, const unsigned char *p, size_t n)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t col = 0;
 
 	for (size_t i = 0; i < n; i += 3) {
@@ -276,7 +281,8 @@ random_hex(char *out, size_t nbytes)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		for (size_t i = 0; i < nbytes; i++)
-			r[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 8 * 8) ^ (unsigned)getpid() >> i);
+			r[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 8 * 8) ^
+			    (unsigned)getpid() >> i);
 	}
 	for (size_t i = 0; i < nbytes; i++)
 		snprintf(out + 2 * i, 3, "%02x", r[i]);
@@ -296,11 +302,12 @@ put_headers(struct buf *b, const struct report_send_item *it, const char *from, 
 	random_hex(rnd, 12);
 	buf_printf(b, "From: %s\nTo: %s\nDate: %s\nMessage-ID: <tlsrpt.%lld.%s@%s>\n", from, to,
 	    date, (long long)now, rnd, it->submitter);
-	buf_printf(b, "Subject: Report Domain: %s Submitter: %s\n Report-ID: <",
-	    it->policy_domain, it->submitter);
+	buf_printf(b, "Subject: Report Domain: %s Submitter: %s\n Report-ID: <", it->policy_domain,
+	    it->submitter);
 	put_token(b, it->report_id);
 	buf_printf(b, "@%s>\n", it->submitter);
-	buf_printf(b, "TLS-Report-Domain: %s\nTLS-Report-Submitter: %s\nTLS-Required: No\n"
+	buf_printf(b,
+	    "TLS-Report-Domain: %s\nTLS-Report-Submitter: %s\nTLS-Required: No\n"
 	    "Auto-Submitted: auto-generated\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/report; report-type=\"tlsrpt\";\n boundary=\"%s\"\n\n",
 	    it->policy_domain, it->submitter, boundary);
@@ -308,8 +315,8 @@ put_headers(struct buf *b, const struct report_send_item *it, const char *from, 
 
 /** report_send_mail_message - see report_send.h. */
 char *
-report_send_mail_message(const struct report_send_item *it, const char *from,
-    const char *to, int64_t now)
+report_send_mail_message(const struct report_send_item *it, const char *from, const char *to,
+    int64_t now)
 {
 	char rnd[33], boundary[64];
 	struct buf b;
@@ -318,14 +325,18 @@ report_send_mail_message(const struct report_send_item *it, const char *from,
 	snprintf(boundary, sizeof(boundary), "=_danepol_tlsrpt_%s", rnd);
 	buf_init(&b);
 	put_headers(&b, it, from, to, now, boundary);
-	buf_printf(&b, "This is a MIME-formatted message.\n\n--%s\n"
+	buf_printf(&b,
+	    "This is a MIME-formatted message.\n\n--%s\n"
 	    "Content-Type: text/plain; charset=\"us-ascii\"\nContent-Transfer-Encoding: 7bit\n\n"
 	    "This is an aggregate TLS report (RFC 8460) from %s\nfor the policy domain %s.\n"
-	    "Report-ID: ", boundary, it->submitter, it->policy_domain);
+	    "Report-ID: ",
+	    boundary, it->submitter, it->policy_domain);
 	put_token(&b, it->report_id);
-	buf_printf(&b, "\n\n--%s\nContent-Type: application/tlsrpt+gzip\n"
+	buf_printf(&b,
+	    "\n\n--%s\nContent-Type: application/tlsrpt+gzip\n"
 	    "Content-Transfer-Encoding: base64\n"
-	    "Content-Disposition: attachment;\n filename=\"%s\"\n\n", boundary, it->filename);
+	    "Content-Disposition: attachment;\n filename=\"%s\"\n\n",
+	    boundary, it->filename);
 	put_base64(&b, it->gz, it->gzlen);
 	buf_printf(&b, "\n--%s--\n", boundary);
 	return buf_steal(&b);
@@ -338,7 +349,8 @@ from_ok(const char *s)
 	if (s == NULL || *s == 0 || *s == '-' || strlen(s) > 254 || strchr(s, '@') == NULL)
 		return 0;
 	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || strchr("<>,;\"\\", *s))
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f ||
+		    strchr("<>,;\"\\", *s))
 			return 0;
 	return 1;
 }
@@ -389,7 +401,7 @@ static int
 run_sendmail(const char *cmd, const char *from, const char *to, const char *msg, char **err)
 {
 	char *argv[] = { (char *)cmd, (char *)"-oi", (char *)"-f", (char *)from, (char *)"--",
-	    (char *)to, NULL };
+		(char *)to, NULL };
 	int64_t deadline = clock_now_ms() + SENDMAIL_TIMEOUT_MS;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -426,9 +438,10 @@ run_sendmail(const char *cmd, const char *from, const char *to, const char *msg,
 	close(fds[1]);
 	st = wait_child(pid, deadline);
 	if (*err != NULL)
-		return -1;	/* the exit status of a child that did not read adds nothing */
+		return -1; /* the exit status of a child that did not read adds nothing */
 	if (st == -1)
-		*err = xasprintf("%s: timed out after %d s (killed)", cmd, SENDMAIL_TIMEOUT_MS / 1000);
+		*err =
+		    xasprintf("%s: timed out after %d s (killed)", cmd, SENDMAIL_TIMEOUT_MS / 1000);
 	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		rc = 0;
 	else if (WIFEXITED(st))
@@ -516,9 +529,10 @@ deliver_https(const struct report_send_item *it, const struct report_rua *rua, c
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	if ((cc = curl_easy_perform(h)) != CURLE_OK)
-		*err = xasprintf("POST %.200s: %s", rua->uri, ebuf[0] ? ebuf : curl_easy_strerror(cc));
-	else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK ||
-	    code < 200 || code > 299)
+		*err =
+		    xasprintf("POST %.200s: %s", rua->uri, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+	else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code < 200 ||
+	    code > 299)
 		*err = xasprintf("POST %.200s: HTTP status %ld", rua->uri, code);
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);

@@ -57,10 +57,10 @@ unsigned char *report_send_read_file(const char *path, size_t *len, char **err);
 /* What is delivered: one gzipped report file and what its headers need. */
 struct report_send_item {
 	const char *policy_domain;
-	const char *submitter;		/* TLS-Report-Submitter */
-	const char *report_id;		/* the JSON's report-id */
-	const char *filename;		/* base name of the .json.gz */
-	const unsigned char *gz;	/* the gzipped report */
+	const char *submitter;	 /* TLS-Report-Submitter */
+	const char *report_id;	 /* the JSON's report-id */
+	const char *filename;	 /* base name of the .json.gz */
+	const unsigned char *gz; /* the gzipped report */
 	size_t gzlen;
 };
 
@@ -70,8 +70,8 @@ struct report_send_item {
  * attachment, with From, To, Date, Message-ID, Subject, TLS-Report-Domain,
  * TLS-Report-Submitter, TLS-Required: No. now: the Date. Caller frees.
  */
-char *report_send_mail_message(const struct report_send_item *it, const char *from,
-    const char *to, int64_t now);
+char *report_send_mail_message(const struct report_send_item *it, const char *from, const char *to,
+    int64_t now);
 
 /**
  * Deliver it to one rua URI: mailto through c->report_sendmail

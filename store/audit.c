@@ -33,12 +33,12 @@
 #include "mem.h"
 
 struct audit_log {
-	char *path;			/* as given; "-" = stdout */
+	char *path; /* as given; "-" = stdout */
 	int fd;
 	enum audit_sync sync;
-	pthread_rwlock_t lock;		/* read: writers; write: reopen */
+	pthread_rwlock_t lock; /* read: writers; write: reopen */
 	atomic_ulong written;
-	struct msg_rate failures;	/* lines lost, and the last warning about it */
+	struct msg_rate failures; /* lines lost, and the last warning about it */
 };
 
 static int
@@ -119,8 +119,8 @@ audit_unwrite(int fd, ssize_t w)
 	struct stat st;
 	off_t end = lseek(fd, 0, SEEK_CUR);
 
-	if (w <= 0 || end < (off_t)w || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)
-	    || st.st_size != end)
+	if (w <= 0 || end < (off_t)w || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size != end)
 		return;
 	if (ftruncate(fd, end - (off_t)w) < 0)
 		msg_warn("audit log: cannot remove a partly written line: %m");
@@ -136,8 +136,8 @@ audit_put(struct audit_log *a, const char *line, size_t n)
 	w = io_write_once(a->fd, line, n);
 	if (w >= 0 && w < (ssize_t)n)
 		audit_unwrite(a->fd, w);
-	if (w == (ssize_t)n && a->sync == AUDIT_SYNC_FSYNC && fdatasync(a->fd) < 0
-	    && errno != EINVAL && errno != EROFS)
+	if (w == (ssize_t)n && a->sync == AUDIT_SYNC_FSYNC && fdatasync(a->fd) < 0 &&
+	    errno != EINVAL && errno != EROFS)
 		w = -1;
 	pthread_rwlock_unlock(&a->lock);
 	if (w == (ssize_t)n) {
@@ -162,8 +162,8 @@ audit_write(struct audit_log *a, const json_t *obj)
 }
 
 int
-audit_write_with(struct audit_log *a, const json_t *obj, const char *key,
-    const char *raw, size_t rawlen)
+audit_write_with(struct audit_log *a, const json_t *obj, const char *key, const char *raw,
+    size_t rawlen)
 {
 	struct buf line;
 	char *text;
@@ -274,17 +274,17 @@ audit_event_head(const char *event, const struct audit_txn *t)
 	json_object_set_new(o, "time", json_string(ts));
 	json_object_set_new(o, "session", audit_string(t->session));
 	json_object_set_new(o, "queue_id", audit_string_nonempty(t->queue_id));
-	json_object_set_new(o, "client", json_pack("{s:o, s:o}",
-	    "name", audit_string(t->client_name), "addr", audit_string(t->client_addr)));
+	json_object_set_new(o, "client",
+	    json_pack("{s:o, s:o}", "name", audit_string(t->client_name), "addr",
+		audit_string(t->client_addr)));
 	json_object_set_new(o, "sender", audit_string(t->sender));
 	json_object_set_new(o, "auth_user", audit_string_nonempty(t->auth_user));
 	return o;
 }
 
 json_t *
-audit_rcpt_event(const struct audit_txn *t, const char *recipient,
-    const char *destination, const char *action, const char *reply,
-    json_t *decision, int cache_hit, unsigned elapsed_ms)
+audit_rcpt_event(const struct audit_txn *t, const char *recipient, const char *destination,
+    const char *action, const char *reply, json_t *decision, int cache_hit, unsigned elapsed_ms)
 {
 	json_t *o = audit_event_head("rcpt", t);
 
@@ -308,20 +308,19 @@ audit_rcpts_init(struct audit_rcpts *r)
 }
 
 void
-audit_rcpts_add(struct audit_rcpts *r, const char *recipient,
-    const char *destination, const char *verdict, const char *action)
+audit_rcpts_add(struct audit_rcpts *r, const char *recipient, const char *destination,
+    const char *verdict, const char *action)
 {
 	size_t have = r->list ? json_array_size(r->list) : 0, n;
 	json_t *e;
 
-	if (r->omitted > 0 || have >= AUDIT_MSG_RCPTS_MAX) {	/* the list stays a prefix */
+	if (r->omitted > 0 || have >= AUDIT_MSG_RCPTS_MAX) { /* the list stays a prefix */
 		r->omitted++;
 		return;
 	}
-	e = json_pack("{s:o, s:o, s:s, s:s}",
-	    "recipient", audit_string(recipient ? recipient : ""),
-	    "destination", audit_string(destination ? destination : ""),
-	    "verdict", verdict, "action", action);
+	e = json_pack("{s:o, s:o, s:s, s:s}", "recipient", audit_string(recipient ? recipient : ""),
+	    "destination", audit_string(destination ? destination : ""), "verdict", verdict,
+	    "action", action);
 	/* json_dumpb with no buffer: the size alone, nothing allocated */
 	n = e ? json_dumpb(e, NULL, 0, JSON_COMPACT) : 0;
 	if (n == 0 || 2 + r->bytes + (have ? 1 : 0) + n > AUDIT_MSG_RCPT_BYTES) {
@@ -343,18 +342,17 @@ audit_rcpts_free(struct audit_rcpts *r)
 }
 
 json_t *
-audit_message_event(const struct audit_txn *t, const char *end,
-    struct audit_rcpts *r, int accepted, int deferred)
+audit_message_event(const struct audit_txn *t, const char *end, struct audit_rcpts *r, int accepted,
+    int deferred)
 {
 	json_t *o = audit_event_head("message", t);
 
 	json_object_set_new(o, "end", json_string(end));
 	json_object_set_new(o, "recipients", r && r->list ? r->list : json_array());
-	json_object_set_new(o, "recipients_omitted",
-	    json_integer(r ? (json_int_t)r->omitted : 0));
+	json_object_set_new(o, "recipients_omitted", json_integer(r ? (json_int_t)r->omitted : 0));
 	json_object_set_new(o, "accepted", json_integer(accepted));
 	json_object_set_new(o, "deferred", json_integer(deferred));
 	if (r != NULL)
-		audit_rcpts_init(r);	/* the list was taken */
+		audit_rcpts_init(r); /* the list was taken */
 	return o;
 }

@@ -25,7 +25,7 @@
 
 #include <jansson.h>
 
-#define AUDIT_WARN_INTERVAL 60	/* seconds between two write-failure warnings */
+#define AUDIT_WARN_INTERVAL 60 /* seconds between two write-failure warnings */
 
 enum audit_sync { AUDIT_SYNC_NONE = 0, AUDIT_SYNC_FLUSH = 1, AUDIT_SYNC_FSYNC = 2 };
 
@@ -59,8 +59,8 @@ int audit_write(struct audit_log *a, const json_t *obj);
  * large, already serialised value is not built again for every line.
  * Same results as audit_write(); obj and raw stay the caller's.
  */
-int audit_write_with(struct audit_log *a, const json_t *obj, const char *key,
-    const char *raw, size_t rawlen);
+int audit_write_with(struct audit_log *a, const json_t *obj, const char *key, const char *raw,
+    size_t rawlen);
 
 /** Lines written / failed so far. */
 unsigned long audit_written(const struct audit_log *a);
@@ -73,12 +73,12 @@ void audit_close(struct audit_log *a);
 
 /* The facts of one SMTP transaction that every event line carries. */
 struct audit_txn {
-	const char *session;		/* hex connection id, never NULL */
-	const char *queue_id;		/* NULL or "" -> null */
-	const char *client_name;	/* NULL -> null */
-	const char *client_addr;	/* NULL -> null */
-	const char *sender;		/* NULL -> null */
-	const char *auth_user;		/* NULL or "" -> null */
+	const char *session;	 /* hex connection id, never NULL */
+	const char *queue_id;	 /* NULL or "" -> null */
+	const char *client_name; /* NULL -> null */
+	const char *client_addr; /* NULL -> null */
+	const char *sender;	 /* NULL -> null */
+	const char *auth_user;	 /* NULL or "" -> null */
 };
 
 /** A JSON string for s (NULL -> json null; bad UTF-8 -> '?' bytes). New reference. */
@@ -93,9 +93,8 @@ void audit_timestamp(char *out, unsigned long outlen);
  * caller to append with audit_write_with(). reply may be NULL. Returns a
  * new reference.
  */
-json_t *audit_rcpt_event(const struct audit_txn *t, const char *recipient,
-    const char *destination, const char *action, const char *reply,
-    json_t *decision, int cache_hit, unsigned elapsed_ms);
+json_t *audit_rcpt_event(const struct audit_txn *t, const char *recipient, const char *destination,
+    const char *action, const char *reply, json_t *decision, int cache_hit, unsigned elapsed_ms);
 
 /*
  * The message event's "recipients" list, bounded: at most
@@ -111,20 +110,20 @@ json_t *audit_rcpt_event(const struct audit_txn *t, const char *recipient,
  * audit_rcpts_init(); audit_message_event() takes the list, or
  * audit_rcpts_free() releases it.
  */
-#define AUDIT_MSG_RCPTS_MAX	1000
-#define AUDIT_MSG_RCPT_BYTES	131072
+#define AUDIT_MSG_RCPTS_MAX  1000
+#define AUDIT_MSG_RCPT_BYTES 131072
 
 struct audit_rcpts {
-	json_t *list;			/* array of entries, NULL = [] */
-	size_t bytes;			/* JSON size of the entries and commas */
-	unsigned long omitted;		/* entries left out */
+	json_t *list;	       /* array of entries, NULL = [] */
+	size_t bytes;	       /* JSON size of the entries and commas */
+	unsigned long omitted; /* entries left out */
 };
 
 void audit_rcpts_init(struct audit_rcpts *r);
 
 /** Add one recipient's entry, or count it as omitted when over a bound. */
-void audit_rcpts_add(struct audit_rcpts *r, const char *recipient,
-    const char *destination, const char *verdict, const char *action);
+void audit_rcpts_add(struct audit_rcpts *r, const char *recipient, const char *destination,
+    const char *verdict, const char *action);
 
 void audit_rcpts_free(struct audit_rcpts *r);
 
@@ -133,7 +132,7 @@ void audit_rcpts_free(struct audit_rcpts *r);
  * (NULL: []) is taken and r is left empty (audit_rcpts_init()); its
  * omitted count becomes "recipients_omitted". Returns a new reference.
  */
-json_t *audit_message_event(const struct audit_txn *t, const char *end,
-    struct audit_rcpts *r, int accepted, int deferred);
+json_t *audit_message_event(const struct audit_txn *t, const char *end, struct audit_rcpts *r,
+    int accepted, int deferred);
 
 #endif

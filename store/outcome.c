@@ -18,7 +18,8 @@
 #include "tlsrpt_class.h"
 
 /** Free every owned string of *o and zero it. NULL-safe. */
-void outcome_clear(struct tls_outcome *o)
+void
+outcome_clear(struct tls_outcome *o)
 {
 	size_t i;
 
@@ -43,7 +44,8 @@ void outcome_clear(struct tls_outcome *o)
  * without being freed. NULL strings stay NULL; a NULL policy_strings
  * array (or npolicy_strings 0) yields NULL / 0.
  */
-void outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src)
+void
+outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src)
 {
 	size_t i;
 
@@ -65,7 +67,8 @@ void outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src)
 }
 
 /** Static name of a source: "probe", "postfix", "exim" ("unknown" otherwise). */
-const char *outcome_source_name(enum outcome_source s)
+const char *
+outcome_source_name(enum outcome_source s)
 {
 	switch (s) {
 	case OUTCOME_SRC_PROBE:
@@ -80,13 +83,22 @@ const char *outcome_source_name(enum outcome_source s)
 
 /* RFC 8460 §4.3 / IANA "STARTTLS Validation Result Types". */
 static const char *const result_types[] = {
-	"starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
-	"certificate-not-trusted", "validation-failure", "tlsa-invalid", "dnssec-invalid",
-	"dane-required", "sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid",
+	"starttls-not-supported",
+	"certificate-host-mismatch",
+	"certificate-expired",
+	"certificate-not-trusted",
+	"validation-failure",
+	"tlsa-invalid",
+	"dnssec-invalid",
+	"dane-required",
+	"sts-policy-fetch-error",
+	"sts-policy-invalid",
+	"sts-webpki-invalid",
 };
 
 /** Static registered result type equal to name, or NULL (also for NULL). */
-const char *outcome_result_type(const char *name)
+const char *
+outcome_result_type(const char *name)
 {
 	size_t i;
 

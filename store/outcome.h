@@ -20,19 +20,19 @@
 enum outcome_source { OUTCOME_SRC_PROBE, OUTCOME_SRC_POSTFIX, OUTCOME_SRC_EXIM };
 
 struct tls_outcome {
-	int64_t time;			/* Unix seconds (UTC) of the session */
+	int64_t time; /* Unix seconds (UTC) of the session */
 	enum outcome_source source;
-	char *policy_domain;		/* RFC 8460 policy-domain: the recipient domain */
-	int have_policy;		/* 1: a DANE (tlsa) policy applied; 0: no-policy-found */
-	char **policy_strings;		/* TLSA records "3 1 1 HEX" (RFC 8460 policy-string) */
+	char *policy_domain;   /* RFC 8460 policy-domain: the recipient domain */
+	int have_policy;       /* 1: a DANE (tlsa) policy applied; 0: no-policy-found */
+	char **policy_strings; /* TLSA records "3 1 1 HEX" (RFC 8460 policy-string) */
 	size_t npolicy_strings;
-	char *mx_host;			/* receiving-mx-hostname, or NULL */
-	char *receiving_ip;		/* receiving-ip, or NULL */
-	char *sending_ip;		/* sending-mta-ip, or NULL */
-	char *mx_helo;			/* receiving-mx-helo (banner/EHLO name), or NULL */
-	int success;			/* 1: TLS established and (if a policy applied) authenticated */
-	const char *result_type;	/* static RFC 8460 result type when !success, else NULL */
-	char *detail;			/* failure-reason-code / additional information, or NULL */
+	char *mx_host;		 /* receiving-mx-hostname, or NULL */
+	char *receiving_ip;	 /* receiving-ip, or NULL */
+	char *sending_ip;	 /* sending-mta-ip, or NULL */
+	char *mx_helo;		 /* receiving-mx-helo (banner/EHLO name), or NULL */
+	int success;		 /* 1: TLS established and (if a policy applied) authenticated */
+	const char *result_type; /* static RFC 8460 result type when !success, else NULL */
+	char *detail;		 /* failure-reason-code / additional information, or NULL */
 };
 
 /** Free every owned string and zero *o. NULL-safe. */

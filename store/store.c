@@ -64,21 +64,21 @@
 #include "store.h"
 
 #define STORE_SCHEMA_VERSION 1
-#define STORE_APP_ID 0x64616e65		/* "dane" */
-#define STORE_BUSY_MS 10000
-#define STORE_MODE 0640			/* a new database: its owner writes, its group reads */
-#define STORE_MAX_ROW (4 * 1024 * 1024)	/* SQLITE_LIMIT_LENGTH */
-#define STORE_MAX_NAME 255		/* mx host, helo (bytes) */
-#define STORE_MAX_IP 64
-#define STORE_MAX_DETAIL 1024
-#define STORE_MAX_KEY 1024
-#define STORE_MAX_PSTRING 16384		/* a "3 0 0" record of a large certificate */
-#define STORE_MAX_PSTRINGS 64
+#define STORE_APP_ID	     0x64616e65 /* "dane" */
+#define STORE_BUSY_MS	     10000
+#define STORE_MODE	     0640 /* a new database: its owner writes, its group reads */
+#define STORE_MAX_ROW	     (4 * 1024 * 1024) /* SQLITE_LIMIT_LENGTH */
+#define STORE_MAX_NAME	     255	       /* mx host, helo (bytes) */
+#define STORE_MAX_IP	     64
+#define STORE_MAX_DETAIL     1024
+#define STORE_MAX_KEY	     1024
+#define STORE_MAX_PSTRING    16384 /* a "3 0 0" record of a large certificate */
+#define STORE_MAX_PSTRINGS   64
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins;		/* prepared INSERT, reused under mu */
-	pthread_mutex_t mu;		/* recursive */
+	sqlite3_stmt *ins;  /* prepared INSERT, reused under mu */
+	pthread_mutex_t mu; /* recursive */
 	char *path;
 };
 
@@ -133,7 +133,8 @@ static const char select_cols[] =
 
 static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void set_err(char **err, const char *fmt, ...)
+static void
+set_err(char **err, const char *fmt, ...)
 {
 	struct buf b;
 	va_list ap;
@@ -148,7 +149,8 @@ static void set_err(char **err, const char *fmt, ...)
 	*err = buf_steal(&b);
 }
 
-static int db_fail(struct store *s, const char *what, char **err)
+static int
+db_fail(struct store *s, const char *what, char **err)
 {
 	set_err(err, "%.200s: %s: %.300s", s->path, what, sqlite3_errmsg(s->db));
 	return -1;
@@ -156,7 +158,8 @@ static int db_fail(struct store *s, const char *what, char **err)
 
 /* ------------------------------------------------------------ open */
 
-static int exec(struct store *s, const char *sql, char **err)
+static int
+exec(struct store *s, const char *sql, char **err)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(s, sql, err);
@@ -164,7 +167,8 @@ static int exec(struct store *s, const char *sql, char **err)
 }
 
 /* Single integer result of sql, or -1 with *err. *val unchanged if no row. */
-static int query_int(struct store *s, const char *sql, int64_t *val, char **err)
+static int
+query_int(struct store *s, const char *sql, int64_t *val, char **err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, ret = -1;
@@ -187,7 +191,8 @@ out:
 }
 
 /* WAL mode; the first statement that reads the file: detects non-databases. */
-static int set_wal(struct store *s, char **err)
+static int
+set_wal(struct store *s, char **err)
 {
 	sqlite3_stmt *st = NULL;
 	const char *mode;
@@ -218,7 +223,8 @@ out:
 }
 
 /* Create or check the schema, inside one IMMEDIATE transaction. */
-static int schema_setup(struct store *s, char **err)
+static int
+schema_setup(struct store *s, char **err)
 {
 	int64_t app_id = 0, has_version = 0, nobjects = 0, version = 0;
 	char *sql = NULL;
@@ -227,12 +233,15 @@ static int schema_setup(struct store *s, char **err)
 		return -1;
 	if (query_int(s, "PRAGMA application_id", &app_id, err) < 0 ||
 	    query_int(s, "SELECT count(*) FROM sqlite_master", &nobjects, err) < 0 ||
-	    query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-		" AND name = 'schema_version'", &has_version, err) < 0)
+	    query_int(s,
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+		" AND name = 'schema_version'",
+		&has_version, err) < 0)
 		goto fail;
 	if (nobjects == 0 && app_id == 0) {
 		sql = xasprintf("INSERT INTO schema_version (version) VALUES (%d);"
-		    "PRAGMA application_id = %d", STORE_SCHEMA_VERSION, STORE_APP_ID);
+				"PRAGMA application_id = %d",
+		    STORE_SCHEMA_VERSION, STORE_APP_ID);
 		if (exec(s, schema_sql, err) < 0 || exec(s, schema_update_sql, err) < 0 ||
 		    exec(s, sql, err) < 0)
 			goto fail;
@@ -288,7 +297,8 @@ store_create_file(const char *path, char **err)
 	}
 	if (lstat(path, &st) == 0 && (st.st_mode & 0007))
 		msg_warn("%.200s: mode %04o lets every local user read the outcomes "
-		    "(destinations, addresses): chmod o= it", path, (unsigned)(st.st_mode & 07777));
+			 "(destinations, addresses): chmod o= it",
+		    path, (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 
@@ -296,7 +306,8 @@ store_create_file(const char *path, char **err)
  * Open path (created with the schema if missing or empty). Returns the
  * store (free with store_close()) or NULL with *err (caller frees).
  */
-struct store *store_open(const char *path, char **err)
+struct store *
+store_open(const char *path, char **err)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	pthread_mutexattr_t attr;
@@ -309,8 +320,9 @@ struct store *store_open(const char *path, char **err)
 	pthread_mutexattr_destroy(&attr);
 	if (store_create_file(path, err) < 0)
 		goto fail;
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
+	rc = sqlite3_open_v2(path, &s->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+	    NULL);
 	if (rc != SQLITE_OK) {
 		if (s->db == NULL)
 			set_err(err, "%.200s: cannot open: %s", path, sqlite3_errstr(rc));
@@ -324,8 +336,8 @@ struct store *store_open(const char *path, char **err)
 	if (set_wal(s, err) < 0 || exec(s, "PRAGMA synchronous=NORMAL", err) < 0 ||
 	    schema_setup(s, err) < 0)
 		goto fail;
-	if (sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->ins,
-	    NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v3(s->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->ins, NULL) !=
+	    SQLITE_OK) {
 		db_fail(s, "prepare insert", err);
 		goto fail;
 	}
@@ -336,7 +348,8 @@ fail:
 }
 
 /* path's directory ("." without a slash); caller frees. */
-static char *dir_of(const char *path)
+static char *
+dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -348,7 +361,8 @@ static char *dir_of(const char *path)
 }
 
 /** See store.h. */
-int store_access(const char *path, char **err)
+int
+store_access(const char *path, char **err)
 {
 	static const char *const companion[] = { "", "-wal", "-shm" };
 	char *dir = NULL, *f, eb[128];
@@ -389,7 +403,8 @@ int store_access(const char *path, char **err)
 }
 
 /** Close the connection and free s. NULL-safe. */
-void store_close(struct store *s)
+void
+store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
@@ -415,7 +430,8 @@ store_path(const struct store *s)
  * points above U+10FFFF), has no control characters and is at most max
  * bytes; -1 otherwise (*why: static reason).
  */
-static long text_check(const char *s, size_t max, const char **why)
+static long
+text_check(const char *s, size_t max, const char **why)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n, k;
@@ -453,7 +469,8 @@ static long text_check(const char *s, size_t max, const char **why)
 	return (long)i;
 }
 
-static int field_check(const char *name, const char *v, size_t max, char **err)
+static int
+field_check(const char *name, const char *v, size_t max, char **err)
 {
 	const char *why = NULL;
 
@@ -469,8 +486,9 @@ static int field_check(const char *name, const char *v, size_t max, char **err)
  * (size DNSNAME_MAX) and *pstrings the JSON text of the policy strings
  * (caller frees). -1 with *err otherwise.
  */
-static int outcome_check(const struct tls_outcome *o, const char *key, char *domain,
-    char **pstrings, char **err)
+static int
+outcome_check(const struct tls_outcome *o, const char *key, char *domain, char **pstrings,
+    char **err)
 {
 	const char *why = NULL;
 	json_t *arr = NULL;
@@ -478,8 +496,8 @@ static int outcome_check(const struct tls_outcome *o, const char *key, char *dom
 	int ret = -1;
 
 	*pstrings = NULL;
-	if (o->policy_domain == NULL || dnsname_normalize(o->policy_domain, 1, domain, &why) < 0
-	    || domain[0] == 0) {
+	if (o->policy_domain == NULL || dnsname_normalize(o->policy_domain, 1, domain, &why) < 0 ||
+	    domain[0] == 0) {
 		set_err(err, "outcome policy domain refused: %s", why ? why : "missing");
 		goto out;
 	}
@@ -520,7 +538,8 @@ out:
 
 /* ------------------------------------------------------------ writing */
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v == NULL)
 		sqlite3_bind_null(st, i);
@@ -529,8 +548,8 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* Insert one checked outcome: 1 added, 0 duplicate key, -1 with *err. Under mu. */
-static int insert_one(struct store *s, const struct tls_outcome *o, const char *key,
-    char **err)
+static int
+insert_one(struct store *s, const struct tls_outcome *o, const char *key, char **err)
 {
 	char domain[DNSNAME_MAX], *pstrings = NULL;
 	int rc, ret = -1;
@@ -566,7 +585,8 @@ out:
 }
 
 /** Append one outcome (copied). 0, or -1 with *err. */
-int store_add(struct store *s, const struct tls_outcome *o, char **err)
+int
+store_add(struct store *s, const struct tls_outcome *o, char **err)
 {
 	int rc;
 
@@ -581,8 +601,8 @@ int store_add(struct store *s, const struct tls_outcome *o, char **err)
  * dedupe_key (NULL: none, like store_add()) is stored already. Returns 1
  * added, 0 duplicate (nothing written), -1 with *err.
  */
-int store_add_keyed(struct store *s, const struct tls_outcome *o, const char *dedupe_key,
-    char **err)
+int
+store_add_keyed(struct store *s, const struct tls_outcome *o, const char *dedupe_key, char **err)
 {
 	int rc;
 
@@ -598,8 +618,9 @@ int store_add_keyed(struct store *s, const struct tls_outcome *o, const char *de
  * *added (may be NULL) is the number of new rows. 0, or -1 with *err
  * (nothing written; *err names the index of the refused outcome).
  */
-int store_add_batch(struct store *s, const struct tls_outcome *o, const char *const *keys,
-    size_t n, size_t *added, char **err)
+int
+store_add_batch(struct store *s, const struct tls_outcome *o, const char *const *keys, size_t n,
+    size_t *added, char **err)
 {
 	size_t i, count = 0;
 	char *e = NULL;
@@ -632,7 +653,8 @@ out:
 
 /* ------------------------------------------------------------ reading */
 
-static char *col_text(sqlite3_stmt *st, int i)
+static char *
+col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -640,7 +662,8 @@ static char *col_text(sqlite3_stmt *st, int i)
 }
 
 /* Row -> *o (owned copies). -1 with *err for a row this code did not write. */
-static int row_outcome(struct store *s, sqlite3_stmt *st, struct tls_outcome *o, char **err)
+static int
+row_outcome(struct store *s, sqlite3_stmt *st, struct tls_outcome *o, char **err)
 {
 	const char *text = (const char *)sqlite3_column_text(st, 4);
 	json_t *arr = NULL;
@@ -682,8 +705,9 @@ static int row_outcome(struct store *s, sqlite3_stmt *st, struct tls_outcome *o,
 }
 
 /* Run a prepared SELECT, calling fn per row. Under mu. */
-static int each_rows(struct store *s, sqlite3_stmt *st,
-    int (*fn)(const struct tls_outcome *o, void *arg), void *arg, char **err)
+static int
+each_rows(struct store *s, sqlite3_stmt *st, int (*fn)(const struct tls_outcome *o, void *arg),
+    void *arg, char **err)
 {
 	struct tls_outcome o;
 	int rc;
@@ -708,7 +732,8 @@ static int each_rows(struct store *s, sqlite3_stmt *st,
  * all; else compared in canonical form), ordered by time then insertion.
  * Returns 0, fn's non-0 value, or -1 with *err.
  */
-int store_each(struct store *s, int64_t from, int64_t to, const char *policy_domain,
+int
+store_each(struct store *s, int64_t from, int64_t to, const char *policy_domain,
     int (*fn)(const struct tls_outcome *o, void *arg), void *arg, char **err)
 {
 	char domain[DNSNAME_MAX], *sql;
@@ -743,7 +768,8 @@ out:
  * fn for each distinct policy domain with an outcome in [from, to), in
  * ascending (byte) order. Same return conventions as store_each().
  */
-int store_each_domain(struct store *s, int64_t from, int64_t to,
+int
+store_each_domain(struct store *s, int64_t from, int64_t to,
     int (*fn)(const char *policy_domain, void *arg), void *arg, char **err)
 {
 	sqlite3_stmt *st = NULL;
@@ -751,8 +777,10 @@ int store_each_domain(struct store *s, int64_t from, int64_t to,
 	int rc, ret = -1;
 
 	pthread_mutex_lock(&s->mu);
-	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT policy_domain FROM outcomes"
-	    " WHERE time >= ?1 AND time < ?2 ORDER BY policy_domain", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT DISTINCT policy_domain FROM outcomes"
+		" WHERE time >= ?1 AND time < ?2 ORDER BY policy_domain",
+		-1, &st, NULL) != SQLITE_OK) {
 		db_fail(s, "prepare select", err);
 		goto out;
 	}

@@ -66,8 +66,8 @@ int store_add_keyed(struct store *s, const struct tls_outcome *o, const char *de
  * NULL or n dedupe keys (each may be NULL), as in store_add_keyed().
  * *added (may be NULL) gets the number of new rows. 0, or -1 with *err.
  */
-int store_add_batch(struct store *s, const struct tls_outcome *o, const char *const *keys,
-    size_t n, size_t *added, char **err);
+int store_add_batch(struct store *s, const struct tls_outcome *o, const char *const *keys, size_t n,
+    size_t *added, char **err);
 
 /**
  * Call fn for every outcome with from <= time < to (Unix seconds), of

@@ -27,8 +27,11 @@
 #include "outcome.h"
 #include "tlsrpt_class.h"
 
-#define NOT_TRUSTED	"certificate-not-trusted"
-#define ROW(e, t)	{ e, #e, t }
+#define NOT_TRUSTED "certificate-not-trusted"
+#define ROW(e, t) \
+	{ \
+		e, #e, t \
+	}
 
 static const struct tlsrpt_row {
 	long err;
@@ -58,7 +61,7 @@ static const struct tlsrpt_row {
 	ROW(X509_V_ERR_INVALID_PURPOSE, "validation-failure"),
 };
 
-#define NROWS	(sizeof(rows) / sizeof(rows[0]))
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
 
 static const struct tlsrpt_row *
 find(long err)
