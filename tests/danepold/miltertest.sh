@@ -48,6 +48,13 @@ for f in "$HERE"/milter/*.lua; do
 	SCRIPTS+=("$f")
 done
 declare -A MTPID
+# mt_has AUDIT EVENT N: AUDIT holds at least N lines of EVENT
+mt_has() {
+	local got
+	got=$(grep -c "\"event\":\"$2\"" "$1" 2> /dev/null)
+	[ "${got:-0}" -ge "$3" ]
+}
+
 for f in "${SCRIPTS[@]}"; do
 	n=$(basename "$f" .lua)
 	# "-- conf: LINE" lines of a script go into its danepol.conf
@@ -73,6 +80,13 @@ mt_cleanup() {
 }
 trap mt_cleanup EXIT
 
+# mt_has AUDIT EVENT N: AUDIT holds at least N lines of EVENT
+mt_has() {
+	local got
+	got=$(grep -c "\"event\":\"$2\"" "$1" 2> /dev/null)
+	[ "${got:-0}" -ge "$3" ]
+}
+
 for f in "${SCRIPTS[@]}"; do
 	n=$(basename "$f" .lua)
 	rc=0
@@ -95,6 +109,9 @@ for f in "${SCRIPTS[@]}"; do
 	for ev in rcpt message; do
 		want=$(sed -n "s/^expect $ev //p" "$E2E_T/$n.out")
 		[ -n "$want" ] || continue
+		# the last message line is written by danepold's close callback,
+		# which may run just after miltertest has exited: wait for it (5 s)
+		wait_for 5 mt_has "$A" "$ev" "$want"
 		got=$(grep -c "\"event\":\"$ev\"" "$A" 2> /dev/null)
 		if [ "${got:-0}" = "$want" ]; then ok "$n: $want $ev lines in the audit log"; else
 			not_ok "$n: $want $ev lines in the audit log" "got ${got:-0}"; fi
