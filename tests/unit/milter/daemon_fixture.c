@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "snapshot.h"
 #include "world.h"
+#include "world_runtime.h"
 
 static struct world dfx_world;
 static int dfx_world_ok;
@@ -24,16 +25,7 @@ static char *dfx_audit_path;
 struct policy_runtime *
 dfx_runtime(const char *extra)
 {
-	char *text = world_conf_text(&dfx_world, extra);
-	char *err = NULL;
-	struct conf *c = conf_parse(text, "test.conf", &err);
-	struct policy_runtime *rt;
-
-	cr_assert_not_null(c, "conf: %s", err ? err : "?");
-	rt = policy_run_new(c, &err);
-	cr_assert_not_null(rt, "runtime: %s", err ? err : "?");
-	free(text);
-	return rt;
+	return world_runtime(&dfx_world, extra);
 }
 
 void

@@ -31,6 +31,7 @@
 #include "policy_json.h"
 #include "policy_run.h"
 #include "world.h"
+#include "world_runtime.h"
 
 static struct world w;
 static int world_ok;
@@ -54,16 +55,7 @@ teardown(void)
 static struct policy_runtime *
 runtime(const char *extra)
 {
-	char *text = world_conf_text(&w, extra);
-	char *err = NULL;
-	struct conf *c = conf_parse(text, "test.conf", &err);
-	struct policy_runtime *rt;
-
-	cr_assert_not_null(c, "conf: %s", err ? err : "?");
-	rt = policy_run_new(c, &err);
-	cr_assert_not_null(rt, "runtime: %s", err ? err : "?");
-	free(text);
-	return rt;
+	return world_runtime(&w, extra);
 }
 
 static const char *
