@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_control.h"
 #include "cli_probe.h"
 #include "conf.h"
 #include "log.h"
@@ -37,6 +38,8 @@ static const struct cli_command {
 	{ "check", cli_check, "decide the DANE policy of domains and explain it" },
 	{ "probe", cli_probe, "probe the MX hosts of domains: STARTTLS, DANE, OCSP" },
 	{ "report", cli_report, "build, write and deliver the RFC 8460 TLS reports of a day" },
+	{ "query", cli_query, "ask the running danepold for its decision on domains" },
+	{ "stats", cli_stats, "print the running danepold's counters (JSON)" },
 	{ "help", cmd_help, "show this text, or the usage of COMMAND" },
 };
 

@@ -120,6 +120,8 @@ static const struct conf_key conf_keys[] = {
 	    "unix:" DANEPOL_SOCKET_DIR "/milter.sock", 0, 0, 0, NULL },
 	{ "socketmap_socket", CT_SOCKET, F(socketmap_socket), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "exim_socket", CT_SOCKET, F(exim_socket), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "control_socket", CT_SOCKET, F(control_socket), CF_NULL, "none", 0, 0, 0, NULL },
+	{ "metrics_socket", CT_SOCKET, F(metrics_socket), CF_NULL, "none", 0, 0, 0, NULL },
 	{ "user", CT_NAME, F(user), 0, "danepol", 0, 0, 0, NULL },
 	{ "socket_group", CT_NAME, F(socket_group), CF_NULL, "postfix", 0, 0, 0, NULL },
 	{ "socket_mode", CT_MODE, F(socket_mode), 0, "0660", 0, 0777, 0, NULL },

@@ -55,6 +55,8 @@ struct conf {
 					 * NULL ("none"): no milter, only the other sockets */
 	char *socketmap_socket;	 /* Postfix socketmap, same syntax, or NULL (off) */
 	char *exim_socket;	 /* Exim ${readsocket} line protocol, same syntax, or NULL (off) */
+	char *control_socket;	 /* danepol query/stats (one JSON line per request), or NULL */
+	char *metrics_socket;	 /* Prometheus /metrics over HTTP (libmicrohttpd), or NULL */
 	char *user;		 /* default "danepol": run as this user after binding */
 	char *socket_group;	 /* default "postfix": group of unix sockets, or NULL = user's */
 	unsigned socket_mode;	 /* default 0660 (octal in the file), 0..0777; bits in

@@ -38,6 +38,7 @@
 #include "dnsname.h"
 #include "log.h"
 #include "mem.h"
+#include "stats.h"
 
 struct dns_query {
 	struct dns_resolver *res;
@@ -242,6 +243,9 @@ dns_callback(void *arg, int err, struct ub_result *result)
 	struct dns_resolver *res = q->res;
 
 	ans->elapsed_ms = (unsigned)(clock_now_ms() - q->start_ms);
+	stats_dns_latency(ans->elapsed_ms);
+	if (ans->status == DNS_TIMEOUT)
+		stats_add(STATS_DNS_TIMEOUTS, 1);
 	ub_resolve_free(result);
 	pthread_mutex_lock(&res->lock);
 	if (q->batch) {
@@ -528,6 +532,7 @@ dns_batch_add(struct dns_batch *b, const char *name, uint16_t type, unsigned tag
 	q->type = type;
 	q->name = xstrdup(*name ? name : ".");
 	q->start_ms = clock_now_ms();
+	stats_add(STATS_DNS_QUERIES, 1);
 	pthread_mutex_lock(&res->lock);
 	q->next = b->inflight;
 	if (b->inflight)
@@ -577,10 +582,12 @@ dns_batch_cancel_all(struct dns_batch *b, int make_timeouts)
 	list = b->inflight;
 	for (q = list; q; q = q->next) {
 		q->batch = NULL; /* orphan: a racing callback frees it */
-		if (make_timeouts)
+		if (make_timeouts) {
+			stats_add(STATS_DNS_TIMEOUTS, 1);
 			dns_batch_push(b, q->tag,
 			    dns_answer_new_fail(q->name, q->type, DNS_TIMEOUT,
 				"no answer before the decision deadline"));
+		}
 	}
 	b->inflight = NULL;
 	b->ninflight = 0;

@@ -41,6 +41,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "daemon_audit.h"
+#include "daemon_metrics.h"
 #include "daemon_probe.h"
 #include "clock.h"
 #include "hash.h"
@@ -227,6 +228,7 @@ finish(const struct probe_result *r)
 
 	store_result(r);
 	audit_result(r);
+	daemon_metrics_probe(r);
 	pthread_mutex_lock(&probes.mu);
 	if ((e = pc_find(r->domain)) != NULL) {
 		e->pending = 0;

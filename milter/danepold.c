@@ -52,8 +52,10 @@
 
 #include <libmilter/mfapi.h>
 
+#include "control.h"
 #include "daemon_audit.h"
 #include "daemon_fds.h"
+#include "daemon_metrics.h"
 #include "daemon_probe.h"
 #include "daemon_proc.h"
 #include "exim.h"
@@ -65,6 +67,7 @@
 #include "policy_run.h"
 #include "snapshot.h"
 #include "socketmap.h"
+#include "stats.h"
 
 /* Settings read once at start-up; a reload cannot change them. */
 struct startup_settings {
@@ -72,6 +75,8 @@ struct startup_settings {
 	char *milter_socket;	/* NULL: no milter */
 	char *socketmap_socket; /* NULL: none */
 	char *exim_socket;	/* NULL: none */
+	char *control_socket;	/* NULL: none */
+	char *metrics_socket;	/* NULL: none */
 	char *user;
 	char *socket_group;
 	unsigned socket_mode;
@@ -85,11 +90,13 @@ struct startup_settings {
 
 static int d_sigpipe[2] = { -1, -1 };
 static atomic_int d_milter_rc = -1;	    /* smfi_main() result once it returned */
-static struct listener *d_sockmap, *d_exim; /* NULL when not configured */
+static struct listener *d_sockmap, *d_exim, *d_control; /* NULL when not configured */
+static struct daemon_metrics *d_metrics;		     /* NULL when not configured */
 
 static const int d_signals[] = { SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT };
 #define D_NSIGNALS (sizeof(d_signals) / sizeof(d_signals[0]))
 #define D_STOPPED  0 /* pipe byte: smfi_main() returned */
+#define D_CONTROL_CONNS 8 /* control socket connections at once */
 
 static void
 d_usage(FILE *fp)
@@ -132,6 +139,8 @@ startup_settings_init(struct startup_settings *f, const char *path, const struct
 	f->milter_socket = xstrdup_null(c->milter_socket);
 	f->socketmap_socket = xstrdup_null(c->socketmap_socket);
 	f->exim_socket = xstrdup_null(c->exim_socket);
+	f->control_socket = xstrdup_null(c->control_socket);
+	f->metrics_socket = xstrdup_null(c->metrics_socket);
 	f->user = xstrdup_null(c->user);
 	f->socket_group = xstrdup_null(c->socket_group);
 	f->socket_mode = c->socket_mode;
@@ -149,6 +158,8 @@ startup_settings_free(struct startup_settings *f)
 	free(f->milter_socket);
 	free(f->socketmap_socket);
 	free(f->exim_socket);
+	free(f->control_socket);
+	free(f->metrics_socket);
 	free(f->user);
 	free(f->socket_group);
 	free(f->pid_file);
@@ -168,12 +179,15 @@ startup_settings_compare(const struct startup_settings *f, const struct conf *c)
 	if (!d_same(f->milter_socket, c->milter_socket) || !d_same(f->user, c->user) ||
 	    !d_same(f->socketmap_socket, c->socketmap_socket) ||
 	    !d_same(f->exim_socket, c->exim_socket) || !d_same(f->socket_group, c->socket_group) ||
+	    !d_same(f->control_socket, c->control_socket) ||
+	    !d_same(f->metrics_socket, c->metrics_socket) ||
 	    f->socket_mode != c->socket_mode || !d_same(f->pid_file, c->pid_file) ||
 	    !d_same(f->audit_log, c->audit_log) || f->audit_sync != c->audit_sync ||
 	    f->socket_idle_ms != c->socket_idle_timeout_ms ||
 	    f->socket_request_ms != c->socket_request_timeout_ms ||
 	    f->milter_timeout_s != c->milter_timeout_s)
-		msg_warn("%s: milter_socket, socketmap_socket, exim_socket, user, socket_group, "
+		msg_warn("%s: milter_socket, socketmap_socket, exim_socket, control_socket, "
+			 "metrics_socket, user, socket_group, "
 			 "socket_mode, pid_file, audit_log, audit_sync, socket_idle_timeout, "
 			 "socket_request_timeout and milter_timeout take effect only after a "
 			 "restart",
@@ -190,15 +204,18 @@ d_reload(const struct startup_settings *f)
 
 	if ((c = policy_check_load(f->conf_path)) == NULL) {
 		msg_error("reload failed: keeping the running configuration");
+		stats_add(STATS_RELOADS_FAILED, 1);
 		return;
 	}
 	startup_settings_compare(f, c);
 	if ((rt = d_runtime(c, &ex)) == NULL) {
 		msg_error("reload failed: keeping the running configuration");
+		stats_add(STATS_RELOADS_FAILED, 1);
 		return;
 	}
 	msg_info("configuration reloaded from %s", rt->conf->path);
 	snapshot_install(rt);
+	stats_add(STATS_RELOADS_OK, 1);
 }
 
 /* ------------------------------------------------------------ signals */
@@ -412,6 +429,14 @@ d_socket_open(const struct startup_settings *f, uid_t uid)
 	    (d_exim = listener_open(f->exim_socket, "exim", uid, f->socket_group,
 		 f->socket_mode)) == NULL)
 		return -1;
+	if (f->control_socket &&
+	    (d_control = listener_open(f->control_socket, "control", uid, f->socket_group,
+		 f->socket_mode)) == NULL)
+		return -1;
+	if (f->metrics_socket &&
+	    (d_metrics = daemon_metrics_open(f->metrics_socket, uid, f->socket_group,
+		 f->socket_mode)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -437,6 +462,12 @@ d_listeners_start(const struct startup_settings *f)
 		return -1;
 	if (d_exim && listener_start(d_exim, exim_serve, NULL, &lim) < 0)
 		return -1;
+	/* The control socket: an operator's few connections, not the budget's. */
+	lim.max_conns = D_CONTROL_CONNS;
+	if (d_control && listener_start(d_control, control_serve, NULL, &lim) < 0)
+		return -1;
+	if (d_metrics && daemon_metrics_start(d_metrics) < 0)
+		return -1;
 	return 0;
 }
 
@@ -446,18 +477,23 @@ d_listeners_stop(void)
 {
 	listener_stop(d_sockmap);
 	listener_stop(d_exim);
-	d_sockmap = d_exim = NULL;
+	listener_stop(d_control);
+	daemon_metrics_stop(d_metrics);
+	d_sockmap = d_exim = d_control = NULL;
+	d_metrics = NULL;
 }
 
 /* "inet:... (the milter), socketmap unix:..., exim unix:..." for the ready line. */
 static char *
 d_sockets_text(const struct startup_settings *f)
 {
-	return xasprintf("%s%s%s%s%s", f->milter_socket ? f->milter_socket : "",
+	return xasprintf("%s%s%s%s%s%s%s%s%s", f->milter_socket ? f->milter_socket : "",
 	    f->socketmap_socket ? (f->milter_socket ? ", socketmap " : "socketmap ") : "",
 	    f->socketmap_socket ? f->socketmap_socket : "",
 	    f->exim_socket ? (f->milter_socket || f->socketmap_socket ? ", exim " : "exim ") : "",
-	    f->exim_socket ? f->exim_socket : "");
+	    f->exim_socket ? f->exim_socket : "", f->control_socket ? ", control " : "",
+	    f->control_socket ? f->control_socket : "", f->metrics_socket ? ", metrics " : "",
+	    f->metrics_socket ? f->metrics_socket : "");
 }
 
 /* Everything between the configuration and "ready"; returns 0 or an exit status. */

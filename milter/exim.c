@@ -36,6 +36,7 @@
 
 #include "buf.h"
 #include "daemon_audit.h"
+#include "daemon_metrics.h"
 #include "daemon_probe.h"
 #include "exim.h"
 #include "kvline.h"
@@ -46,6 +47,7 @@
 #include "proto.h"
 #include "rcpt.h"
 #include "snapshot.h"
+#include "stats.h"
 
 /* Printable-ASCII copy of the domain part of an unparsable address. */
 static char *
@@ -255,6 +257,7 @@ exim_serve(struct listener_conn *c, void *arg)
 	long r;
 
 	(void)arg;
+	stats_door(DAEMON_METRICS_EXIM);
 	buf_init(&in);
 	for (;;) {
 		if ((nl = memchr(in.s, '\n', in.len)) != NULL) {

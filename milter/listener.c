@@ -534,6 +534,12 @@ listener_stop(struct listener *l)
 	lst_free(l);
 }
 
+int
+listener_fd(const struct listener *l)
+{
+	return l->fd;
+}
+
 /* ------------------------------------------------------------- I/O */
 
 /* Mark c idle (evictable) or not; with idle 0, 1 when it was evicted. */

@@ -81,6 +81,11 @@ int listener_start(struct listener *l, listener_fn fn, void *arg,
 /** Stop, await the handlers, remove a unix socket file, free. NULL: no-op. */
 void listener_stop(struct listener *l);
 
+/** The listening descriptor of l, for a server library that accepts on it
+ *  itself instead of listener_start() (daemon_metrics.c: libmicrohttpd);
+ *  still owned by l: listener_stop() closes it. */
+int listener_fd(const struct listener *l);
+
 /**
  * Append up to one read's worth of bytes (at most max) from c to b, from
  * the handler's thread. b holds the unanswered input: empty means the

@@ -52,6 +52,7 @@
 #include "buf.h"
 #include "conf_value.h"
 #include "daemon_audit.h"
+#include "daemon_metrics.h"
 #include "daemon_probe.h"
 #include "log.h"
 #include "mem.h"
@@ -60,6 +61,7 @@
 #include "policy_json.h"
 #include "rcpt.h"
 #include "snapshot.h"
+#include "stats.h"
 
 /* Bounds on what the MTA hands over for the audit lines (see audit.h). */
 #define CB_QUEUE_ID_MAX	 64 /* Postfix long queue ids: about 20 */
@@ -435,6 +437,7 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	struct cb_conn *c = cb_conn_get(ctx);
 
+	stats_door(DAEMON_METRICS_MILTER);
 	free(c->client_name);
 	free(c->client_addr);
 	c->client_name = hostname && *hostname ? xstrndup(hostname, 255) : NULL;

@@ -222,3 +222,57 @@ proto_exim_event(const char *arg, char **name, struct kvline *fields, const char
 	*name = nm;
 	return 0;
 }
+
+/* ------------------------------------------------------------ control */
+
+enum proto_control_kind
+proto_control_parse(const char *data, size_t n, char **arg, const char **why)
+{
+	const char *sp;
+	size_t vlen;
+
+	*arg = NULL;
+	if (n > 0 && data[n - 1] == '\r')
+		n--;
+	if (n > PROTO_CONTROL_LINE_MAX) {
+		*why = "request line too long";
+		return PROTO_CONTROL_BAD;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)data[i] < 0x20 || data[i] == 0x7f) {
+			*why = "control character in the request";
+			return PROTO_CONTROL_BAD;
+		}
+	if (n == 0) {
+		*why = "empty request";
+		return PROTO_CONTROL_BAD;
+	}
+	sp = memchr(data, ' ', n);
+	vlen = sp ? (size_t)(sp - data) : n;
+	if (vlen == 5 && memcmp(data, "stats", 5) == 0) {
+		if (sp) {
+			*why = "stats takes no argument";
+			return PROTO_CONTROL_BAD;
+		}
+		return PROTO_CONTROL_STATS;
+	}
+	if (vlen != 5 || memcmp(data, "query", 5) != 0) {
+		*why = "unknown request: expected \"query DOMAIN\" or \"stats\"";
+		return PROTO_CONTROL_BAD;
+	}
+	if (sp == NULL || sp + 1 == data + n || sp[1] == ' ') {
+		*why = "query needs one DOMAIN";
+		return PROTO_CONTROL_BAD;
+	}
+	sp++;
+	if (memchr(sp, ' ', (size_t)(data + n - sp)) != NULL) {
+		*why = "query takes one DOMAIN";
+		return PROTO_CONTROL_BAD;
+	}
+	if ((size_t)(data + n - sp) > 255) {
+		*why = "DOMAIN longer than 255 octets";
+		return PROTO_CONTROL_BAD;
+	}
+	*arg = xstrndup(sp, (size_t)(data + n - sp));
+	return PROTO_CONTROL_QUERY;
+}

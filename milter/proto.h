@@ -95,4 +95,23 @@ enum proto_exim_kind proto_exim_parse(char *line, const char **arg);
 struct kvline;
 int proto_exim_event(const char *arg, char **name, struct kvline *fields, const char **why);
 
+/* ---- the control socket (milter/control.c, danepol query/stats) ---- */
+
+#define PROTO_CONTROL_LINE_MAX 512 /* request line octets, without the line end */
+
+enum proto_control_kind { PROTO_CONTROL_QUERY, PROTO_CONTROL_STATS, PROTO_CONTROL_BAD };
+
+/**
+ * Classify one control request, data[0..n) (the bytes before "\n"; one
+ * trailing "\r" is dropped; data need not be NUL-terminated): "stats",
+ * or "query DOMAIN" with DOMAIN one token of 1..255 octets (single
+ * spaces between the words, nothing after). QUERY sets *arg to a new
+ * copy of DOMAIN (caller frees); BAD sets *why (static text, no outside
+ * bytes): a NUL or control character, an empty line, an unknown verb, a
+ * missing, over-long or second argument, n > PROTO_CONTROL_LINE_MAX.
+ * Pure; any thread.
+ */
+enum proto_control_kind proto_control_parse(const char *data, size_t n, char **arg,
+    const char **why);
+
 #endif

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mem.h"
 #include "snapshot.h"
+#include "stats.h"
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *snap_current; /* holds one reference */
@@ -47,6 +48,7 @@ snapshot_install(struct policy_runtime *rt)
 
 	s->rt = rt;
 	s->refs = 1;
+	stats_generation_next();
 	pthread_mutex_lock(&snap_lock);
 	dead = snap_unref_locked(snap_current);
 	snap_current = s;

@@ -29,6 +29,7 @@
 
 #include "buf.h"
 #include "daemon_audit.h"
+#include "daemon_metrics.h"
 #include "daemon_probe.h"
 #include "listener.h"
 #include "log.h"
@@ -37,6 +38,7 @@
 #include "proto.h"
 #include "snapshot.h"
 #include "socketmap.h"
+#include "stats.h"
 
 /* Decide for key and return the reply; *o gets the outcome (o->d NULL
  * when no decision was made). */
@@ -110,6 +112,7 @@ socketmap_serve(struct listener_conn *c, void *arg)
 	int done = 0;
 
 	(void)arg;
+	stats_door(DAEMON_METRICS_SOCKETMAP);
 	buf_init(&in);
 	buf_init(&out);
 	while (!done) {

@@ -133,6 +133,7 @@ struct policy_decision {
 	uint32_t ttl;	     /* min TTL over the answers used (0 if none) */
 	unsigned queries;    /* DNS lookups made */
 	unsigned elapsed_ms; /* wall time of the resolution */
+	int64_t made_ms;     /* clock_now_ms() when policy_run.c made it (0: not by it) */
 	_Atomic int refs;    /* reference count */
 	/* The rendered JSON text (policy_json.c), made on first use and then
 	 * only read: the one member written after the decision is made,

@@ -27,6 +27,7 @@
 #include "mem.h"
 #include "policy_check.h"
 #include "policy_run.h"
+#include "stats.h"
 
 /* The resolver options of c into *o. */
 static void
@@ -156,7 +157,8 @@ run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t dea
 		d = policy_decision_simple(in->domain, POLICY_DEFER, in->level,
 		    POLICY_R_INTERNAL_ERROR, "internal error: decision incomplete");
 	}
-	d->elapsed_ms = (unsigned)(clock_now_ms() - t0);
+	d->made_ms = clock_now_ms();
+	d->elapsed_ms = (unsigned)(d->made_ms - t0);
 	dns_batch_free(b);
 	policy_engine_free(e);
 	return d;
@@ -303,17 +305,22 @@ decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out
 	switch (policy_cache_begin(rt->cache, key, deadline, &d)) {
 	case POLICY_CACHE_HIT:
 		out->cache_hit = 1;
+		stats_add(STATS_CACHE_HITS, 1);
 		break;
 	case POLICY_CACHE_TIMEOUT:
 		d = policy_decision_simple(canon, POLICY_DEFER, in.level, POLICY_R_DNS_TIMEOUT,
 		    "a concurrent lookup of this domain did not finish in time");
 		break;
 	case POLICY_CACHE_MISS:
+		stats_add(STATS_CACHE_MISSES, 1);
 		d = run_engine(rt, &in, deadline);
 		policy_cache_publish(rt->cache, key, d, run_ttl(rt->conf, d));
 		break;
 	}
 out:
+	if (d->made_ms == 0 && !out->cache_hit)
+		d->made_ms = clock_now_ms(); /* invalid input, a concurrent lookup's timeout */
+	stats_decision((unsigned)d->verdict, (unsigned)d->reason);
 	out->d = d;
 	out->elapsed_ms = (unsigned)(clock_now_ms() - t0);
 }

@@ -78,7 +78,9 @@ struct policy_outcome {
  * invalid input gives a defer decision (invalid-domain), an internal
  * problem a defer (internal-error); time is bounded by
  * decision_timeout_ms (plus the wait for another thread resolving the
- * same domain, bounded by the same deadline).
+ * same domain, bounded by the same deadline). Counts the decision by
+ * verdict and reason, and a cache hit or miss (lib/stats.h).
+ * out->d->made_ms says when the decision was made (its age, for a hit).
  */
 void policy_run_decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out);
 

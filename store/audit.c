@@ -31,6 +31,7 @@
 #include "io.h"
 #include "log.h"
 #include "mem.h"
+#include "stats.h"
 
 struct audit_log {
 	char *path; /* as given; "-" = stdout */
@@ -101,6 +102,7 @@ audit_failed(struct audit_log *a, const char *what)
 {
 	unsigned long long n = msg_rate_due(&a->failures, AUDIT_WARN_INTERVAL);
 
+	stats_add(STATS_AUDIT_WRITE_ERRORS, 1);
 	if (n != 0)
 		msg_warn("audit log %s: %s (%llu line(s) lost so far; mail is not affected)",
 		    a->path, what, n);

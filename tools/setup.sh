@@ -27,6 +27,8 @@ PACKAGES=(
 	libunbound-dev libevent-dev libssl-dev libjansson-dev libidn2-dev libmilter-dev
 	# outcome store, report gzip, https report delivery
 	libsqlite3-dev zlib1g-dev libcurl4-openssl-dev
+	# danepold's metrics_socket (HTTP); the metrics test parses the scrape
+	libmicrohttpd-dev python3-prometheus-client curl
 	# DNSSEC trust anchor (the root key for production use)
 	dns-root-data
 	# tests: framework, zone signing, PKI, JSON schema validation

@@ -547,6 +547,8 @@ Test(conf, print_round_trip_everything_set)
 	    "milter_socket = inet6:10025@[::1]\n"
 	    "socketmap_socket = inet:10026@localhost\n"
 	    "exim_socket = unix:/run/e.sock\n"
+	    "control_socket = unix:/run/c.sock\n"
+	    "metrics_socket = inet:9357@127.0.0.1\n"
 	    "user = nobody\n"
 	    "socket_group = none\n"
 	    "socket_mode = 0640\n"
@@ -594,6 +596,8 @@ Test(conf, print_round_trip_everything_set)
 	cr_expect_eq(d->ipv4, 0);
 	cr_expect_null(d->socket_group);
 	cr_expect_str_eq(d->milter_socket, "inet6:10025@[::1]");
+	cr_expect_str_eq(d->control_socket, "unix:/run/c.sock");
+	cr_expect_str_eq(d->metrics_socket, "inet:9357@127.0.0.1");
 	cr_expect_eq(d->socket_mode, 0640);
 	cr_expect_eq(d->on_error_tempfail, 0);
 	cr_expect_eq(d->nstatus, 2);
