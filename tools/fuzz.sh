@@ -38,13 +38,13 @@ NICE=${NICE:-10}
 
 # name: extra sources (besides fuzz/fuzz_NAME.c); optional targets are
 # built only when their sources exist.
-ALL_TARGETS=(rcpt conf policy_table tlsa dnsname netstring exim engine rua postfix reply)
+ALL_TARGETS=(rcpt conf policy_table tlsa dnsname netstring exim engine rua postfix reply control)
 
 log() { printf 'fuzz: %s\n' "$*" >&2; }
 
 extra_sources() {
 	case $1 in
-	netstring | exim) echo "$TOP/milter/proto.c" ;;
+	netstring | exim | control) echo "$TOP/milter/proto.c" ;;
 	esac
 }
 

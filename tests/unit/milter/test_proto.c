@@ -265,3 +265,103 @@ Test(proto, exim_event)
 	cr_expect_eq(f.n, 0);
 	kvline_free(&f);
 }
+
+/* ---- the control socket's request line (proto_control_parse) ---- */
+
+/* Parse the C string s (its strlen): the kind, with arg and why as set. */
+static enum proto_control_kind
+ctl(const char *s, char **arg, const char **why)
+{
+	*why = NULL;
+	return proto_control_parse(s, strlen(s), arg, why);
+}
+
+Test(proto, control_good)
+{
+	const char *why;
+	char *arg;
+
+	cr_expect_eq(ctl("stats", &arg, &why), PROTO_CONTROL_STATS);
+	cr_expect_null(arg);
+	cr_expect_eq(ctl("stats\r", &arg, &why), PROTO_CONTROL_STATS);
+	cr_assert_eq(ctl("query secure.example", &arg, &why), PROTO_CONTROL_QUERY);
+	cr_expect_str_eq(arg, "secure.example");
+	free(arg);
+	cr_assert_eq(ctl("query [192.0.2.1]:25\r", &arg, &why), PROTO_CONTROL_QUERY);
+	cr_expect_str_eq(arg, "[192.0.2.1]:25");
+	free(arg);
+	/* 8-bit bytes are the engine's to judge (U-labels) */
+	cr_assert_eq(ctl("query b\xc3\xbc" "cher.example", &arg, &why), PROTO_CONTROL_QUERY);
+	free(arg);
+	/* the data need not be NUL-terminated: only n bytes count */
+	cr_assert_eq(proto_control_parse("query a.example\nstats", 15, &arg, &why),
+	    PROTO_CONTROL_QUERY);
+	cr_expect_str_eq(arg, "a.example");
+	free(arg);
+}
+
+Test(proto, control_bad)
+{
+	static const struct {
+		const char *line;
+		const char *why;
+	} bad[] = {
+		{ "", "empty request" },
+		{ "\r", "empty request" },
+		{ "hello", "unknown request" },
+		{ "STATS", "unknown request" },
+		{ "querysecure.example", "unknown request" },
+		{ "query", "query needs one DOMAIN" },
+		{ "query ", "query needs one DOMAIN" },
+		{ "query  a.example", "query needs one DOMAIN" },
+		{ "query a.example b.example", "query takes one DOMAIN" },
+		{ "query a.example ", "query takes one DOMAIN" },
+		{ "stats now", "stats takes no argument" },
+		{ "stats ", "stats takes no argument" },
+		{ "query a\tb", "control character" },
+		{ "query a\x1b[2Jb", "control character" },
+		{ "query a\x7f", "control character" },
+		{ "query a.example\r\r", "control character" },
+	};
+	const char *why;
+	char *arg;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(ctl(bad[i].line, &arg, &why), PROTO_CONTROL_BAD, "%zu", i);
+		cr_expect_null(arg, "%zu", i);
+		cr_expect(why && strncmp(why, bad[i].why, strlen(bad[i].why)) == 0,
+		    "%zu: why \"%s\", want \"%s...\"", i, why ? why : "(null)", bad[i].why);
+	}
+	/* a NUL byte inside the line */
+	cr_expect_eq(proto_control_parse("query a\0b", 9, &arg, &why), PROTO_CONTROL_BAD);
+}
+
+Test(proto, control_bounds)
+{
+	char line[PROTO_CONTROL_LINE_MAX + 2], dom[300];
+	const char *why;
+	char *arg;
+
+	memset(dom, 'a', sizeof(dom));
+	/* DOMAIN of 255 octets: fine; 256: too long */
+	snprintf(line, sizeof(line), "query %.255s", dom);
+	cr_assert_eq(ctl(line, &arg, &why), PROTO_CONTROL_QUERY);
+	cr_expect_eq(strlen(arg), 255);
+	free(arg);
+	snprintf(line, sizeof(line), "query %.256s", dom);
+	cr_expect_eq(ctl(line, &arg, &why), PROTO_CONTROL_BAD);
+	cr_expect_str_eq(why, "DOMAIN longer than 255 octets");
+	/* the line: PROTO_CONTROL_LINE_MAX octets (plus a \r) is read, one more is too long */
+	memset(line, 'x', sizeof(line));
+	cr_expect_eq(proto_control_parse(line, PROTO_CONTROL_LINE_MAX, &arg, &why),
+	    PROTO_CONTROL_BAD);
+	cr_expect_str_eq(why, "unknown request: expected \"query DOMAIN\" or \"stats\"");
+	line[PROTO_CONTROL_LINE_MAX] = '\r';
+	cr_expect_eq(proto_control_parse(line, PROTO_CONTROL_LINE_MAX + 1, &arg, &why),
+	    PROTO_CONTROL_BAD);
+	cr_expect_str_eq(why, "unknown request: expected \"query DOMAIN\" or \"stats\"");
+	line[PROTO_CONTROL_LINE_MAX] = 'x';
+	cr_expect_eq(proto_control_parse(line, PROTO_CONTROL_LINE_MAX + 1, &arg, &why),
+	    PROTO_CONTROL_BAD);
+	cr_expect_str_eq(why, "request line too long");
+}
