@@ -43,6 +43,7 @@
 #include "log.h"
 
 #define MFD_FIXED	      48 /* stdio, listening sockets, pipes, audit, store, resolver pipes */
+#define MFD_OPERATOR	      40 /* control socket (8 + slack) and metrics (16, libmicrohttpd's own) */
 #define MFD_MIN_MILTER	      8	 /* the milter keeps at least this much, however small the limit */
 #define MFD_MAX_LIMIT	      (1UL << 20) /* RLIM_INFINITY and the like count as this */
 #define MFD_WARN_INTERVAL     60	  /* seconds between warnings of one kind */
@@ -69,7 +70,7 @@ daemon_fds_plan(unsigned nlisteners, struct daemon_fds *b)
 						: (unsigned)(b->limit / 8);
 	b->listeners =
 	    nlisteners * (unsigned long)(b->listener_max + LISTENER_EVICT_SLACK(b->listener_max));
-	b->fixed = MFD_FIXED;
+	b->fixed = MFD_FIXED + MFD_OPERATOR;
 	reserve = b->dns + b->listeners + b->fixed;
 	b->milter = b->limit > reserve + MFD_MIN_MILTER ? b->limit - reserve : MFD_MIN_MILTER;
 }

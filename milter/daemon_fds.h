@@ -9,7 +9,8 @@
  * How danepold shares RLIMIT_NOFILE among its front doors (danepold(8),
  * "File descriptors"): the resolver up to half (dns/dns.c); each
  * socketmap/Exim listener listener_max connections plus its eviction
- * slack; fixed for the rest; the milter what remains - a milter
+ * slack; fixed for the rest (the control and metrics connections
+ * included); the milter what remains - a milter
  * connection is accepted only while its descriptor number is below
  * milter.
  */
