@@ -14,7 +14,8 @@
  * {rcpt_host} is the destination unless use_rcpt_host = no; a unix
  * next hop is not judged); audit_only; the transaction's lifecycle and
  * its "message" line (eom, abort, close, MAIL without RSET); a
- * transaction keeping its snapshot over a reload; a failing setreply.
+ * transaction keeping its snapshot over a reload; a failing setreply;
+ * the connection and its decisions counted (lib/stats.h).
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -25,9 +26,11 @@
 #include <libmilter/mfapi.h>
 
 #include "daemon_fixture.h"
+#include "daemon_metrics.h"
 #include "fake_smfi.h"
 #include "milter.h"
 #include "snapshot.h"
+#include "stats.h"
 
 static SMFICTX *ctx;
 static struct smfiDesc *desc;
@@ -406,4 +409,26 @@ Test(milter, transaction_keeps_its_snapshot)
 	desc->xxfi_eom(ctx);
 	mail("<s@sender.example>");
 	cr_expect_eq(rcpt("<b@bogus.example>"), SMFIS_TEMPFAIL, "the next one sees the reload");
+}
+
+/* The milter door counts its connections and its decisions (lib/stats.h). */
+Test(milter, counted_in_stats)
+{
+	struct stats_snapshot a, b;
+
+	stats_read(&a);
+	conn("client.example");
+	mail("<s@sender.example>");
+	cr_expect_eq(rcpt("<a@secure.example>"), SMFIS_CONTINUE);
+	cr_expect_eq(rcpt("<b@bogus.example>"), SMFIS_TEMPFAIL);
+	stats_read(&b);
+	cr_expect_eq(b.doors[DAEMON_METRICS_MILTER] - a.doors[DAEMON_METRICS_MILTER], 1);
+	cr_expect_eq(b.doors[DAEMON_METRICS_SOCKETMAP] - a.doors[DAEMON_METRICS_SOCKETMAP], 0);
+	cr_expect_eq(b.decisions[POLICY_REQUIRE][POLICY_R_DANE] -
+		a.decisions[POLICY_REQUIRE][POLICY_R_DANE],
+	    1);
+	cr_expect_eq(b.decisions[POLICY_DEFER][POLICY_R_MX_BOGUS] -
+		a.decisions[POLICY_DEFER][POLICY_R_MX_BOGUS],
+	    1);
+	cr_expect_eq(b.counter[STATS_CACHE_MISSES] - a.counter[STATS_CACHE_MISSES], 2);
 }
