@@ -32,7 +32,7 @@
 #include "mem.h"
 #include "policy_check.h"
 
-#define CTL_TIMEOUT_S 70	  /* longest decision_timeout (60 s) and some */
+#define CTL_TIMEOUT_S 70	/* longest decision_timeout (60 s) and some */
 #define CTL_REPLY_MAX (1 << 20) /* a reply longer than this is refused */
 
 struct ctl_opts {
@@ -70,8 +70,8 @@ cli_stats_usage(FILE *fp)
 
 /* Options of either command; want_domains: query. -1 to go on, else the exit. */
 static int
-ctl_parse(const struct cli_global *g, int argc, char **argv, struct ctl_opts *o,
-    int want_domains, void (*usage)(FILE *))
+ctl_parse(const struct cli_global *g, int argc, char **argv, struct ctl_opts *o, int want_domains,
+    void (*usage)(FILE *))
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 'S' },
@@ -135,8 +135,9 @@ static int
 ctl_unreachable(const char *spec, int err)
 {
 	if (err == EACCES || err == EPERM) {
-		msg_error("cannot connect to danepold's control socket %s: %s (see socket_group and "
-			  "socket_mode in danepol.conf(5))",
+		msg_error(
+		    "cannot connect to danepold's control socket %s: %s (see socket_group and "
+		    "socket_mode in danepol.conf(5))",
 		    spec, strerror(err));
 		return EX_NOPERM;
 	}
@@ -330,7 +331,8 @@ cli_query(const struct cli_global *g, int argc, char **argv)
 	buf_init(&text);
 	for (int i = 0; i < o.ndomains; i++) {
 		if (strpbrk(o.domains[i], " \t\r\n") != NULL) {
-			msg_error("query: %.64s: a DOMAIN has no blanks or line ends", o.domains[i]);
+			msg_error("query: %.64s: a DOMAIN has no blanks or line ends",
+			    o.domains[i]);
 			worst = EX_USAGE;
 			break;
 		}

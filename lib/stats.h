@@ -21,10 +21,10 @@
 
 #include <stdint.h>
 
-#define STATS_VERDICT_MAX 8	  /* decisions: verdict index (policy.h enum policy_verdict) */
-#define STATS_REASON_MAX  32	  /* ... reason index (enum policy_reason) */
-#define STATS_DOOR_MAX	  8	  /* connections: front door index (daemon_metrics.h) */
-#define STATS_RESULT_MAX  16	  /* probe results: result type index (tlsrpt_class.h) */
+#define STATS_VERDICT_MAX     8	 /* decisions: verdict index (policy.h enum policy_verdict) */
+#define STATS_REASON_MAX      32 /* ... reason index (enum policy_reason) */
+#define STATS_DOOR_MAX	      8	 /* connections: front door index (daemon_metrics.h) */
+#define STATS_RESULT_MAX      16 /* probe results: result type index (tlsrpt_class.h) */
 #define STATS_LATENCY_BUCKETS 12 /* DNS latency histogram buckets, +Inf excluded */
 
 /* Upper bounds (milliseconds, inclusive) of the DNS latency buckets. */
@@ -32,14 +32,14 @@ extern const unsigned stats_latency_bounds_ms[STATS_LATENCY_BUCKETS];
 
 /* Unlabelled counters. */
 enum stats_counter {
-	STATS_CACHE_HITS,	   /* decisions taken from the cache */
-	STATS_CACHE_MISSES,	   /* decisions the engine made (cache missed or expired) */
-	STATS_DNS_QUERIES,	   /* lookups sent to libunbound */
-	STATS_DNS_TIMEOUTS,	   /* lookups without an answer before their deadline */
+	STATS_CACHE_HITS,	  /* decisions taken from the cache */
+	STATS_CACHE_MISSES,	  /* decisions the engine made (cache missed or expired) */
+	STATS_DNS_QUERIES,	  /* lookups sent to libunbound */
+	STATS_DNS_TIMEOUTS,	  /* lookups without an answer before their deadline */
 	STATS_AUDIT_WRITE_ERRORS, /* audit lines not written */
-	STATS_RELOADS_OK,	   /* configuration reloads installed */
-	STATS_RELOADS_FAILED,	   /* reloads refused (the old configuration stays) */
-	STATS_DROPPED,		   /* labelled increments with an index out of range */
+	STATS_RELOADS_OK,	  /* configuration reloads installed */
+	STATS_RELOADS_FAILED,	  /* reloads refused (the old configuration stays) */
+	STATS_DROPPED,		  /* labelled increments with an index out of range */
 	STATS_NCOUNTERS
 };
 

@@ -148,7 +148,8 @@ daemon_metrics_text(struct buf *b)
 	    "Time from sending a DNS lookup to its answer.");
 	for (unsigned i = 0; i < STATS_LATENCY_BUCKETS; i++) {
 		cum += r.s.latency[i];
-		buf_printf(b, "danepol_dns_query_duration_seconds_bucket{le=\"%u.%03u\"} %" PRIu64 "\n",
+		buf_printf(b,
+		    "danepol_dns_query_duration_seconds_bucket{le=\"%u.%03u\"} %" PRIu64 "\n",
 		    stats_latency_bounds_ms[i] / 1000, stats_latency_bounds_ms[i] % 1000, cum);
 	}
 	cum += r.s.latency[STATS_LATENCY_BUCKETS];
@@ -163,8 +164,8 @@ daemon_metrics_text(struct buf *b)
 	dm_head(b, "danepol_probe_results_total", "counter",
 	    "Addresses probed in the background, by RFC 8460 result type.");
 	for (unsigned i = 0; i < DM_NRESULTS; i++)
-		buf_printf(b, "danepol_probe_results_total{result=\"%s\"} %" PRIu64 "\n", dm_results[i],
-		    r.s.probe_results[i]);
+		buf_printf(b, "danepol_probe_results_total{result=\"%s\"} %" PRIu64 "\n",
+		    dm_results[i], r.s.probe_results[i]);
 	dm_one(b, "danepol_audit_write_errors_total", "counter", "Audit lines not written.",
 	    r.s.counter[STATS_AUDIT_WRITE_ERRORS]);
 	dm_head(b, "danepol_reloads_total", "counter",
@@ -217,11 +218,13 @@ daemon_metrics_json(void)
 	json_object_set_new(o, "decisions", dec);
 	json_object_set_new(o, "cache",
 	    json_pack("{s:o, s:o, s:o}", "entries", dm_u(r.cache_entries), "hits",
-		dm_u(r.s.counter[STATS_CACHE_HITS]), "misses", dm_u(r.s.counter[STATS_CACHE_MISSES])));
+		dm_u(r.s.counter[STATS_CACHE_HITS]), "misses",
+		dm_u(r.s.counter[STATS_CACHE_MISSES])));
 	json_object_set_new(o, "dns",
-	    json_pack("{s:o, s:o, s:{s:o, s:o, s:o}}", "queries", dm_u(r.s.counter[STATS_DNS_QUERIES]),
-		"timeouts", dm_u(r.s.counter[STATS_DNS_TIMEOUTS]), "latency", "buckets", lat,
-		"sum_ms", dm_u(r.s.latency_sum_ms), "count", dm_u(r.s.latency_count)));
+	    json_pack("{s:o, s:o, s:{s:o, s:o, s:o}}", "queries",
+		dm_u(r.s.counter[STATS_DNS_QUERIES]), "timeouts",
+		dm_u(r.s.counter[STATS_DNS_TIMEOUTS]), "latency", "buckets", lat, "sum_ms",
+		dm_u(r.s.latency_sum_ms), "count", dm_u(r.s.latency_count)));
 	json_object_set_new(o, "connections", doors);
 	json_object_set_new(o, "probe_results", res);
 	json_object_set_new(o, "audit_write_errors", dm_u(r.s.counter[STATS_AUDIT_WRITE_ERRORS]));
@@ -280,8 +283,8 @@ dm_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 	buf_init(&b);
 	daemon_metrics_text(&b);
 	n = b.len;
-	return dm_reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf_steal(&b),
-	    n);
+	return dm_reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+	    buf_steal(&b), n);
 }
 
 struct daemon_metrics *
