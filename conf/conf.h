@@ -95,6 +95,8 @@ struct conf {
 	/* status table overrides */
 	struct conf_status_override *status;
 	size_t nstatus;
+	unsigned *key_lines; /* per key of conf.c's table: the line that set it, 0: default
+			      * (NULL for conf_defaults()); read with conf_key_line() */
 };
 
 /*
@@ -136,6 +138,13 @@ int conf_file_trusted(int fd, const char *path, char **err);
 
 /** Same from text (name used in messages). */
 struct conf *conf_parse(const char *text, const char *name, char **err);
+
+/**
+ * The line of c->path that set key (a name of the key table), or 0 when
+ * the key has its default (or is no key): for messages about a value
+ * that parsed but does not work ("file:line: policy_table: ...").
+ */
+unsigned conf_key_line(const struct conf *c, const char *key);
 
 /** Print every effective setting as "key = value" lines (danepold -p). */
 void conf_print(const struct conf *c, FILE *fp);

@@ -91,8 +91,11 @@ fi
 printf 'server:\n\tno-such-option: 1\n' > "$T/bad-unbound.conf"
 sed "s|^resolver_config = .*|resolver_config = $T/bad-unbound.conf|" "$CONF" > "$T/ub.conf"
 "$DANEPOLD" -n -c "$T/ub.conf" > /dev/null 2> "$T/e"; rc=$?
-check "-n: a broken resolver_config exits 69 with libunbound's line in the log" \
-	eval "[ $rc = 69 ] && grep -q '^danepold: error: libunbound: $T/bad-unbound.conf:2: error: unknown keyword' '$T/e' && ! grep -qv '^danepold: ' '$T/e'"
+check "-n: a broken resolver_config exits 69 with libunbound's line in the log as file:line: reason" \
+	eval "[ $rc = 69 ] && grep -q '^danepold: error: $T/bad-unbound.conf:2: unknown keyword .no-such-option. (libunbound)\$' '$T/e' && ! grep -qv '^danepold: ' '$T/e'"
+ubline=$(grep -n '^resolver_config' "$T/ub.conf" | cut -d: -f1)
+check "-n: ... and the danepol.conf line that named it" \
+	grep -q "^danepold: error: $T/ub.conf:$ubline: resolver_config $T/bad-unbound.conf: syntax error" "$T/e"
 sed "s/^trust_anchor = .*/trust_anchor = garbage/" "$CONF" > "$T/ta2.conf"
 "$DANEPOLD" -n -c "$T/ta2.conf" > /dev/null 2> "$T/e"; rc=$?
 check "-n: an unparsable trust anchor: libunbound's parse error in the log" \
@@ -120,6 +123,21 @@ if [ "$(id -u)" = 0 ]; then
 	check "as root, a configuration file of another user exits 78" \
 		eval "[ $rc = 78 ] && grep -q 'owned by uid [0-9]*, not root' '$T/e'"
 fi
+# issue 13: errors that say what to do
+write_conf "$T/h.conf" "milter_socket = inet:127.0.0.1:8891"
+sed -i '/^milter_socket = inet:[0-9]*@/d' "$T/h.conf"
+"$DANEPOLD" -n -c "$T/h.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: inet:HOST:PORT exits 78 with the PORT@HOST spelling as a hint" \
+	eval "[ $rc = 78 ] && grep -q 'h.conf:[0-9]*: milter_socket: .*did you mean inet:8891@127.0.0.1?' '$T/e'"
+write_conf "$T/k.conf" "polciy_table = $T/none"
+"$DANEPOLD" -n -c "$T/k.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: an unknown key suggests the closest known one" \
+	eval "[ $rc = 78 ] && grep -q 'k.conf:[0-9]*: unknown key \"polciy_table\" (did you mean \"policy_table\"?)' '$T/e'"
+write_conf "$T/pt.conf" "policy_table = $T/no-such-table"
+ptline=$(grep -n '^policy_table' "$T/pt.conf" | cut -d: -f1)
+"$DANEPOLD" -n -c "$T/pt.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: a missing policy table names the line of danepol.conf that set it" \
+	eval "[ $rc = 78 ] && grep -q '^danepold: error: $T/pt.conf:$ptline: policy_table: $T/no-such-table: cannot open' '$T/e'"
 
 # ------------------------------------------------------------ start-up
 : > "$T/err"

@@ -359,6 +359,14 @@ Test(conf, sockets)
 		snprintf(text, sizeof(text), "exim_socket = %s\n", bad[i].v);
 		expect_err(text, "t.conf:1: exim_socket: ", bad[i].why);
 	}
+	/* issue 13: HOST:PORT gets libmilter's PORT@HOST spelling as a hint */
+	expect_err("milter_socket = inet:127.0.0.1:8891\n", "t.conf:1: milter_socket: ",
+	    "did you mean inet:8891@127.0.0.1?");
+	expect_err("milter_socket = inet:localhost:8891\n", "t.conf:1: ",
+	    "did you mean inet:8891@localhost?");
+	expect_err("milter_socket = inet6:[::1]:8891\n", "t.conf:1: ", "did you mean inet6:8891@[::1]?");
+	expect_err("milter_socket = inet:bad_host:8891\n", "t.conf:1: ", "(inet:PORT@HOST)");
+	expect_err("milter_socket = inet:127.0.0.1:99999\n", "t.conf:1: ", "(inet:PORT@HOST)");
 	/* sun_path holds 107 bytes and a NUL */
 	snprintf(text, sizeof(text), "milter_socket = unix:/%0106d\n", 0);
 	conf_free(parse_ok(text));
@@ -421,6 +429,33 @@ Test(conf, transport_lists)
 	expect_err(text, "t.conf:1: ", "more than 32 transport names");
 }
 
+/* issue 13: a typo gets the closest key; a far or ambiguous one the man page */
+Test(conf, unknown_key_suggestions)
+{
+	expect_err("polcy_table = /x\n", "t.conf:1: ",
+	    "unknown key \"polcy_table\" (did you mean \"policy_table\"?)");
+	expect_err("audit_lgo = -\n", "t.conf:1: ", "(did you mean \"audit_log\"?)");
+	expect_err("resolver_thread = 2\n", "t.conf:1: ", "(did you mean \"resolver_threads\"?)");
+	expect_err("no_such_key = 1\n", "t.conf:1: ",
+	    "unknown key \"no_such_key\" (danepol.conf(5) lists the keys)");
+	expect_err("ipv = yes\n", "t.conf:1: ", "(danepol.conf(5) lists the keys)"); /* ipv4 or ipv6 */
+}
+
+/* issue 13: the line that set a key, for errors found after parsing */
+Test(conf, key_lines)
+{
+	struct conf *c = parse_ok("# x\nipv4 = yes\n\npolicy_table = /etc/t\n");
+
+	cr_expect_eq(conf_key_line(c, "ipv4"), 2);
+	cr_expect_eq(conf_key_line(c, "policy_table"), 4);
+	cr_expect_eq(conf_key_line(c, "ipv6"), 0, "default");
+	cr_expect_eq(conf_key_line(c, "no_such_key"), 0);
+	conf_free(c);
+	c = conf_defaults();
+	cr_expect_eq(conf_key_line(c, "ipv4"), 0);
+	conf_free(c);
+}
+
 Test(conf, syntax_errors_with_lines)
 {
 	expect_err("# c\n\nno_such_key = 1\n", "t.conf:3: ", "unknown key \"no_such_key\"");
@@ -431,7 +466,7 @@ Test(conf, syntax_errors_with_lines)
 	expect_err("trust_anchor = \n", "t.conf:1: ", "empty value");
 	expect_err("smtp port = 25\n", "t.conf:1: ", "invalid key");
 	expect_err("ipv4 = yes\n\nipv4 = no\n", "t.conf:3: ", "duplicate key \"ipv4\" (first set at line 1)");
-	expect_err("IPV4 = yes\n", "t.conf:1: ", "unknown key");
+	expect_err("IPV4 = yes\n", "t.conf:1: ", "unknown key \"IPV4\" (did you mean \"ipv4\"?)");
 	expect_err("x\x01y = 1\n", "t.conf:1: ", "control character");
 	expect_err("ipv4 = yes\r\r\n", "t.conf:1: ", "control character");
 	expect_err("a = \xff\xfe\n", "t.conf:1: ", "invalid UTF-8");
