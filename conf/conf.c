@@ -137,6 +137,8 @@ static const struct conf_key conf_keys[] = {
 	{ "audit_only", CT_BOOL, F(audit_only), 0, "no", 0, 0, 0, NULL },
 	{ "use_rcpt_host", CT_BOOL, F(use_rcpt_host), 0, "yes", 0, 0, 0, NULL },
 	{ "milter_smtp_transports", CT_WORDS, F(milter_smtp_transports), 0, "smtp", 0, 0, 0, NULL },
+	/* one mail-log line per decision (milter, socketmap, Exim), not only per deferral */
+	{ "log_decisions", CT_BOOL, F(log_decisions), 0, "no", 0, 0, 0, NULL },
 	/* audit log */
 	{ "audit_log", CT_PATH, F(audit_log), CF_NULL, "-", 0, 0, 0, NULL },
 	{ "audit_sync", CT_ENUM, F(audit_sync), 0, "flush", 0, 0, 0, audit_sync_names },

@@ -72,6 +72,8 @@ struct conf {
 	char *milter_smtp_transports; /* default "smtp": the {rcpt_mailer} transports judged
 					 * at RCPT (conf_value_words() syntax); recipients
 					 * of any other transport are accepted, audited */
+	int log_decisions;	      /* default no: one mail-log line per decision of
+				       * every front door (deferrals are always logged) */
 	/* audit log */
 	char *audit_log; /* default "-" (stdout); a path; or "none" -> NULL */
 	int audit_sync;	 /* audit_sync = none (0) | flush (1, default) | fsync (2) */

@@ -125,6 +125,7 @@ Test(conf, defaults)
 	cr_expect_eq(c->on_error_tempfail, 1);
 	cr_expect_eq(c->audit_only, 0);
 	cr_expect_eq(c->use_rcpt_host, 1);
+	cr_expect_eq(c->log_decisions, 0);
 	cr_expect_str_eq(c->milter_smtp_transports, "smtp");
 	cr_expect_str_eq(c->audit_log, "-");
 	cr_expect_eq(c->audit_sync, 1);
@@ -594,6 +595,7 @@ Test(conf, print_round_trip_everything_set)
 	    "audit_only = yes\n"
 	    "use_rcpt_host = 0\n"
 	    "milter_smtp_transports = smtp, smtp-out\tsmtp_v6\n"
+	    "log_decisions = yes\n"
 	    "audit_log = /var/log/danepol.json\n"
 	    "audit_sync = fsync\n"
 	    "probe = yes\n"
@@ -640,6 +642,7 @@ Test(conf, print_round_trip_everything_set)
 	cr_expect_eq(d->milter_timeout_s, 600);
 	cr_expect_str_eq(d->report_org_name, "Example Org");
 	cr_expect_eq(d->report_retry_s, 0);
+	cr_expect_eq(d->log_decisions, 1);
 	/* every printed key is set in text, so no key is left at its default */
 	for (const char *p = a; *p; p = strchr(p, '\n') + 1) {
 		char key[80];
