@@ -48,6 +48,8 @@
 #define CHECK_HEX_MAX	  24
 #define CHECK_HEX_HEAD	  12
 #define CHECK_HEX_TAIL	  8
+/* getopt value of --no-cache, which has no short option (danepol(1)). */
+#define CHECK_OPT_NO_CACHE 256
 /* Widest host name column before names just overflow it. */
 #define CHECK_NAME_COL	  40
 
@@ -68,9 +70,10 @@ cli_check_usage(FILE *fp)
 	    "usage: danepol check [-c FILE] [--json] [--no-cache] [--timeout MS] DOMAIN...\n"
 	    "  -c FILE        configuration file\n"
 	    "  -j, --json     one JSON object per domain and line (doc/decision.schema.json)\n"
-	    "  -n, --no-cache decide every DOMAIN afresh\n"
+	    "      --no-cache decide every DOMAIN afresh\n"
 	    "  -t, --timeout MS\n"
 	    "                 bound on each decision, %u..%u ms (default: decision_timeout)\n"
+	    "  -h, --help     this text\n"
 	    "exit: most severe verdict (0 require, 1 try, 2 defer, 3 reject);\n"
 	    "      64 usage, 69 resolver unavailable, 78 configuration error\n",
 	    CHECK_TIMEOUT_MIN, CHECK_TIMEOUT_MAX);
@@ -82,7 +85,7 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "no-cache", no_argument, NULL, 'n' },
+		{ "no-cache", no_argument, NULL, CHECK_OPT_NO_CACHE },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -93,7 +96,7 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 	o->conf_path = g->conf_path;
 	optind = 0; /* glibc: full re-initialisation after main's getopt */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:jnt:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:jt:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->conf_path = optarg;
@@ -101,7 +104,7 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 		case 'j':
 			o->json = 1;
 			break;
-		case 'n':
+		case CHECK_OPT_NO_CACHE:
 			o->no_cache = 1;
 			break;
 		case 't':
@@ -114,6 +117,12 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 			}
 			break;
 		default: /* -h, ':' or '?' */
+			if (ch == '?' && optopt == 'n') {
+				/* one meaning per short option: -n is report's --dry-run */
+				msg_error("check: unknown option -n: --no-cache has no short form");
+				cli_check_usage(stderr);
+				return EX_USAGE;
+			}
 			return cli_other_option("check", ch, argv, cli_check_usage);
 		}
 	}
@@ -208,12 +217,12 @@ put_mx(struct buf *b, const struct policy_decision *d)
 /* Head line and summary line of one decision. */
 static void
 print_summary(FILE *fp, struct buf *b, const struct policy_outcome *o,
-    const struct policy_status *st)
+    const struct policy_status *st, unsigned smtp_port)
 {
 	const struct policy_decision *d = o->d;
 
-	buf_printf(b, "%s: %s (%s) - ", d->domain[0] ? d->domain : "''",
-	    policy_verdict_name(d->verdict), tls_level_name(d->level));
+	cli_put_dest(b, d->domain, d->no_mx, d->port, smtp_port);
+	buf_printf(b, ": %s (%s) - ", policy_verdict_name(d->verdict), tls_level_name(d->level));
 	if ((d->verdict == POLICY_DEFER || d->verdict == POLICY_REJECT) && st && st->reply)
 		put_reply(b, st, d);
 	else
@@ -316,7 +325,8 @@ print_host(FILE *fp, struct buf *b, const struct policy_host *h, const struct ho
 
 /* One decision for an operator. */
 static void
-print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status_table *t)
+print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status_table *t,
+    unsigned smtp_port)
 {
 	const struct policy_decision *d = o->d;
 	struct host_cols w = { 0, 0 };
@@ -324,7 +334,7 @@ print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status
 
 	buf_init(&b);
 	buf_init(&name);
-	print_summary(fp, &b, o, policy_status_get(t, d->reason));
+	print_summary(fp, &b, o, policy_status_get(t, d->reason), smtp_port);
 	for (size_t i = 0; i < d->nhosts; i++) {
 		int n = (int)strlen(policy_host_state_name(d->hosts[i].state));
 
@@ -406,7 +416,7 @@ cli_check(const struct cli_global *g, int argc, char **argv)
 		if (verdict_exit(out.d->verdict) > worst)
 			worst = verdict_exit(out.d->verdict);
 		if (!o.json)
-			print_human(stdout, &out, rt->status);
+			print_human(stdout, &out, rt->status, rt->conf->smtp_port);
 		else if (print_json(stdout, &out, rt->status) < 0)
 			ex = EX_SOFTWARE;
 		policy_decision_unref(out.d);

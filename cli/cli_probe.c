@@ -57,6 +57,7 @@ cli_probe_usage(FILE *fp)
 	    "  -c FILE        configuration file\n"
 	    "  -j, --json     one JSON object per domain and line (doc/probe.schema.json)\n"
 	    "  -p, --port N   connect to port N instead of the destination's (1..65535)\n"
+	    "  -h, --help     this text\n"
 	    "exit: 0 all sessions succeeded, 1 some failure, 2 every DANE host of a\n"
 	    "      destination failed authentication, 3 nothing could be probed;\n"
 	    "      64 usage, 69 resolver unavailable, 78 configuration error\n");
@@ -146,13 +147,14 @@ print_addr(FILE *fp, struct buf *b, const struct probe_addr *a)
 }
 
 static void
-print_human(FILE *fp, const struct probe_result *r)
+print_human(FILE *fp, const struct probe_result *r, unsigned smtp_port)
 {
 	struct buf b;
 
 	buf_init(&b);
-	buf_printf(&b, "%s: %s (%s) - %u DANE host%s, %u failed authentication%s",
-	    r->domain[0] ? r->domain : "''", policy_verdict_name(r->verdict),
+	cli_put_dest(&b, r->domain, r->no_mx, r->port, smtp_port);
+	buf_printf(&b, ": %s (%s) - reason %s, %u DANE host%s, %u failed authentication%s",
+	    policy_verdict_name(r->verdict), tls_level_name(r->level),
 	    policy_reason_name(r->reason), r->ndane, r->ndane == 1 ? "" : "s", r->ndane_failed,
 	    probe_all_dane_failed(r) ? " (all)" : "");
 	cli_emit(fp, &b);
@@ -219,7 +221,7 @@ cli_probe(const struct cli_global *g, int argc, char **argv)
 		if (probe_exit(r) > worst)
 			worst = probe_exit(r);
 		if (!o.json)
-			print_human(stdout, r);
+			print_human(stdout, r, rt->conf->smtp_port);
 		else if (print_json(stdout, r) < 0)
 			failed = 1;
 		probe_result_free(r);

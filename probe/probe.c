@@ -253,6 +253,9 @@ probe_run(const struct policy_decision *d, const struct probe_opts *o)
 	r->domain = xstrdup(d->domain);
 	r->verdict = d->verdict;
 	r->reason = d->reason;
+	r->level = d->level;
+	r->no_mx = d->no_mx;
+	r->port = d->port;
 	r->time = (int64_t)time(NULL);
 	if (d->nhosts == 0 && unusable_type(d->reason) != NULL)
 		probe_classify(add_entry(r, NULL, NULL, port));

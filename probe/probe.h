@@ -106,6 +106,9 @@ struct probe_result {
 	char *domain;		     /* the destination (policy domain) */
 	enum policy_verdict verdict; /* the decision's */
 	enum policy_reason reason;
+	enum tls_level level; /* the decision's TLS level */
+	int no_mx;	      /* the destination was "[host]" (no MX lookup) */
+	unsigned port;	      /* the destination's port (the decision's) */
 	int64_t time;		  /* Unix seconds at the start */
 	struct probe_addr *addrs; /* in the decision's host order */
 	size_t naddrs;

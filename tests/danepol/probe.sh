@@ -243,7 +243,7 @@ fi
 H=$("$DANEPOL" probe -c "$CONF" pta.example mismatch.example 2>&1)
 hrc=$?
 check_eq "human: exit status is the worst (2)" "$hrc" 2
-check_eq "human: head line" "$(printf '%s\n' "$H" | grep -c '^pta.example: require (dane) - 1 DANE host, 0 failed authentication$')" 1
+check_eq "human: head line" "$(printf '%s\n' "$H" | grep -c '^pta.example: require (dane) - reason dane, 1 DANE host, 0 failed authentication$')" 1
 check_eq "human: matched record and depth" "$(printf '%s\n' "$H" | grep -c 'mx.pta.example\[127.0.0.15\]:25  dane  success  TLSv1.[23]  matched 2 1 1 .* at depth 1')" 1
 check_eq "human: failure line with its code" "$(printf '%s\n' "$H" | grep -c 'X509_V_ERR_DANE_NO_MATCH')" 1
 
