@@ -298,6 +298,12 @@ addr_free(struct probe_addr *a)
 	free(a->tls_version);
 	free(a->cipher);
 	free(a->peer_subject);
+	for (size_t i = 0; i < a->nchain; i++) {
+		free(a->chain[i].subject);
+		free(a->chain[i].cert_sha256);
+		free(a->chain[i].spki_sha256);
+	}
+	free(a->chain);
 	free(a->matched);
 	free(a->verify_text);
 	free(a->ocsp_detail);

@@ -70,6 +70,15 @@ enum probe_ocsp {
 	PROBE_OCSP_RESPONDER_EXPIRES, /* signer certificate expires before nextUpdate */
 };
 
+/* One certificate the peer presented, with what a TLSA record matches. */
+struct probe_cert {
+	char *subject;	   /* one line, sanitised, or NULL */
+	char *cert_sha256; /* SHA2-256 of the certificate: "x 0 1 HEX" records */
+	char *spki_sha256; /* SHA2-256 of its SubjectPublicKeyInfo: "x 1 1 HEX" */
+};
+
+#define PROBE_CHAIN_MAX 10 /* certificates of a presented chain kept */
+
 /* One probed address (or one host that could not be probed). */
 struct probe_addr {
 	char *host; /* MX host name */
@@ -88,6 +97,9 @@ struct probe_addr {
 	char *tls_version; /* "TLSv1.3", or NULL */
 	char *cipher;
 	char *peer_subject; /* leaf certificate subject (one line), or NULL */
+	struct probe_cert *chain; /* the presented chain, leaf first (at most
+				   * PROBE_CHAIN_MAX), for "no match" output */
+	size_t nchain;
 	int authenticated;  /* DANE authentication succeeded */
 	int match_depth;    /* chain depth of the matching certificate, or -1 */
 	char *matched;	    /* the record that matched "U S M HEX", or NULL */
