@@ -77,8 +77,7 @@ void cli_emit(FILE *fp, struct buf *b);
  * smtp_port; "''" for an empty one. Shared by check and probe, so their
  * head lines name a destination the same way.
  */
-void cli_put_dest(struct buf *b, const char *domain, int no_mx, unsigned port,
-    unsigned smtp_port);
+void cli_put_dest(struct buf *b, const char *domain, int no_mx, unsigned port, unsigned smtp_port);
 
 /** Print the top-level usage text to fp. */
 void cli_usage(FILE *fp);

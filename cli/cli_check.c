@@ -44,16 +44,16 @@
 #include "tlsa.h"
 
 /* Bounds of --timeout: those of decision_timeout in danepol.conf. */
-#define CHECK_TIMEOUT_MIN 100
-#define CHECK_TIMEOUT_MAX 60000
+#define CHECK_TIMEOUT_MIN  100
+#define CHECK_TIMEOUT_MAX  60000
 /* Hex longer than this is shown as head...tail. */
-#define CHECK_HEX_MAX	  24
-#define CHECK_HEX_HEAD	  12
-#define CHECK_HEX_TAIL	  8
+#define CHECK_HEX_MAX	   24
+#define CHECK_HEX_HEAD	   12
+#define CHECK_HEX_TAIL	   8
 /* getopt value of --no-cache, which has no short option (danepol(1)). */
 #define CHECK_OPT_NO_CACHE 256
 /* Widest host name column before names just overflow it. */
-#define CHECK_NAME_COL	  40
+#define CHECK_NAME_COL	   40
 
 struct check_opts {
 	const char *conf_path; /* -c, or the global -c, or NULL */

@@ -143,13 +143,15 @@ print_no_match(FILE *fp, struct buf *b, const struct probe_addr *a)
 		buf_printf(b, "        %s", a->tlsa[i]);
 		cli_emit(fp, b);
 	}
-	buf_puts(b, "      chain presented (SHA2-256: \"0 1\" of the certificate, \"1 1\" of its "
-		    "public key):");
+	buf_puts(b,
+	    "      chain presented (SHA2-256: \"0 1\" of the certificate, \"1 1\" of its "
+	    "public key):");
 	cli_emit(fp, b);
 	for (size_t i = 0; i < a->nchain; i++) {
 		const struct probe_cert *pc = &a->chain[i];
 
-		buf_printf(b, "        depth %zu %s", i, pc->subject ? pc->subject : "(no subject)");
+		buf_printf(b, "        depth %zu %s", i,
+		    pc->subject ? pc->subject : "(no subject)");
 		cli_emit(fp, b);
 		buf_printf(b, "          0 1 %s", pc->cert_sha256 ? pc->cert_sha256 : "?");
 		cli_emit(fp, b);

@@ -45,7 +45,8 @@ static const struct cli_command {
 	const char *summary;
 } commands[] = {
 	{ "check", cli_check, cli_check_usage, "decide the DANE policy of domains and explain it" },
-	{ "probe", cli_probe, cli_probe_usage, "probe the MX hosts of domains: STARTTLS, DANE, OCSP" },
+	{ "probe", cli_probe, cli_probe_usage,
+	    "probe the MX hosts of domains: STARTTLS, DANE, OCSP" },
 	{ "report", cli_report, cli_report_usage,
 	    "build, write and deliver the RFC 8460 TLS reports of a day" },
 	{ "help", cmd_help, help_usage, "show this text, or the usage of COMMAND" },
@@ -82,8 +83,9 @@ cli_usage(FILE *fp)
 static void
 help_usage(FILE *fp)
 {
-	fprintf(fp, "usage: danepol help [COMMAND]\n"
-		    "  the usage of COMMAND, or of danepol and the list of commands\n");
+	fprintf(fp,
+	    "usage: danepol help [COMMAND]\n"
+	    "  the usage of COMMAND, or of danepol and the list of commands\n");
 }
 
 /* "unknown command" with the closest command name when one is near. */

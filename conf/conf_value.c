@@ -375,7 +375,8 @@ conf_value_socket(const char *v)
 		p = v + (v6 ? 6 : 5);
 		at = strchr(p, '@');
 		if (!port_ok(p, at ? at : p + strlen(p)))
-			return at ? xstrdup("bad socket: port must be 1..65535") : host_port_hint(v, p, v6);
+			return at ? xstrdup("bad socket: port must be 1..65535")
+				  : host_port_hint(v, p, v6);
 		if (at && !host_ok(at + 1, v6))
 			return xstrdup("bad socket: bad host after '@'");
 		return NULL;

@@ -80,8 +80,8 @@ msg_vlog(int prio, int bare, const char *fmt, va_list ap)
 	} else if (msg_use_syslog) {
 		syslog(prio, "%s: %s", label[prio], text);
 	} else {
-		n = snprintf(line, sizeof(line), "%s: %s%s%s\n", msg_progname, bare ? "" : label[prio],
-		    bare ? "" : ": ", text);
+		n = snprintf(line, sizeof(line), "%s: %s%s%s\n", msg_progname,
+		    bare ? "" : label[prio], bare ? "" : ": ", text);
 		if (n > (int)sizeof(line) - 1)
 			n = (int)sizeof(line) - 1, line[n - 1] = '\n';
 		if (write(STDERR_FILENO, line, (size_t)n) < 0) {

@@ -52,12 +52,12 @@ void daemon_audit_event_finish(json_t *ev, const struct policy_runtime *rt,
  * and msg_*() replaces control characters. NULL fields are left out.
  */
 struct daemon_mail_line {
-	const char *what;     /* "defer" (the milter's deferral line), "decision" */
-	const char *door;     /* "milter", "socketmap", "exim" */
-	const char *queue_id; /* milter: Postfix's {i}, or NULL: NOQUEUE */
-	const char *session;  /* milter: the session id, else NULL */
-	const char *rcpt;     /* milter and Exim rcpt: the recipient, or NULL */
-	const char *dest;     /* the destination decided */
+	const char *what;		/* "defer" (the milter's deferral line), "decision" */
+	const char *door;		/* "milter", "socketmap", "exim" */
+	const char *queue_id;		/* milter: Postfix's {i}, or NULL: NOQUEUE */
+	const char *session;		/* milter: the session id, else NULL */
+	const char *rcpt;		/* milter and Exim rcpt: the recipient, or NULL */
+	const char *dest;		/* the destination decided */
 	const struct policy_outcome *o; /* the decision, or NULL */
 	const char *action;		/* "continue", "tempfail", ..., or NULL */
 	const char *code;		/* a deferral's SMTP reply code ("450"), or NULL */

@@ -91,8 +91,9 @@ check_path(const struct conf *c, const char *key, const char *value, const char 
 	} else if (access(dir, W_OK | X_OK) == 0) {
 		return 0;
 	} else {
-		snprintf(msg, sizeof(msg), "%s: %s may not create files in %s: %s; chown it to %s "
-					   "or set %s",
+		snprintf(msg, sizeof(msg),
+		    "%s: %s may not create files in %s: %s; chown it to %s "
+		    "or set %s",
 		    w, who, dir, strerror_r(errno, eb, sizeof(eb)), c->user, key);
 	}
 	if (must)

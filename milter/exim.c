@@ -112,8 +112,11 @@ ex_query(unsigned long id, const char *line, enum proto_exim_kind kind, const ch
 	}
 	msg_debug("exim %lu: %.255s -> %.400s", id, line, reply);
 	if (snap && o.d && snap->rt->conf->log_decisions) {
-		struct daemon_mail_line l = { .what = "decision", .door = "exim",
-			.rcpt = kind == PROTO_EXIM_RCPT ? arg : NULL, .dest = dest, .o = &o,
+		struct daemon_mail_line l = { .what = "decision",
+			.door = "exim",
+			.rcpt = kind == PROTO_EXIM_RCPT ? arg : NULL,
+			.dest = dest,
+			.o = &o,
 			.reply = reply };
 
 		daemon_audit_mail_line(&l);

@@ -69,8 +69,11 @@ socketmap_query(const char *data, size_t n, unsigned long id)
 		reply = sm_decide(rt, key, &o);
 	msg_debug("socketmap %lu: %.255s -> %.255s", id, key ? key : "(malformed)", reply);
 	if (rt && o.d && rt->conf->log_decisions) {
-		struct daemon_mail_line l = { .what = "decision", .door = "socketmap",
-			.dest = key, .o = &o, .reply = reply };
+		struct daemon_mail_line l = { .what = "decision",
+			.door = "socketmap",
+			.dest = key,
+			.o = &o,
+			.reply = reply };
 
 		daemon_audit_mail_line(&l);
 	}
