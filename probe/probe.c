@@ -378,6 +378,16 @@ addr_json(const struct probe_addr *a)
 	json_object_set_new(j, "tls_version", jstr(a->tls_version));
 	json_object_set_new(j, "cipher", jstr(a->cipher));
 	json_object_set_new(j, "peer_subject", jstr(a->peer_subject));
+	if (a->nchain > 0) {
+		json_t *chain = json_array();
+
+		for (size_t i = 0; i < a->nchain; i++)
+			json_array_append_new(chain,
+			    json_pack("{s:o, s:o, s:o}", "subject", jstr(a->chain[i].subject),
+				"cert_sha256", jstr(a->chain[i].cert_sha256), "spki_sha256",
+				jstr(a->chain[i].spki_sha256)));
+		json_object_set_new(j, "chain", chain);
+	}
 	json_object_set_new(j, "authenticated", json_boolean(a->authenticated));
 	json_object_set_new(j, "match_depth", json_integer(a->match_depth));
 	json_object_set_new(j, "matched", jstr(a->matched));

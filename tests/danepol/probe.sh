@@ -199,6 +199,8 @@ probe mismatch mismatch.example
 check_eq "mismatch: key not in TLSA -> certificate-not-trusted" "$(outcome mismatch)" "certificate-not-trusted -1 -"
 check_eq "mismatch: failure-reason-code" "$(jq mismatch 'a["detail"].split(":")[0]')" X509_V_ERR_DANE_NO_MATCH
 check_eq "mismatch: every DANE host failed, exit 2" "$(jq mismatch 'r["all_dane_failed"]') ${RC[mismatch]}" "true 2"
+check_eq "mismatch: --json has the presented chain (leaf, CA) with its digests" \
+	"$(jq mismatch 'len(a["chain"]), len(a["chain"][0]["cert_sha256"]), len(a["chain"][1]["spki_sha256"])')" "(2, 64, 64)"
 probe pexpta pexpta.example
 check_eq "pexpta: expired certificate under DANE-TA -> certificate-expired" "$(outcome pexpta)" "certificate-expired -1 -"
 probe pexpee pexpee.example
