@@ -402,7 +402,18 @@ conf_value_forward(const char *v)
 		return xstrdup("bad address (an IPv4 or IPv6 address, optionally @port)");
 	memcpy(a, v, n);
 	a[n] = 0;
-	if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)
+	if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1) {
+		char *colon = strrchr(a, ':');
+
+		/* "192.0.2.1:53": unbound's spelling is ADDR@PORT */
+		if (!at && colon && port_ok(colon + 1, colon + 1 + strlen(colon + 1))) {
+			*colon = 0;
+			if (inet_pton(AF_INET, a, bin) == 1)
+				return xasprintf("bad address: the port follows '@': did you mean "
+						 "%s@%s?",
+				    a, colon + 1);
+		}
 		return xstrdup("bad address (an IPv4 or IPv6 address, optionally @port)");
+	}
 	return NULL;
 }

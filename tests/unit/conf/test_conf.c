@@ -368,6 +368,9 @@ Test(conf, sockets)
 	expect_err("milter_socket = inet6:[::1]:8891\n", "t.conf:1: ", "did you mean inet6:8891@[::1]?");
 	expect_err("milter_socket = inet:bad_host:8891\n", "t.conf:1: ", "(inet:PORT@HOST)");
 	expect_err("milter_socket = inet:127.0.0.1:99999\n", "t.conf:1: ", "(inet:PORT@HOST)");
+	expect_err("resolver_forward = 127.0.0.1:53\n", "t.conf:1: resolver_forward: ",
+	    "did you mean 127.0.0.1@53?");
+	expect_err("resolver_forward = [::1]:53\n", "t.conf:1: ", "bad address (an IPv4"); /* no hint */
 	/* sun_path holds 107 bytes and a NUL */
 	snprintf(text, sizeof(text), "milter_socket = unix:/%0106d\n", 0);
 	conf_free(parse_ok(text));
