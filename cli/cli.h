@@ -70,6 +70,15 @@ int cli_parse_uint(const char *s, size_t maxlen, unsigned min, unsigned max, uns
  */
 void cli_emit(FILE *fp, struct buf *b);
 
+/**
+ * cli_put_dest - the destination of a head line as Postfix writes a next
+ * hop: "domain", "[host]" for a destination without MX lookup (an
+ * address literal keeps its own brackets), ":port" when port is not
+ * smtp_port; "''" for an empty one. Shared by check and probe, so their
+ * head lines name a destination the same way.
+ */
+void cli_put_dest(struct buf *b, const char *domain, int no_mx, unsigned port, unsigned smtp_port);
+
 /** Print the top-level usage text to fp. */
 void cli_usage(FILE *fp);
 

@@ -1,7 +1,7 @@
 /*
  * cli_check.c - `danepol check`: decide domains and explain the decisions.
  *
- *     danepol check [-c FILE] [--json] [--no-cache] [--timeout MS] DOMAIN...
+ *     danepol check [-c FILE] [--json] [--long] [--no-cache] [--timeout MS] DOMAIN...
  *
  * One runtime (config snapshot, resolver, cache) serves every DOMAIN in
  * turn; each is decided with policy_run_decide() (policy_run_decide_uncached()
@@ -11,11 +11,13 @@
  * 3 reject (cli.h: CLI_EX_*); 64 bad command line, 78 configuration
  * error, 69 resolver unavailable, 74 output not written, 70 internal.
  *
- * Human output, per domain: a head line "DOMAIN: VERDICT (LEVEL) - WHY"
+ * Human output, per domain: a head line "DEST: VERDICT (LEVEL) - WHY" (DEST
+ * as a next hop, cli_put_dest(): the same as probe's head line)
  * (the SMTP reply instead of WHY for defer/reject), a line with the reason
  * code, the policy applied, the MX stage and the cost, then one line per
  * MX host: preference, name, state, addresses, TLSA (hex abbreviated
- * head...tail, one extra line per record when there are several).
+ * head...tail unless --long, one extra line per record when there are
+ * several).
  * Every line is made of outside text (the arguments, DNS names, resolver
  * reasons), so bytes that are not printable ASCII are written as \xNN:
  * nothing from DNS or argv can move the cursor or forge a line.
@@ -42,18 +44,21 @@
 #include "tlsa.h"
 
 /* Bounds of --timeout: those of decision_timeout in danepol.conf. */
-#define CHECK_TIMEOUT_MIN 100
-#define CHECK_TIMEOUT_MAX 60000
+#define CHECK_TIMEOUT_MIN  100
+#define CHECK_TIMEOUT_MAX  60000
 /* Hex longer than this is shown as head...tail. */
-#define CHECK_HEX_MAX	  24
-#define CHECK_HEX_HEAD	  12
-#define CHECK_HEX_TAIL	  8
+#define CHECK_HEX_MAX	   24
+#define CHECK_HEX_HEAD	   12
+#define CHECK_HEX_TAIL	   8
+/* getopt value of --no-cache, which has no short option (danepol(1)). */
+#define CHECK_OPT_NO_CACHE 256
 /* Widest host name column before names just overflow it. */
-#define CHECK_NAME_COL	  40
+#define CHECK_NAME_COL	   40
 
 struct check_opts {
 	const char *conf_path; /* -c, or the global -c, or NULL */
 	int json;
+	int long_hex; /* --long: TLSA hex in full */
 	int no_cache;
 	unsigned timeout_ms; /* 0: decision_timeout from the config */
 	char **domains;
@@ -65,12 +70,14 @@ void
 cli_check_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: danepol check [-c FILE] [--json] [--no-cache] [--timeout MS] DOMAIN...\n"
+	    "usage: danepol check [-c FILE] [--json] [--long] [--no-cache] [--timeout MS] DOMAIN...\n"
 	    "  -c FILE        configuration file\n"
 	    "  -j, --json     one JSON object per domain and line (doc/decision.schema.json)\n"
-	    "  -n, --no-cache decide every DOMAIN afresh\n"
+	    "  -l, --long     TLSA records in full (default: long hex as head...tail)\n"
+	    "      --no-cache decide every DOMAIN afresh\n"
 	    "  -t, --timeout MS\n"
 	    "                 bound on each decision, %u..%u ms (default: decision_timeout)\n"
+	    "  -h, --help     this text\n"
 	    "exit: most severe verdict (0 require, 1 try, 2 defer, 3 reject);\n"
 	    "      64 usage, 69 resolver unavailable, 78 configuration error\n",
 	    CHECK_TIMEOUT_MIN, CHECK_TIMEOUT_MAX);
@@ -82,7 +89,8 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "no-cache", no_argument, NULL, 'n' },
+		{ "no-cache", no_argument, NULL, CHECK_OPT_NO_CACHE },
+		{ "long", no_argument, NULL, 'l' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -93,7 +101,7 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 	o->conf_path = g->conf_path;
 	optind = 0; /* glibc: full re-initialisation after main's getopt */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:jnt:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:jlt:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->conf_path = optarg;
@@ -101,7 +109,10 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 		case 'j':
 			o->json = 1;
 			break;
-		case 'n':
+		case 'l':
+			o->long_hex = 1;
+			break;
+		case CHECK_OPT_NO_CACHE:
 			o->no_cache = 1;
 			break;
 		case 't':
@@ -114,6 +125,12 @@ check_parse(const struct cli_global *g, int argc, char **argv, struct check_opts
 			}
 			break;
 		default: /* -h, ':' or '?' */
+			if (ch == '?' && optopt == 'n') {
+				/* one meaning per short option: -n is report's --dry-run */
+				msg_error("check: unknown option -n: --no-cache has no short form");
+				cli_check_usage(stderr);
+				return EX_USAGE;
+			}
 			return cli_other_option("check", ch, argv, cli_check_usage);
 		}
 	}
@@ -138,9 +155,9 @@ verdict_exit(enum policy_verdict v)
 
 /* ------------------------------------------------------------ human output */
 
-/* "U S M HEX" with long hex abbreviated head...tail. */
+/* "U S M HEX" with long hex abbreviated head...tail unless full. */
 static void
-put_rr(struct buf *b, const struct tlsa_rr *rr)
+put_rr(struct buf *b, const struct tlsa_rr *rr, int full)
 {
 	char *s = tlsa_to_string(rr);
 	const char *hex = s;
@@ -153,7 +170,7 @@ put_rr(struct buf *b, const struct tlsa_rr *rr)
 	for (int spaces = 0; *hex && spaces < 3; hex++)
 		spaces += *hex == ' ';
 	n = strlen(hex);
-	if (n > CHECK_HEX_MAX) {
+	if (n > CHECK_HEX_MAX && !full) {
 		buf_append(b, s, (size_t)(hex - s) + CHECK_HEX_HEAD);
 		buf_printf(b, "...%s", hex + n - CHECK_HEX_TAIL);
 	} else {
@@ -208,12 +225,12 @@ put_mx(struct buf *b, const struct policy_decision *d)
 /* Head line and summary line of one decision. */
 static void
 print_summary(FILE *fp, struct buf *b, const struct policy_outcome *o,
-    const struct policy_status *st)
+    const struct policy_status *st, unsigned smtp_port)
 {
 	const struct policy_decision *d = o->d;
 
-	buf_printf(b, "%s: %s (%s) - ", d->domain[0] ? d->domain : "''",
-	    policy_verdict_name(d->verdict), tls_level_name(d->level));
+	cli_put_dest(b, d->domain, d->no_mx, d->port, smtp_port);
+	buf_printf(b, ": %s (%s) - ", policy_verdict_name(d->verdict), tls_level_name(d->level));
 	if ((d->verdict == POLICY_DEFER || d->verdict == POLICY_REJECT) && st && st->reply)
 		put_reply(b, st, d);
 	else
@@ -247,7 +264,7 @@ put_addrs(struct buf *b, const struct policy_host *h)
 }
 
 static void
-put_tlsa(struct buf *b, const struct policy_host *h)
+put_tlsa(struct buf *b, const struct policy_host *h, int full)
 {
 	const char *sec = dns_sec_name(h->tlsa_sec);
 
@@ -264,7 +281,7 @@ put_tlsa(struct buf *b, const struct policy_host *h)
 	case POLICY_TLSA_FOUND:
 		buf_printf(b, "TLSA %s @ %s: ", sec, h->tlsa_base ? h->tlsa_base : "?");
 		if (h->ntlsa == 1)
-			put_rr(b, &h->tlsa[0]);
+			put_rr(b, &h->tlsa[0], full);
 		else
 			buf_printf(b, "%zu records, %zu usable", h->ntlsa, h->nusable);
 		break;
@@ -287,7 +304,8 @@ struct host_cols {
 };
 
 static void
-print_host(FILE *fp, struct buf *b, const struct policy_host *h, const struct host_cols *w)
+print_host(FILE *fp, struct buf *b, const struct policy_host *h, const struct host_cols *w,
+    int full)
 {
 	struct buf name;
 
@@ -300,14 +318,14 @@ print_host(FILE *fp, struct buf *b, const struct policy_host *h, const struct ho
 	buf_printf(b, " %-*s  %-*s  ", w->name, name.s, w->state, policy_host_state_name(h->state));
 	put_addrs(b, h);
 	buf_puts(b, "  ");
-	put_tlsa(b, h);
+	put_tlsa(b, h, full);
 	if (h->state != POLICY_HOST_DANE)
 		buf_printf(b, "  [%s: %s]", policy_reason_name(h->reason), h->why ? h->why : "");
 	cli_emit(fp, b);
 	if (h->tlsa_state == POLICY_TLSA_FOUND && h->ntlsa > 1) {
 		for (size_t i = 0; i < h->ntlsa; i++) {
 			buf_puts(b, "         ");
-			put_rr(b, &h->tlsa[i]);
+			put_rr(b, &h->tlsa[i], full);
 			cli_emit(fp, b);
 		}
 	}
@@ -316,7 +334,8 @@ print_host(FILE *fp, struct buf *b, const struct policy_host *h, const struct ho
 
 /* One decision for an operator. */
 static void
-print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status_table *t)
+print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status_table *t,
+    unsigned smtp_port, int full)
 {
 	const struct policy_decision *d = o->d;
 	struct host_cols w = { 0, 0 };
@@ -324,7 +343,7 @@ print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status
 
 	buf_init(&b);
 	buf_init(&name);
-	print_summary(fp, &b, o, policy_status_get(t, d->reason));
+	print_summary(fp, &b, o, policy_status_get(t, d->reason), smtp_port);
 	for (size_t i = 0; i < d->nhosts; i++) {
 		int n = (int)strlen(policy_host_state_name(d->hosts[i].state));
 
@@ -336,7 +355,7 @@ print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status
 			w.state = n;
 	}
 	for (size_t i = 0; i < d->nhosts; i++)
-		print_host(fp, &b, &d->hosts[i], &w);
+		print_host(fp, &b, &d->hosts[i], &w, full);
 	buf_free(&name);
 	buf_free(&b);
 }
@@ -406,7 +425,7 @@ cli_check(const struct cli_global *g, int argc, char **argv)
 		if (verdict_exit(out.d->verdict) > worst)
 			worst = verdict_exit(out.d->verdict);
 		if (!o.json)
-			print_human(stdout, &out, rt->status);
+			print_human(stdout, &out, rt->status, rt->conf->smtp_port, o.long_hex);
 		else if (print_json(stdout, &out, rt->status) < 0)
 			ex = EX_SOFTWARE;
 		policy_decision_unref(out.d);

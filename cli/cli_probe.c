@@ -2,7 +2,7 @@
  * cli_probe.c - `danepol probe`: decide destinations and probe their MX
  * hosts with STARTTLS and DANE (probe/probe.h).
  *
- *     danepol probe [-c FILE] [--json] [--port N] DOMAIN...
+ *     danepol probe [-c FILE] [--json] [--long] [--port N] DOMAIN...
  *
  * One runtime serves every DOMAIN in turn: the decision (policy_run_decide())
  * gives the hosts, addresses and TLSA records; probe_run() probes them
@@ -10,10 +10,13 @@
  * replaces the SMTP port connected to (the TLSA names stay those of the
  * decision: a test aid, danepol(1)).
  *
- * Human output: a head line per domain "DOMAIN: VERDICT (REASON) - N DANE
- * hosts, M failed authentication", then one line per address: host[addr]:
- * port, the result (success or the RFC 8460 result type, "transient"),
- * the TLS version, the matched record and depth, OCSP status, detail.
+ * Human output: a head line per domain "DEST: VERDICT (LEVEL) - reason
+ * REASON, N DANE hosts, M failed authentication" (check's destination and
+ * parentheses), then one line per address: host[addr]:port, the result
+ * (success or the RFC 8460 result type, "transient"), the TLS version,
+ * the matched record (in full with --long) and depth, OCSP status,
+ * detail; for a DANE host that matched no record, the records published
+ * and the presented chain's digests in full (print_no_match()).
  * Everything from DNS or the peer is printed as printable ASCII (probe/probe
  * sanitises the peer's text; host names are checked DNS names).
  * --json: one JSON object per domain and line (doc/probe.schema.json).
@@ -44,6 +47,7 @@
 struct probe_cli {
 	const char *conf_path;
 	int json;
+	int long_hex;  /* --long: hex in full */
 	unsigned port; /* 0: the decision's */
 	char **domains;
 	int ndomains;
@@ -53,10 +57,12 @@ void
 cli_probe_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: danepol probe [-c FILE] [--json] [--port N] DOMAIN...\n"
+	    "usage: danepol probe [-c FILE] [--json] [--long] [--port N] DOMAIN...\n"
 	    "  -c FILE        configuration file\n"
 	    "  -j, --json     one JSON object per domain and line (doc/probe.schema.json)\n"
+	    "  -l, --long     hex in full (a no-match always shows records and chain in full)\n"
 	    "  -p, --port N   connect to port N instead of the destination's (1..65535)\n"
+	    "  -h, --help     this text\n"
 	    "exit: 0 all sessions succeeded, 1 some failure, 2 every DANE host of a\n"
 	    "      destination failed authentication, 3 nothing could be probed;\n"
 	    "      64 usage, 69 resolver unavailable, 78 configuration error\n");
@@ -69,6 +75,7 @@ probe_parse(const struct cli_global *g, int argc, char **argv, struct probe_cli 
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "long", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -78,13 +85,16 @@ probe_parse(const struct cli_global *g, int argc, char **argv, struct probe_cli 
 	o->conf_path = g->conf_path;
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:jp:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:jlp:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->conf_path = optarg;
 			break;
 		case 'j':
 			o->json = 1;
+			break;
+		case 'l':
+			o->long_hex = 1;
 			break;
 		case 'p':
 			if (cli_parse_uint(optarg, 5, 1, 65535, &o->port) < 0) {
@@ -117,8 +127,41 @@ probe_exit(const struct probe_result *r)
 	return sessions ? CLI_PROBE_OK : CLI_PROBE_NOTHING;
 }
 
+/*
+ * A DANE host whose certificate matched no record: the records published
+ * and the digests of the chain presented, in full, so the operator can
+ * see which record is stale (selector 0: the certificate, 1: its public
+ * key; matching type 1: SHA2-256).
+ */
 static void
-print_addr(FILE *fp, struct buf *b, const struct probe_addr *a)
+print_no_match(FILE *fp, struct buf *b, const struct probe_addr *a)
+{
+	buf_printf(b, "      TLSA published at _%u._tcp.%s:", a->port,
+	    a->tlsa_base ? a->tlsa_base : "?");
+	cli_emit(fp, b);
+	for (size_t i = 0; i < a->ntlsa; i++) {
+		buf_printf(b, "        %s", a->tlsa[i]);
+		cli_emit(fp, b);
+	}
+	buf_puts(b,
+	    "      chain presented (SHA2-256: \"0 1\" of the certificate, \"1 1\" of its "
+	    "public key):");
+	cli_emit(fp, b);
+	for (size_t i = 0; i < a->nchain; i++) {
+		const struct probe_cert *pc = &a->chain[i];
+
+		buf_printf(b, "        depth %zu %s", i,
+		    pc->subject ? pc->subject : "(no subject)");
+		cli_emit(fp, b);
+		buf_printf(b, "          0 1 %s", pc->cert_sha256 ? pc->cert_sha256 : "?");
+		cli_emit(fp, b);
+		buf_printf(b, "          1 1 %s", pc->spki_sha256 ? pc->spki_sha256 : "?");
+		cli_emit(fp, b);
+	}
+}
+
+static void
+print_addr(FILE *fp, struct buf *b, const struct probe_addr *a, int full_hex)
 {
 	buf_printf(b, "  %s", a->host ? a->host : "(destination)");
 	if (a->addr)
@@ -129,7 +172,9 @@ print_addr(FILE *fp, struct buf *b, const struct probe_addr *a)
 				 : "transient");
 	if (a->tls_version)
 		buf_printf(b, "  %s", a->tls_version);
-	if (a->matched)
+	if (a->matched && full_hex)
+		buf_printf(b, "  matched %s at depth %d", a->matched, a->match_depth);
+	else if (a->matched)
 		buf_printf(b, "  matched %.20s%s at depth %d", a->matched,
 		    strlen(a->matched) > 20 ? "..." : "", a->match_depth);
 	if (a->stage == PROBE_ST_TLS)
@@ -143,16 +188,20 @@ print_addr(FILE *fp, struct buf *b, const struct probe_addr *a)
 		buf_printf(b, "      ocsp: %s", a->ocsp_detail);
 		cli_emit(fp, b);
 	}
+	if (a->state == POLICY_HOST_DANE && a->stage == PROBE_ST_TLS && a->match_depth < 0 &&
+	    a->nchain > 0)
+		print_no_match(fp, b, a);
 }
 
 static void
-print_human(FILE *fp, const struct probe_result *r)
+print_human(FILE *fp, const struct probe_result *r, unsigned smtp_port, int full_hex)
 {
 	struct buf b;
 
 	buf_init(&b);
-	buf_printf(&b, "%s: %s (%s) - %u DANE host%s, %u failed authentication%s",
-	    r->domain[0] ? r->domain : "''", policy_verdict_name(r->verdict),
+	cli_put_dest(&b, r->domain, r->no_mx, r->port, smtp_port);
+	buf_printf(&b, ": %s (%s) - reason %s, %u DANE host%s, %u failed authentication%s",
+	    policy_verdict_name(r->verdict), tls_level_name(r->level),
 	    policy_reason_name(r->reason), r->ndane, r->ndane == 1 ? "" : "s", r->ndane_failed,
 	    probe_all_dane_failed(r) ? " (all)" : "");
 	cli_emit(fp, &b);
@@ -161,7 +210,7 @@ print_human(FILE *fp, const struct probe_result *r)
 		cli_emit(fp, &b);
 	}
 	for (size_t i = 0; i < r->naddrs; i++)
-		print_addr(fp, &b, &r->addrs[i]);
+		print_addr(fp, &b, &r->addrs[i], full_hex);
 	buf_free(&b);
 }
 
@@ -219,7 +268,7 @@ cli_probe(const struct cli_global *g, int argc, char **argv)
 		if (probe_exit(r) > worst)
 			worst = probe_exit(r);
 		if (!o.json)
-			print_human(stdout, r);
+			print_human(stdout, r, rt->conf->smtp_port, o.long_hex);
 		else if (print_json(stdout, r) < 0)
 			failed = 1;
 		probe_result_free(r);

@@ -90,6 +90,7 @@ cli_report_usage(FILE *fp)
 	    "  -i, --ingest-postfix\n"
 	    "                    first read postfix_log's TLS outcomes of the day\n"
 	    "  -r, --retry-only  only retry the queued deliveries that are due\n"
+	    "  -h, --help        this text\n"
 	    "exit: 0 done, 1 something not delivered (queued or dropped), 64 usage,\n"
 	    "      69 resolver unavailable, 74 outcome database unusable, 78 configuration error\n");
 }

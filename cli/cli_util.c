@@ -87,3 +87,19 @@ cli_emit(FILE *fp, struct buf *b)
 	putc('\n', fp);
 	buf_reset(b);
 }
+
+/** cli_put_dest - see cli.h. */
+void
+cli_put_dest(struct buf *b, const char *domain, int no_mx, unsigned port, unsigned smtp_port)
+{
+	if (domain == NULL || *domain == 0) {
+		buf_puts(b, "''");
+		return;
+	}
+	if (no_mx && domain[0] != '[')
+		buf_printf(b, "[%s]", domain);
+	else
+		buf_puts(b, domain);
+	if (port && port != smtp_port)
+		buf_printf(b, ":%u", port);
+}

@@ -26,21 +26,34 @@
 #include "cli_control.h"
 #include "cli_probe.h"
 #include "conf.h"
+#include "editdist.h"
 #include "log.h"
 
 static int cmd_help(const struct cli_global *g, int argc, char **argv);
 
+static void help_usage(FILE *fp);
+
+/*
+ * The commands. Each has its usage text, printed by `danepol help NAME`,
+ * `danepol NAME --help` (or -h) and after a usage error. A command added
+ * here needs a usage function (tests/danepol/check.sh runs `help NAME`
+ * and `NAME --help` for every name `help` lists).
+ */
 static const struct cli_command {
 	const char *name;
 	int (*run)(const struct cli_global *g, int argc, char **argv);
+	void (*usage)(FILE *fp);
 	const char *summary;
 } commands[] = {
-	{ "check", cli_check, "decide the DANE policy of domains and explain it" },
-	{ "probe", cli_probe, "probe the MX hosts of domains: STARTTLS, DANE, OCSP" },
-	{ "report", cli_report, "build, write and deliver the RFC 8460 TLS reports of a day" },
-	{ "query", cli_query, "ask the running danepold for its decision on domains" },
-	{ "stats", cli_stats, "print the running danepold's counters (JSON)" },
-	{ "help", cmd_help, "show this text, or the usage of COMMAND" },
+	{ "check", cli_check, cli_check_usage, "decide the DANE policy of domains and explain it" },
+	{ "probe", cli_probe, cli_probe_usage,
+	    "probe the MX hosts of domains: STARTTLS, DANE, OCSP" },
+	{ "report", cli_report, cli_report_usage,
+	    "build, write and deliver the RFC 8460 TLS reports of a day" },
+	{ "query", cli_query, cli_query_usage,
+	    "ask the running danepold for its decision on domains" },
+	{ "stats", cli_stats, cli_stats_usage, "print the running danepold's counters (JSON)" },
+	{ "help", cmd_help, help_usage, "show this text, or the usage of COMMAND" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -66,20 +79,50 @@ cli_usage(FILE *fp)
 	    "  -c FILE  configuration file (default %s if it exists)\n"
 	    "  -v       more verbose diagnostics (repeatable)\n"
 	    "  -V       print the version and exit\n"
-	    "\nSee danepol(1).\n",
+	    "\n`danepol help COMMAND` or `danepol COMMAND --help`: the usage of COMMAND.\n"
+	    "See danepol(1).\n",
 	    DANEPOL_CONF_FILE);
+}
+
+static void
+help_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: danepol help [COMMAND]\n"
+	    "  the usage of COMMAND, or of danepol and the list of commands\n");
+}
+
+/* "unknown command" with the closest command name when one is near. */
+static void
+unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS], *near;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	if ((near = editdist_closest(name, names, NCOMMANDS, 2)) != NULL)
+		msg_error("unknown command: %.64s (did you mean %s?)", name, near);
+	else
+		msg_error("unknown command: %.64s", name);
 }
 
 /* `danepol help [COMMAND]`: usage on stdout, exit 0 (64 for an unknown COMMAND). */
 static int
 cmd_help(const struct cli_global *g, int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "check") == 0) {
-		cli_check_usage(stdout);
+	const struct cli_command *cmd;
+
+	(void)g;
+	if (argc > 1 && (cmd = command_find(argv[1])) != NULL) {
+		cmd->usage(stdout);
 		return 0;
 	}
-	if (argc > 1 && command_find(argv[1]) == NULL) {
-		msg_error("unknown command: %.64s", argv[1]);
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		help_usage(stdout);
+		return 0;
+	}
+	if (argc > 1) {
+		unknown_command(argv[1]);
 		cli_usage(stderr);
 		return EX_USAGE;
 	}
@@ -153,7 +196,7 @@ main(int argc, char **argv)
 	if ((first = parse_global(argc, argv, &g, &ex)) < 0)
 		goto out;
 	if ((cmd = command_find(argv[first])) == NULL) {
-		msg_error("unknown command: %.64s", argv[first]);
+		unknown_command(argv[first]);
 		cli_usage(stderr);
 		ex = EX_USAGE;
 		goto out;

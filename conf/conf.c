@@ -50,6 +50,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "conf_value.h"
+#include "editdist.h"
 #include "lineread.h"
 #include "log.h"
 #include "mem.h"
@@ -138,6 +139,8 @@ static const struct conf_key conf_keys[] = {
 	{ "audit_only", CT_BOOL, F(audit_only), 0, "no", 0, 0, 0, NULL },
 	{ "use_rcpt_host", CT_BOOL, F(use_rcpt_host), 0, "yes", 0, 0, 0, NULL },
 	{ "milter_smtp_transports", CT_WORDS, F(milter_smtp_transports), 0, "smtp", 0, 0, 0, NULL },
+	/* one mail-log line per decision (milter, socketmap, Exim), not only per deferral */
+	{ "log_decisions", CT_BOOL, F(log_decisions), 0, "no", 0, 0, 0, NULL },
 	/* audit log */
 	{ "audit_log", CT_PATH, F(audit_log), CF_NULL, "-", 0, 0, 0, NULL },
 	{ "audit_sync", CT_ENUM, F(audit_sync), 0, "flush", 0, 0, 0, audit_sync_names },
@@ -352,6 +355,19 @@ key_find(const char *name)
 	return i;
 }
 
+/* "unknown key" with the closest known key when one is near (a typo). */
+static char *
+unknown_key(const char *key)
+{
+	const char *names[NKEYS], *near;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		names[i] = conf_keys[i].name;
+	if ((near = editdist_closest(key, names, NKEYS, 2)) != NULL)
+		return xasprintf("unknown key \"%.64s\" (did you mean \"%s\"?)", key, near);
+	return xasprintf("unknown key \"%.64s\" (danepol.conf(5) lists the keys)", key);
+}
+
 /*
  * The '#' of a blank + '#' inside a value (a trailing comment pasted after
  * a value, "x = v # note"), or NULL. Such a '#' is refused, not taken as
@@ -397,7 +413,7 @@ parse_line(void *arg, char *s, unsigned line)
 	if (strncmp(key, "status.", 7) == 0)
 		return add_status(ps, key + 7, val, line);
 	if ((i = key_find(key)) == NKEYS)
-		return xasprintf("unknown key \"%.64s\"", key);
+		return unknown_key(key);
 	if (ps->set_line[i])
 		return xasprintf("duplicate key \"%s\" (first set at line %u)", key,
 		    ps->set_line[i]);
@@ -469,6 +485,8 @@ parse_mem(const char *text, size_t n, const char *name, char **err)
 		conf_free(ps.c);
 		return NULL;
 	}
+	ps.c->key_lines = xcalloc(NKEYS, sizeof(*ps.c->key_lines));
+	memcpy(ps.c->key_lines, ps.set_line, sizeof(ps.set_line));
 	return ps.c;
 }
 
@@ -595,6 +613,15 @@ conf_print(const struct conf *c, FILE *fp)
 	buf_free(&b);
 }
 
+/** conf_key_line - see conf.h. */
+unsigned
+conf_key_line(const struct conf *c, const char *key)
+{
+	size_t i = key_find(key);
+
+	return i < NKEYS && c->key_lines ? c->key_lines[i] : 0;
+}
+
 /** conf_free - release c and everything it owns. NULL is fine. */
 void
 conf_free(struct conf *c)
@@ -610,6 +637,7 @@ conf_free(struct conf *c)
 		free(c->status[i].value);
 	}
 	free(c->status);
+	free(c->key_lines);
 	free(c->path);
 	free(c);
 }

@@ -74,6 +74,8 @@ struct conf {
 	char *milter_smtp_transports; /* default "smtp": the {rcpt_mailer} transports judged
 					 * at RCPT (conf_value_words() syntax); recipients
 					 * of any other transport are accepted, audited */
+	int log_decisions;	      /* default no: one mail-log line per decision of
+				       * every front door (deferrals are always logged) */
 	/* audit log */
 	char *audit_log; /* default "-" (stdout); a path; or "none" -> NULL */
 	int audit_sync;	 /* audit_sync = none (0) | flush (1, default) | fsync (2) */
@@ -97,6 +99,8 @@ struct conf {
 	/* status table overrides */
 	struct conf_status_override *status;
 	size_t nstatus;
+	unsigned *key_lines; /* per key of conf.c's table: the line that set it, 0: default
+			      * (NULL for conf_defaults()); read with conf_key_line() */
 };
 
 /*
@@ -138,6 +142,13 @@ int conf_file_trusted(int fd, const char *path, char **err);
 
 /** Same from text (name used in messages). */
 struct conf *conf_parse(const char *text, const char *name, char **err);
+
+/**
+ * The line of c->path that set key (a name of the key table), or 0 when
+ * the key has its default (or is no key): for messages about a value
+ * that parsed but does not work ("file:line: policy_table: ...").
+ */
+unsigned conf_key_line(const struct conf *c, const char *key);
 
 /** Print every effective setting as "key = value" lines (danepold -p). */
 void conf_print(const struct conf *c, FILE *fp);

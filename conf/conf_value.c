@@ -329,6 +329,29 @@ host_ok(const char *h, int v6)
 	return h[n - 1] != '-';
 }
 
+/*
+ * The reason for an inet socket without '@' whose text is not a port:
+ * "HOST:PORT" (inet:127.0.0.1:8891, inet6:[::1]:8891) gets the
+ * libmilter spelling as a hint. p is the text after "inet:"/"inet6:".
+ */
+static char *
+host_port_hint(const char *v, const char *p, int v6)
+{
+	const char *colon = strrchr(p, ':');
+	char host[256];
+	size_t n;
+
+	if (colon == NULL || (n = (size_t)(colon - p)) == 0 || n >= sizeof(host) ||
+	    !port_ok(colon + 1, colon + 1 + strlen(colon + 1)))
+		return xstrdup("bad socket: port must be 1..65535 (inet:PORT@HOST)");
+	memcpy(host, p, n);
+	host[n] = 0;
+	if (!host_ok(host, v6))
+		return xstrdup("bad socket: port must be 1..65535 (inet:PORT@HOST)");
+	return xasprintf("bad socket: libmilter writes the port first: did you mean %s%s@%s?",
+	    v6 ? "inet6:" : "inet:", colon + 1, host);
+}
+
 /**
  * conf_value_socket - libmilter conventions: unix:/path, local:/path,
  * inet:PORT[@HOST], inet6:PORT[@HOST]. NULL, or the reason (caller frees).
@@ -352,7 +375,8 @@ conf_value_socket(const char *v)
 		p = v + (v6 ? 6 : 5);
 		at = strchr(p, '@');
 		if (!port_ok(p, at ? at : p + strlen(p)))
-			return xstrdup("bad socket: port must be 1..65535");
+			return at ? xstrdup("bad socket: port must be 1..65535")
+				  : host_port_hint(v, p, v6);
 		if (at && !host_ok(at + 1, v6))
 			return xstrdup("bad socket: bad host after '@'");
 		return NULL;
@@ -378,7 +402,18 @@ conf_value_forward(const char *v)
 		return xstrdup("bad address (an IPv4 or IPv6 address, optionally @port)");
 	memcpy(a, v, n);
 	a[n] = 0;
-	if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)
+	if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1) {
+		char *colon = strrchr(a, ':');
+
+		/* "192.0.2.1:53": unbound's spelling is ADDR@PORT */
+		if (!at && colon && port_ok(colon + 1, colon + 1 + strlen(colon + 1))) {
+			*colon = 0;
+			if (inet_pton(AF_INET, a, bin) == 1)
+				return xasprintf("bad address: the port follows '@': did you mean "
+						 "%s@%s?",
+				    a, colon + 1);
+		}
 		return xstrdup("bad address (an IPv4 or IPv6 address, optionally @port)");
+	}
 	return NULL;
 }

@@ -51,8 +51,9 @@ msg_set_capture(void (*fn)(int prio, const char *line))
 	msg_capture = fn;
 }
 
+/* One line of priority prio; bare: without the level label (msg_mail()). */
 static void
-msg_vlog(int prio, const char *fmt, va_list ap)
+msg_vlog(int prio, int bare, const char *fmt, va_list ap)
 {
 	static const char *const label[] = {
 		[LOG_DEBUG] = "debug",
@@ -74,10 +75,13 @@ msg_vlog(int prio, const char *fmt, va_list ap)
 			*p = '?';
 	if (msg_capture)
 		msg_capture(prio, text);
-	if (msg_use_syslog) {
+	if (msg_use_syslog && bare) {
+		syslog(prio, "%s", text);
+	} else if (msg_use_syslog) {
 		syslog(prio, "%s: %s", label[prio], text);
 	} else {
-		n = snprintf(line, sizeof(line), "%s: %s: %s\n", msg_progname, label[prio], text);
+		n = snprintf(line, sizeof(line), "%s: %s%s%s\n", msg_progname,
+		    bare ? "" : label[prio], bare ? "" : ": ", text);
 		if (n > (int)sizeof(line) - 1)
 			n = (int)sizeof(line) - 1, line[n - 1] = '\n';
 		if (write(STDERR_FILENO, line, (size_t)n) < 0) {
@@ -87,21 +91,22 @@ msg_vlog(int prio, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-#define MSG_FN(name, prio, guard) \
+#define MSG_FN(name, prio, bare, guard) \
 	void name(const char *fmt, ...) \
 	{ \
 		va_list ap; \
 		if (!(guard)) \
 			return; \
 		va_start(ap, fmt); \
-		msg_vlog(prio, fmt, ap); \
+		msg_vlog(prio, bare, fmt, ap); \
 		va_end(ap); \
 	}
 
-MSG_FN(msg_debug, LOG_DEBUG, msg_verbose > 0)
-MSG_FN(msg_info, LOG_INFO, 1)
-MSG_FN(msg_warn, LOG_WARNING, 1)
-MSG_FN(msg_error, LOG_ERR, 1)
+MSG_FN(msg_debug, LOG_DEBUG, 0, msg_verbose > 0)
+MSG_FN(msg_info, LOG_INFO, 0, 1)
+MSG_FN(msg_warn, LOG_WARNING, 0, 1)
+MSG_FN(msg_error, LOG_ERR, 0, 1)
+MSG_FN(msg_mail, LOG_INFO, 1, 1)
 
 void
 msg_fatal(const char *fmt, ...)
@@ -109,7 +114,7 @@ msg_fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	msg_vlog(LOG_CRIT, fmt, ap);
+	msg_vlog(LOG_CRIT, 0, fmt, ap);
 	va_end(ap);
 	if (syscall(SYS_gettid) != getpid())
 		_exit(1); /* the line is written; no atexit handlers under running threads */
@@ -122,7 +127,7 @@ msg_panic(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	msg_vlog(LOG_ALERT, fmt, ap);
+	msg_vlog(LOG_ALERT, 0, fmt, ap);
 	va_end(ap);
 	abort();
 }

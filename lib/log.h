@@ -30,6 +30,13 @@ void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /**
+ * A mail-log line about one message or decision, at info level but
+ * without the "info: " label, so it reads "danepold[PID]: QUEUEID: ..."
+ * in syslog like Postfix's and OpenDKIM's lines (the caller starts it with
+ * the queue id, or "NOQUEUE"). Same bounds and control-character rule.
+ */
+void msg_mail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/**
  * Log and exit with status 1: only for unrecoverable problems. From the
  * main thread exit(1) (atexit handlers run); from any other thread
  * _exit(1) after the line is written (no atexit handlers while other

@@ -14,6 +14,8 @@
 
 #include "buf.h"
 #include "daemon_audit.h"
+#include "log.h"
+#include "policy.h"
 #include "policy_json.h"
 
 static struct audit_log *state_audit;
@@ -85,4 +87,48 @@ daemon_audit_event_finish(json_t *ev, const struct policy_runtime *rt,
 	json_object_set_new(ev, "cache_hit", json_boolean(o && o->cache_hit));
 	json_object_set_new(ev, "elapsed_ms", json_integer(o ? (json_int_t)o->elapsed_ms : 0));
 	daemon_audit_decision(ev, rt, o, "null");
+}
+
+/* ' key="text"', text at most max bytes, '"' and '\\' as '\''. */
+static void
+mail_quoted(struct buf *b, const char *key, const char *text, size_t max)
+{
+	buf_printf(b, " %s=\"", key);
+	for (size_t i = 0; text[i] && i < max; i++)
+		buf_putc(b, text[i] == '"' || text[i] == '\\' ? '\'' : text[i]);
+	buf_putc(b, '"');
+}
+
+void
+daemon_audit_mail_line(const struct daemon_mail_line *l)
+{
+	const struct policy_decision *d = l->o && l->o->d ? l->o->d : NULL;
+	struct buf b;
+
+	buf_init(&b);
+	if (l->queue_id || l->session)
+		buf_printf(&b, "%.64s: ", l->queue_id ? l->queue_id : "NOQUEUE");
+	buf_printf(&b, "%s: door=%s", l->what, l->door);
+	if (l->session)
+		buf_printf(&b, " session=%s", l->session);
+	if (l->rcpt)
+		buf_printf(&b, " to=<%.255s>", l->rcpt);
+	buf_printf(&b, " domain=%.255s", l->dest && *l->dest ? l->dest : "-");
+	if (d) {
+		buf_printf(&b, " verdict=%s level=%s reason=%s", policy_verdict_name(d->verdict),
+		    tls_level_name(d->level), policy_reason_name(d->reason));
+	}
+	if (l->action)
+		buf_printf(&b, " action=%s", l->action);
+	if (l->code)
+		buf_printf(&b, " code=%.7s", l->code);
+	if (l->dsn)
+		buf_printf(&b, " dsn=%.23s", l->dsn);
+	if (l->o)
+		buf_printf(&b, " cached=%s ms=%u", l->o->cache_hit ? "yes" : "no",
+		    l->o->elapsed_ms);
+	if (l->reply)
+		mail_quoted(&b, "reply", l->reply, 400);
+	msg_mail("%s", b.s);
+	buf_free(&b);
 }

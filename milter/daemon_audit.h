@@ -41,4 +41,31 @@ void daemon_audit_decision(json_t *ev, const struct policy_runtime *rt,
 void daemon_audit_event_finish(json_t *ev, const struct policy_runtime *rt,
     const struct policy_outcome *o);
 
+/*
+ * One mail-log line about a decision (msg_mail(), danepold(8) "LOGGING"):
+ *   QUEUEID: WHAT: door=DOOR [session=S] [to=<R>] domain=D verdict=V
+ *   level=L reason=R [action=A] [code=450 dsn=4.7.5] cached=yes|no ms=N [reply="..."]
+ * QUEUEID is Postfix's queue id, "NOQUEUE" (like Postfix) for a milter
+ * decision made before Postfix has one; the socketmap and Exim doors,
+ * which have no session, start with WHAT. Every field from outside is
+ * bounded (255 bytes; the reply 400, its '"' and '\\' shown as '\''),
+ * and msg_*() replaces control characters. NULL fields are left out.
+ */
+struct daemon_mail_line {
+	const char *what;		/* "defer" (the milter's deferral line), "decision" */
+	const char *door;		/* "milter", "socketmap", "exim" */
+	const char *queue_id;		/* milter: Postfix's {i}, or NULL: NOQUEUE */
+	const char *session;		/* milter: the session id, else NULL */
+	const char *rcpt;		/* milter and Exim rcpt: the recipient, or NULL */
+	const char *dest;		/* the destination decided */
+	const struct policy_outcome *o; /* the decision, or NULL */
+	const char *action;		/* "continue", "tempfail", ..., or NULL */
+	const char *code;		/* a deferral's SMTP reply code ("450"), or NULL */
+	const char *dsn;		/* ... and its enhanced status code ("4.7.5") */
+	const char *reply;		/* the reply sent, or NULL */
+};
+
+/** Log l as one line (see above). Any thread. */
+void daemon_audit_mail_line(const struct daemon_mail_line *l);
+
 #endif

@@ -54,6 +54,7 @@
 
 #include "control.h"
 #include "daemon_audit.h"
+#include "daemon_check.h"
 #include "daemon_fds.h"
 #include "daemon_metrics.h"
 #include "daemon_probe.h"
@@ -541,26 +542,29 @@ os_error:
 	return EX_OSERR;
 }
 
-/* -n and -p: nothing is opened, no signal touched; -n run by another
- * user than root also checks that outcome_db can be opened when needed. */
+/* -n and -p: nothing is opened, no signal touched; -n also checks what
+ * start-up needs from the system (daemon_check.h) and, run by another
+ * user than root, that outcome_db can be opened when needed. */
 static int
 d_check_only(struct conf *c, const struct d_opts *o)
 {
 	struct policy_runtime *rt;
-	int ex = EX_OK;
+	int ex = EX_OK, sys_ex;
 
 	if (o->print) {
 		conf_print(c, stdout);
 		conf_free(c);
 		return fflush(stdout) == 0 ? EX_OK : EX_OSERR;
 	}
+	/* Before the runtime: no thread may exist when it forks (daemon_check.h). */
+	sys_ex = daemon_check_system(c);
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
 	/* Not as root: root's access(2) says nothing about the daemon's user.
 	 * The unit's ExecStartPre= runs -n as that user, in its sandbox. */
 	if (geteuid() != 0 && daemon_probe_check(rt->conf) < 0)
 		ex = EX_OSERR;
-	else
+	else if ((ex = sys_ex) == EX_OK)
 		printf("%s: configuration OK\n", rt->conf->path);
 	policy_run_free(rt);
 	return ex;

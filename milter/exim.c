@@ -113,6 +113,16 @@ ex_query(unsigned long id, const char *line, enum proto_exim_kind kind, const ch
 		    proto_exim_reply(o.d, snap->rt->status, dest, proto_soft(snap->rt->conf, o.d));
 	}
 	msg_debug("exim %lu: %.255s -> %.400s", id, line, reply);
+	if (snap && o.d && snap->rt->conf->log_decisions) {
+		struct daemon_mail_line l = { .what = "decision",
+			.door = "exim",
+			.rcpt = kind == PROTO_EXIM_RCPT ? arg : NULL,
+			.dest = dest,
+			.o = &o,
+			.reply = reply };
+
+		daemon_audit_mail_line(&l);
+	}
 	json_object_set_new(ev, "request", audit_string(line));
 	json_object_set_new(ev, "destination", audit_string(dest));
 	json_object_set_new(ev, "reply", audit_string(reply));

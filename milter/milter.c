@@ -43,6 +43,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -411,6 +412,41 @@ cb_rcpt_audit(struct cb_conn *c, struct cb_msg *m, struct policy_runtime *rt, st
 		m->accepted++;
 }
 
+/*
+ * The mail-log line of one recipient (daemon_audit_mail_line()): always
+ * for a deferral ("defer", with Postfix's queue id or NOQUEUE and the
+ * status code), for any other decision with log_decisions = yes.
+ */
+static void
+cb_rcpt_log(const struct cb_conn *c, const struct cb_msg *m, const struct policy_runtime *rt,
+    const struct cb_rcpt *r)
+{
+	struct daemon_mail_line l;
+	char code[8] = "", dsn[24] = "";
+
+	if (r->status != SMFIS_TEMPFAIL && !rt->conf->log_decisions)
+		return;
+	memset(&l, 0, sizeof(l));
+	l.door = "milter";
+	l.queue_id = m->queue_id;
+	l.session = c->session;
+	l.rcpt = r->recipient;
+	l.dest = r->dest;
+	l.o = &r->out;
+	l.action = r->action;
+	l.what = "decision";
+	if (r->status == SMFIS_TEMPFAIL) {
+		l.what = "defer";
+		l.reply = r->reply ? r->reply : "(the MTA's default reply)";
+		/* "450 4.7.5 text": the codes are the first two words */
+		if (r->reply && sscanf(r->reply, "%7[0-9] %23[0-9.]", code, dsn) == 2) {
+			l.code = code;
+			l.dsn = dsn;
+		}
+	}
+	daemon_audit_mail_line(&l);
+}
+
 /* ---------------------------------------------------------- callbacks */
 
 static sfsistat
@@ -482,9 +518,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	cb_rcpt_decide(ctx, rt, arg, &r);
 	cb_rcpt_act(ctx, rt, audit_only, &r);
 	cb_rcpt_audit(c, m, rt, &r);
-	if (r.status == SMFIS_TEMPFAIL)
-		msg_info("session %s: RCPT %.255s deferred: %.400s", c->session, recipient,
-		    r.reply ? r.reply : "(MTA default reply)");
+	cb_rcpt_log(c, m, rt, &r);
 	policy_decision_unref(r.out.d);
 	free(r.dest);
 	free(r.reply);

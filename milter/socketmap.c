@@ -70,6 +70,15 @@ socketmap_query(const char *data, size_t n, unsigned long id)
 	else
 		reply = sm_decide(rt, key, &o);
 	msg_debug("socketmap %lu: %.255s -> %.255s", id, key ? key : "(malformed)", reply);
+	if (rt && o.d && rt->conf->log_decisions) {
+		struct daemon_mail_line l = { .what = "decision",
+			.door = "socketmap",
+			.dest = key,
+			.o = &o,
+			.reply = reply };
+
+		daemon_audit_mail_line(&l);
+	}
 	json_object_set_new(ev, "map", audit_string(name));
 	json_object_set_new(ev, "key", audit_string(key));
 	json_object_set_new(ev, "reply", audit_string(reply));

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "log.h"
@@ -45,6 +46,26 @@ policy_check_status(const struct conf *c, char **err)
 	return st;
 }
 
+/*
+ * A file-level error about the file named by key (cannot open, refused,
+ * too large: *err does not start with "PATH:LINE:") names the line of
+ * c's file that set the key (whose value is path), so the operator sees which setting to fix.
+ */
+static void
+where_set(const struct conf *c, const char *key, const char *path, char **err)
+{
+	size_t n = strlen(path);
+	unsigned line = conf_key_line(c, key);
+	char *e = *err;
+
+	if (e == NULL || line == 0)
+		return;
+	if (strncmp(e, path, n) == 0 && e[n] == ':' && e[n + 1] >= '0' && e[n + 1] <= '9')
+		return; /* a line of the table itself */
+	*err = xasprintf("%s:%u: %s: %s", c->path, line, key, e);
+	free(e);
+}
+
 int
 policy_check_conf(const struct conf *c, char **err)
 {
@@ -55,8 +76,10 @@ policy_check_conf(const struct conf *c, char **err)
 	*err = NULL;
 	if ((st = policy_check_status(c, err)) == NULL)
 		goto out;
-	if (c->policy_table && (t = policy_table_load(c->policy_table, err)) == NULL)
+	if (c->policy_table && (t = policy_table_load(c->policy_table, err)) == NULL) {
+		where_set(c, "policy_table", c->policy_table, err);
 		goto out;
+	}
 	rc = 0;
 out:
 	policy_table_free(t);
@@ -101,7 +124,8 @@ struct policy_runtime *
 policy_check_start(struct conf *c, int flags, int (*also)(const struct conf *c), int *ex)
 {
 	struct policy_runtime *rt;
-	char *err = NULL;
+	char *err = NULL, *where;
+	unsigned line;
 	int rc;
 
 	rc = policy_check_conf(c, &err);
@@ -114,15 +138,21 @@ policy_check_start(struct conf *c, int flags, int (*also)(const struct conf *c),
 		*ex = EX_CONFIG;
 		return NULL;
 	}
+	line = conf_key_line(c, "resolver_config");
+	where = c->resolver_config && line ? xasprintf("%s:%u", c->path, line) : NULL;
 	if ((rt = policy_run_new(c, &err)) == NULL) {
-		if (flags & POLICY_CHECK_DAEMON)
+		if (where && err && strncmp(err, "resolver config ", 16) == 0)
+			msg_error("%s: resolver_config %s", where, err + 16);
+		else if (flags & POLICY_CHECK_DAEMON)
 			msg_error("%s", err ? err : "cannot start the resolver");
 		else
 			msg_error("cannot start the resolver: %s", err ? err : "unknown error");
 		free(err);
+		free(where);
 		*ex = EX_UNAVAILABLE;
 		return NULL;
 	}
+	free(where);
 	if ((flags & POLICY_CHECK_ANCHOR) &&
 	    check_anchor(rt, (flags & POLICY_CHECK_DAEMON) != 0) < 0) {
 		*ex = EX_CONFIG;

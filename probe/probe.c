@@ -253,6 +253,9 @@ probe_run(const struct policy_decision *d, const struct probe_opts *o)
 	r->domain = xstrdup(d->domain);
 	r->verdict = d->verdict;
 	r->reason = d->reason;
+	r->level = d->level;
+	r->no_mx = d->no_mx;
+	r->port = d->port;
 	r->time = (int64_t)time(NULL);
 	if (d->nhosts == 0 && unusable_type(d->reason) != NULL)
 		probe_classify(add_entry(r, NULL, NULL, port));
@@ -295,6 +298,12 @@ addr_free(struct probe_addr *a)
 	free(a->tls_version);
 	free(a->cipher);
 	free(a->peer_subject);
+	for (size_t i = 0; i < a->nchain; i++) {
+		free(a->chain[i].subject);
+		free(a->chain[i].cert_sha256);
+		free(a->chain[i].spki_sha256);
+	}
+	free(a->chain);
 	free(a->matched);
 	free(a->verify_text);
 	free(a->ocsp_detail);
@@ -369,6 +378,16 @@ addr_json(const struct probe_addr *a)
 	json_object_set_new(j, "tls_version", jstr(a->tls_version));
 	json_object_set_new(j, "cipher", jstr(a->cipher));
 	json_object_set_new(j, "peer_subject", jstr(a->peer_subject));
+	if (a->nchain > 0) {
+		json_t *chain = json_array();
+
+		for (size_t i = 0; i < a->nchain; i++)
+			json_array_append_new(chain,
+			    json_pack("{s:o, s:o, s:o}", "subject", jstr(a->chain[i].subject),
+				"cert_sha256", jstr(a->chain[i].cert_sha256), "spki_sha256",
+				jstr(a->chain[i].spki_sha256)));
+		json_object_set_new(j, "chain", chain);
+	}
 	json_object_set_new(j, "authenticated", json_boolean(a->authenticated));
 	json_object_set_new(j, "match_depth", json_integer(a->match_depth));
 	json_object_set_new(j, "matched", jstr(a->matched));

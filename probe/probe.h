@@ -70,6 +70,15 @@ enum probe_ocsp {
 	PROBE_OCSP_RESPONDER_EXPIRES, /* signer certificate expires before nextUpdate */
 };
 
+/* One certificate the peer presented, with what a TLSA record matches. */
+struct probe_cert {
+	char *subject;	   /* one line, sanitised, or NULL */
+	char *cert_sha256; /* SHA2-256 of the certificate: "x 0 1 HEX" records */
+	char *spki_sha256; /* SHA2-256 of its SubjectPublicKeyInfo: "x 1 1 HEX" */
+};
+
+#define PROBE_CHAIN_MAX 10 /* certificates of a presented chain kept */
+
 /* One probed address (or one host that could not be probed). */
 struct probe_addr {
 	char *host; /* MX host name */
@@ -87,12 +96,15 @@ struct probe_addr {
 	int starttls_offered;
 	char *tls_version; /* "TLSv1.3", or NULL */
 	char *cipher;
-	char *peer_subject; /* leaf certificate subject (one line), or NULL */
-	int authenticated;  /* DANE authentication succeeded */
-	int match_depth;    /* chain depth of the matching certificate, or -1 */
-	char *matched;	    /* the record that matched "U S M HEX", or NULL */
-	long verify_error;  /* X509_V_* result (0 ok), -1: not verified */
-	char *verify_text;  /* its text, or NULL */
+	char *peer_subject;	  /* leaf certificate subject (one line), or NULL */
+	struct probe_cert *chain; /* the presented chain, leaf first (at most
+				   * PROBE_CHAIN_MAX), for "no match" output */
+	size_t nchain;
+	int authenticated; /* DANE authentication succeeded */
+	int match_depth;   /* chain depth of the matching certificate, or -1 */
+	char *matched;	   /* the record that matched "U S M HEX", or NULL */
+	long verify_error; /* X509_V_* result (0 ok), -1: not verified */
+	char *verify_text; /* its text, or NULL */
 	enum probe_ocsp ocsp;
 	char *ocsp_detail;	 /* why, or NULL */
 	int success;		 /* policy-compliant TLS (see probe.c) */
@@ -106,6 +118,9 @@ struct probe_result {
 	char *domain;		     /* the destination (policy domain) */
 	enum policy_verdict verdict; /* the decision's */
 	enum policy_reason reason;
+	enum tls_level level;	  /* the decision's TLS level */
+	int no_mx;		  /* the destination was "[host]" (no MX lookup) */
+	unsigned port;		  /* the destination's port (the decision's) */
 	int64_t time;		  /* Unix seconds at the start */
 	struct probe_addr *addrs; /* in the decision's host order */
 	size_t naddrs;

@@ -39,6 +39,7 @@
 #include <strings.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -310,6 +311,65 @@ dane_result(SSL *ssl, int dane, struct probe_addr *a)
 	a->authenticated = a->verify_error == X509_V_OK && a->match_depth >= 0;
 }
 
+/* SHA2-256 of the n bytes at p as lower-case hex (caller frees), or NULL. */
+static char *
+sha256_hex(const unsigned char *p, size_t n)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct buf b;
+	char *s;
+
+	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return NULL;
+	buf_init(&b);
+	for (unsigned int i = 0; i < mdlen; i++)
+		buf_printf(&b, "%02X", md[i]);
+	s = buf_steal(&b);
+	buf_free(&b);
+	return s;
+}
+
+/* The DER of x (its certificate, or with spki its public key) hashed. */
+static char *
+cert_digest(X509 *x, int spki)
+{
+	unsigned char *der = NULL;
+	char *hex = NULL;
+	int n;
+
+	n = spki ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der) : i2d_X509(x, &der);
+	if (n > 0)
+		hex = sha256_hex(der, (size_t)n);
+	OPENSSL_free(der);
+	return hex;
+}
+
+/* The presented chain's subjects and digests (what TLSA records match). */
+static void
+peer_chain(SSL *ssl, struct probe_addr *a)
+{
+	STACK_OF(X509) *sk = SSL_get_peer_cert_chain(ssl);
+	int n = sk ? sk_X509_num(sk) : 0;
+	char name[512];
+
+	if (n > PROBE_CHAIN_MAX)
+		n = PROBE_CHAIN_MAX;
+	if (n <= 0)
+		return;
+	a->chain = xcalloc((size_t)n, sizeof(*a->chain));
+	for (int i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(sk, i);
+		struct probe_cert *pc = &a->chain[a->nchain++];
+
+		if (X509_NAME_oneline(X509_get_subject_name(x), name, sizeof(name)))
+			pc->subject = probe_smtp_sanitize(name, strlen(name));
+		pc->cert_sha256 = cert_digest(x, 0);
+		pc->spki_sha256 = cert_digest(x, 1);
+	}
+	ERR_clear_error();
+}
+
 static void
 peer_info(SSL *ssl, struct probe_addr *a)
 {
@@ -321,6 +381,7 @@ peer_info(SSL *ssl, struct probe_addr *a)
 	a->cipher = c ? xstrdup(c) : NULL;
 	if (leaf && X509_NAME_oneline(X509_get_subject_name(leaf), name, sizeof(name)))
 		a->peer_subject = probe_smtp_sanitize(name, strlen(name));
+	peer_chain(ssl, a);
 }
 
 /* QUIT over TLS, the 221 (bounded, ignored), close_notify. */

@@ -131,6 +131,11 @@ expect_rc 1 "max(require, try)" check -c "$CONF" secure.example insecure.example
 expect_rc 2 "max(require, defer, try)" check -c "$CONF" secure.example bogus.example insecure.example
 expect_rc 3 "max(reject, defer, require)" check -c "$CONF" nullmx.example bogus.example secure.example
 expect_rc 2 "options after domains" check secure.example --no-cache -c "$CONF" bogus.example
+# issue 13: head lines keep the next hop's brackets and port
+run check -c "$CONF" '[mx1.secure.example]:2525' secure.example:587 '[mx1.secure.example]:25'
+expect_out "[mx1.secure.example]:2525: " "head line keeps brackets and a port"
+expect_out "secure.example:587: " "head line keeps a port"
+expect_out "[mx1.secure.example]: require (dane) - " "head line keeps brackets (port 25: smtp_port, not shown)"
 
 # ---------------------------------------------------------------- JSON
 JDOMAINS=(secure.example insecure.example bogus.example nullmx.example cname.example
@@ -256,6 +261,31 @@ expect_rc 64 "-c without an argument" check -c
 expect_rc 0 "help" help
 expect_out "check" "help lists check"
 expect_rc 0 "check --help" check --help
+# issue 13: `help COMMAND` and `COMMAND --help` for every command help lists
+run help
+CMDS=$(printf '%s\n' "$OUT" | awk '/^commands:/ { f = 1; next } f && /^  [a-z]/ { print $1 } f && /^$/ { exit }')
+[ -n "$CMDS" ] || not_ok "help lists commands" "${OUT:0:300}"
+for c in $CMDS; do
+	expect_rc 0 "help $c" help "$c"
+	expect_out "usage: danepol $c " "help $c prints the usage of $c"
+	h=$OUT
+	expect_rc 0 "$c --help" "$c" --help
+	check_eq "$c --help prints the same usage as help $c" "$OUT" "$h"
+done
+expect_rc 64 "help of an unknown command" help chekc
+expect_err "unknown command: chekc (did you mean check?)" "an unknown command suggests the closest one"
+expect_rc 64 "a mistyped command" prboe secure.example
+expect_err "unknown command: prboe (did you mean probe?)" "... also when run"
+# one meaning per short option: -n is report's --dry-run, never check's --no-cache
+expect_rc 64 "check -n (no short form of --no-cache)" check -c "$CONF" -n secure.example
+expect_err "check: unknown option -n: --no-cache has no short form" "check -n says why"
+# every "  -X, --long" (or "  -X ARG") line of the three usages: one meaning per -X
+for c in check probe report; do "$DANEPOL" help "$c"; done |
+	sed -n 's/^  \(-[a-zA-Z]\), \(--[a-z-]*\).*/\1 \2/p; s/^  \(-[a-zA-Z]\) \([A-Z]*\).*/\1 \2/p' |
+	sort -u > "$T/shorts"
+check_eq "usages list short options" "$([ -s "$T/shorts" ] && echo yes)" yes
+check_eq "each short option has one meaning across check, probe, report" \
+	"$(awk '{ print $1 }' "$T/shorts" | uniq -d | tr '\n' ' ')" ""
 
 # ---------------------------------------------------------------- configuration
 printf '# broken\ndecision_timeout = 2s\nno_such_key = 1\n' > "$T/broken.conf"

@@ -199,6 +199,8 @@ probe mismatch mismatch.example
 check_eq "mismatch: key not in TLSA -> certificate-not-trusted" "$(outcome mismatch)" "certificate-not-trusted -1 -"
 check_eq "mismatch: failure-reason-code" "$(jq mismatch 'a["detail"].split(":")[0]')" X509_V_ERR_DANE_NO_MATCH
 check_eq "mismatch: every DANE host failed, exit 2" "$(jq mismatch 'r["all_dane_failed"]') ${RC[mismatch]}" "true 2"
+check_eq "mismatch: --json has the presented chain (leaf, CA) with its digests" \
+	"$(jq mismatch 'len(a["chain"]), len(a["chain"][0]["cert_sha256"]), len(a["chain"][1]["spki_sha256"])')" "(2, 64, 64)"
 probe pexpta pexpta.example
 check_eq "pexpta: expired certificate under DANE-TA -> certificate-expired" "$(outcome pexpta)" "certificate-expired -1 -"
 probe pexpee pexpee.example
@@ -243,9 +245,22 @@ fi
 H=$("$DANEPOL" probe -c "$CONF" pta.example mismatch.example 2>&1)
 hrc=$?
 check_eq "human: exit status is the worst (2)" "$hrc" 2
-check_eq "human: head line" "$(printf '%s\n' "$H" | grep -c '^pta.example: require (dane) - 1 DANE host, 0 failed authentication$')" 1
+check_eq "human: head line" "$(printf '%s\n' "$H" | grep -c '^pta.example: require (dane) - reason dane, 1 DANE host, 0 failed authentication$')" 1
 check_eq "human: matched record and depth" "$(printf '%s\n' "$H" | grep -c 'mx.pta.example\[127.0.0.15\]:25  dane  success  TLSv1.[23]  matched 2 1 1 .* at depth 1')" 1
 check_eq "human: failure line with its code" "$(printf '%s\n' "$H" | grep -c 'X509_V_ERR_DANE_NO_MATCH')" 1
+# issue 13: a no-match shows the records published and the chain presented, in full
+leaf_der=$(openssl x509 -in "$PKI/ee-chain.crt" -outform DER | sha256sum | cut -d' ' -f1 | tr 'a-f' 'A-F')
+leaf_spki=$(openssl x509 -in "$PKI/ee-chain.crt" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1 | tr 'a-f' 'A-F')
+published=$("$DANEPOL" check -c "$CONF" --long mismatch.example | sed -n 's/.*TLSA secure @ [^:]*: \([0-3] [01] [0-2] [0-9A-F]*\) usable.*/\1/p' | head -1)
+check_eq "check --long prints the record in full (64 hex digits)" "$(printf '%s' "${published##* }" | wc -c)" 64
+check_eq "no-match: the TLSA records published, in full" \
+	"$(printf '%s\n' "$H" | grep -A1 '^      TLSA published at _25._tcp.mx1.mismatch.example:$' | tail -1)" "        $published"
+check_eq "no-match: the leaf's certificate digest (\"0 1\", as in a TLSA record)" "$(printf '%s\n' "$H" | grep -c "^          0 1 $leaf_der\$")" 1
+check_eq "no-match: the leaf's public key digest (\"1 1\")" "$(printf '%s\n' "$H" | grep -c "^          1 1 $leaf_spki\$")" 1
+check_eq "no-match: the chain's depths" "$(printf '%s\n' "$H" | grep -c '^        depth [01] ')" 2
+check_eq "a match prints no chain" "$(printf '%s\n' "$H" | grep -c 'mx.pta.example.*matched' ) $(printf '%s\n' "$H" | grep -c 'chain presented')" "1 1"
+HL=$("$DANEPOL" probe -c "$CONF" --long pta.example 2>&1)
+check_eq "probe --long: the matched record in full" "$(printf '%s\n' "$HL" | grep -c 'matched 2 1 1 [0-9A-Fa-f]\{64\} at depth 1')" 1
 
 # ---------------------------------------------------------------- OCSP (tlsserv)
 ocsp() {	# NAME WANT WHAT: probe the tlsserv NAME, want "status result"

@@ -78,7 +78,7 @@ check "... naming the anchor, libunbound's reason and what to do" \
 	grep -q 'error: trust anchor ". IN DS 1 8 2 00" does not validate the DNSKEY of \. (bogus: validation failure.*unbound-anchor' "$T/e"
 # no answer at all (offline at boot: no network, no local zones) is a warning
 if unshare -n true 2> /dev/null; then
-	printf 'trust_anchor = %s\n' "$(cat "$WORLD_DIR/root.ds")" > "$T/offline.conf"
+	printf 'trust_anchor = %s\n%s\n' "$(cat "$WORLD_DIR/root.ds")" "$USERLINE" > "$T/offline.conf"
 	t0=$(date +%s%N)
 	unshare -n "$DANEPOLD" -n -c "$T/offline.conf" > /dev/null 2> "$T/e"; rc=$?
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -91,8 +91,11 @@ fi
 printf 'server:\n\tno-such-option: 1\n' > "$T/bad-unbound.conf"
 sed "s|^resolver_config = .*|resolver_config = $T/bad-unbound.conf|" "$CONF" > "$T/ub.conf"
 "$DANEPOLD" -n -c "$T/ub.conf" > /dev/null 2> "$T/e"; rc=$?
-check "-n: a broken resolver_config exits 69 with libunbound's line in the log" \
-	eval "[ $rc = 69 ] && grep -q '^danepold: error: libunbound: $T/bad-unbound.conf:2: error: unknown keyword' '$T/e' && ! grep -qv '^danepold: ' '$T/e'"
+check "-n: a broken resolver_config exits 69 with libunbound's line in the log as file:line: reason" \
+	eval "[ $rc = 69 ] && grep -q '^danepold: error: $T/bad-unbound.conf:2: unknown keyword .no-such-option. (libunbound)\$' '$T/e' && ! grep -qv '^danepold: ' '$T/e'"
+ubline=$(grep -n '^resolver_config' "$T/ub.conf" | cut -d: -f1)
+check "-n: ... and the danepol.conf line that named it" \
+	grep -q "^danepold: error: $T/ub.conf:$ubline: resolver_config $T/bad-unbound.conf: syntax error" "$T/e"
 sed "s/^trust_anchor = .*/trust_anchor = garbage/" "$CONF" > "$T/ta2.conf"
 "$DANEPOLD" -n -c "$T/ta2.conf" > /dev/null 2> "$T/e"; rc=$?
 check "-n: an unparsable trust anchor: libunbound's parse error in the log" \
@@ -119,6 +122,51 @@ if [ "$(id -u)" = 0 ]; then
 	"$DANEPOLD" -n -c "$T/ww.conf" > /dev/null 2> "$T/e"; rc=$?
 	check "as root, a configuration file of another user exits 78" \
 		eval "[ $rc = 78 ] && grep -q 'owned by uid [0-9]*, not root' '$T/e'"
+fi
+# issue 13: errors that say what to do
+write_conf "$T/h.conf" "milter_socket = inet:127.0.0.1:8891"
+sed -i '/^milter_socket = inet:[0-9]*@/d' "$T/h.conf"
+"$DANEPOLD" -n -c "$T/h.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: inet:HOST:PORT exits 78 with the PORT@HOST spelling as a hint" \
+	eval "[ $rc = 78 ] && grep -q 'h.conf:[0-9]*: milter_socket: .*did you mean inet:8891@127.0.0.1?' '$T/e'"
+write_conf "$T/k.conf" "polciy_table = $T/none"
+"$DANEPOLD" -n -c "$T/k.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: an unknown key suggests the closest known one" \
+	eval "[ $rc = 78 ] && grep -q 'k.conf:[0-9]*: unknown key \"polciy_table\" (did you mean \"policy_table\"?)' '$T/e'"
+write_conf "$T/pt.conf" "policy_table = $T/no-such-table"
+ptline=$(grep -n '^policy_table' "$T/pt.conf" | cut -d: -f1)
+"$DANEPOLD" -n -c "$T/pt.conf" > /dev/null 2> "$T/e"; rc=$?
+check "-n: a missing policy table names the line of danepol.conf that set it" \
+	eval "[ $rc = 78 ] && grep -q '^danepold: error: $T/pt.conf:$ptline: policy_table: $T/no-such-table: cannot open' '$T/e'"
+# issue 13: -n checks what start-up needs from the system
+if [ "$(id -u)" = 0 ]; then
+	write_conf "$T/u.conf"
+	sed -i 's/^user = .*/user = no-such-user-13/' "$T/u.conf"
+	"$DANEPOLD" -n -c "$T/u.conf" > /dev/null 2> "$T/e"; rc=$?
+	check "-n: a user that does not exist exits 78 naming its line" \
+		eval "[ $rc = 78 ] && grep -q 'u.conf:[0-9]*: user = no-such-user-13: no such user; create it' '$T/e'"
+	write_conf "$T/g.conf" "socket_group = no-such-group-13"
+	sed -i '/^socket_group = none/d' "$T/g.conf"
+	"$DANEPOLD" -n -c "$T/g.conf" > /dev/null 2> "$T/e"; rc=$?
+	check "-n: a socket_group that does not exist exits 78" \
+		eval "[ $rc = 78 ] && grep -q 'g.conf:[0-9]*: socket_group = no-such-group-13: no such group' '$T/e'"
+	mkdir -m 0755 "$T/rootonly"
+	write_conf "$T/d.conf" "socketmap_socket = unix:$T/rootonly/map.sock"
+	sed -i "s|^audit_log = .*|audit_log = $T/rootonly/audit.log|" "$T/d.conf"
+	"$DANEPOLD" -n -c "$T/d.conf" > /dev/null 2> "$T/e"; rc=$?
+	check "-n: socket and audit directories the user may not write exit 71, each named" \
+		eval "[ $rc = 71 ] && grep -q 'd.conf:[0-9]*: socketmap_socket = unix:$T/rootonly/map.sock: user nobody may not create files in $T/rootonly' '$T/e' && grep -q 'd.conf:[0-9]*: audit_log = $T/rootonly/audit.log: user nobody may not create' '$T/e'"
+	: > "$T/rootonly/audit.log"; chown nobody "$T/rootonly/audit.log"
+	sed -i '/^socketmap_socket/d' "$T/d.conf"
+	"$DANEPOLD" -n -c "$T/d.conf" > /dev/null 2> "$T/e"; rc=$?
+	check "-n: ... an existing audit log the user may write is enough" [ $rc = 0 ]
+	write_conf "$T/m.conf" "pid_file = $T/no-such-dir/danepold.pid"
+	sed -i "0,/^pid_file = /{/^pid_file = /d}" "$T/m.conf"
+	"$DANEPOLD" -n -c "$T/m.conf" > /dev/null 2> "$T/e"; rc=$?
+	check "-n: a pid_file directory that does not exist yet is a warning" \
+		eval "[ $rc = 0 ] && grep -q 'warning: .*m.conf:[0-9]*: pid_file = $T/no-such-dir/danepold.pid: directory $T/no-such-dir does not exist' '$T/e'"
+else
+	ok "# SKIP -n user, group and directory checks: not root"
 fi
 
 # ------------------------------------------------------------ start-up

@@ -145,7 +145,12 @@ fi
 # cannot connect.
 # doc/exim.md's danepol.conf example (paths moved into the test directory)
 awk '/^<!-- danepol.conf -->$/ { f = 1; next } f && /^```/ { n++; if (n == 2) exit; next } f && n == 1' \
-	"$TOP_SRCDIR/doc/exim.md" | sed "s|/run/danepol/|$E2E_T/|; s|/var/log/danepol/|$E2E_T/|" > "$E2E_T/doc.conf"
+	"$TOP_SRCDIR/doc/exim.md" | sed "s|/run/danepol/|$E2E_T/doc/|; s|/var/log/danepol/|$E2E_T/doc/|" > "$E2E_T/doc.conf"
+# the example's user (danepol, made by the package) is the test's user here:
+# danepold -n checks that it exists and may write the socket's and the
+# audit log's directory (the package's tmpfiles.d and logrotate set-up)
+mkdir -p "$E2E_T/doc"; [ "$(id -u)" -ne 0 ] || chown "${E2E_USER:-nobody}" "$E2E_T/doc"
+[ "$(id -u)" -ne 0 ] || printf 'user = %s\n' "${E2E_USER:-nobody}" >> "$E2E_T/doc.conf"
 if grep -q '^exim_socket = ' "$E2E_T/doc.conf" && out=$("$DANEPOLD" -n -c "$E2E_T/doc.conf" 2>&1); then
 	ok "doc/exim.md's danepol.conf example passes danepold -n"
 else

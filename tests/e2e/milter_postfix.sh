@@ -142,6 +142,14 @@ expect_rcpt t1 "$S1" "$R_LIT" "250 " try address-literal
 QID1=$(qid_of t1)
 if [ -n "$QID1" ]; then ok "t1: message queued as $QID1"; else not_ok "t1: message queued" "$(tail -5 "$E2E_T/t1.sw")"; fi
 printf 'txn\t%s\t%s\teom\n' "$S1" "${QID1:--}" >> "$EXPECT"
+# issue 13: the deferral's log line carries Postfix's queue id (the
+# queue file exists once the first recipient was accepted), like Postfix's
+# and OpenDKIM's own lines
+if [ -n "$QID1" ] && e2e_wait 5000 eval "grep -q '^danepold: $QID1: defer: door=milter session=[0-9a-f]* to=<$R_BOG> domain=bogus.example verdict=defer .*reason=mx-dnssec-bogus action=tempfail code=450 dsn=4.7.5 ' '$E2E_T/d-main/stderr'"; then
+	ok "t1: danepold's log line for <$R_BOG> starts with Postfix's queue id $QID1"
+else
+	not_ok "t1: danepold's log line for <$R_BOG> starts with Postfix's queue id ${QID1:-?}" "$(grep 'defer:' "$E2E_T/d-main/stderr" | tail -3)"
+fi
 if [ "$T1_MS" -le $((TIMEOUT_MS + 3000)) ]; then
 	ok "t1: whole session in ${T1_MS} ms (black-holed domain bounded by decision_timeout ${TIMEOUT_MS} ms)"
 else
@@ -154,6 +162,11 @@ sw t2 "$P_MAIN" "$S2" "h@bogus.example,i@expired.example"
 check_eq "t2: swaks exit 24 (all recipients refused)" "$SW_RC" 24
 expect_rcpt t2 "$S2" h@bogus.example "450 4.7.5 " defer mx-dnssec-bogus
 expect_rcpt t2 "$S2" i@expired.example "450 4.7.5 " defer mx-dnssec-bogus
+if grep -q '^danepold: NOQUEUE: defer: door=milter .* to=<h@bogus.example> ' "$E2E_T/d-main/stderr"; then
+	ok "t2: a deferral before any accepted recipient logs NOQUEUE, as Postfix does"
+else
+	not_ok "t2: a deferral before any accepted recipient logs NOQUEUE" "$(grep 'defer:' "$E2E_T/d-main/stderr" | tail -3)"
+fi
 printf 'txn\t%s\t-\tabort,close\n' "$S2" >> "$EXPECT"
 
 # ---------------------------------------------------------------- IDN as a U-label (SMTPUTF8), two transactions in one session

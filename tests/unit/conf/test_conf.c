@@ -125,6 +125,7 @@ Test(conf, defaults)
 	cr_expect_eq(c->on_error_tempfail, 1);
 	cr_expect_eq(c->audit_only, 0);
 	cr_expect_eq(c->use_rcpt_host, 1);
+	cr_expect_eq(c->log_decisions, 0);
 	cr_expect_str_eq(c->milter_smtp_transports, "smtp");
 	cr_expect_str_eq(c->audit_log, "-");
 	cr_expect_eq(c->audit_sync, 1);
@@ -359,6 +360,17 @@ Test(conf, sockets)
 		snprintf(text, sizeof(text), "exim_socket = %s\n", bad[i].v);
 		expect_err(text, "t.conf:1: exim_socket: ", bad[i].why);
 	}
+	/* issue 13: HOST:PORT gets libmilter's PORT@HOST spelling as a hint */
+	expect_err("milter_socket = inet:127.0.0.1:8891\n", "t.conf:1: milter_socket: ",
+	    "did you mean inet:8891@127.0.0.1?");
+	expect_err("milter_socket = inet:localhost:8891\n", "t.conf:1: ",
+	    "did you mean inet:8891@localhost?");
+	expect_err("milter_socket = inet6:[::1]:8891\n", "t.conf:1: ", "did you mean inet6:8891@[::1]?");
+	expect_err("milter_socket = inet:bad_host:8891\n", "t.conf:1: ", "(inet:PORT@HOST)");
+	expect_err("milter_socket = inet:127.0.0.1:99999\n", "t.conf:1: ", "(inet:PORT@HOST)");
+	expect_err("resolver_forward = 127.0.0.1:53\n", "t.conf:1: resolver_forward: ",
+	    "did you mean 127.0.0.1@53?");
+	expect_err("resolver_forward = [::1]:53\n", "t.conf:1: ", "bad address (an IPv4"); /* no hint */
 	/* sun_path holds 107 bytes and a NUL */
 	snprintf(text, sizeof(text), "milter_socket = unix:/%0106d\n", 0);
 	conf_free(parse_ok(text));
@@ -421,6 +433,33 @@ Test(conf, transport_lists)
 	expect_err(text, "t.conf:1: ", "more than 32 transport names");
 }
 
+/* issue 13: a typo gets the closest key; a far or ambiguous one the man page */
+Test(conf, unknown_key_suggestions)
+{
+	expect_err("polcy_table = /x\n", "t.conf:1: ",
+	    "unknown key \"polcy_table\" (did you mean \"policy_table\"?)");
+	expect_err("audit_lgo = -\n", "t.conf:1: ", "(did you mean \"audit_log\"?)");
+	expect_err("resolver_thread = 2\n", "t.conf:1: ", "(did you mean \"resolver_threads\"?)");
+	expect_err("no_such_key = 1\n", "t.conf:1: ",
+	    "unknown key \"no_such_key\" (danepol.conf(5) lists the keys)");
+	expect_err("ipv = yes\n", "t.conf:1: ", "(danepol.conf(5) lists the keys)"); /* ipv4 or ipv6 */
+}
+
+/* issue 13: the line that set a key, for errors found after parsing */
+Test(conf, key_lines)
+{
+	struct conf *c = parse_ok("# x\nipv4 = yes\n\npolicy_table = /etc/t\n");
+
+	cr_expect_eq(conf_key_line(c, "ipv4"), 2);
+	cr_expect_eq(conf_key_line(c, "policy_table"), 4);
+	cr_expect_eq(conf_key_line(c, "ipv6"), 0, "default");
+	cr_expect_eq(conf_key_line(c, "no_such_key"), 0);
+	conf_free(c);
+	c = conf_defaults();
+	cr_expect_eq(conf_key_line(c, "ipv4"), 0);
+	conf_free(c);
+}
+
 Test(conf, syntax_errors_with_lines)
 {
 	expect_err("# c\n\nno_such_key = 1\n", "t.conf:3: ", "unknown key \"no_such_key\"");
@@ -431,7 +470,7 @@ Test(conf, syntax_errors_with_lines)
 	expect_err("trust_anchor = \n", "t.conf:1: ", "empty value");
 	expect_err("smtp port = 25\n", "t.conf:1: ", "invalid key");
 	expect_err("ipv4 = yes\n\nipv4 = no\n", "t.conf:3: ", "duplicate key \"ipv4\" (first set at line 1)");
-	expect_err("IPV4 = yes\n", "t.conf:1: ", "unknown key");
+	expect_err("IPV4 = yes\n", "t.conf:1: ", "unknown key \"IPV4\" (did you mean \"ipv4\"?)");
 	expect_err("x\x01y = 1\n", "t.conf:1: ", "control character");
 	expect_err("ipv4 = yes\r\r\n", "t.conf:1: ", "control character");
 	expect_err("a = \xff\xfe\n", "t.conf:1: ", "invalid UTF-8");
@@ -561,6 +600,7 @@ Test(conf, print_round_trip_everything_set)
 	    "audit_only = yes\n"
 	    "use_rcpt_host = 0\n"
 	    "milter_smtp_transports = smtp, smtp-out\tsmtp_v6\n"
+	    "log_decisions = yes\n"
 	    "audit_log = /var/log/danepol.json\n"
 	    "audit_sync = fsync\n"
 	    "probe = yes\n"
@@ -609,6 +649,7 @@ Test(conf, print_round_trip_everything_set)
 	cr_expect_eq(d->milter_timeout_s, 600);
 	cr_expect_str_eq(d->report_org_name, "Example Org");
 	cr_expect_eq(d->report_retry_s, 0);
+	cr_expect_eq(d->log_decisions, 1);
 	/* every printed key is set in text, so no key is left at its default */
 	for (const char *p = a; *p; p = strchr(p, '\n') + 1) {
 		char key[80];

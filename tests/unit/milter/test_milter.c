@@ -15,19 +15,24 @@
  * next hop is not judged); audit_only; the transaction's lifecycle and
  * its "message" line (eom, abort, close, MAIL without RSET); a
  * transaction keeping its snapshot over a reload; a failing setreply;
- * the connection and its decisions counted (lib/stats.h).
+ * the connection and its decisions counted (lib/stats.h);
+ * the mail-log lines (a deferral's line with Postfix's queue id or
+ * NOQUEUE, log_decisions).
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <libmilter/mfapi.h>
 
 #include "daemon_fixture.h"
 #include "daemon_metrics.h"
 #include "fake_smfi.h"
+#include "log.h"
 #include "milter.h"
 #include "snapshot.h"
 #include "stats.h"
@@ -431,4 +436,87 @@ Test(milter, counted_in_stats)
 		a.decisions[POLICY_DEFER][POLICY_R_MX_BOGUS],
 	    1);
 	cr_expect_eq(b.counter[STATS_CACHE_MISSES] - a.counter[STATS_CACHE_MISSES], 2);
+}
+
+/* ---------------------------------------------- issue 13: the mail log */
+
+static char mail_lines[8][2048];
+static int nmail_lines;
+
+/* msg_set_capture() hook: keep the info lines (msg_mail() has no label). */
+static void
+capture(int prio, const char *line)
+{
+	if (prio == LOG_INFO && nmail_lines < 8)
+		snprintf(mail_lines[nmail_lines++], sizeof(mail_lines[0]), "%s", line);
+}
+
+static void
+capture_start(void)
+{
+	nmail_lines = 0;
+	msg_set_capture(capture);
+}
+
+/* The captured line that starts with prefix, or NULL. */
+static const char *
+mail_line(const char *prefix)
+{
+	for (int i = 0; i < nmail_lines; i++)
+		if (strncmp(mail_lines[i], prefix, strlen(prefix)) == 0)
+			return mail_lines[i];
+	return NULL;
+}
+
+Test(milter, deferral_line_with_queue_id)
+{
+	const char *l;
+
+	capture_start();
+	conn("client.example");
+	mail("<s@sender.example>");
+	cr_expect_eq(rcpt("<a@secure.example>"), SMFIS_CONTINUE);
+	cr_expect_eq(nmail_lines, 0, "accepted: no line without log_decisions");
+	cr_expect_eq(rcpt("<b@bogus.example>"), SMFIS_TEMPFAIL);
+	/* Postfix has no queue id before the first accepted recipient */
+	l = mail_line("NOQUEUE: defer: door=milter session=");
+	cr_assert_not_null(l, "%d lines, first: %s", nmail_lines, mail_lines[0]);
+	cr_expect_not_null(strstr(l, " to=<b@bogus.example> domain=bogus.example verdict=defer "),
+	    "%s", l);
+	cr_expect_not_null(strstr(l, " reason=mx-dnssec-bogus action=tempfail code=450 dsn=4.7.5 "),
+	    "%s", l);
+	cr_expect_not_null(strstr(l, " reply=\"450 4.7.5 "), "%s", l);
+	fake_smfi_macro(ctx, "i", "4XyZ1");
+	nmail_lines = 0;
+	cr_expect_eq(rcpt("<c@bogus.example>"), SMFIS_TEMPFAIL);
+	cr_expect_eq(nmail_lines, 1);
+	cr_expect_not_null(mail_line("4XyZ1: defer: door=milter session="), "%s", mail_lines[0]);
+	/* outside text: one line, bounded */
+	nmail_lines = 0;
+	cr_expect_eq(rcpt("<d\x01\"x@bogus.example>"), SMFIS_TEMPFAIL);
+	cr_assert_eq(nmail_lines, 1);
+	cr_expect_null(strchr(mail_lines[0], '\x01'), "%s", mail_lines[0]);
+	msg_set_capture(NULL);
+}
+
+Test(milter, log_decisions_line_per_decision)
+{
+	const char *l;
+
+	dfx_install("log_decisions = yes");
+	capture_start();
+	conn("client.example");
+	fake_smfi_macro(ctx, "i", "4XyZ2");
+	mail("<s@sender.example>");
+	cr_expect_eq(rcpt("<a@secure.example>"), SMFIS_CONTINUE);
+	cr_expect_eq(rcpt("<b@bogus.example>"), SMFIS_TEMPFAIL);
+	cr_expect_eq(nmail_lines, 2, "one line per decision");
+	l = mail_line("4XyZ2: decision: door=milter session=");
+	cr_assert_not_null(l, "%s", mail_lines[0]);
+	cr_expect_not_null(strstr(l, " to=<a@secure.example> domain=secure.example verdict=require "
+				     "level=dane reason=dane "), "%s", l);
+	cr_expect_not_null(strstr(l, " action=continue cached="), "%s", l);
+	cr_expect_null(strstr(l, " reply="), "%s", l);
+	cr_expect_not_null(mail_line("4XyZ2: defer: "), "the deferral keeps its own line");
+	msg_set_capture(NULL);
 }

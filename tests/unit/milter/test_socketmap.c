@@ -6,10 +6,13 @@
  * "socketmap" audit line per request.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "daemon_fixture.h"
+#include "log.h"
 #include "snapshot.h"
 #include "socketmap.h"
 
@@ -102,4 +105,30 @@ Test(socketmap, audit_line)
 	cr_expect(json_is_null(json_object_get(j, "key")));
 	cr_expect(json_is_null(json_object_get(j, "decision")), "no decision for a malformed request");
 	json_decref(j);
+}
+
+/* issue 13: log_decisions = yes: one mail-log line per decision */
+static char last_line[2048];
+static int nlines;
+
+static void
+capture(int prio, const char *line)
+{
+	if (prio == LOG_INFO && strstr(line, "decision: ") != NULL) {
+		snprintf(last_line, sizeof(last_line), "%s", line);
+		nlines++;
+	}
+}
+
+Test(socketmap, log_decisions)
+{
+	msg_set_capture(capture);
+	free(socketmap_query("tlspolicy bogus.example", 23, 1));
+	cr_expect_eq(nlines, 0, "log_decisions = no: %s", last_line);
+	dfx_install("log_decisions = yes");
+	free(socketmap_query("tlspolicy bogus.example", 23, 1));
+	cr_expect_eq(nlines, 1);
+	cr_expect(strncmp(last_line, "decision: door=socketmap domain=bogus.example verdict=defer level=dane reason=mx-dnssec-bogus cached=", strlen("decision: door=socketmap domain=bogus.example verdict=defer level=dane reason=mx-dnssec-bogus cached=")) == 0, "%s", last_line);
+	cr_expect_not_null(strstr(last_line, " reply=\"TEMP "), "%s", last_line);
+	msg_set_capture(NULL);
 }
