@@ -43,6 +43,9 @@ PACKAGES=(
 	unbound iproute2
 	# fuzzing (tools/fuzz.sh): clang, and libFuzzer + the sanitizer runtimes
 	clang libclang-rt-14-dev
+	# the Debian package (tools/build-deb.sh: dpkg-buildpackage, lintian) and
+	# its acceptance test in a booted container (tests/systemd/acceptance.sh)
+	debhelper devscripts dpkg-dev fakeroot lintian systemd-container
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
