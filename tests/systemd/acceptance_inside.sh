@@ -152,16 +152,16 @@ else not_ok "danepold -n accepts /etc/danepol/danepol.conf" "$out"; fi
 
 # shellcheck disable=SC2317  # called through step
 pf_restart() {
-	systemctl restart postfix || { systemctl status postfix@- --no-pager | tail -5; return 1; }
+	systemctl restart postfix || { systemctl status postfix@- --no-pager 2>&1 | tail -5 >&2; return 1; }
 	e2e_wait 15000 test -s /var/spool/postfix/pid/master.pid || { echo "no master.pid"; return 1; }
 }
 # shellcheck disable=SC2317
 dp_start() {
-	systemctl start danepold || {
-		systemctl status danepold --no-pager 2>&1 | tail -15
-		journalctl -b -u danepold --no-pager 2>&1 | tail -15
+	systemctl start danepold 2> /dev/null || {
+		echo "systemctl start danepold failed; journal:"
+		journalctl -b -u danepold -o cat --no-pager 2>&1 | tail -8
 		return 1
-	}
+	} >&2
 }
 step "systemctl start danepold" dp_start
 check_eq "danepold.service is active" "$(systemctl is-active danepold)" active
