@@ -34,8 +34,12 @@
 # outcomes in /var/lib/danepol, written from inside the unit's sandbox;
 # the journal's "danepold ready"; systemctl reload keeps the same process
 # serving; logrotate's postrotate reopens the audit log; systemd-analyze
-# security <= 2.0 on the running unit; systemctl stop leaves no socket;
-# dpkg --purge removes what the package made except the logs.
+# security <= 2.0 on the running unit; systemctl stop leaves no socket.
+# Then doc/exim.md on the same server, as an Exim-only host (its
+# danepol.conf, the unit drop-in and sysusers line, extracted): the unit
+# serves the Exim socket, Exim 4.96 -bh with the doc's RCPT ACL gets
+# 450 4.7.5 for bogus.example and 250 for secure.example. Last, dpkg
+# --purge removes what the package made except the logs.
 set -u
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 : "${TOP_SRCDIR:?}" "${WORLD_DIR:?}" "${FAULTDNS:?}" "${DEB:?}"
@@ -238,7 +242,58 @@ if out=$(systemctl stop danepold 2>&1); then ok "systemctl stop danepold"; else 
 check_eq "after stop: no socket left in /var/spool/postfix/danepol" "$(ls -A /var/spool/postfix/danepol 2>&1)" ""
 check_eq "after stop: no /run/danepol/danepold.pid" "$(ls /run/danepol/danepold.pid 2>&1 | grep -vc 'No such')" 0
 
-# ---------------------------------------------------------------- 7. purge
+# ---------------------------------------------------------------- 7. Exim
+# doc/exim.md on the same server, as an Exim-only host: its danepol.conf,
+# the unit's drop-in and the sysusers line (all three extracted from the
+# document), danepold restarted by systemd; the Exim binary of the e2e
+# tests (tools/fetch-exim.sh: unpacked, not installed) runs the doc's RCPT
+# ACL (tests/e2e/exim.conf.in holds it verbatim, checked first) in -bh.
+EXIM_DOC=${EXIM_DOC:-$TOP_SRCDIR/doc/exim.md}
+if [ -r /var/cache/danepol-tests/exim/env ] && getent passwd Debian-exim > /dev/null; then
+	# shellcheck source=/dev/null
+	. /var/cache/danepol-tests/exim/env
+	py_results <(python3 "$TOP_SRCDIR/tests/e2e/exim_util.py" snippets "$EXIM_DOC" \
+		"$TOP_SRCDIR/tests/e2e/exim.conf.in" 2>&1) "exim: "
+	mkdir -p /etc/systemd/system/danepold.service.d /etc/sysusers.d
+	doc_snippet "$EXIM_DOC" danepold.service.d > /etc/systemd/system/danepold.service.d/exim.conf
+	doc_snippet "$EXIM_DOC" sysusers.d > /etc/sysusers.d/danepol-exim.conf
+	{
+		doc_snippet "$EXIM_DOC" danepol.conf
+		echo "# --- the test's lines: the offline world"
+		echo "trust_anchor = $E2E_TRUST_ANCHOR"
+		echo "resolver_config = $E2E_RESOLVER_CONF"
+	} > /etc/danepol/danepol.conf
+	check_match "doc/exim.md: the drop-in sets Group=, the sysusers line adds danepol to Debian-exim" \
+		"$(cat /etc/systemd/system/danepold.service.d/exim.conf /etc/sysusers.d/danepol-exim.conf | tr '\n' ' ')" \
+		'Group=Debian-exim .*m danepol Debian-exim'
+	systemd-sysusers > /dev/null 2>&1
+	systemctl daemon-reload
+	step "Exim-only: systemctl start danepold (doc/exim.md's danepol.conf and drop-in)" dp_start
+	XSOCK=/run/danepol/exim.sock
+	e2e_wait 10000 e2e_sock_connects "unix:$XSOCK"
+	check_eq "Exim socket: danepol Debian-exim 660" "$(stat -c '%U %G %a' "$XSOCK" 2>&1)" "danepol Debian-exim 660"
+	X=$E2E_T/exim
+	mkdir -p "$X/spool" "$X/log" && chown -R Debian-exim: "$X" && chmod 755 "$X"
+	sed -e "s|@DIR@|$X|g; s|@SOCKET@|$XSOCK|g; s|@PORT@|$(e2e_free_port)|g; s|@NEXTHOP_PORT@|$(e2e_free_port)|g; s|@CA@|$PKI/ca.crt|g" \
+		"$TOP_SRCDIR/tests/e2e/exim.conf.in" > "$X/exim.conf"
+	printf 'HELO client.exim.test\r\nMAIL FROM:<x1@client.exim.test>\r\nRCPT TO:<x1@bogus.example>\r\nRCPT TO:<x1@secure.example>\r\nQUIT\r\n' |
+		LD_LIBRARY_PATH=$EXIM_LD_LIBRARY_PATH "$EXIM" -C "$X/exim.conf" -bh 127.0.0.1 > "$X/bh.out" 2> "$X/bh.err"
+	python3 "$TOP_SRCDIR/tests/e2e/exim_util.py" replies bh "$X/bh.out" x1@bogus.example x1@secure.example > "$X/bh.tsv"
+	check_match "Exim -bh: RCPT to bogus.example -> 450 4.7.5 (through the systemd unit's socket)" \
+		"$(awk -F'\t' '$1 == "x1@bogus.example" { print $2 }' "$X/bh.tsv")" '^450 4\.7\.5 '
+	check_match "Exim -bh: RCPT to secure.example -> 250" \
+		"$(awk -F'\t' '$1 == "x1@secure.example" { print $2 }' "$X/bh.tsv")" '^250'
+	check_match "audit: Exim's queries (exim-query lines)" \
+		"$(grep -c '"event":"exim-query"' "$AUDIT" 2> /dev/null)" '^[1-9]'
+	if out=$(systemctl stop danepold 2>&1); then ok "Exim-only: systemctl stop danepold"; else not_ok "Exim-only: systemctl stop danepold" "$out"; fi
+	check_eq "after stop: no Exim socket left" "$(ls -A /run/danepol 2>&1 | grep -c sock)" 0
+	rm -f /etc/systemd/system/danepold.service.d/exim.conf /etc/sysusers.d/danepol-exim.conf
+	systemctl daemon-reload
+else
+	echo "# Exim part skipped: no unpacked Exim (tools/setup.sh deps fetches it) or no user Debian-exim"
+fi
+
+# ---------------------------------------------------------------- 8. purge
 if out=$(dpkg --purge danepol 2>&1); then ok "dpkg --purge danepol"; else not_ok "dpkg --purge danepol" "$out"; fi
 left=
 for f in /usr/sbin/danepold /usr/bin/danepol /lib/systemd/system/danepold.service /etc/danepol \
