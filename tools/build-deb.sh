@@ -31,7 +31,8 @@ mkdir -p "$SRC"
 }
 rm -f "$OUT"/danepol*.deb "$OUT"/danepol*.changes "$OUT"/danepol*.buildinfo
 mv "$W"/danepol*.deb "$W"/danepol*.changes "$W"/danepol*.buildinfo "$OUT"/
-deb=$(ls "$OUT"/danepol_*.deb | grep -v dbgsym | head -1)
+deb=
+for f in "$OUT"/danepol_*.deb; do [ -f "$f" ] && deb=$f; done
 
 rc=0
 if command -v lintian > /dev/null; then

@@ -93,9 +93,10 @@ rm -rf "$R/etc/danepol" "$R/var/lib/danepol" "$R/var/log/danepol" "$R/var/spool/
 # its own path.
 A=/srv/danepol-accept
 mkdir -p "$R$A"
-cp "$DEB" "$R$A/" && cp -r "$BUILD/tests/world/out" "$R$A/world" &&
-	cp "$BUILD/tests/world/faultdns" "$R$A/faultdns" ||
-	{ echo "acceptance: cannot copy the package and the world"; echo "acceptance: 0 passed, 1 failed"; exit 1; }
+if ! cp "$DEB" "$R$A/" || ! cp -r "$BUILD/tests/world/out" "$R$A/world" ||
+	! cp "$BUILD/tests/world/faultdns" "$R$A/faultdns"; then
+	echo "acceptance: cannot copy the package and the world"; echo "acceptance: 0 passed, 1 failed"; exit 1
+fi
 sed -i "s|$(cd "$BUILD/tests/world/out" && pwd -P)/|$A/world/|g; s|$BUILD/tests/world/out/|$A/world/|g" "$R$A/world/world.conf"
 cat > "$R/etc/systemd/system/danepol-acceptance.service" <<UNIT
 [Unit]
