@@ -95,8 +95,7 @@ static const char *const audit_sync_names[] = { "none", "flush", "fsync", NULL }
 static const struct conf_key conf_keys[] = {
 	/* resolver */
 	{ "trust_anchor_file", CT_PATH, F(trust_anchor_file), 0, DEFAULT_TRUST_ANCHOR_FILE, 0, 0, 0,
-	    NULL,
-	    "file with the DNSSEC root trust anchor (DS or DNSKEY records)" },
+	    NULL, "file with the DNSSEC root trust anchor (DS or DNSKEY records)" },
 	{ "trust_anchor", CT_STR, F(trust_anchor), CF_NULL, "none", 0, 0, 0, NULL,
 	    "one DS or DNSKEY record used instead of trust_anchor_file" },
 	{ "resolver_forward", CT_FORWARD, F(resolver_forward), CF_NULL, "none", 0, 0, 0, NULL,
@@ -111,10 +110,8 @@ static const struct conf_key conf_keys[] = {
 	    "libunbound contexts validating in parallel, one thread each" },
 	{ "decision_timeout", CT_TIME, F(decision_timeout_ms), 0, "5s", 100, 60000, 1, NULL,
 	    "hard bound on one decision, all lookups included (then: defer)" },
-	{ "ipv4", CT_BOOL, F(ipv4), 0, "yes", 0, 0, 0, NULL,
-	    "look up A records of MX hosts" },
-	{ "ipv6", CT_BOOL, F(ipv6), 0, "yes", 0, 0, 0, NULL,
-	    "look up AAAA records of MX hosts" },
+	{ "ipv4", CT_BOOL, F(ipv4), 0, "yes", 0, 0, 0, NULL, "look up A records of MX hosts" },
+	{ "ipv6", CT_BOOL, F(ipv6), 0, "yes", 0, 0, 0, NULL, "look up AAAA records of MX hosts" },
 	/* policy */
 	{ "policy_table", CT_PATH, F(policy_table), CF_NULL, "none", 0, 0, 0, NULL,
 	    "local policy file: 'domain level' or '.parent level' lines" },
@@ -151,15 +148,12 @@ static const struct conf_key conf_keys[] = {
 	    "mode of the unix sockets" },
 	{ "socket_world_access", CT_BOOL, F(socket_world_access), 0, "no", 0, 0, 0, NULL,
 	    "allow a socket_mode that lets every local user connect" },
-	{ "pid_file", CT_PATH, F(pid_file), CF_NULL, DANEPOL_RUN_DIR "/danepold.pid", 0, 0, 0,
-	    NULL,
+	{ "pid_file", CT_PATH, F(pid_file), CF_NULL, DANEPOL_RUN_DIR "/danepold.pid", 0, 0, 0, NULL,
 	    "danepold's pid file (none: no pid file)" },
 	{ "socket_idle_timeout", CT_TIME, F(socket_idle_timeout_ms), 0, "15s", 100, 3600000, 1,
-	    NULL,
-	    "socketmap/Exim connection idle before a request" },
+	    NULL, "socketmap/Exim connection idle before a request" },
 	{ "socket_request_timeout", CT_TIME, F(socket_request_timeout_ms), 0, "10s", 100, 300000, 1,
-	    NULL,
-	    "socketmap/Exim: time for one whole request" },
+	    NULL, "socketmap/Exim: time for one whole request" },
 	{ "milter_timeout", CT_TIME, F(milter_timeout_s), 0, "1800s", 1, 7210, 1000, NULL,
 	    "libmilter's wait for the MTA's next command" },
 	/* danepold: milter behaviour */
@@ -189,8 +183,7 @@ static const struct conf_key conf_keys[] = {
 	    "defer a destination whose every DANE host failed the probe" },
 	/* TLS outcomes: store and reports */
 	{ "outcome_db", CT_PATH, F(outcome_db), CF_NULL, DANEPOL_STATE_DIR "/outcomes.db", 0, 0, 0,
-	    NULL,
-	    "SQLite store of TLS outcomes for RFC 8460 reports" },
+	    NULL, "SQLite store of TLS outcomes for RFC 8460 reports" },
 	{ "postfix_log", CT_PATH, F(postfix_log), CF_NULL, "none", 0, 0, 0, NULL,
 	    "Postfix mail log read by danepol report --ingest-postfix (none: off)" },
 	{ "report_org_name", CT_STR, F(report_org_name), CF_NULL, "none", 0, 0, 0, NULL,
@@ -662,8 +655,9 @@ conf_print_sample(FILE *fp)
 	      "# status.<reason> = <reply> lines override a reply of the status table.\n",
 	    fp);
 	for (size_t i = 0; i < NKEYS; i++)
-		fprintf(fp, "\n# %s\n#%s = %s\n", conf_keys[i].help, conf_keys[i].name,
-		    conf_keys[i].def);
+		fprintf(fp, "\n# %s\n#%s = %s\n",
+		    conf_keys[i].help ? conf_keys[i].help : "(no meaning: give the row one)",
+		    conf_keys[i].name, conf_keys[i].def);
 }
 
 /** conf_free - release c and everything it owns. NULL is fine. */
