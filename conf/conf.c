@@ -84,6 +84,7 @@ struct conf_key {
 	unsigned min, max;	  /* CT_UINT, CT_TIME (field unit), CT_MODE */
 	unsigned unit_ms;	  /* CT_TIME: 1 for an ms field, 1000 for s */
 	const char *const *names; /* CT_ENUM, NULL-terminated */
+	const char *help;	  /* one line of meaning (conf_print_sample) */
 };
 
 static const char *const on_error_names[] = { "accept", "tempfail", NULL };
@@ -95,71 +96,115 @@ static const char *const audit_sync_names[] = { "none", "flush", "fsync", NULL }
 static const struct conf_key conf_keys[] = {
 	/* resolver */
 	{ "trust_anchor_file", CT_PATH, F(trust_anchor_file), 0, DEFAULT_TRUST_ANCHOR_FILE, 0, 0, 0,
-	    NULL },
-	{ "trust_anchor", CT_STR, F(trust_anchor), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "resolver_forward", CT_FORWARD, F(resolver_forward), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "resolver_config", CT_PATH, F(resolver_config), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "resolver_max_rtt", CT_TIME, F(resolver_max_rtt_ms), 0, "1s", 50, 120000, 1, NULL },
-	{ "resolver_retries", CT_UINT, F(resolver_retries), 0, "2", 1, 10, 0, NULL },
-	{ "resolver_threads", CT_UINT, F(resolver_threads), 0, "2", 1, 16, 0, NULL },
-	{ "decision_timeout", CT_TIME, F(decision_timeout_ms), 0, "5s", 100, 60000, 1, NULL },
-	{ "ipv4", CT_BOOL, F(ipv4), 0, "yes", 0, 0, 0, NULL },
-	{ "ipv6", CT_BOOL, F(ipv6), 0, "yes", 0, 0, 0, NULL },
+	    NULL, "file with the DNSSEC root trust anchor (DS or DNSKEY records)" },
+	{ "trust_anchor", CT_STR, F(trust_anchor), CF_NULL, "none", 0, 0, 0, NULL,
+	    "one DS or DNSKEY record used instead of trust_anchor_file" },
+	{ "resolver_forward", CT_FORWARD, F(resolver_forward), CF_NULL, "none", 0, 0, 0, NULL,
+	    "send queries to this resolver (address[@port]); answers are still validated here" },
+	{ "resolver_config", CT_PATH, F(resolver_config), CF_NULL, "none", 0, 0, 0, NULL,
+	    "extra libunbound configuration file (auth-zones, stubs, tuning)" },
+	{ "resolver_max_rtt", CT_TIME, F(resolver_max_rtt_ms), 0, "1s", 50, 120000, 1, NULL,
+	    "upper bound of the retransmission timeout per name server" },
+	{ "resolver_retries", CT_UINT, F(resolver_retries), 0, "2", 1, 10, 0, NULL,
+	    "retransmissions of one query to one server" },
+	{ "resolver_threads", CT_UINT, F(resolver_threads), 0, "2", 1, 16, 0, NULL,
+	    "libunbound contexts validating in parallel, one thread each" },
+	{ "decision_timeout", CT_TIME, F(decision_timeout_ms), 0, "5s", 100, 60000, 1, NULL,
+	    "hard bound on one decision, all lookups included (then: defer)" },
+	{ "ipv4", CT_BOOL, F(ipv4), 0, "yes", 0, 0, 0, NULL, "look up A records of MX hosts" },
+	{ "ipv6", CT_BOOL, F(ipv6), 0, "yes", 0, 0, 0, NULL, "look up AAAA records of MX hosts" },
 	/* policy */
-	{ "policy_table", CT_PATH, F(policy_table), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "default_level", CT_LEVEL, F(default_level), 0, "dane", 0, 0, 0, NULL },
-	{ "insecure_mx_dane", CT_BOOL, F(insecure_mx_dane), 0, "yes", 0, 0, 0, NULL },
-	{ "smtp_port", CT_UINT, F(smtp_port), 0, "25", 1, 65535, 0, NULL },
-	{ "max_mx_hosts", CT_UINT, F(max_mx_hosts), 0, "10", 1, 64, 0, NULL },
+	{ "policy_table", CT_PATH, F(policy_table), CF_NULL, "none", 0, 0, 0, NULL,
+	    "local policy file: 'domain level' or '.parent level' lines" },
+	{ "default_level", CT_LEVEL, F(default_level), 0, "dane", 0, 0, 0, NULL,
+	    "policy level of domains not in the policy table" },
+	{ "insecure_mx_dane", CT_BOOL, F(insecure_mx_dane), 0, "yes", 0, 0, 0, NULL,
+	    "apply DANE to hosts of an unsigned MX RRset (as Postfix does)" },
+	{ "smtp_port", CT_UINT, F(smtp_port), 0, "25", 1, 65535, 0, NULL,
+	    "port of the MX hosts whose TLSA records (_PORT._tcp) are looked up" },
+	{ "max_mx_hosts", CT_UINT, F(max_mx_hosts), 0, "10", 1, 64, 0, NULL,
+	    "at most this many MX hosts of a destination are examined" },
 	/* cache */
-	{ "cache_size", CT_UINT, F(cache_size), 0, "100000", 1, 10000000, 0, NULL },
-	{ "cache_min_ttl", CT_TIME, F(cache_min_ttl_s), 0, "60s", 0, 86400, 1000, NULL },
-	{ "cache_max_ttl", CT_TIME, F(cache_max_ttl_s), 0, "3600s", 0, 604800, 1000, NULL },
-	{ "cache_defer_ttl", CT_TIME, F(cache_defer_ttl_s), 0, "30s", 0, 3600, 1000, NULL },
+	{ "cache_size", CT_UINT, F(cache_size), 0, "100000", 1, 10000000, 0, NULL,
+	    "decisions kept in the cache" },
+	{ "cache_min_ttl", CT_TIME, F(cache_min_ttl_s), 0, "60s", 0, 86400, 1000, NULL,
+	    "shortest time a decision is cached" },
+	{ "cache_max_ttl", CT_TIME, F(cache_max_ttl_s), 0, "3600s", 0, 604800, 1000, NULL,
+	    "longest time a decision is cached" },
+	{ "cache_defer_ttl", CT_TIME, F(cache_defer_ttl_s), 0, "30s", 0, 3600, 1000, NULL,
+	    "time a defer decision is cached" },
 	/* danepold: sockets and process */
 	{ "milter_socket", CT_SOCKET, F(milter_socket), CF_NULL,
-	    "unix:" DANEPOL_SOCKET_DIR "/milter.sock", 0, 0, 0, NULL },
-	{ "socketmap_socket", CT_SOCKET, F(socketmap_socket), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "exim_socket", CT_SOCKET, F(exim_socket), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "control_socket", CT_SOCKET, F(control_socket), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "metrics_socket", CT_SOCKET, F(metrics_socket), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "user", CT_NAME, F(user), 0, "danepol", 0, 0, 0, NULL },
-	{ "socket_group", CT_NAME, F(socket_group), CF_NULL, "postfix", 0, 0, 0, NULL },
-	{ "socket_mode", CT_MODE, F(socket_mode), 0, "0660", 0, 0777, 0, NULL },
-	{ "socket_world_access", CT_BOOL, F(socket_world_access), 0, "no", 0, 0, 0, NULL },
-	{ "pid_file", CT_PATH, F(pid_file), CF_NULL, DANEPOL_RUN_DIR "/danepold.pid", 0, 0, 0,
-	    NULL },
+	    "unix:" DANEPOL_SOCKET_DIR "/milter.sock", 0, 0, 0, NULL,
+	    "the milter socket (unix:PATH, inet:PORT@HOST; none: no milter)" },
+	{ "socketmap_socket", CT_SOCKET, F(socketmap_socket), CF_NULL, "none", 0, 0, 0, NULL,
+	    "Postfix smtp_tls_policy_maps socketmap socket (none: off)" },
+	{ "exim_socket", CT_SOCKET, F(exim_socket), CF_NULL, "none", 0, 0, 0, NULL,
+	    "Exim line-protocol socket (none: off)" },
+	{ "control_socket", CT_SOCKET, F(control_socket), CF_NULL, "none", 0, 0, 0, NULL,
+	    "danepol query/stats control socket (unix:PATH, inet:PORT@HOST; none: off)" },
+	{ "metrics_socket", CT_SOCKET, F(metrics_socket), CF_NULL, "none", 0, 0, 0, NULL,
+	    "Prometheus /metrics listener (inet:PORT@HOST or unix:PATH; none: off)" },
+	{ "user", CT_NAME, F(user), 0, "danepol", 0, 0, 0, NULL,
+	    "user danepold runs as after binding its sockets" },
+	{ "socket_group", CT_NAME, F(socket_group), CF_NULL, "postfix", 0, 0, 0, NULL,
+	    "group of the unix sockets (the MTA's group)" },
+	{ "socket_mode", CT_MODE, F(socket_mode), 0, "0660", 0, 0777, 0, NULL,
+	    "mode of the unix sockets" },
+	{ "socket_world_access", CT_BOOL, F(socket_world_access), 0, "no", 0, 0, 0, NULL,
+	    "allow a socket_mode that lets every local user connect" },
+	{ "pid_file", CT_PATH, F(pid_file), CF_NULL, DANEPOL_RUN_DIR "/danepold.pid", 0, 0, 0, NULL,
+	    "danepold's pid file (none: no pid file)" },
 	{ "socket_idle_timeout", CT_TIME, F(socket_idle_timeout_ms), 0, "15s", 100, 3600000, 1,
-	    NULL },
+	    NULL, "socketmap/Exim connection idle before a request" },
 	{ "socket_request_timeout", CT_TIME, F(socket_request_timeout_ms), 0, "10s", 100, 300000, 1,
-	    NULL },
-	{ "milter_timeout", CT_TIME, F(milter_timeout_s), 0, "1800s", 1, 7210, 1000, NULL },
+	    NULL, "socketmap/Exim: time for one whole request" },
+	{ "milter_timeout", CT_TIME, F(milter_timeout_s), 0, "1800s", 1, 7210, 1000, NULL,
+	    "libmilter's wait for the MTA's next command" },
 	/* danepold: milter behaviour */
-	{ "on_error", CT_ENUM, F(on_error_tempfail), 0, "tempfail", 0, 0, 0, on_error_names },
-	{ "audit_only", CT_BOOL, F(audit_only), 0, "no", 0, 0, 0, NULL },
-	{ "use_rcpt_host", CT_BOOL, F(use_rcpt_host), 0, "yes", 0, 0, 0, NULL },
-	{ "milter_smtp_transports", CT_WORDS, F(milter_smtp_transports), 0, "smtp", 0, 0, 0, NULL },
-	/* one mail-log line per decision (milter, socketmap, Exim), not only per deferral */
-	{ "log_decisions", CT_BOOL, F(log_decisions), 0, "no", 0, 0, 0, NULL },
+	{ "on_error", CT_ENUM, F(on_error_tempfail), 0, "tempfail", 0, 0, 0, on_error_names,
+	    "reply when the engine itself fails: tempfail or accept" },
+	{ "audit_only", CT_BOOL, F(audit_only), 0, "no", 0, 0, 0, NULL,
+	    "yes: never defer, only write the audit log" },
+	{ "use_rcpt_host", CT_BOOL, F(use_rcpt_host), 0, "yes", 0, 0, 0, NULL,
+	    "decide on Postfix's next hop ({rcpt_host}) instead of the recipient domain" },
+	{ "milter_smtp_transports", CT_WORDS, F(milter_smtp_transports), 0, "smtp", 0, 0, 0, NULL,
+	    "Postfix transports whose recipients the milter may defer" },
+	{ "log_decisions", CT_BOOL, F(log_decisions), 0, "no", 0, 0, 0, NULL,
+	    "one mail-log line per decision of every front door (deferrals are always logged)" },
 	/* audit log */
-	{ "audit_log", CT_PATH, F(audit_log), CF_NULL, "-", 0, 0, 0, NULL },
-	{ "audit_sync", CT_ENUM, F(audit_sync), 0, "flush", 0, 0, 0, audit_sync_names },
+	{ "audit_log", CT_PATH, F(audit_log), CF_NULL, "-", 0, 0, 0, NULL,
+	    "JSON Lines audit log (-: standard output, none: off)" },
+	{ "audit_sync", CT_ENUM, F(audit_sync), 0, "flush", 0, 0, 0, audit_sync_names,
+	    "after each audit line: none, flush or fsync" },
 	/* TLS outcomes: probe */
-	{ "probe", CT_BOOL, F(probe), 0, "no", 0, 0, 0, NULL },
-	{ "probe_interval", CT_TIME, F(probe_interval_s), 0, "3600s", 60, 604800, 1000, NULL },
-	{ "probe_step_timeout", CT_TIME, F(probe_step_timeout_ms), 0, "10s", 100, 300000, 1, NULL },
-	{ "probe_helo", CT_STR, F(probe_helo), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "probe_defer", CT_BOOL, F(probe_defer), 0, "no", 0, 0, 0, NULL },
+	{ "probe", CT_BOOL, F(probe), 0, "no", 0, 0, 0, NULL,
+	    "probe decided destinations with STARTTLS in the background" },
+	{ "probe_interval", CT_TIME, F(probe_interval_s), 0, "3600s", 60, 604800, 1000, NULL,
+	    "time before the same destination is probed again" },
+	{ "probe_step_timeout", CT_TIME, F(probe_step_timeout_ms), 0, "10s", 100, 300000, 1, NULL,
+	    "bound on each step of a probe (connect, banner, STARTTLS, ...)" },
+	{ "probe_helo", CT_STR, F(probe_helo), CF_NULL, "none", 0, 0, 0, NULL,
+	    "EHLO name of the probe (none: the host name)" },
+	{ "probe_defer", CT_BOOL, F(probe_defer), 0, "no", 0, 0, 0, NULL,
+	    "defer a destination whose every DANE host failed the probe" },
 	/* TLS outcomes: store and reports */
 	{ "outcome_db", CT_PATH, F(outcome_db), CF_NULL, DANEPOL_STATE_DIR "/outcomes.db", 0, 0, 0,
-	    NULL },
-	{ "postfix_log", CT_PATH, F(postfix_log), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "report_org_name", CT_STR, F(report_org_name), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "report_contact", CT_STR, F(report_contact), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "report_from", CT_STR, F(report_from), CF_NULL, "none", 0, 0, 0, NULL },
-	{ "report_dir", CT_PATH, F(report_dir), 0, DANEPOL_STATE_DIR "/reports", 0, 0, 0, NULL },
-	{ "report_sendmail", CT_PATH, F(report_sendmail), 0, "/usr/sbin/sendmail", 0, 0, 0, NULL },
-	{ "report_retry", CT_TIME, F(report_retry_s), 0, "86400s", 0, 604800, 1000, NULL },
+	    NULL, "SQLite store of TLS outcomes for RFC 8460 reports" },
+	{ "postfix_log", CT_PATH, F(postfix_log), CF_NULL, "none", 0, 0, 0, NULL,
+	    "Postfix mail log read by danepol report --ingest-postfix (none: off)" },
+	{ "report_org_name", CT_STR, F(report_org_name), CF_NULL, "none", 0, 0, 0, NULL,
+	    "organization-name of the TLS reports sent" },
+	{ "report_contact", CT_STR, F(report_contact), CF_NULL, "none", 0, 0, 0, NULL,
+	    "contact-info of the TLS reports sent" },
+	{ "report_from", CT_STR, F(report_from), CF_NULL, "none", 0, 0, 0, NULL,
+	    "sender address of mailed TLS reports" },
+	{ "report_dir", CT_PATH, F(report_dir), 0, DANEPOL_STATE_DIR "/reports", 0, 0, 0, NULL,
+	    "directory of the built reports and the delivery queue" },
+	{ "report_sendmail", CT_PATH, F(report_sendmail), 0, "/usr/sbin/sendmail", 0, 0, 0, NULL,
+	    "sendmail program that mails TLS reports" },
+	{ "report_retry", CT_TIME, F(report_retry_s), 0, "86400s", 0, 604800, 1000, NULL,
+	    "how long undelivered reports are retried" },
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -620,6 +665,30 @@ conf_key_line(const struct conf *c, const char *key)
 	size_t i = key_find(key);
 
 	return i < NKEYS && c->key_lines ? c->key_lines[i] : 0;
+}
+
+/**
+ * conf_print_sample - the commented danepol.conf a package installs: a
+ * header, then for every key of the table, in table order, its one line
+ * of meaning as a comment and "#key = default". Uncommenting any line
+ * keeps the default, so the output parses to conf_defaults(). Made at
+ * build time (conf/conf_sample.c), so a key added to the table appears
+ * there by itself. Any thread.
+ */
+void
+conf_print_sample(FILE *fp)
+{
+	fputs("# " DANEPOL_CONF_FILE " - configuration of danepold(8) and danepol(1).\n"
+	      "# Generated from danepol's key table: every key, with its default,\n"
+	      "# commented out. Uncomment a line and change its value to set the key.\n"
+	      "# Syntax: \"key = value\" lines; a '#' starts a comment only at the\n"
+	      "# start of a line. Check with \"danepold -n\"; details: danepol.conf(5).\n"
+	      "# status.<reason> = <reply> lines override a reply of the status table.\n",
+	    fp);
+	for (size_t i = 0; i < NKEYS; i++)
+		fprintf(fp, "\n# %s\n#%s = %s\n",
+		    conf_keys[i].help ? conf_keys[i].help : "(no meaning: give the row one)",
+		    conf_keys[i].name, conf_keys[i].def);
 }
 
 /** conf_free - release c and everything it owns. NULL is fine. */

@@ -153,6 +153,9 @@ unsigned conf_key_line(const struct conf *c, const char *key);
 /** Print every effective setting as "key = value" lines (danepold -p). */
 void conf_print(const struct conf *c, FILE *fp);
 
+/** Print the commented sample danepol.conf: every key, its meaning, its default. */
+void conf_print_sample(FILE *fp);
+
 void conf_free(struct conf *c);
 
 #endif

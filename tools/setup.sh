@@ -8,7 +8,8 @@
 #   tools/setup.sh test      build + `make check`, then again under ASan+UBSan
 #                            and each fuzz target for FUZZ_SECONDS (the README's test command;
 #                            SANITIZE=no skips the second run, VALGRIND=no the valgrind
-#                            run of the e2e test, FUZZ_SECONDS=0 the fuzzers)
+#                            run of the e2e test, ACCEPTANCE=no the package's acceptance
+#                            test in a container, FUZZ_SECONDS=0 the fuzzers)
 #   tools/setup.sh demo      build + the offline demo world (the main job)
 #
 # Packages are installed only when missing, so re-runs are quick. Not root
@@ -45,6 +46,9 @@ PACKAGES=(
 	unbound iproute2
 	# fuzzing (tools/fuzz.sh): clang, and libFuzzer + the sanitizer runtimes
 	clang libclang-rt-14-dev
+	# the Debian package (tools/build-deb.sh: dpkg-buildpackage, lintian) and
+	# its acceptance test in a booted container (tests/systemd/acceptance.sh)
+	debhelper devscripts dpkg-dev fakeroot lintian systemd-container logrotate
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -179,6 +183,17 @@ check() {
 			echo "valgrind-e2e: 0 passed, 1 failed"
 			rc=1
 		fi
+	fi
+	# The Debian package, built from the tree, installed and run on a booted
+	# systemd in a container with the stock Postfix and doc/postfix.md's
+	# lines (tests/systemd/acceptance.sh, 2-3 minutes; ACCEPTANCE=no skips).
+	# Its log is counted by summary().
+	rm -f "$BUILD/tests/acceptance.log"
+	if [ "${ACCEPTANCE:-yes}" = yes ]; then
+		local arc=0
+		"$TOP/tests/systemd/acceptance.sh" "$BUILD" > "$BUILD/tests/acceptance.log" 2>&1 || arc=$?
+		grep -E '^(not ok|#|timing:|acceptance:|SKIP)' "$BUILD/tests/acceptance.log" | tail -n 30
+		[ $arc -eq 0 ] || [ $arc -eq 77 ] || rc=1
 	fi
 	# Every libFuzzer target briefly over its seeds and regressions
 	# (FUZZ_SECONDS per target; FUZZ_SECONDS=0 skips; long runs: tools/fuzz.sh long).

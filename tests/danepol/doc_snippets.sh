@@ -2,7 +2,7 @@
 # doc_snippets.sh - the danepol.conf snippets of the documentation parse.
 #
 # 1. Every fenced block of README.md and doc/*.md right after a marker
-#    line "<!-- snippet: danepol.conf -->" (or the older "<!-- danepol.conf
+#    line "<!-- snippet: danepol.conf [NAME] -->" (or the older "<!-- danepol.conf
 #    -->") or opened as ```danepol.conf is written to a file and must pass
 #    `danepold -p -c FILE` (the full parser: unknown keys, bad values, a
 #    '#' after a value; no resolver is started).
@@ -23,7 +23,7 @@ MANS=(doc/*.1 doc/*.5 doc/*.8)
 
 # 1. the marked snippets: FILE:LINE of each block into $T/snip.N
 awk -v dir="$T" '
-	/^[ \t]*<!-- *(snippet: *)?danepol\.conf *-->[ \t]*$/ { mark = 1; next }
+	/^[ \t]*<!-- *(snippet: *)?danepol\.conf( [^ ]+)? *-->[ \t]*$/ { mark = 1; next }
 	/^[ \t]*```/ {
 		if (inblock) { inblock = 0; close(out); next }
 		if (mark || $0 ~ /^[ \t]*```danepol\.conf[ \t]*$/) {

@@ -80,12 +80,9 @@ if [ -z "${WORLD_DIR:-}" ] || [ ! -d "$WORLD_DIR" ]; then
 fi
 
 # snippet TARGET: the doc's `<!-- snippet: TARGET NAME -->` blocks, in order.
-snippet() {
-	awk -v t="$1" '
-	$0 ~ "^<!-- snippet: " t "( [^ ]+)? -->$" { want = 1; next }
-	want && /^```/ { if (inside) { inside = 0; want = 0 } else inside = 1; next }
-	inside' "$POSTFIX_DOC"
-}
+# shellcheck source=tests/lib/doc_snippet.sh
+. "$TOP_SRCDIR/tests/lib/doc_snippet.sh"
+snippet() { doc_snippet "$POSTFIX_DOC" "$1"; }
 
 # ---------------------------------------------------------------- set-up
 dl_init chroot || { not_ok "temporary directory"; finish; }

@@ -144,8 +144,9 @@ fi
 # perm: socket mode 0600 (owner nobody): Exim's Debian-exim processes
 # cannot connect.
 # doc/exim.md's danepol.conf example (paths moved into the test directory)
-awk '/^<!-- danepol.conf -->$/ { f = 1; next } f && /^```/ { n++; if (n == 2) exit; next } f && n == 1' \
-	"$TOP_SRCDIR/doc/exim.md" | sed "s|/run/danepol/|$E2E_T/doc/|; s|/var/log/danepol/|$E2E_T/doc/|" > "$E2E_T/doc.conf"
+# shellcheck source=tests/lib/doc_snippet.sh
+. "$TOP_SRCDIR/tests/lib/doc_snippet.sh"
+doc_snippet "$TOP_SRCDIR/doc/exim.md" "danepol.conf exim" | sed "s|/run/danepol/|$E2E_T/doc/|; s|/var/log/danepol/|$E2E_T/doc/|" > "$E2E_T/doc.conf"
 # the example's user (danepol, made by the package) is the test's user here:
 # danepold -n checks that it exists and may write the socket's and the
 # audit log's directory (the package's tmpfiles.d and logrotate set-up)

@@ -147,6 +147,56 @@ Test(conf, empty_text_is_defaults)
 	conf_free(d);
 }
 
+/*
+ * The packaged danepol.conf (conf_print_sample): as it is, it parses to
+ * the defaults; every key line uncommented, too; every key of the table
+ * is there once, right after a non-empty line of meaning.
+ */
+Test(conf, sample_has_every_key_with_meaning)
+{
+	char *s = NULL, *u, *a, *b, *line, *save = NULL;
+	size_t n = 0, nkeys = 0, nprint = 0;
+	FILE *fp = open_memstream(&s, &n);
+	struct conf *d = conf_defaults(), *c;
+	const char *prev = "";
+
+	cr_assert_not_null(fp);
+	conf_print_sample(fp);
+	fclose(fp);
+	c = parse_ok(s);
+	a = print_str(c);
+	b = print_str(d);
+	cr_expect_str_eq(a, b, "the sample as installed is the defaults");
+	conf_free(c);
+	free(a);
+	for (const char *p = b; *p != '\0'; p++)
+		nprint += *p == '\n';
+	/* uncomment "#key = value" lines */
+	u = calloc(1, n + 1);
+	cr_assert_not_null(u);
+	for (line = strtok_r(s, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' && line[1] >= 'a' && line[1] <= 'z') {
+			nkeys++;
+			cr_expect(strncmp(prev, "# ", 2) == 0 && strlen(prev) > 4 &&
+				strstr(prev, "(no meaning") == NULL,
+			    "a line of meaning above %s (conf/conf.c's table)", line);
+			strcat(u, line + 1);
+		}
+		strcat(u, "\n");
+		prev = line;
+	}
+	cr_expect_eq(nkeys, nprint, "%zu key lines, danepold -p prints %zu", nkeys, nprint);
+	c = parse_ok(u);
+	a = print_str(c);
+	cr_expect_str_eq(a, b, "the sample uncommented is the defaults");
+	conf_free(c);
+	conf_free(d);
+	free(a);
+	free(b);
+	free(u);
+	free(s);
+}
+
 Test(conf, strings_and_none)
 {
 	struct conf *c = parse_ok(
