@@ -177,6 +177,10 @@ check_eq "milter socket: danepol postfix 660" "$(stat -c '%U %G %a' "$MSOCK" 2>&
 check_eq "socketmap socket: danepol postfix 660" "$(stat -c '%U %G %a' "$SSOCK" 2>&1)" "danepol postfix 660"
 e2e_wait 10000 eval 'journalctl -b -u danepold -o cat --no-pager | grep -q "danepold ready"'
 check_match "the journal shows the ready line" "$(journalctl -b -u danepold -o cat --no-pager | grep -c 'danepold ready')" '^[1-9]'
+# the verification an operator is told to run (doc/postfix.md, "sh verify")
+doc_snippet "$POSTFIX_DOC" "sh verify" > "$E2E_T/verify.sh"
+check_match "doc/postfix.md has verification commands" "$(grep -c . "$E2E_T/verify.sh")" '^[1-9]'
+check "doc/postfix.md's verification commands succeed on this server" bash -e "$E2E_T/verify.sh"
 
 # ---------------------------------------------------------------- 4. mail
 session() {
