@@ -31,6 +31,7 @@
 #include "log.h"
 #include "mem.h"
 #include "policy_check.h"
+#include "sockspec.h"
 
 #define CTL_TIMEOUT_S 70	/* longest decision_timeout (60 s) and some */
 #define CTL_REPLY_MAX (1 << 20) /* a reply longer than this is refused */
@@ -162,7 +163,6 @@ ctl_connect(const char *spec, int *ex)
 {
 	struct addrinfo hints, *res = NULL;
 	char *port = NULL, *host = NULL;
-	const char *rest, *at;
 	int fd = -1, family, rc, err;
 
 	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
@@ -190,26 +190,15 @@ ctl_connect(const char *spec, int *ex)
 		}
 		return fd;
 	}
-	if (strncmp(spec, "inet:", 5) == 0) {
-		rest = spec + 5;
-		family = AF_INET;
-	} else if (strncmp(spec, "inet6:", 6) == 0) {
-		rest = spec + 6;
-		family = AF_INET6;
-	} else {
+	if (sockspec_inet(spec, &family, &port, &host) < 0) {
 		msg_error("control socket %.200s: expected unix:PATH, inet:PORT@HOST or "
 			  "inet6:PORT@HOST",
 		    spec);
 		*ex = EX_USAGE;
 		return -1;
 	}
-	at = strchr(rest, '@');
-	port = xstrndup(rest, at ? (size_t)(at - rest) : strlen(rest));
-	host = xstrdup(at ? at + 1 : (family == AF_INET ? "127.0.0.1" : "::1"));
-	if (host[0] == '[' && strlen(host) >= 2 && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host) - 2);
-		host[strlen(host) - 2] = 0;
-	}
+	if (host == NULL)
+		host = xstrdup(family == AF_INET ? "127.0.0.1" : "::1");
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;

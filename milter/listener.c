@@ -41,6 +41,7 @@
 #include "listener.h"
 #include "log.h"
 #include "mem.h"
+#include "sockspec.h"
 
 #define LST_BACKLOG		 128
 #define LST_WARN_INTERVAL	 10  /* seconds between warnings of one kind */
@@ -184,21 +185,13 @@ lst_open_unix(struct listener *l, const char *path, uid_t uid, const char *group
 	return fd;
 }
 
-/* "PORT[@HOST]" with HOST possibly in brackets; NULL host = any address. */
+/* An inet:/inet6: spec split by sockspec_inet(); no host = any address. Frees port and host. */
 static int
-lst_bind_inet(struct listener *l, const char *rest, int family)
+lst_bind_inet(struct listener *l, int family, char *port, char *host)
 {
 	struct addrinfo hints, *res = NULL;
-	const char *at = strchr(rest, '@');
-	char *port = xstrndup(rest, at ? (size_t)(at - rest) : strlen(rest));
-	char *host = at ? xstrdup(at + 1) : NULL;
 	int fd = -1, one = 1, rc;
-	size_t hl;
 
-	if (host && (hl = strlen(host)) >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = 0;
-	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
@@ -245,6 +238,8 @@ struct listener *
 listener_open(const char *spec, const char *what, uid_t uid, const char *group, unsigned mode)
 {
 	struct listener *l = xcalloc(1, sizeof(*l));
+	char *port, *host;
+	int family;
 
 	l->spec = xstrdup(spec);
 	l->what = xstrdup(what);
@@ -253,10 +248,8 @@ listener_open(const char *spec, const char *what, uid_t uid, const char *group, 
 	pthread_cond_init(&l->idle, NULL);
 	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)
 		l->fd = lst_open_unix(l, strchr(spec, ':') + 1, uid, group, mode);
-	else if (strncmp(spec, "inet:", 5) == 0)
-		l->fd = lst_bind_inet(l, spec + 5, AF_INET);
-	else if (strncmp(spec, "inet6:", 6) == 0)
-		l->fd = lst_bind_inet(l, spec + 6, AF_INET6);
+	else if (sockspec_inet(spec, &family, &port, &host) == 0)
+		l->fd = lst_bind_inet(l, family, port, host);
 	else
 		msg_error("%s socket %.200s: unknown socket type", what, spec);
 	if (l->fd < 0)
