@@ -42,22 +42,8 @@ SM=$T/socketmap.sock EX=$T/exim.sock MS=$T/milter.sock
 : > "$T/policy"
 # write_conf FILE MILTER_SOCKET EXTRA_LINES
 write_conf() {
-	cat > "$1" <<CONF
-trust_anchor = $(cat "$WORLD_DIR/root.ds")
-resolver_config = $T/unbound.conf
-decision_timeout = 2s
-milter_socket = $2
-socketmap_socket = unix:$SM
-exim_socket = unix:$EX
-policy_table = $T/policy
-pid_file = none
-outcome_db = none
-audit_log = none
-socket_group = none
-socket_mode = 0660
-$USERLINE
-${3:-}
-CONF
+	dm_conf "milter_socket = $2" "socketmap_socket = unix:$SM" "exim_socket = unix:$EX" \
+		"policy_table = $T/policy" "outcome_db = none" "audit_log = none" "${3:-}" > "$1"
 }
 
 # start NOFILE CONF: danepold under prlimit; waits for "danepold ready"

@@ -27,21 +27,9 @@ dm_setup control
 
 CS=$T/control.sock
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$T/danepold.conf" <<CONF
-trust_anchor = $(cat "$WORLD_DIR/root.ds")
-resolver_config = $T/unbound.conf
-decision_timeout = 2s
-milter_socket = none
-socketmap_socket = unix:$T/socketmap.sock
-control_socket = unix:$CS
-metrics_socket = inet:$PORT@127.0.0.1
-pid_file = none
-audit_log = $T/audit.log
-outcome_db = none
-socket_group = none
-socket_mode = 0660
-$USERLINE
-CONF
+dm_conf "milter_socket = none" "socketmap_socket = unix:$T/socketmap.sock" \
+	"control_socket = unix:$CS" "metrics_socket = inet:$PORT@127.0.0.1" \
+	"audit_log = $T/audit.log" "outcome_db = none" > "$T/danepold.conf"
 CONF=$T/danepold.conf
 
 "$DANEPOLD" -f -c "$CONF" 2> "$T/err" & DPID=$!

@@ -76,6 +76,16 @@ dm_setup() {
 	dm_world_faults || { not_ok "the fault responder starts"; finish; }
 }
 
+# dm_conf [LINE...]: a danepold.conf on stdout: the lines every test here
+# shares (the world's trust anchor and resolver config from dm_setup, a 2 s
+# decision bound, no pid file, sockets mode 0660 without a group change,
+# $USERLINE), then LINE... (keys not among the shared ones; "" lines are fine).
+dm_conf() {
+	printf '%s\n' "trust_anchor = $(cat "$WORLD_DIR/root.ds")" "resolver_config = $T/unbound.conf" \
+		"decision_timeout = 2s" "pid_file = none" "socket_group = none" "socket_mode = 0660" \
+		"$USERLINE" "$@"
+}
+
 dm_stop() {
 	local rc
 	kill -TERM "$DPID"

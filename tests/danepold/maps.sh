@@ -27,22 +27,9 @@ SM=$T/socketmap.sock EX=$T/exim.sock
 : > "$T/policy"
 # write_conf FILE MILTER_SOCKET [EXTRA LINE]
 write_conf() {
-	cat > "$1" <<CONF
-trust_anchor = $(cat "$WORLD_DIR/root.ds")
-resolver_config = $T/unbound.conf
-decision_timeout = 2s
-milter_socket = $2
-socketmap_socket = unix:$SM
-exim_socket = unix:$EX
-policy_table = $T/policy
-pid_file = none
-audit_log = $T/audit.log
-outcome_db = ${OUTDB:-$T/outcomes.db}
-socket_group = none
-socket_mode = 0660
-$USERLINE
-${3:-}
-CONF
+	dm_conf "milter_socket = $2" "socketmap_socket = unix:$SM" "exim_socket = unix:$EX" \
+		"policy_table = $T/policy" "audit_log = $T/audit.log" \
+		"outcome_db = ${OUTDB:-$T/outcomes.db}" "${3:-}" > "$1"
 }
 CONF=$T/danepold.conf
 

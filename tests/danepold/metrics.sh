@@ -38,21 +38,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 : > "$T/policy"
 # write_conf FILE METRICS_SOCKET
 write_conf() {
-	cat > "$1" <<CONF
-trust_anchor = $(cat "$WORLD_DIR/root.ds")
-resolver_config = $T/unbound.conf
-decision_timeout = 2s
-milter_socket = none
-socketmap_socket = unix:$SM
-metrics_socket = $2
-policy_table = $T/policy
-pid_file = none
-audit_log = $T/audit.log
-outcome_db = none
-socket_group = none
-socket_mode = 0660
-$USERLINE
-CONF
+	dm_conf "milter_socket = none" "socketmap_socket = unix:$SM" "metrics_socket = $2" \
+		"policy_table = $T/policy" "audit_log = $T/audit.log" "outcome_db = none" > "$1"
 }
 CONF=$T/danepold.conf
 URL=http://127.0.0.1:$PORT/metrics
