@@ -51,6 +51,9 @@ struct dns_answer {
 	char *why;	 /* bogus reason / failure text, or NULL */
 	char *canonname; /* final name when a CNAME chain was followed, else NULL */
 	uint32_t ttl;	 /* TTL of the answer (0 when unknown / failure) */
+	int64_t sig_expire; /* earliest expiration (Unix seconds) of the RRSIGs
+			     * in the answer section (the RRset and any CNAME
+			     * on the way), 0 when none: insecure, failure */
 	size_t count;	 /* RDATA items; 0 unless status == DNS_DATA */
 	struct dns_rdata *rr;
 	unsigned elapsed_ms; /* time from submission to answer */
