@@ -106,4 +106,38 @@ int cli_report(const struct cli_global *g, int argc, char **argv);
 /** Print the usage text of `danepol report` to fp. */
 void cli_report_usage(FILE *fp);
 
+/**
+ * cli_tlsa - `danepol tlsa (-c FILE | -k FILE | -s HOST[:PORT] | --connect
+ * ADDR) [...] HOST...`: the TLSA records of the operator's own MX hosts
+ * from a certificate chain, a key or a live server (cli_tlsa.c). Returns 0,
+ * EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG, EX_SOFTWARE
+ * or EX_IOERR.
+ */
+int cli_tlsa(const struct cli_global *g, int argc, char **argv);
+
+/** Print the usage text of `danepol tlsa` to fp. */
+void cli_tlsa_usage(FILE *fp);
+
+/**
+ * cli_selfcheck - `danepol selfcheck`: our own domains' DANE as senders
+ * see it (cli_selfcheck.c, own/selfcheck.h). Returns the monitoring
+ * plugin states 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for usage
+ * and configuration errors).
+ */
+int cli_selfcheck(const struct cli_global *g, int argc, char **argv);
+
+/** Print the usage text of `danepol selfcheck` to fp. */
+void cli_selfcheck_usage(FILE *fp);
+
+/**
+ * cli_rollover - `danepol rollover check|plan`: gate a key switch on the
+ * next key's record having been published long enough (cli_rollover.c,
+ * own/rollover.h). check: 0 go, 1 wait, 2 not published / broken,
+ * 3 unknown (usage, configuration, store); plan: 0, or 3.
+ */
+int cli_rollover(const struct cli_global *g, int argc, char **argv);
+
+/** Print the usage text of `danepol rollover` to fp. */
+void cli_rollover_usage(FILE *fp);
+
 #endif

@@ -53,6 +53,12 @@ static const struct cli_command {
 	{ "query", cli_query, cli_query_usage,
 	    "ask the running danepold for its decision on domains" },
 	{ "stats", cli_stats, cli_stats_usage, "print the running danepold's counters (JSON)" },
+	{ "tlsa", cli_tlsa, cli_tlsa_usage,
+	    "make the TLSA records of your own MX hosts (cert, key or server)" },
+	{ "selfcheck", cli_selfcheck, cli_selfcheck_usage,
+	    "check our own domains' DANE as senders see it (monitoring plugin)" },
+	{ "rollover", cli_rollover, cli_rollover_usage,
+	    "gate a key switch on the next key's TLSA record being published long enough" },
 	{ "help", cmd_help, help_usage, "show this text, or the usage of COMMAND" },
 };
 
@@ -73,7 +79,7 @@ cli_usage(FILE *fp)
 {
 	fprintf(fp, "usage: danepol [-c FILE] [-v] COMMAND [ARG...]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(fp,
 	    "\noptions:\n"
 	    "  -c FILE  configuration file (default %s if it exists)\n"

@@ -205,6 +205,25 @@ static const struct conf_key conf_keys[] = {
 	    "sendmail program that mails TLS reports" },
 	{ "report_retry", CT_TIME, F(report_retry_s), 0, "86400s", 0, 604800, 1000, NULL,
 	    "how long undelivered reports are retried" },
+	/* the operator's own DANE: danepol selfcheck and rollover */
+	{ "selfcheck_domains", CT_WORDS, F(selfcheck_domains), CF_NULL, "none", 0, 0, 0, NULL,
+	    "our own mail domains, checked by danepol selfcheck and selfcheck_interval" },
+	{ "selfcheck_interval", CT_TIME, F(selfcheck_interval_s), 0, "0s", 0, 604800, 1000, NULL,
+	    "danepold runs the self-check of selfcheck_domains this often (0: never)" },
+	{ "selfcheck_cert_files", CT_STR, F(selfcheck_cert_files), CF_NULL, "none", 0, 0, 0,
+	    NULL, "certificate chain files our MTA serves (none: ask postconf)" },
+	{ "selfcheck_cert_warn_days", CT_UINT, F(selfcheck_cert_warn_days), 0, "21", 0, 3650, 0,
+	    NULL, "warn this many days before a served certificate expires" },
+	{ "selfcheck_cert_crit_days", CT_UINT, F(selfcheck_cert_crit_days), 0, "7", 0, 3650, 0,
+	    NULL, "critical this many days before a served certificate expires" },
+	{ "selfcheck_sig_warn_days", CT_UINT, F(selfcheck_sig_warn_days), 0, "7", 0, 365, 0, NULL,
+	    "warn this many days before an RRSIG over our MX, addresses or TLSA expires" },
+	{ "selfcheck_sig_crit_days", CT_UINT, F(selfcheck_sig_crit_days), 0, "2", 0, 365, 0, NULL,
+	    "critical this many days before such an RRSIG expires" },
+	{ "selfcheck_prometheus_file", CT_PATH, F(selfcheck_prometheus_file), CF_NULL, "none", 0,
+	    0, 0, NULL, "Prometheus textfile-collector file of the self-check (none: off)" },
+	{ "rollover_ttls", CT_UINT, F(rollover_ttls), 0, "2", 1, 100, 0, NULL,
+	    "a next key's TLSA record must be seen this many TTLs before the key is used" },
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

@@ -96,6 +96,16 @@ struct conf {
 	char *report_dir;	 /* default "/var/lib/danepol/reports": report files */
 	char *report_sendmail;	 /* default "/usr/sbin/sendmail" */
 	unsigned report_retry_s; /* default 24h, 0..7d: how long to retry a report delivery */
+	/* the operator's own DANE (own/): danepol selfcheck, rollover */
+	char *selfcheck_domains;	     /* our own domains (words), or NULL */
+	unsigned selfcheck_interval_s;	     /* default 0 (never), ..7d: danepold's self-check */
+	char *selfcheck_cert_files;	     /* served chain files (words), or NULL: postconf */
+	unsigned selfcheck_cert_warn_days;   /* default 21 */
+	unsigned selfcheck_cert_crit_days;   /* default 7 */
+	unsigned selfcheck_sig_warn_days;    /* default 7 */
+	unsigned selfcheck_sig_crit_days;    /* default 2 */
+	char *selfcheck_prometheus_file;     /* textfile-collector file, or NULL */
+	unsigned rollover_ttls;		     /* default 2, 1..100: TTLs before a key switch */
 	/* status table overrides */
 	struct conf_status_override *status;
 	size_t nstatus;

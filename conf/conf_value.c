@@ -241,16 +241,16 @@ conf_value_words(const char *v)
 	for (v += strspn(v, CONF_WORD_SEP); *v; v += strspn(v, CONF_WORD_SEP)) {
 		n = strcspn(v, CONF_WORD_SEP);
 		if (n > CONF_VALUE_WORD_MAX || strspn(v, CONF_VALUE_NAME_CHARS) < n)
-			return xasprintf("bad transport name \"%.*s\" (at most %d of "
+			return xasprintf("bad name \"%.*s\" (at most %d of "
 					 "A-Z a-z 0-9 _ . -, names separated by commas or blanks)",
 			    (int)(n > CONF_VALUE_WORD_MAX ? CONF_VALUE_WORD_MAX : n), v,
 			    CONF_VALUE_WORD_MAX);
 		if (++count > CONF_VALUE_WORDS_MAX)
-			return xasprintf("more than %d transport names", CONF_VALUE_WORDS_MAX);
+			return xasprintf("more than %d names", CONF_VALUE_WORDS_MAX);
 		v += n;
 	}
 	if (count == 0)
-		return xstrdup("no transport name");
+		return xstrdup("no name");
 	return NULL;
 }
 

@@ -62,7 +62,7 @@ char *conf_value_name(const char *v);
 char *conf_value_level(const char *v);
 
 /**
- * A list of Postfix transport (master.cf service) names: 1 to
+ * A list of names (Postfix transports, domains in A-labels): 1 to
  * CONF_VALUE_WORDS_MAX names of at most CONF_VALUE_WORD_MAX bytes of
  * CONF_VALUE_NAME_CHARS each, separated by commas and/or blanks.
  */

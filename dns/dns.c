@@ -38,6 +38,7 @@
 #include "dnsname.h"
 #include "log.h"
 #include "mem.h"
+#include "rrsig.h"
 #include "stats.h"
 
 struct dns_query {
@@ -138,6 +139,10 @@ dns_classify(const char *qname, uint16_t qtype, int err, struct ub_result *r)
 	}
 	a->sec = r->secure ? DNS_SEC_SECURE : DNS_SEC_INSECURE;
 	a->ttl = r->ttl > 0 ? (uint32_t)r->ttl : 0;
+	/* libunbound asks with DO: a secure reply carries its RRSIGs. */
+	if (r->secure && r->answer_packet && r->answer_len > 0)
+		a->sig_expire = rrsig_min_expire(r->answer_packet, (size_t)r->answer_len,
+		    (int64_t)time(NULL));
 	dns_answer_set_canon(a, r->canonname);
 	if (r->nxdomain || r->rcode == 3)
 		a->status = DNS_NXDOMAIN;

@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "daemon_metrics.h"
+#include "daemon_selfcheck.h"
 #include "listener.h"
 #include "log.h"
 #include "mem.h"
@@ -58,7 +59,7 @@ static const char *const dm_families[] = { "danepol_decisions_total", "danepol_c
 	"danepol_dns_timeouts_total", "danepol_dns_query_duration_seconds",
 	"danepol_connections_total", "danepol_probe_results_total",
 	"danepol_audit_write_errors_total", "danepol_reloads_total", "danepol_config_generation",
-	NULL };
+	"danepol_selfcheck_state", "danepol_selfcheck_last_run_timestamp_seconds", NULL };
 
 const char *const *
 daemon_metrics_families(void)
@@ -176,6 +177,7 @@ daemon_metrics_text(struct buf *b)
 	    r.s.counter[STATS_RELOADS_FAILED]);
 	dm_one(b, "danepol_config_generation", "gauge",
 	    "Configurations installed since start (1: the one read at start).", r.s.generation);
+	daemon_selfcheck_metrics(b);
 }
 
 /* ------------------------------------------------------------ JSON */

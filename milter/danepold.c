@@ -58,6 +58,7 @@
 #include "daemon_fds.h"
 #include "daemon_metrics.h"
 #include "daemon_probe.h"
+#include "daemon_selfcheck.h"
 #include "daemon_proc.h"
 #include "exim.h"
 #include "log.h"
@@ -532,7 +533,7 @@ d_start(const struct startup_settings *f, struct conf *c, int foreground, int *p
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
 	snapshot_install(rt);
-	if (daemon_probe_start(rt->conf) < 0)
+	if (daemon_probe_start(rt->conf) < 0 || daemon_selfcheck_start() < 0)
 		return EX_OSERR;
 	if (d_listeners_start(f) < 0)
 		return EX_OSERR;
@@ -625,6 +626,7 @@ main(int argc, char **argv)
 out:
 	daemon_proc_ready(ex);
 	d_listeners_stop();
+	daemon_selfcheck_stop();
 	daemon_probe_stop();
 	snapshot_shutdown();
 	audit_close(daemon_audit());

@@ -35,6 +35,14 @@ findings_add(struct findings *f, enum finding_sev sev, const char *code, const c
 	x->action = xstrdup_null(action);
 }
 
+void
+findings_append(struct findings *dst, const struct findings *src)
+{
+	for (size_t i = 0; src && i < src->n; i++)
+		findings_add(dst, src->v[i].sev, src->v[i].code, src->v[i].subject,
+		    src->v[i].action, "%s", src->v[i].text);
+}
+
 /* CRITICAL > WARNING > UNKNOWN > OK */
 static int
 sev_rank(enum finding_sev s)
@@ -86,6 +94,36 @@ finding_sev_name(enum finding_sev sev)
 	default:
 		return "UNKNOWN";
 	}
+}
+
+/* s into b with '|' and line breaks replaced. */
+static void
+put_plain(struct buf *b, const char *s)
+{
+	for (; s && *s; s++)
+		buf_putc(b, *s == '|' ? '/' : (*s == '\n' || *s == '\r') ? ' ' : *s);
+}
+
+void
+findings_print(FILE *fp, const char *label, const struct findings *f)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t j = 0; j < f->n; j++) {
+		const struct finding *x = &f->v[j];
+
+		buf_reset(&b);
+		buf_printf(&b, "%s %s %s %s: ", finding_sev_name(x->sev), label, x->code,
+		    x->subject);
+		put_plain(&b, x->text);
+		if (x->action) {
+			buf_puts(&b, " -> ");
+			put_plain(&b, x->action);
+		}
+		fprintf(fp, "%s\n", b.s);
+	}
+	buf_free(&b);
 }
 
 void

@@ -16,6 +16,7 @@
 #define DANEPOL_FINDING_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum finding_sev {
 	FINDING_OK = 0,
@@ -42,6 +43,9 @@ void findings_add(struct findings *f, enum finding_sev sev, const char *code,
     const char *subject, const char *action, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/** Append copies of every finding of src (NULL: none) to dst. */
+void findings_append(struct findings *dst, const struct findings *src);
+
 /** The worst severity in f (FINDING_OK for an empty list), ranked as above. */
 enum finding_sev findings_worst(const struct findings *f);
 
@@ -50,6 +54,13 @@ size_t findings_count(const struct findings *f, enum finding_sev sev);
 
 /** "OK", "WARNING", "CRITICAL", "UNKNOWN" (the plugin words). */
 const char *finding_sev_name(enum finding_sev sev);
+
+/**
+ * One line per finding to fp: "STATE label code subject: text -> action"
+ * ('|' and line breaks in the text replaced: the monitoring-plugin
+ * output's perfdata separator).
+ */
+void findings_print(FILE *fp, const char *label, const struct findings *f);
 
 /** Free every finding and zero f. NULL-safe. */
 void findings_clear(struct findings *f);

@@ -302,6 +302,7 @@ addr_free(struct probe_addr *a)
 		free(a->chain[i].subject);
 		free(a->chain[i].cert_sha256);
 		free(a->chain[i].spki_sha256);
+		free(a->chain[i].der);
 	}
 	free(a->chain);
 	free(a->matched);
@@ -381,11 +382,19 @@ addr_json(const struct probe_addr *a)
 	if (a->nchain > 0) {
 		json_t *chain = json_array();
 
-		for (size_t i = 0; i < a->nchain; i++)
+		for (size_t i = 0; i < a->nchain; i++) {
+			char na[32];
+			struct tm tm;
+			time_t t = (time_t)a->chain[i].not_after;
+
+			gmtime_r(&t, &tm);
+			strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			json_array_append_new(chain,
-			    json_pack("{s:o, s:o, s:o}", "subject", jstr(a->chain[i].subject),
+			    json_pack("{s:o, s:o, s:o, s:o}", "subject", jstr(a->chain[i].subject),
 				"cert_sha256", jstr(a->chain[i].cert_sha256), "spki_sha256",
-				jstr(a->chain[i].spki_sha256)));
+				jstr(a->chain[i].spki_sha256), "not_after",
+				a->chain[i].not_after ? json_string(na) : json_null()));
+		}
 		json_object_set_new(j, "chain", chain);
 	}
 	json_object_set_new(j, "authenticated", json_boolean(a->authenticated));
@@ -428,4 +437,13 @@ probe_result_json(const struct probe_result *r)
 	    "dane_hosts", (json_int_t)r->ndane, "dane_failed", (json_int_t)r->ndane_failed,
 	    "all_dane_failed", probe_all_dane_failed(r), "results", list);
 	return j;
+}
+
+void
+probe_addr_clear(struct probe_addr *a)
+{
+	if (a == NULL)
+		return;
+	addr_free(a);
+	memset(a, 0, sizeof(*a));
 }

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
 #include "outcome.h"
 #include "policy.h"
@@ -75,6 +76,10 @@ struct probe_cert {
 	char *subject;	   /* one line, sanitised, or NULL */
 	char *cert_sha256; /* SHA2-256 of the certificate: "x 0 1 HEX" records */
 	char *spki_sha256; /* SHA2-256 of its SubjectPublicKeyInfo: "x 1 1 HEX" */
+	unsigned char *der; /* the DER certificate (for the operator's own checks:
+			     * danepol tlsa --server, selfcheck), or NULL */
+	size_t der_len;
+	int64_t not_after; /* notAfter in Unix seconds, 0 unknown */
 };
 
 #define PROBE_CHAIN_MAX 10 /* certificates of a presented chain kept */
@@ -153,6 +158,25 @@ int probe_all_dane_failed(const struct probe_result *r);
  * for a host without a TLSRPT-relevant failure): *o is then zeroed.
  */
 int probe_outcome(const struct probe_result *r, size_t i, struct tls_outcome *o);
+
+/**
+ * Verify a certificate chain that is not presented in a handshake but
+ * read from a file (leaf first: a certificate an MTA is configured to
+ * serve) against host h of decision d, exactly as a handshake with h is
+ * verified (probe_tls.c: the same DANE set-up, reference names and
+ * records, through OpenSSL's X509_verify_cert() with the SSL's DANE
+ * state). Fills a->stage (PROBE_ST_TLS), nadded, verify_error,
+ * verify_text, match_depth, matched and authenticated; a is the caller's
+ * (zeroed by it; probe_addr_clear() frees its fields). Returns 0,
+ * or -1 with a->detail when h has no usable records or OpenSSL fails.
+ * For danepol selfcheck: a certificate checked before it is deployed.
+ * Thread safety: none needed (no shared state).
+ */
+int probe_chain_verify(const struct policy_decision *d, const struct policy_host *h,
+    X509 *const *chain, size_t n, struct probe_addr *a);
+
+/** Free the fields of one probe_addr the caller owns and zero it. NULL-safe. */
+void probe_addr_clear(struct probe_addr *a);
 
 /** The result as JSON (doc/probe.schema.json); new reference. */
 json_t *probe_result_json(const struct probe_result *r);

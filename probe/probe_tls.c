@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -345,12 +346,26 @@ cert_digest(X509 *x, int spki)
 	return hex;
 }
 
-/* The presented chain's subjects and digests (what TLSA records match). */
+/* notAfter of x as Unix seconds, 0 when it cannot be read. */
+static int64_t
+not_after(X509 *x)
+{
+	const ASN1_TIME *t = X509_get0_notAfter(x);
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* The presented chain's subjects, digests, DER and expiry (what TLSA records match). */
 static void
 peer_chain(SSL *ssl, struct probe_addr *a)
 {
 	STACK_OF(X509) *sk = SSL_get_peer_cert_chain(ssl);
-	int n = sk ? sk_X509_num(sk) : 0;
+	int n = sk ? sk_X509_num(sk) : 0, der_len;
+	unsigned char *der = NULL;
 	char name[512];
 
 	if (n > PROBE_CHAIN_MAX)
@@ -366,6 +381,14 @@ peer_chain(SSL *ssl, struct probe_addr *a)
 			pc->subject = probe_smtp_sanitize(name, strlen(name));
 		pc->cert_sha256 = cert_digest(x, 0);
 		pc->spki_sha256 = cert_digest(x, 1);
+		pc->not_after = not_after(x);
+		der_len = i2d_X509(x, &der);
+		if (der_len > 0) {
+			pc->der = xmemdup(der, (size_t)der_len);
+			pc->der_len = (size_t)der_len;
+		}
+		OPENSSL_free(der);
+		der = NULL;
 	}
 	ERR_clear_error();
 }
@@ -468,4 +491,78 @@ out:
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
+}
+
+/* ------------------------------------------------ a chain from a file */
+
+/* The X509_STORE_CTX for chain[0..n) with ssl's DANE state and names. */
+static X509_STORE_CTX *
+chain_ctx(SSL_CTX *ctx, SSL *ssl, X509 *const *chain, size_t n, STACK_OF(X509) **untrusted)
+{
+	X509_STORE_CTX *vctx = X509_STORE_CTX_new();
+
+	*untrusted = sk_X509_new_null();
+	if (vctx == NULL || *untrusted == NULL)
+		goto fail;
+	for (size_t i = 1; i < n; i++)
+		if (sk_X509_push(*untrusted, chain[i]) <= 0)
+			goto fail;
+	/* as libssl verifies a server's chain: purpose "ssl_server", the
+	 * SSL's verify parameters (its reference names), its DANE state */
+	if (X509_STORE_CTX_init(vctx, SSL_CTX_get_cert_store(ctx), chain[0], *untrusted) != 1 ||
+	    X509_STORE_CTX_set_default(vctx, "ssl_server") != 1 ||
+	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(vctx), SSL_get0_param(ssl)) != 1)
+		goto fail;
+	X509_STORE_CTX_set0_dane(vctx, SSL_get0_dane(ssl));
+	return vctx;
+fail:
+	X509_STORE_CTX_free(vctx);
+	sk_X509_free(*untrusted);
+	*untrusted = NULL;
+	return NULL;
+}
+
+int
+probe_chain_verify(const struct policy_decision *d, const struct policy_host *h,
+    X509 *const *chain, size_t n, struct probe_addr *a)
+{
+	STACK_OF(X509) *untrusted = NULL;
+	X509_STORE_CTX *vctx = NULL;
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = NULL;
+	char *why = NULL;
+	int added = 0, rc = -1;
+
+	ERR_clear_error();
+	a->match_depth = -1;
+	if (n == 0 || h->state != POLICY_HOST_DANE || h->tlsa_base == NULL) {
+		why = xstrdup(n == 0 ? "no certificate" : "the host has no usable TLSA records");
+		goto out;
+	}
+	if ((ctx = tls_ctx(&why)) == NULL || (ssl = SSL_new(ctx)) == NULL ||
+	    (added = dane_setup(ssl, d, h, &why)) < 0)
+		goto out;
+	a->nadded = (size_t)added;
+	if ((vctx = chain_ctx(ctx, ssl, chain, n, &untrusted)) == NULL) {
+		why = ssl_error_text("cannot set up the chain verification");
+		goto out;
+	}
+	(void)X509_verify_cert(vctx);
+	/* what the handshake would have left in the SSL: the result that
+	 * SSL_get0_dane_tlsa() and dane_result() read */
+	SSL_set_verify_result(ssl, X509_STORE_CTX_get_error(vctx));
+	a->stage = PROBE_ST_TLS;
+	dane_result(ssl, added > 0, a);
+	rc = 0;
+out:
+	if (why != NULL) {
+		free(a->detail);
+		a->detail = why;
+	}
+	X509_STORE_CTX_free(vctx);
+	sk_X509_free(untrusted);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return rc;
 }

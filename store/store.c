@@ -26,6 +26,12 @@
  * complete and keeps its rows; that is why the version stays 1 (older
  * binaries open these files unchanged).
  *
+ * Table seen: since when an item (a published TLSA record, a served key)
+ * has been seen without a break at an owner (store/seen.c, seen.h), for
+ * `danepol rollover`. Like report_queue it is added by schema_update_sql:
+ * a new table that older binaries never read, so the version stays 1 and
+ * they open such files unchanged.
+ *
  * Schema versions: schema_setup() creates the current schema in an empty
  * file, brings a file of this version up to date (schema_update_sql,
  * idempotent), and refuses any other version. A change that older
@@ -62,6 +68,7 @@
 #include "log.h"
 #include "mem.h"
 #include "store.h"
+#include "store_db.h"
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_APP_ID	     0x64616e65 /* "dane" */
@@ -117,7 +124,14 @@ static const char schema_update_sql[] =
     " next_attempt INTEGER NOT NULL,"
     " attempts INTEGER NOT NULL,"
     " last_error TEXT);"
-    "CREATE INDEX IF NOT EXISTS report_queue_next ON report_queue(next_attempt);";
+    "CREATE INDEX IF NOT EXISTS report_queue_next ON report_queue(next_attempt);"
+    "CREATE TABLE IF NOT EXISTS seen ("
+    " kind TEXT NOT NULL,"
+    " owner TEXT NOT NULL,"
+    " item TEXT NOT NULL,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY (kind, owner, item));";
 
 static const char insert_sql[] =
     "INSERT INTO outcomes (time, source, policy_domain, have_policy, policy_strings,"
@@ -423,6 +437,21 @@ store_path(const struct store *s)
 	return s->path;
 }
 
+/* ------------------------------------------------------------ store/ modules */
+
+sqlite3 *
+store_db_lock(struct store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	return s->db;
+}
+
+void
+store_db_unlock(struct store *s)
+{
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* ------------------------------------------------------------ input checks */
 
 /*
@@ -467,6 +496,12 @@ text_check(const char *s, size_t max, const char **why)
 	if (i > max)
 		return *why = "too long", -1;
 	return (long)i;
+}
+
+long
+store_db_text_check(const char *v, size_t max, const char **why)
+{
+	return text_check(v, max, why);
 }
 
 static int

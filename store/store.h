@@ -4,10 +4,11 @@
  * lost committed row), plus the report delivery queue of `danepol report`.
  *
  * The schema (versioned, created or brought up to date by store_open())
- * holds both tables: outcomes, written and read here, and report_queue,
+ * holds three tables: outcomes, written and read here; report_queue,
  * whose rows report/report_queue.c reads and writes through a connection
- * of its own to store_path() (report_queue.h). Nothing else creates
- * tables in the file.
+ * of its own to store_path() (report_queue.h); and seen, the history of
+ * seen.h (store/seen.c, over this connection: store_db.h). Nothing else
+ * creates tables in the file.
  *
  * One struct store is one database connection guarded by a mutex, so any
  * number of threads may share it (danepold's probe workers and the Exim

@@ -29,7 +29,12 @@
 #                              probe-chain.crt), expired.crt/key (signed by
 #                              the CA, valid only in January 2020, names
 #                              mx.pexpta.example, mx.pexpee.example;
-#                              expired-chain.crt), probe.spki, expired.spki
+#                              expired-chain.crt), probe.spki, expired.spki;
+#                              for the own-domain (selfcheck/rollover) tests:
+#                              next.crt/next.key (self-signed, the "next"
+#                              key of mx1.ownok.example), next.spki
+#   DIR/ownsig.expire          the RRSIG expiration of ownsig.example, Unix
+#                              seconds (2 days after generation)
 #   DIR/README                 what this directory is
 # What each domain is for: tests/world/README.md. The expected decisions:
 # tests/world/expected.tsv. Re-running into the same DIR regenerates
@@ -49,7 +54,7 @@ DIR=$(cd "$1" && pwd)
 Z=$DIR/zones
 KD=$DIR/keys
 PKI=$DIR/pki
-rm -rf "$Z" "$KD" "$PKI" "$DIR/world.conf" "$DIR/root.ds" "$DIR/root.key" "$DIR/fault-zones"
+rm -rf "$Z" "$KD" "$PKI" "$DIR/ownsig.expire" "$DIR/world.conf" "$DIR/root.ds" "$DIR/root.key" "$DIR/fault-zones"
 mkdir -p "$Z" "$KD" "$PKI"
 umask 022
 
@@ -69,7 +74,7 @@ pki() {
 	basicConstraints = critical,CA:FALSE
 	keyUsage = critical,digitalSignature
 	extendedKeyUsage = serverAuth
-	subjectAltName = DNS:mx1.secure.example,DNS:localhost,IP:127.0.0.1
+	subjectAltName = DNS:mx1.secure.example,DNS:localhost,IP:127.0.0.1,DNS:mx1.ownok.example,DNS:mx1.ownnext.example,DNS:mx1.ownsig.example,DNS:mx1.ownnotlsa.example
 	EXT
 	openssl x509 -req -in ee.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 825 \
 		-extfile ee.ext -out ee.crt 2>/dev/null
@@ -94,7 +99,7 @@ pki_probe() {
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out expired.key 2>/dev/null
 	printf '%s\n' 'basicConstraints = critical,CA:FALSE' 'keyUsage = critical,digitalSignature' \
 		'extendedKeyUsage = serverAuth' \
-		'subjectAltName = DNS:mx.pta.example,DNS:mx.pnochain.example,DNS:mx.pocsp.example' > probe.ext
+		'subjectAltName = DNS:mx.pta.example,DNS:mx.pnochain.example,DNS:mx.pocsp.example,DNS:mx1.ownta.example' > probe.ext
 	openssl req -new -key probe.key -subj "/CN=mx.pta.example" -out probe.csr 2>/dev/null
 	openssl x509 -req -in probe.csr -CA ca.crt -CAkey ca.key -set_serial 3 -days 825 \
 		-extfile probe.ext -out probe.crt 2>/dev/null
@@ -121,12 +126,27 @@ pki_probe() {
 	cd "$DIR"
 }
 pki_probe
+
+# The own-domain tests' next key (tests of `danepol rollover`): a fresh
+# key in a self-signed certificate for mx1.ownok.example.
+pki_next() {
+	cd "$PKI"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out next.key 2>/dev/null
+	openssl req -x509 -new -key next.key -subj "/CN=mx1.ownok.example" -days 825 \
+		-addext "subjectAltName=DNS:mx1.ownok.example,DNS:mx1.ownnext.example" \
+		-out next.crt 2>/dev/null
+	openssl x509 -in next.crt -noout -pubkey | openssl pkey -pubin -outform DER |
+		openssl dgst -sha256 -r | awk '{ print $1 }' > next.spki
+	cd "$DIR"
+}
+pki_next
 EE=$(cat "$PKI/ee.spki")
 PROBE=$(cat "$PKI/probe.spki")
 EXPIRED=$(cat "$PKI/expired.spki")
 CA=$(cat "$PKI/ca.spki")
 SS=$(cat "$PKI/ss.spki")
-[ ${#EE} -eq 64 ] && [ ${#CA} -eq 64 ] && [ ${#PROBE} -eq 64 ] && [ ${#EXPIRED} -eq 64 ] || { echo "$0: SPKI digests failed" >&2; exit 1; }
+NEXT=$(cat "$PKI/next.spki")
+[ ${#NEXT} -eq 64 ] && [ ${#EE} -eq 64 ] && [ ${#CA} -eq 64 ] && [ ${#PROBE} -eq 64 ] && [ ${#EXPIRED} -eq 64 ] || { echo "$0: SPKI digests failed" >&2; exit 1; }
 
 # ------------------------------------------------------------------ zones
 # zone NAME: the zone file header for NAME (SOA, NS, glue), body on stdin.
@@ -190,7 +210,8 @@ edit_rdata() {
 : > "$DSLIST"
 SIGNED="secure nsec3 tampered cname cnameorig implicit insecurehost unusable mixed
 notlsa bogus expired tlsabogus noaddr nullmx mismatch crosszone bogushost
-pee pta pname pnochain pexpta pexpee pnotls pocsp"
+pee pta pname pnochain pexpta pexpee pnotls pocsp
+ownok ownbad ownta ownnext ownsig ownnotlsa"
 # Unsigned children (no DS in example.): NSEC proves them insecure.
 UNSIGNED="insecure unsignedmx unsignedmxpin unsignedmixed unsignedbogus unsignednotlsa"
 
@@ -329,6 +350,57 @@ probe1 pexpta.example 127.0.0.17 "2 1 1 $CA"		# expired chain: certificate-expir
 probe1 pexpee.example 127.0.0.17 "3 1 1 $EXPIRED"	# same server: DANE-EE ignores expiry
 probe1 pnotls.example 127.0.0.18 "3 1 1 $EE"		# no STARTTLS
 probe1 pocsp.example 127.0.0.19 "3 1 1 $PROBE"		# tlsserv with OCSP staples
+
+# The operator's own domains (danepol selfcheck / rollover tests): servers
+# at 127.0.0.21 (ee-chain.crt with ee.key: the EE names mx1.own{ok,next,
+# sig,notlsa}.example, its CA is in the chain), 127.0.0.22 (ee-chain.crt
+# too) and 127.0.0.23 (probe.crt alone, with probe.key: names
+# mx1.ownta.example, the CA is not sent).
+# Healthy: DANE-EE and DANE-TA both match ee-chain.crt; IPv4 and IPv6.
+zone ownok.example <<EOF
+@	MX	10 mx1
+mx1	A	127.0.0.21
+mx1	AAAA	::1
+_25._tcp.mx1	TLSA	3 1 1 $EE
+_25._tcp.mx1	TLSA	2 1 1 $CA
+EOF
+sign ownok.example
+# own1 DOMAIN ADDR TLSA-RDATA: MX 10 mx1, mx1 A ADDR, _25._tcp.mx1 TLSA.
+own1() {
+	printf '@\tMX\t10 mx1\nmx1\tA\t%s\n_25._tcp.mx1\tTLSA\t%s\n' "$2" "$3" | zone "$1"
+	sign "$1"
+}
+# Published key (ss.crt) is not the served one (ee-chain.crt): mismatch.
+own1 ownbad.example 127.0.0.22 "3 1 1 $SS"
+# DANE-TA only, the server does not send the CA: TA missing from the chain.
+own1 ownta.example 127.0.0.23 "2 1 1 $CA"
+# Current and next key published ("3 1 1 + 3 1 1").
+zone ownnext.example <<EOF
+@	MX	10 mx1
+mx1	A	127.0.0.21
+_25._tcp.mx1	TLSA	3 1 1 $EE
+_25._tcp.mx1	TLSA	3 1 1 $NEXT
+EOF
+sign ownnext.example
+# Healthy, but every RRSIG expires 2 days after generation (the selfcheck's
+# RRSIG warning window); the expiration is in DIR/ownsig.expire.
+SIGEXP=$(( $(date +%s) + 2 * 86400 ))
+zone ownsig.example <<EOF
+@	MX	10 mx1
+mx1	A	127.0.0.21
+_25._tcp.mx1	TLSA	3 1 1 $EE
+EOF
+sign ownsig.example -e "$(date -u -d "@$SIGEXP" +%Y%m%d%H%M%S)"
+echo "$SIGEXP" > "$DIR/ownsig.expire"
+# Two MX hosts, the second without TLSA (secure denial).
+zone ownnotlsa.example <<EOF
+@	MX	10 mx1
+@	MX	20 mx2
+mx1	A	127.0.0.21
+mx2	A	127.0.0.22
+_25._tcp.mx1	TLSA	3 1 1 $EE
+EOF
+sign ownnotlsa.example
 
 zone notlsa.example <<EOF
 @	MX	10 mx1

@@ -39,6 +39,8 @@ PACKAGES=(
 	postfix swaks miltertest
 	# the probe test makes an OCSP staple whose nextUpdate has passed
 	faketime
+	# danepol tlsa's oracle test (tests/danepol/tlsa.sh): hash-slinger's tlsa --create
+	hash-slinger
 	# memcheck run of the end-to-end milter test (tools/valgrind-e2e.sh)
 	valgrind
 	# delivery-time DANE test (tests/e2e/dane_delivery.sh): a validating resolver

@@ -128,7 +128,8 @@ DANE_LOG=$E2E_T/pf-dane/maillog
 # EXCLUDED: domain -> why it cannot be tried in this namespace. None
 # today: the black-holed zones (blackhole, securedead) are deferred by
 # both paths once the namespace's unbound gives up (SERVFAIL, about 30 s),
-# the p*.example hosts (127.0.0.14-19, no server here) refuse connections.
+# the p*.example hosts (127.0.0.14-19) and own*.example hosts
+# (127.0.0.21-23; no server here) refuse connections.
 declare -A EXCLUDED=()
 world_domains() {
 	{

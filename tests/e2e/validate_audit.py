@@ -68,7 +68,8 @@ def make_validator(docdir):
     from urllib.parse import urlparse
 
     schemas = {}
-    for name in ("audit.schema.json", "decision.schema.json", "probe.schema.json"):
+    for name in ("audit.schema.json", "decision.schema.json", "probe.schema.json",
+                 "selfcheck.schema.json"):
         with open(os.path.join(docdir, name), encoding="utf-8") as f:
             schemas[name] = json.load(f)
     audit = schemas["audit.schema.json"]

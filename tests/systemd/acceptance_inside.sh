@@ -98,11 +98,12 @@ check_eq "dpkg -i left main.cf and master.cf alone" "$(PFHASH)" "$before"
 missing=
 for f in /usr/sbin/danepold /usr/bin/danepol /lib/systemd/system/danepold.service \
 	/lib/systemd/system/danepol-report.service /lib/systemd/system/danepol-report.timer \
+	/lib/systemd/system/danepol-selfcheck.service /lib/systemd/system/danepol-selfcheck.timer \
 	/usr/lib/sysusers.d/danepol.conf /usr/lib/tmpfiles.d/danepol.conf /etc/danepol/danepol.conf \
 	/etc/logrotate.d/danepol /usr/share/man/man8/danepold.8.gz /usr/share/man/man1/danepol.1.gz \
 	/usr/share/man/man5/danepol.conf.5.gz /usr/share/danepol/audit.schema.json \
 	/usr/share/danepol/decision.schema.json /usr/share/danepol/probe.schema.json \
-	/usr/share/danepol/tlsrpt.schema.json; do
+	/usr/share/danepol/tlsrpt.schema.json /usr/share/danepol/selfcheck.schema.json; do
 	[ -e "$f" ] || missing+=" $f"
 done
 check_eq "the package installed binaries, units, sysusers/tmpfiles, conffile, logrotate, man pages, schemas" "${missing:-none}" none

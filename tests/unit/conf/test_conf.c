@@ -461,11 +461,11 @@ Test(conf, transport_lists)
 	cr_expect(!conf_value_words_has(c->milter_smtp_transports, ""));
 	cr_expect(!conf_value_words_has(NULL, "smtp"));
 	conf_free(c);
-	expect_err("milter_smtp_transports = smtp;local\n", "t.conf:1: ", "bad transport name \"smtp;local\"");
-	expect_err("milter_smtp_transports = ,,\n", "t.conf:1: ", "no transport name");
+	expect_err("milter_smtp_transports = smtp;local\n", "t.conf:1: ", "bad name \"smtp;local\"");
+	expect_err("milter_smtp_transports = ,,\n", "t.conf:1: ", "no name");
 	/* 65 bytes: too long, and the error quotes at most 64 of them */
 	snprintf(text, sizeof(text), "milter_smtp_transports = %065d\n", 0);
-	expect_err(text, "t.conf:1: milter_smtp_transports: ", "bad transport name \"");
+	expect_err(text, "t.conf:1: milter_smtp_transports: ", "bad name \"");
 	err = parse_err(text);
 	cr_expect(strstr(err, "\"0000000000000000000000000000000000000000000000000000000000000000\" "
 	    "(at most 64") != NULL, "%s", err);
@@ -480,7 +480,7 @@ Test(conf, transport_lists)
 	conf_free(parse_ok(text));
 	text[strlen(text) - 1] = 0;
 	strcat(text, ",t32\n");
-	expect_err(text, "t.conf:1: ", "more than 32 transport names");
+	expect_err(text, "t.conf:1: ", "more than 32 names");
 }
 
 /* issue 13: a typo gets the closest key; a far or ambiguous one the man page */
@@ -666,6 +666,15 @@ Test(conf, print_round_trip_everything_set)
 	    "report_dir = /x/reports\n"
 	    "report_sendmail = /x/sendmail\n"
 	    "report_retry = 0\n"
+	    "selfcheck_domains = example.org mail.example.net\n"
+	    "selfcheck_interval = 1h\n"
+	    "selfcheck_cert_files = /x/chain.pem\n"
+	    "selfcheck_cert_warn_days = 30\n"
+	    "selfcheck_cert_crit_days = 10\n"
+	    "selfcheck_sig_warn_days = 5\n"
+	    "selfcheck_sig_crit_days = 1\n"
+	    "selfcheck_prometheus_file = /x/danepol.prom\n"
+	    "rollover_ttls = 3\n"
 	    "status.null-mx = 550 5.1.10 no mail here\n"
 	    "status.dane = DANE it is\n";
 	struct conf *c = parse_ok(text), *d;

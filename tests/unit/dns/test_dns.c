@@ -9,7 +9,8 @@
  * canonname, SERVFAIL / REFUSED as indeterminate failures, a black hole
  * cut at the batch deadline, delayed real answers; many lookups in one
  * batch, batches from several threads at once, cancellation (the resolver
- * stays usable), and resolver creation errors.
+ * stays usable), resolver creation errors, and sig_expire (the earliest
+ * RRSIG expiration: exact for ownsig.example, 0 without signed data).
  *
  * Each test gets its own world (criterion runs tests in separate
  * processes): a fresh fault responder and a fresh unbound config.
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "dns.h"
@@ -332,6 +334,87 @@ Test(dns, override_date_makes_signatures_expire)
 	res = dns_resolver_new(&o, &err);
 	cr_assert_not_null(res, "%s", err ? err : "?");
 	check_bogus(res, "secure.example", DNS_T_MX, NULL);
+	dns_resolver_free(res);
+}
+
+/* ------------------------------------------------------------ RRSIG expiration */
+
+/* ownsig.example's RRSIG expiration (tools/mkworld.sh: ownsig.expire). */
+static int64_t
+ownsig_expire(void)
+{
+	char *path = world_path(&w, "ownsig.expire");
+	FILE *fp = fopen(path, "r");
+	long long t = 0;
+
+	cr_assert_not_null(fp, "%s", path);
+	cr_assert_eq(fscanf(fp, "%lld", &t), 1);
+	fclose(fp);
+	free(path);
+	return (int64_t)t;
+}
+
+Test(dns, sig_expire_of_secure_answers)
+{
+	struct dns_resolver *res = resolver(0, 0);
+	int64_t now = (int64_t)time(NULL), want = ownsig_expire();
+	static const struct {
+		const char *name;
+		uint16_t type;
+	} own[] = {
+		{ "ownsig.example", DNS_T_MX },
+		{ "mx1.ownsig.example", DNS_T_A },
+		{ "_25._tcp.mx1.ownsig.example", DNS_T_TLSA },
+	};
+
+	/* signed with -e (2 days): exactly that expiration, also from the cache */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+			struct dns_answer *a = lookup(res, own[i].name, own[i].type, 5000);
+
+			expect(a, DNS_DATA, DNS_SEC_SECURE);
+			cr_expect_eq(a->sig_expire, want, "%s (pass %d): sig_expire %lld, want %lld",
+			    own[i].name, pass, (long long)a->sig_expire, (long long)want);
+			dns_answer_free(a);
+		}
+	cr_expect(want > now + 86400 && want <= now + 2 * 86400, "ownsig.expire %lld",
+	    (long long)want);
+	/* the default signatures: 4 weeks from generation */
+	struct dns_answer *a = lookup(res, "secure.example", DNS_T_MX, 5000);
+
+	cr_expect(a->sig_expire > now + 20 * 86400 && a->sig_expire <= now + 29 * 86400,
+	    "secure.example: sig_expire %lld, now %lld", (long long)a->sig_expire, (long long)now);
+	dns_answer_free(a);
+	/* a CNAME chain: the answer section holds the CNAME's and the A's RRSIGs */
+	a = lookup(res, "mx1.cname.example", DNS_T_A, 5000);
+	expect(a, DNS_DATA, DNS_SEC_SECURE);
+	cr_expect_gt(a->sig_expire, now);
+	dns_answer_free(a);
+	dns_resolver_free(res);
+}
+
+Test(dns, sig_expire_zero_without_signed_answer)
+{
+	struct dns_resolver *res = resolver(500, 1);
+	static const struct {
+		const char *name;
+		uint16_t type;
+	} none[] = {
+		{ "insecure.example", DNS_T_MX },		 /* insecure data */
+		{ "nope.secure.example", DNS_T_A },		 /* secure NXDOMAIN */
+		{ "mx2.secure.example", DNS_T_AAAA },		 /* secure NODATA */
+		{ "bogus.example", DNS_T_MX },			 /* bogus */
+		{ "expired.example", DNS_T_MX },		 /* bogus: expired */
+		{ "servfail.example", DNS_T_MX },		 /* failure */
+	};
+
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		struct dns_answer *a = lookup(res, none[i].name, none[i].type, 5000);
+
+		cr_expect_eq(a->sig_expire, 0, "%s: sig_expire %lld (%s/%s)", none[i].name,
+		    (long long)a->sig_expire, dns_status_name(a->status), dns_sec_name(a->sec));
+		dns_answer_free(a);
+	}
 	dns_resolver_free(res);
 }
 

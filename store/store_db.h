@@ -1,0 +1,34 @@
+/*
+ * store_db.h - store/'s own access to the outcome store's connection, for
+ * the modules of this folder that keep tables of their own in the same
+ * schema (seen.c). Not for other layers: they use store.h and the
+ * module headers (seen.h).
+ *
+ * store_db_lock() takes the store's (recursive) mutex and returns its
+ * SQLite connection; the caller runs its statements and transaction and
+ * then calls store_db_unlock(). The connection stays the store's (never
+ * closed by the caller); statements the caller prepares are finalized
+ * before it unlocks.
+ */
+#ifndef DANEPOL_STORE_DB_H
+#define DANEPOL_STORE_DB_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "store.h"
+
+/** Lock s and return its connection. */
+sqlite3 *store_db_lock(struct store *s);
+
+/** Unlock what store_db_lock() locked. */
+void store_db_unlock(struct store *s);
+
+/**
+ * The store's text check: length of v if it is valid UTF-8 without
+ * control characters and at most max bytes, else -1 with *why (a static
+ * reason). Any thread, no lock.
+ */
+long store_db_text_check(const char *v, size_t max, const char **why);
+
+#endif
