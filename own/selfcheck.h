@@ -15,7 +15,7 @@
  *     for DANE-TA records, that the trust anchor is in the served chain;
  *   - the certificate chain files the MTA is configured to serve (given by
  *     the caller), verified against each DANE host's records through the
- *     same OpenSSL DANE verification (probe_chain_verify()) before they
+ *     same OpenSSL DANE verification (probe_tls_chain_verify()) before they
  *     are deployed;
  *   - the RRSIGs over the MX, A/AAAA and TLSA RRsets (dns_answer's
  *     sig_expire): warning and critical windows before they expire; the

@@ -2,7 +2,7 @@
  * selfcheck_files.c - the certificate files our MTA serves (selfcheck.h):
  * which they are (postconf, or the caller's list), loaded with certload,
  * and each checked against the published TLSA records of every DANE host
- * before it is deployed, through probe_chain_verify() (OpenSSL's DANE
+ * before it is deployed, through probe_tls_chain_verify() (OpenSSL's DANE
  * verification, the same set-up as a handshake).
  */
 #include "config.h"
@@ -203,7 +203,7 @@ file_host(const struct policy_decision *d, const struct policy_host *h,
 	int ta = file_ta_in_chain(h, &c->c);
 
 	memset(&a, 0, sizeof(a));
-	if (probe_chain_verify(d, h, c->c.cert, c->c.ncert, &a) < 0)
+	if (probe_tls_chain_verify(d, h, c->c.cert, c->c.ncert, &a) < 0)
 		findings_add(&r->f, FINDING_UNKNOWN, "cert-file-unchecked", where,
 		    "see the reason; danepol check -v DOMAIN shows the records", "%s",
 		    a.detail ? a.detail : "cannot verify");

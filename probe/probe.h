@@ -172,7 +172,7 @@ int probe_outcome(const struct probe_result *r, size_t i, struct tls_outcome *o)
  * For danepol selfcheck: a certificate checked before it is deployed.
  * Thread safety: none needed (no shared state).
  */
-int probe_chain_verify(const struct policy_decision *d, const struct policy_host *h,
+int probe_tls_chain_verify(const struct policy_decision *d, const struct policy_host *h,
     X509 *const *chain, size_t n, struct probe_addr *a);
 
 /** Free the fields of one probe_addr the caller owns and zero it. NULL-safe. */

@@ -523,7 +523,7 @@ fail:
 }
 
 int
-probe_chain_verify(const struct policy_decision *d, const struct policy_host *h,
+probe_tls_chain_verify(const struct policy_decision *d, const struct policy_host *h,
     X509 *const *chain, size_t n, struct probe_addr *a)
 {
 	STACK_OF(X509) *untrusted = NULL;
