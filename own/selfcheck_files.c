@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/x509v3.h>
+
 #include "buf.h"
 #include "clock.h"
 #include "mem.h"
@@ -88,7 +90,8 @@ read_all(int fd, struct buf *b, int64_t deadline, char **err)
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (got <= 0)
-			return got == 0 ? 0 : (*err = xasprintf("postconf: %s", strerror(errno)), -1);
+			return got == 0 ? 0
+					: (*err = xasprintf("postconf: %s", strerror(errno)), -1);
 		if (b->len + (size_t)got > POSTCONF_MAX) {
 			*err = xstrdup("postconf wrote more than 64 KB");
 			return -1;
@@ -126,15 +129,15 @@ run_capture(char *const *argv, struct buf *b, char **err)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-		*err = xasprintf("%s failed (status %d)", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		*err = xasprintf("%s failed (status %d)", argv[0],
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		rc = -1;
 	}
 	return rc;
 }
 
 int
-selfcheck_postconf_files(const char *postconf, const char *config_dir, char ***paths,
-    char **err)
+selfcheck_postconf_files(const char *postconf, const char *config_dir, char ***paths, char **err)
 {
 	char *argv[] = { (char *)(postconf ? postconf : "postconf"), "-x", "-h", NULL, NULL,
 		"smtpd_tls_chain_files", "smtpd_tls_cert_file", "smtpd_tls_eccert_file", NULL };
@@ -201,6 +204,9 @@ file_host(const struct policy_decision *d, const struct policy_host *h,
 	struct probe_addr a;
 	char *where = xasprintf("%s for %s", c->path, h->name);
 	int ta = file_ta_in_chain(h, &c->c);
+	/* a self-signed leaf has no CA to add: a miss is a plain mismatch */
+	int selfsigned = X509_check_issued(c->c.cert[0], c->c.cert[0]) == X509_V_OK;
+	int ta_missing = ta == 0 && !selfsigned;
 
 	memset(&a, 0, sizeof(a));
 	if (probe_tls_chain_verify(d, h, c->c.cert, c->c.ncert, &a) < 0)
@@ -210,18 +216,21 @@ file_host(const struct policy_decision *d, const struct policy_host *h,
 	else if (a.authenticated)
 		findings_add(&r->f, ta == 0 ? FINDING_WARNING : FINDING_OK,
 		    ta == 0 ? "cert-file-ta-missing" : "cert-file-ok", where,
-		    ta == 0 ? "add the issuing CA after the certificate in the file, or drop the "
-			      "unused 2 x x record"
-			    : NULL,
+		    ta != 0 ? NULL
+			: selfsigned
+			? "drop the unused 2 x x record: a self-signed certificate has no CA"
+			: "add the issuing CA after the certificate in the file, or drop "
+			  "the unused 2 x x record",
 		    "matches the published %s at depth %d%s", a.matched ? a.matched : "record",
 		    a.match_depth,
 		    ta == 0 ? "; the DANE-TA record matches no certificate in the file" : "");
 	else
 		findings_add(&r->f, FINDING_CRITICAL,
-		    ta == 0 ? "cert-file-ta-missing" : "cert-file-mismatch", where,
-		    ta == 0 ? "add the issuing CA after the certificate in the file"
-			    : "publish the file's record first (danepol tlsa -c FILE HOST), wait "
-			      "until danepol rollover check says so, then deploy",
+		    ta_missing ? "cert-file-ta-missing" : "cert-file-mismatch", where,
+		    ta_missing
+			? "add the issuing CA after the certificate in the file"
+			: "publish the file's record first (danepol tlsa -c FILE HOST), wait "
+			  "until danepol rollover check says so, then deploy",
 		    "does not match the published TLSA records (%s): deployed, it makes DANE "
 		    "senders defer all mail to %s",
 		    a.verify_text ? a.verify_text : "no record matched", h->name);

@@ -266,21 +266,22 @@ check_has "plan: a missing next key is to be published" plan2 "^_25._tcp.mx1.own
 
 # ---------------------------------------------------------------- danepold
 MPORT=$(e2e_free_port)
-AUDIT=$E2E_T/audit.jsonl
+AUDIT=$E2E_T/danepold/audit.jsonl
 DCONF=$E2E_T/danepold.conf
 {
-	cat "$CONF"
+	grep -v '^outcome_db' "$CONF"
+	echo "outcome_db = $E2E_T/danepold/outcomes.db"
 	echo "milter_socket = none"
 	echo "exim_socket = inet:$(e2e_free_port)@127.0.0.1"
 	echo "metrics_socket = inet:$MPORT@127.0.0.1"
 	echo "pid_file = none"
-	echo "user = $E2E_USER"
+	echo "user = ${E2E_USER:-nobody}"
 	echo "audit_log = $AUDIT"
 	echo "selfcheck_domains = ownok.example, ownbad.example"
 	echo "selfcheck_interval = 3600s"
 	echo "selfcheck_cert_files = $PKI/ee-chain.crt"
 } > "$DCONF"
-chown "$E2E_USER" "$E2E_T"
+mkdir -p "$E2E_T/danepold" && chown "${E2E_USER:-nobody}" "$E2E_T/danepold"
 "$DANEPOLD" -f -c "$DCONF" > "$E2E_T/danepold.out" 2>&1 &
 E2E_PIDS+=("$!")
 # shellcheck disable=SC2317  # called through e2e_wait
@@ -302,6 +303,6 @@ else:
 METRICS=$(curl -s "http://127.0.0.1:$MPORT/metrics")
 check "danepold /metrics: ownok OK" grep -qx 'danepol_selfcheck_state{domain="ownok.example"} 0' <<< "$METRICS"
 check "danepold /metrics: ownbad CRITICAL" grep -qx 'danepol_selfcheck_state{domain="ownbad.example"} 2' <<< "$METRICS"
-check "danepold mail log: ownbad named with what to run" grep -q 'selfcheck ownbad.example: CRITICAL, 1 critical.*danepol selfcheck ownbad.example says what to do' "$E2E_T/danepold.out"
+check "danepold mail log: ownbad named with what to run" grep -q 'selfcheck ownbad.example: CRITICAL, 2 critical.*danepol selfcheck ownbad.example says what to do' "$E2E_T/danepold.out"
 
 finish

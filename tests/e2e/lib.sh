@@ -275,7 +275,7 @@ e2e_sink_start() {
 # e2e_postfix_init [MAIN.CF LINE...]: write the private Postfix instance
 # ($E2E_T/pf/{etc,spool,data}, maillog $E2E_T/pf/maillog) relaying to the
 # sink, smtpd_milters empty by default (set per listener). Extra main.cf
-# lines are appended (later lines win in main.cf).
+# lines replace the default line of the same parameter (e2e_maincf).
 e2e_postfix_init() {
 	local pf=$E2E_T/pf l
 	E2E_PF_DIR=$pf/etc
@@ -313,7 +313,20 @@ e2e_postfix_init() {
 		echo "smtputf8_enable = yes"
 		echo "smtpd_banner = \$myhostname ESMTP"
 		for l in "$@"; do echo "$l"; done
-	} > "$pf/etc/main.cf"
+	} | e2e_maincf > "$pf/etc/main.cf"
+}
+
+# e2e_maincf: copy main.cf lines from stdin to stdout, keeping only the
+# last line of each parameter (at its own place). A main.cf that names a
+# parameter twice makes every Postfix process log "overriding earlier
+# entry"; postlogd logs that warning to its own socket and, with enough
+# processes starting at once, blocks on it for good, and with it every
+# smtpd before its banner (seen in tests/danepol/selfcheck.sh).
+e2e_maincf() {
+	awk '
+	{ line[NR] = $0; key[NR] = "" }
+	/^[a-z0-9_]+[ \t]*=/ { k = $0; sub(/[ \t]*=.*/, "", k); key[NR] = k; last[k] = NR }
+	END { for (i = 1; i <= NR; i++) if (key[i] == "" || last[key[i]] == i) print line[i] }'
 }
 
 # e2e_postfix_listener MILTER [-o OPTION...]: add an smtpd on a fresh
@@ -349,14 +362,28 @@ e2e_postfix_start() {
 	e2e_wait 10000 test -s "$E2E_T/pf/spool/pid/master.pid" || { e2e_err "no master.pid"; return 1; }
 }
 
-# e2e_postfix_stop: stop the instance (postfix stop, then the master pid).
+# e2e_postfix_stop: stop the instance (e2e_pf_stop).
 e2e_postfix_stop() {
-	local pid
 	[ -n "$E2E_PF_STARTED" ] || return 0
 	E2E_PF_STARTED=
-	pid=$(tr -d ' ' < "$E2E_T/pf/spool/pid/master.pid" 2> /dev/null)
-	postfix -c "$E2E_PF_DIR" stop > /dev/null 2>&1 || { [ -n "$pid" ] && kill "$pid" 2> /dev/null; }
-	[ -n "$pid" ] && e2e_wait 10000 eval "! kill -0 $pid 2> /dev/null"
+	e2e_pf_stop "$E2E_PF_DIR" "$E2E_T/pf/spool"
+}
+
+# e2e_pf_stop ETC SPOOL: stop the Postfix instance of config directory ETC
+# and queue directory SPOOL, bounded: `postfix stop` (at most 20 s), then
+# SIGTERM to the master, then after 10 s SIGKILL to it and to every
+# process whose cwd is in SPOOL (its daemons). Never hangs a test's exit.
+e2e_pf_stop() {
+	local etc=$1 spool=$2 pid p
+	pid=$(tr -d ' ' < "$spool/pid/master.pid" 2> /dev/null)
+	timeout -k 2 20 postfix -c "$etc" stop > /dev/null 2>&1 || { [ -n "$pid" ] && kill "$pid" 2> /dev/null; }
+	[ -n "$pid" ] || return 0
+	e2e_wait 10000 eval "! kill -0 $pid 2> /dev/null" && return 0
+	e2e_err "Postfix ($etc) did not stop: SIGKILL"
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/cwd" 2> /dev/null) in "$spool" | "$spool"/*) kill -9 "${p#/proc/}" 2> /dev/null ;; esac
+	done
+	kill -9 "$pid" 2> /dev/null
 	return 0
 }
 

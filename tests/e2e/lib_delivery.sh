@@ -134,7 +134,8 @@ dl_dns_rcode() {
 # ADDR:25 (the test submits there), its SMTP client bound to ADDR,
 # DNSSEC-validated DNS through the namespace's resolv.conf, nothing local
 # (bounces to sender.test are discarded), TLS loglevel 1. Extra main.cf
-# lines are appended (later lines win). Prints nothing.
+# lines replace the default line of the same parameter (e2e_maincf).
+# Prints nothing.
 dl_postfix_init() {
 	local name=$1 addr=$2 pf=$E2E_T/pf-$1 l
 	shift 2
@@ -172,7 +173,7 @@ dl_postfix_init() {
 		echo "biff = no"
 		echo "smtpd_banner = \$myhostname ESMTP"
 		for l in "$@"; do echo "$l"; done
-	} > "$pf/etc/main.cf"
+	} | e2e_maincf > "$pf/etc/main.cf"
 }
 
 # dl_postfix_start NAME: start instance NAME (postfix -c DIR start), wait
@@ -193,13 +194,9 @@ dl_postfix_start() {
 # stops (the receiving instance, unbound, danepold, sink, responder).
 # shellcheck disable=SC2317  # called from the trap
 dl_cleanup() {
-	local pf pid
+	local pf
 	set +e
-	for pf in "${DL_PF[@]}"; do
-		pid=$(tr -d ' ' < "$pf/spool/pid/master.pid" 2> /dev/null)
-		postfix -c "$pf/etc" stop > /dev/null 2>&1 || { [ -n "$pid" ] && kill "$pid" 2> /dev/null; }
-		[ -n "$pid" ] && e2e_wait 10000 eval "! kill -0 $pid 2> /dev/null"
-	done
+	for pf in "${DL_PF[@]}"; do e2e_pf_stop "$pf/etc" "$pf/spool"; done
 	DL_PF=()
 	e2e_cleanup
 }
