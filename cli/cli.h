@@ -79,6 +79,31 @@ void cli_emit(FILE *fp, struct buf *b);
  */
 void cli_put_dest(struct buf *b, const char *domain, int no_mx, unsigned port, unsigned smtp_port);
 
+struct policy_runtime;
+
+/*
+ * The engine and the domains of a command about our own domains
+ * (selfcheck, rollover): the DOMAIN operands, else the words of
+ * selfcheck_domains. Filled by cli_own_start(), released by cli_own_end().
+ */
+struct cli_own {
+	struct policy_runtime *rt; /* the engine (policy_check_start) */
+	char **domains;		   /* the operands, or words */
+	size_t ndomains;
+	char **words; /* selfcheck_domains' words (owned), or NULL */
+};
+
+/**
+ * cli_own_start - load conf_path, refuse (logged as "cmd: ...") when no
+ * operand is given and selfcheck_domains is unset, start the engine.
+ * operands stay the caller's. Returns 0, or -1 logged (*own empty then).
+ */
+int cli_own_start(const char *cmd, const char *conf_path, char **operands, int noperands,
+    struct cli_own *own);
+
+/** cli_own_end - free what cli_own_start() made; own may be empty. */
+void cli_own_end(struct cli_own *own);
+
 /** Print the top-level usage text to fp. */
 void cli_usage(FILE *fp);
 

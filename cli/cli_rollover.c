@@ -196,70 +196,48 @@ ro_worse(int a, int b)
 }
 
 static int
-ro_run(struct policy_runtime *rt, const struct ro_cli *o, struct rollover_opts *ro)
+ro_run(const struct cli_own *own, const struct ro_cli *o, struct rollover_opts *ro)
 {
-	char **words = NULL;
-	size_t n;
 	int ex = 0;
 
-	if (o->ndomains > 0) {
-		for (int i = 0; i < o->ndomains; i++)
-			ex = ro_worse(ex, ro_domain(rt, o, ro, o->domains[i]));
-		return ex;
-	}
-	n = selfcheck_words(rt->conf->selfcheck_domains, &words);
-	for (size_t i = 0; i < n; i++)
-		ex = ro_worse(ex, ro_domain(rt, o, ro, words[i]));
-	for (size_t i = 0; i < n; i++)
-		free(words[i]);
-	free(words);
+	for (size_t i = 0; i < own->ndomains; i++)
+		ex = ro_worse(ex, ro_domain(own->rt, o, ro, own->domains[i]));
 	return ex;
 }
 
 int
 cli_rollover(const struct cli_global *g, int argc, char **argv)
 {
-	struct policy_runtime *rt = NULL;
 	struct rollover_opts ro;
 	struct certload next;
+	struct cli_own own = { 0 };
 	struct ro_cli o;
-	struct conf *c;
 	char *err = NULL;
 	int ex;
 
 	if ((ex = ro_parse(g, argc, argv, &o)) >= 0)
 		return ex;
 	memset(&ro, 0, sizeof(ro));
-	if (ro_next(&o, &next, &ro) < 0) {
-		certload_clear(&next);
-		return RO_UNKNOWN;
-	}
 	ex = RO_UNKNOWN;
-	if ((c = policy_check_load(o.conf_path)) == NULL)
+	if (ro_next(&o, &next, &ro) < 0)
 		goto out;
-	if (o.ndomains == 0 && c->selfcheck_domains == NULL) {
-		msg_error("rollover: no domain given and selfcheck_domains is not set");
-		conf_free(c);
+	if (cli_own_start("rollover", o.conf_path, o.domains, o.ndomains, &own) < 0)
 		goto out;
-	}
-	if ((rt = policy_check_start(c, 0, NULL, &ex)) == NULL) {
-		ex = RO_UNKNOWN;
-		goto out;
-	}
-	ro.ttls = o.ttls ? o.ttls : rt->conf->rollover_ttls;
-	ro.step_timeout_ms = rt->conf->probe_step_timeout_ms;
-	ro.helo = rt->conf->probe_helo;
+	ro.ttls = o.ttls ? o.ttls : own.rt->conf->rollover_ttls;
+	ro.step_timeout_ms = own.rt->conf->probe_step_timeout_ms;
+	ro.helo = own.rt->conf->probe_helo;
 	ro.port = o.port;
 	ro.now = (int64_t)time(NULL);
-	if (rt->conf->outcome_db && (ro.store = store_open(rt->conf->outcome_db, &err)) == NULL) {
+	if (own.rt->conf->outcome_db &&
+	    (ro.store = store_open(own.rt->conf->outcome_db, &err)) == NULL) {
 		msg_error("rollover: %s", err);
 		free(err);
 		goto out;
 	}
-	ex = ro_run(rt, &o, &ro);
+	ex = ro_run(&own, &o, &ro);
 out:
 	store_close(ro.store);
-	policy_run_free(rt);
+	cli_own_end(&own);
 	certload_clear(&next);
 	return ex;
 }

@@ -197,33 +197,15 @@ sc_run(struct policy_runtime *rt, const struct sc_cli *o, char **domains, size_t
 int
 cli_selfcheck(const struct cli_global *g, int argc, char **argv)
 {
-	struct policy_runtime *rt;
+	struct cli_own own;
 	struct sc_cli o;
-	struct conf *c;
-	char **words = NULL;
-	size_t n;
 	int ex;
 
 	if ((ex = sc_parse(g, argc, argv, &o)) >= 0)
 		return ex;
-	if ((c = policy_check_load(o.conf_path)) == NULL)
+	if (cli_own_start("selfcheck", o.conf_path, o.domains, o.ndomains, &own) < 0)
 		return SC_UNKNOWN;
-	if (o.ndomains == 0 && c->selfcheck_domains == NULL) {
-		msg_error("selfcheck: no domain given and selfcheck_domains is not set");
-		conf_free(c);
-		return SC_UNKNOWN;
-	}
-	if ((rt = policy_check_start(c, 0, NULL, &ex)) == NULL)
-		return SC_UNKNOWN;
-	if (o.ndomains > 0) {
-		ex = sc_run(rt, &o, o.domains, (size_t)o.ndomains);
-	} else {
-		n = selfcheck_words(rt->conf->selfcheck_domains, &words);
-		ex = sc_run(rt, &o, words, n);
-		for (size_t i = 0; i < n; i++)
-			free(words[i]);
-		free(words);
-	}
-	policy_run_free(rt);
+	ex = sc_run(own.rt, &o, own.domains, own.ndomains);
+	cli_own_end(&own);
 	return ex;
 }

@@ -1,19 +1,24 @@
 /*
  * cli_util.c - helpers shared by the danepol commands (declared in
- * cli.h): option-parsing ends, DOMAIN operands, strict numbers, and the
- * one way to print a line made of outside text.
+ * cli.h): option-parsing ends, DOMAIN operands, strict numbers, the
+ * one way to print a line made of outside text, and the start of the
+ * commands about our own domains.
  *
- * Main thread only (getopt state, stdio); nothing allocated.
+ * Main thread only (getopt state, stdio); cli_own_start() allocates what
+ * cli_own_end() frees.
  */
 #include "config.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "log.h"
+#include "policy_check.h"
+#include "selfcheck.h"
 
 /* getopt_long()'s complaint for cmd after it returned ch (':' missing argument, else unknown). */
 static void
@@ -102,4 +107,44 @@ cli_put_dest(struct buf *b, const char *domain, int no_mx, unsigned port, unsign
 		buf_puts(b, domain);
 	if (port && port != smtp_port)
 		buf_printf(b, ":%u", port);
+}
+
+/** cli_own_start - see cli.h. */
+int
+cli_own_start(const char *cmd, const char *conf_path, char **operands, int noperands,
+    struct cli_own *own)
+{
+	struct conf *c;
+	int ex;
+
+	memset(own, 0, sizeof(*own));
+	if ((c = policy_check_load(conf_path)) == NULL)
+		return -1;
+	if (noperands == 0 && c->selfcheck_domains == NULL) {
+		msg_error("%s: no domain given and selfcheck_domains is not set", cmd);
+		conf_free(c);
+		return -1;
+	}
+	/* policy_check_start() owns c from here, and frees it on failure */
+	if ((own->rt = policy_check_start(c, 0, NULL, &ex)) == NULL)
+		return -1;
+	if (noperands > 0) {
+		own->domains = operands;
+		own->ndomains = (size_t)noperands;
+	} else {
+		own->ndomains = selfcheck_words(own->rt->conf->selfcheck_domains, &own->words);
+		own->domains = own->words;
+	}
+	return 0;
+}
+
+/** cli_own_end - see cli.h. */
+void
+cli_own_end(struct cli_own *own)
+{
+	for (size_t i = 0; own->words && i < own->ndomains; i++)
+		free(own->words[i]);
+	free(own->words);
+	policy_run_free(own->rt);
+	memset(own, 0, sizeof(*own));
 }

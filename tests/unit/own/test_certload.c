@@ -17,6 +17,7 @@
 
 #include "certload.h"
 #include "mem.h"
+#include "pki.h"
 
 static char tmpdir[] = "/tmp/test_certload.XXXXXX";
 
@@ -33,21 +34,6 @@ teardown(void)
 
 	cr_expect_eq(system(cmd), 0);
 	free(cmd);
-}
-
-/* WORLD_DIR/pki/name (caller frees); skips without the world. */
-static char *
-pki(const char *name)
-{
-	const char *w = getenv("WORLD_DIR");
-	char *p;
-
-	if (w == NULL)
-		cr_skip_test("offline world not available (WORLD_DIR unset)");
-	p = xasprintf("%s/pki/%s", w, name);
-	if (access(p, R_OK) != 0)
-		cr_skip_test("offline world not built (%s)", p);
-	return p;
 }
 
 static char *
@@ -105,7 +91,7 @@ TestSuite(certload, .init = setup, .fini = teardown);
 
 Test(certload, pem_chain)
 {
-	char *p = pki("ee-chain.crt"), *err = NULL, *subj;
+	char *p = test_pki("ee-chain.crt"), *err = NULL, *subj;
 	struct certload c;
 
 	cr_assert_eq(certload_file(p, &c, &err), 0, "%s", err ? err : "");
@@ -131,7 +117,7 @@ Test(certload, pem_chain)
 
 Test(certload, pem_cert_with_its_key)
 {
-	char *crt = pki("ee.crt"), *key = pki("ee.key"), *err = NULL, *both;
+	char *crt = test_pki("ee.crt"), *key = test_pki("ee.key"), *err = NULL, *both;
 	size_t n1, n2;
 	char *a = slurp(crt, &n1), *b = slurp(key, &n2), *cat = xmalloc(n1 + n2);
 	struct certload c;
@@ -148,7 +134,7 @@ Test(certload, pem_cert_with_its_key)
 
 Test(certload, der_cert)
 {
-	char *p = pki("ee.crt"), *err = NULL, *der;
+	char *p = test_pki("ee.crt"), *err = NULL, *der;
 	struct certload c, d;
 	unsigned char *buf = NULL;
 	int n;
@@ -168,7 +154,7 @@ Test(certload, der_cert)
 
 Test(certload, private_key_file)
 {
-	char *p = pki("ee.key"), *crt = pki("ee.crt"), *err = NULL;
+	char *p = test_pki("ee.key"), *crt = test_pki("ee.crt"), *err = NULL;
 	struct certload c, x;
 
 	cr_assert_eq(certload_file(p, &c, &err), 0, "%s", err ? err : "");
@@ -185,7 +171,7 @@ Test(certload, private_key_file)
 
 Test(certload, public_key_file)
 {
-	char *crt = pki("ee.crt"), *err = NULL, *pub, *der;
+	char *crt = test_pki("ee.crt"), *err = NULL, *pub, *der;
 	struct certload c, k;
 	unsigned char *buf = NULL;
 	BIO *b = BIO_new(BIO_s_mem());
@@ -217,7 +203,7 @@ Test(certload, public_key_file)
 
 Test(certload, key_not_matching_cert)
 {
-	char *crt = pki("ee.crt"), *key = pki("ss.key"), *bad, *err;
+	char *crt = test_pki("ee.crt"), *key = test_pki("ss.key"), *bad, *err;
 	size_t n1, n2;
 	char *a = slurp(crt, &n1), *b = slurp(key, &n2), *cat = xmalloc(n1 + n2);
 
@@ -313,7 +299,7 @@ Test(certload, ten_mb)
 Test(certload, exactly_one_mib_is_read)
 {
 	/* the limit itself is allowed: a PEM block padded with comments */
-	char *crt = pki("ee.crt"), *p, *err = NULL;
+	char *crt = test_pki("ee.crt"), *p, *err = NULL;
 	size_t n;
 	char *a = slurp(crt, &n), *big = xmalloc(CERTLOAD_MAX_FILE);
 	struct certload c;
@@ -331,7 +317,7 @@ Test(certload, exactly_one_mib_is_read)
 
 Test(certload, seventeen_certs)
 {
-	char *crt = pki("ee.crt"), *p, *err = NULL;
+	char *crt = test_pki("ee.crt"), *p, *err = NULL;
 	size_t n;
 	char *a = slurp(crt, &n), *many = xmalloc(17 * n);
 	struct certload c;

@@ -17,21 +17,8 @@
 
 #include "certload.h"
 #include "mem.h"
+#include "pki.h"
 #include "tlsa_gen.h"
-
-static char *
-pki(const char *name)
-{
-	const char *w = getenv("WORLD_DIR");
-	char *p;
-
-	if (w == NULL)
-		cr_skip_test("offline world not available (WORLD_DIR unset)");
-	p = xasprintf("%s/pki/%s", w, name);
-	if (access(p, R_OK) != 0)
-		cr_skip_test("offline world not built (%s)", p);
-	return p;
-}
 
 /* The first line of a shell pipeline's output, upper-cased (caller frees). */
 static char *
@@ -54,7 +41,7 @@ run(const char *pre, const char *arg, const char *post)
 static void
 load(const char *name, struct certload *c)
 {
-	char *p = pki(name), *err = NULL;
+	char *p = test_pki(name), *err = NULL;
 
 	cr_assert_eq(certload_file(p, c, &err), 0, "%s", err ? err : "");
 	free(p);
@@ -80,7 +67,7 @@ Test(tlsa_gen, against_openssl)
 	static const char *const names[] = { "ee.crt", "ca.crt", "ss.crt", "probe.crt", "expired.crt" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char *p = pki(names[i]);
+		char *p = test_pki(names[i]);
 		struct certload c;
 
 		load(names[i], &c);
@@ -101,7 +88,7 @@ Test(tlsa_gen, matches_world_spki_files)
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *crt = xasprintf("%s.crt", names[i]), *spki = xasprintf("%s.spki", names[i]);
-		char *sp = pki(spki);
+		char *sp = test_pki(spki);
 		struct certload c;
 
 		load(crt, &c);
@@ -134,7 +121,7 @@ Test(tlsa_gen, private_key_gives_its_public_half)
 Test(tlsa_gen, issuer_in_chain_or_store)
 {
 	struct certload chain, leaf, ss, ca;
-	char *capath = pki("ca.crt"), *err = NULL;
+	char *capath = test_pki("ca.crt"), *err = NULL;
 	X509_STORE *st;
 	X509 *iss;
 	int in_chain = -1;
