@@ -32,46 +32,23 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
-# shellcheck source=tests/e2e/lib_delivery.sh
-. "$TOP/tests/e2e/lib_delivery.sh"
-e2e_paths
-TLSSERV=${TLSSERV:-$(dirname "${DANEPOL:-./danepol}")/tests/danepol/tlsserv}
-export TLSSERV
-
-PATH=$PATH:/usr/sbin:/sbin
-dl_netns_reexec "$0" "$@" || exit $?
-
-# shellcheck source=tests/lib/tap.sh
-. "$TOP/tests/lib/tap.sh"
+# shellcheck source=tests/danepol/lib_ns.sh
+. "$HERE/lib_ns.sh"
 
 # ---------------------------------------------------------------- prerequisites
-if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
-for c in openssl faketime ip mount python3; do
-	command -v "$c" > /dev/null || { echo "SKIP: $c not installed (tools/setup.sh deps)"; exit 77; }
-done
+dn_need openssl faketime ip mount python3
 if [ -z "${WORLD_DIR:-}" ] || [ ! -d "$WORLD_DIR" ] || [ ! -f "$WORLD_DIR/pki/probe.crt" ]; then
 	echo "SKIP: WORLD_DIR unset or without the probe PKI (run through make check)"
 	exit 77
 fi
-for b in "$DANEPOL" "$DANEPOLD" "$TLSSERV"; do
-	[ -x "$b" ] || { echo "SKIP: $b not built"; exit 77; }
-done
+dn_built "$DANEPOL" "$DANEPOLD" "$TLSSERV"
 
 # ---------------------------------------------------------------- set-up
 dl_init probe || { not_ok "temporary directory"; finish; }
-net_up() {
-	local i
-	dl_net_up || return 1
-	for i in 14 15 16 17 18 19; do
-		ip addr add "127.0.0.$i/32" dev lo 2> /dev/null || ip -4 addr show dev lo | grep -qF "127.0.0.$i/" || return 1
-	done
-}
-step "namespace: lo up, 127.0.0.2-9 and 127.0.0.14-19" net_up
+step "namespace: lo up, 127.0.0.2-9 and 127.0.0.14-19" dl_net_up 14 15 16 17 18 19
 step "offline world and fault responder" e2e_world
 
-PKI=$E2E_T/pki
-mkdir -p "$PKI" && cp "$WORLD_DIR"/pki/*.crt "$WORLD_DIR"/pki/*.key "$PKI"/ && chmod 600 "$PKI"/*.key
+step "the world's PKI in the test directory" dl_pki
 
 # The receiving Postfix: never relays anything (no test sends mail).
 E2E_SINK_PORT=9

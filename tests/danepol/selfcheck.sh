@@ -21,47 +21,24 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
-# shellcheck source=tests/e2e/lib_delivery.sh
-. "$TOP/tests/e2e/lib_delivery.sh"
-e2e_paths
-TLSSERV=${TLSSERV:-$(dirname "${DANEPOL:-./danepol}")/tests/danepol/tlsserv}
-export TLSSERV
-
-PATH=$PATH:/usr/sbin:/sbin
-dl_netns_reexec "$0" "$@" || exit $?
-
-# shellcheck source=tests/lib/tap.sh
-. "$TOP/tests/lib/tap.sh"
+# shellcheck source=tests/danepol/lib_ns.sh
+. "$HERE/lib_ns.sh"
 
 # ---------------------------------------------------------------- prerequisites
-if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
-for c in openssl faketime ip python3 curl; do
-	command -v "$c" > /dev/null || { echo "SKIP: $c not installed (tools/setup.sh deps)"; exit 77; }
-done
+dn_need openssl faketime ip python3 curl
 if [ -z "${WORLD_DIR:-}" ] || [ ! -f "$WORLD_DIR/pki/next.key" ]; then
 	echo "SKIP: WORLD_DIR unset or without the own-domain PKI (run through make check)"
 	exit 77
 fi
-for b in "$DANEPOL" "$DANEPOLD" "$TLSSERV"; do
-	[ -x "$b" ] || { echo "SKIP: $b not built"; exit 77; }
-done
+dn_built "$DANEPOL" "$DANEPOLD" "$TLSSERV"
 
 # ---------------------------------------------------------------- set-up
 dl_init selfcheck || { not_ok "temporary directory"; finish; }
-net_up() {
-	local i
-	dl_net_up || return 1
-	for i in 17 19 21 22 23; do
-		ip addr add "127.0.0.$i/32" dev lo 2> /dev/null || ip -4 addr show dev lo | grep -qF "127.0.0.$i/" || return 1
-	done
-	ip -6 addr show dev lo | grep -q '::1/128'
-}
-step "namespace: lo up (::1), 127.0.0.17, .19, .21-.23" net_up
+step "namespace: lo up, 127.0.0.17, .19, .21-.23" dl_net_up 17 19 21 22 23
+step "namespace: ::1 on lo" eval "ip -6 addr show dev lo | grep -q '::1/128'"
 step "offline world and fault responder" e2e_world
 
-PKI=$E2E_T/pki
-mkdir -p "$PKI" && cp "$WORLD_DIR"/pki/*.crt "$WORLD_DIR"/pki/*.key "$PKI"/ && chmod 600 "$PKI"/*.key
+step "the world's PKI in the test directory" dl_pki
 
 E2E_SINK_PORT=9
 e2e_postfix_init "myhostname = mx.receiver.test" "inet_protocols = all" \

@@ -93,8 +93,7 @@ step "offline world and fault responder" e2e_world
 step "unbound on 127.0.0.1:53 validates the world" dl_unbound_start
 step "smtp-sink" e2e_sink_start
 
-PKI=$E2E_T/pki
-mkdir -p "$PKI" && cp "$WORLD_DIR"/pki/*.crt "$WORLD_DIR"/pki/*.key "$PKI"/ && chmod 600 "$PKI"/*.key
+step "the world's PKI in the test directory" dl_pki
 # Receiving side: 127.0.0.1:25 (the world's MX address), the EE chain.
 e2e_postfix_init "myhostname = mx.receiver.test" "inet_interfaces = 127.0.0.1" \
 	"smtpd_tls_security_level = may" "smtpd_tls_cert_file = $PKI/ee-chain.crt" \

@@ -73,8 +73,7 @@ if dl_dns_ad insecure.example MX; then not_ok "unbound: insecure.example MX with
 check_eq "unbound: bogus.example MX is SERVFAIL" "$(dl_dns_rcode bogus.example MX)" SERVFAIL
 step "smtp-sink" e2e_sink_start
 
-PKI=$E2E_T/pki
-mkdir -p "$PKI" && cp "$WORLD_DIR"/pki/*.crt "$WORLD_DIR"/pki/*.key "$PKI"/ && chmod 600 "$PKI"/*.key
+step "the world's PKI in the test directory" dl_pki
 
 # Receiving side: the e2e instance (relays to the sink), smtpd on port 25
 # of 127.0.0.1 (EE chain: the TLSA records match) and 127.0.0.2 (ss.crt).

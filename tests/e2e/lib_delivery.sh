@@ -51,8 +51,9 @@ dl_netns_reexec() {
 	DL_NETNS=1 exec unshare -mn --propagation private -- bash "$script" "$@"
 }
 
-# dl_net_up: inside the namespace, bring lo up and add 127.0.0.2..9/32
-# (Postfix binds only to addresses that exist on an interface).
+# dl_net_up [N...]: inside the namespace, bring lo up and add
+# 127.0.0.2..9/32 and 127.0.0.N/32 for each N given (Postfix binds only
+# to addresses that exist on an interface).
 dl_net_up() {
 	local i
 	# Safety: a fresh network namespace has lo and nothing else. Anything
@@ -63,11 +64,18 @@ dl_net_up() {
 		return 1
 	fi
 	ip link set lo up || { e2e_err "ip link set lo up failed"; return 1; }
-	for i in 2 3 4 5 6 7 8 9; do
+	for i in 2 3 4 5 6 7 8 9 "$@"; do
 		ip addr add "127.0.0.$i/32" dev lo 2> /dev/null ||
 			ip -4 addr show dev lo | grep -qF "127.0.0.$i/" ||
 			{ e2e_err "cannot add 127.0.0.$i"; return 1; }
 	done
+}
+
+# dl_pki: copy the world's certificates and keys to PKI=$E2E_T/pki (keys
+# mode 600), where the test's servers read them; sets PKI.
+dl_pki() {
+	PKI=$E2E_T/pki
+	mkdir -p "$PKI" && cp "$WORLD_DIR"/pki/*.crt "$WORLD_DIR"/pki/*.key "$PKI"/ && chmod 600 "$PKI"/*.key
 }
 
 # dl_resolv: bind-mount $E2E_T/resolv.conf over /etc/resolv.conf (inside
