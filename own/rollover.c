@@ -96,7 +96,16 @@ tlsa_ttl(struct policy_runtime *rt, const struct policy_decision *d, int64_t now
 	return ttl;
 }
 
-/* The host's records as strings (free each and the array). */
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The host's records as strings, sorted (DNS gives an RRset in any
+ * order; a plan must read the same each time). Free each and the array.
+ */
 static char **
 host_records(const struct policy_host *h)
 {
@@ -104,6 +113,7 @@ host_records(const struct policy_host *h)
 
 	for (size_t i = 0; i < h->ntlsa; i++)
 		v[i] = tlsa_to_string(&h->tlsa[i]);
+	qsort(v, h->ntlsa, sizeof(*v), str_cmp);
 	return v;
 }
 

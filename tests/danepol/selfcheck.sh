@@ -241,6 +241,37 @@ check_has "plan: the next key is ready" plan "^_25._tcp.mx1.ownnext.example. 360
 ro plan2 "$(at 47300)" plan --next-key "$PKI/next.key" ownok.example
 check_has "plan: a missing next key is to be published" plan2 "^_25._tcp.mx1.ownok.example. 3600 IN TLSA 3 1 1 ${NEXT^^} ; publish now: the next key"
 
+# ---------------------------------------------------------------- README
+# The worked example of README.md ("Watch your own MX") is this world's
+# real output: each block after "<!-- snippet: output NAME -->" holds
+# "$ danepol ..." lines and the output of the runs below. Compared after
+# readme_norm: the world's keys, dates and expiry counts differ per build,
+# and README names the files as an operator has them.
+readme_norm() {
+	sed -E -e "s|$PKI/ee-chain.crt|/etc/postfix/chain.pem|g; s|$PKI/next.key|/etc/postfix/next-key.pem|g" \
+		-e 's/[0-9A-F]{64}/HEX/g; s/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2})?/DATE/g' \
+		-e "s/(_days'=)[0-9]+/\1N/g; s/in [0-9]+ days/in N days/g; s/\(TLSv1\.[23]\)/(TLSv1.x)/g"
+}
+readme_check() {	# NAME RUN...: README's output block NAME is the output of the runs
+	local name=$1 want got r
+	shift
+	want=$(doc_snippet "$TOP/README.md" "output $name" | grep -v '^\$ ' | readme_norm)
+	got=$(for r in "$@"; do printf '%s\n' "${OUT[$r]}"; done | readme_norm)
+	if [ -n "$want" ] && [ "$want" = "$got" ]; then ok "README example '$name' is real output"; return; fi
+	# the raw output, to mend README from (kept with E2E_KEEP=1)
+	for r in "$@"; do printf '%s\n' "${OUT[$r]}"; done > "$E2E_T/readme-$name.out"
+	not_ok "README example '$name' is real output" \
+		"$(diff <(echo "$want") <(echo "$got") | head -30; echo "raw output: $E2E_T/readme-$name.out")"
+}
+# shellcheck source=tests/lib/doc_snippet.sh
+. "$TOP/tests/lib/doc_snippet.sh"
+sc rdok --cert "$PKI/ee-chain.crt" ownok.example
+sc rdbad --cert "$PKI/ee-chain.crt" ownbad.example
+readme_check selfcheck-ok rdok
+readme_check selfcheck-bad rdbad
+readme_check rollover r0 r2
+readme_check rollover-plan plan
+
 # ---------------------------------------------------------------- danepold
 MPORT=$(e2e_free_port)
 AUDIT=$E2E_T/danepold/audit.jsonl
