@@ -98,7 +98,8 @@ void selfcheck_chains_free(struct selfcheck_chain *c, size_t n);
 /**
  * The certificate files a Postfix instance serves: postconf -h of
  * smtpd_tls_chain_files, smtpd_tls_cert_file and smtpd_tls_eccert_file
- * (config_dir given: postconf -c config_dir). Words split on blanks and
+ * (config_dir given: postconf -c config_dir); a non-empty
+ * smtpd_tls_chain_files alone, as smtpd does. Words split on blanks and
  * commas, "$name" values expanded by postconf itself (-x). Returns the
  * number of paths in *paths (caller frees each and the array), or -1
  * with *err when postconf cannot be run or fails. Bounded: at most 64 KB

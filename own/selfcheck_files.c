@@ -143,7 +143,7 @@ selfcheck_postconf_files(const char *postconf, const char *config_dir, char ***p
 		"smtpd_tls_chain_files", "smtpd_tls_cert_file", "smtpd_tls_eccert_file", NULL };
 	struct buf b;
 	size_t n = 0;
-	char *p, *save = NULL;
+	char *p, *eol, *save = NULL;
 
 	if (config_dir) {
 		argv[3] = "-c";
@@ -158,6 +158,15 @@ selfcheck_postconf_files(const char *postconf, const char *config_dir, char ***p
 		return -1;
 	}
 	*paths = xcalloc(POSTCONF_FILES + 1, sizeof(char *));
+	/*
+	 * One line per parameter, in argv's order. A non-empty
+	 * smtpd_tls_chain_files takes precedence over the legacy cert_file
+	 * and eccert_file (postconf(5)): Debian's main.cf still names the
+	 * snakeoil certificate there, which smtpd then does not serve.
+	 */
+	eol = strchr(b.s, '\n');
+	if (eol != NULL && strspn(b.s, " \t,") < (size_t)(eol - b.s))
+		*eol = 0;
 	for (p = strtok_r(b.s, " \t\r\n,", &save); p && n < POSTCONF_FILES;
 	     p = strtok_r(NULL, " \t\r\n,", &save)) {
 		size_t j;

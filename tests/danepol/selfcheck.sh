@@ -176,6 +176,17 @@ sc ftaok --cert "$PKI/probe-chain.crt" --no-probe ownta.example
 check_eq "ownta, probe-chain.crt (CA included): exit 0" "${RC[ftaok]}" 0
 sc pconf --postfix-config "$E2E_PF_DIR" --no-probe ownok.example
 check_has "postconf: smtpd_tls_chain_files of the Postfix instance checked" pconf "^OK ownok.example cert-file-ok $PKI/ee-chain.crt "
+# Debian's main.cf names the snakeoil certificate in smtpd_tls_cert_file;
+# an operator adds smtpd_tls_chain_files, which takes precedence in smtpd.
+mkdir -p "$E2E_T/pfdeb" "$E2E_T/pflegacy"
+{ cat "$E2E_PF_DIR/main.cf"; echo "smtpd_tls_cert_file = $PKI/ss.crt"; echo "smtpd_tls_key_file = $PKI/ss.key"; } |
+	e2e_maincf > "$E2E_T/pfdeb/main.cf"
+sc pdeb --postfix-config "$E2E_T/pfdeb" --no-probe ownok.example
+check_eq "postconf: chain_files set, the legacy snakeoil cert_file is not served, not checked" "${RC[pdeb]}" 0
+check_not "... no finding about the legacy file" pdeb "ss\.crt"
+grep -v '^smtpd_tls_chain_files' "$E2E_T/pfdeb/main.cf" > "$E2E_T/pflegacy/main.cf"
+sc plegacy --postfix-config "$E2E_T/pflegacy" --no-probe ownok.example
+check_has "postconf: without chain_files, the legacy cert_file is checked" plegacy "^CRITICAL ownok.example cert-file-mismatch $PKI/ss.crt "
 
 # ---------------------------------------------------------------- hostile input
 printf 'garbage\n-----BEGIN CERTIFICATE-----\nnot base64\n' > "$E2E_T/garbage.pem"

@@ -62,7 +62,7 @@ export DL_NETNS=1
 echo "inside: start $(date +%T)" >&2
 dl_init accept || { not_ok "temporary directory"; finish; }
 check_eq "systemd is PID 1" "$(cat /proc/1/comm)" systemd
-step "network: lo up, 127.0.0.2-9" dl_net_up
+step "network: lo up, 127.0.0.2-9, .21" dl_net_up 21
 step "/etc/resolv.conf -> 127.0.0.1, trust-ad" dl_resolv
 
 MAILLOG=/var/log/postfix-acceptance.log
@@ -76,12 +76,23 @@ SITE=(
 	"myorigin = \$mydomain"
 	"mydestination = \$myhostname, expired.example, localhost"
 	"mynetworks = 127.0.0.0/8"
-	"inet_interfaces = 127.0.0.8"
+	"inet_interfaces = 127.0.0.8, 127.0.0.21"
 	"inet_protocols = ipv4"
 	"smtp_bind_address = 127.0.0.8"
 	"smtp_tls_loglevel = 1"
 	"maillog_file = $MAILLOG"
+	# what Debian's postinst adds to a new main.cf
+	"smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem"
+	"smtpd_tls_key_file = /etc/ssl/private/ssl-cert-snakeoil.key"
+	"smtpd_tls_security_level = may"
+	# the operator's certificate (the world's EE, for the own domain
+	# ownnext.example: mx1 A 127.0.0.21), key and chain in one root-only
+	# file; smtpd serves it, not the snakeoil one
+	"smtpd_tls_chain_files = /etc/postfix/tls/mx1.pem"
 )
+mkdir -p /etc/postfix/tls && chmod 700 /etc/postfix/tls
+cat "$WORLD_DIR/pki/ee.key" "$WORLD_DIR/pki/ee-chain.crt" > /etc/postfix/tls/mx1.pem
+chmod 600 /etc/postfix/tls/mx1.pem
 {
 	cat /usr/share/postfix/main.cf.debian
 	echo "# --- site (what debconf's Internet Site would set; tests/systemd/acceptance_inside.sh)"
@@ -134,8 +145,7 @@ export E2E_USER=danepol
 step "offline world and fault responder" e2e_world
 step "unbound on 127.0.0.1:53 validates the world" dl_unbound_start
 step "smtp-sink" e2e_sink_start
-PKI=$E2E_T/pki
-mkdir -p "$PKI" && cp "$WORLD_DIR"/pki/*.crt "$WORLD_DIR"/pki/*.key "$PKI"/ && chmod 600 "$PKI"/*.key
+step "the world's PKI in the test directory" dl_pki
 e2e_postfix_init "myhostname = mx.receiver.test" "inet_interfaces = 127.0.0.1" \
 	"smtpd_tls_security_level = may" "smtpd_tls_cert_file = $PKI/ee-chain.crt" \
 	"smtpd_tls_key_file = $PKI/ee.key" "relay_domains =" \
@@ -239,7 +249,55 @@ session s3 s3@bogus.example
 e2e_wait 5000 e2e_file_has s3@bogus.example "$AUDIT"
 check_match "after logrotate (SIGUSR1): new lines in a fresh audit.log" "$(grep -c s3@bogus.example "$AUDIT" 2> /dev/null)" '^[1-9]'
 
-# ---------------------------------------------------------------- 6. sandbox, stop
+# ---------------------------------------------------------------- 6. selfcheck timer
+# README.md's lines ("Watch your own MX"), danepold running (the
+# smtpd's milter), the offline world's own domain for README's
+# example.org: the timer, the service in its sandbox reading the
+# root-only certificate file postconf names (Debian's snakeoil lines
+# stay, chain_files wins), the probe of the stock, chrooted smtpd on
+# 127.0.0.21, the rollover history in /var/lib/danepol, the textfile in
+# node_exporter's directory as Debian's package makes it (root:root 755).
+README=$TOP_SRCDIR/README.md
+{
+	echo "# --- README.md's selfcheck lines"
+	doc_snippet "$README" "danepol.conf selfcheck" | sed 's/\bexample\.org\b/ownnext.example/'
+	doc_snippet "$README" "danepol.conf prometheus"
+} >> /etc/danepol/danepol.conf
+check_match "README: selfcheck_domains and selfcheck_prometheus_file snippets" \
+	"$(grep -cE '^(selfcheck_domains = ownnext.example|selfcheck_prometheus_file = /)' /etc/danepol/danepol.conf)" '^2$'
+mkdir -p /var/lib/prometheus/node-exporter && chmod 755 /var/lib/prometheus /var/lib/prometheus/node-exporter
+doc_snippet "$README" "tmpfiles.d prometheus" > /etc/tmpfiles.d/danepol-prometheus.conf
+if out=$(systemd-tmpfiles --create /etc/tmpfiles.d/danepol-prometheus.conf 2>&1); then
+	ok "README's tmpfiles.d line applied (ACL on the textfile directory)"
+else not_ok "README's tmpfiles.d line applied (ACL on the textfile directory)" "$out"; fi
+doc_snippet "$README" "sh selfcheck" > "$E2E_T/selfcheck.sh"
+if out=$(bash -e "$E2E_T/selfcheck.sh" 2>&1); then ok "README's selfcheck commands succeed (timer enabled, one run)"
+else not_ok "README's selfcheck commands succeed (timer enabled, one run)" "$out" \
+	"$(journalctl -b -u danepol-selfcheck -o cat --no-pager 2>&1 | tail -8)"; fi
+check_eq "danepol-selfcheck.timer: enabled, active" \
+	"$(systemctl is-enabled danepol-selfcheck.timer) $(systemctl is-active danepol-selfcheck.timer)" "enabled active"
+check_eq "the run: exit 0 (OK)" "$(systemctl show -p Result,ExecMainStatus --value danepol-selfcheck.service | tr '\n' ' ')" "success 0 "
+SCJ=$(journalctl -b -u danepol-selfcheck -o cat --no-pager 2>&1)
+check_match "journal: the plugin state line" "$SCJ" 'DANE SELFCHECK OK - 1 domain: 0 critical'
+check_match "journal: the stock smtpd on 127.0.0.21 DANE-authenticated" "$SCJ" \
+	'OK ownnext.example dane-ok mx1.ownnext.example\[127.0.0.21\]:25: DANE authenticated'
+check_match "journal: the root-only chain file postconf names matches (read in the sandbox)" "$SCJ" \
+	'OK ownnext.example cert-file-ok /etc/postfix/tls/mx1.pem for mx1.ownnext.example'
+check_eq "journal: the snakeoil cert_file (not served: chain_files wins) is not checked" \
+	"$(grep -c snakeoil <<< "$SCJ")" 0
+check_match "textfile for node_exporter written" \
+	"$(cat /var/lib/prometheus/node-exporter/danepol.prom 2>&1)" 'danepol_selfcheck_state\{domain="ownnext.example"\} 0'
+check_match "the rollover history in /var/lib/danepol (table seen)" \
+	"$(sqlite3 /var/lib/danepol/outcomes.db "SELECT count(*) FROM seen WHERE owner LIKE '%ownnext.example.'" 2>&1)" '^[1-9]'
+out=$(danepol rollover check --next-key "$PKI/next.key" 2>&1)
+check_match "danepol rollover check reads the service's history: WAIT, seen since this run" "$out" \
+	'^DANE ROLLOVER WAIT - ownnext.example: 0 ready, 1 waiting'
+exposure=$(systemd-analyze security danepol-selfcheck.service 2>&1 | sed -n 's/.*Overall exposure level for danepol-selfcheck.service: \([0-9.]*\).*/\1/p')
+check_match "systemd-analyze security danepol-selfcheck: ${exposure:-?} <= 2.5" \
+	"$(awk -v e="${exposure:-99}" 'BEGIN { print (e <= 2.5) ? "yes" : "no" }')" '^yes$'
+systemctl disable --now danepol-selfcheck.timer > /dev/null 2>&1
+
+# ---------------------------------------------------------------- 7. sandbox, stop
 exposure=$(systemd-analyze security danepold.service 2>&1 | sed -n 's/.*Overall exposure level for danepold.service: \([0-9.]*\).*/\1/p')
 check_match "systemd-analyze security danepold (running unit): ${exposure:-?} <= 2.0" \
 	"$(awk -v e="${exposure:-99}" 'BEGIN { print (e <= 2.0) ? "yes" : "no" }')" '^yes$'
@@ -247,7 +305,7 @@ if out=$(systemctl stop danepold 2>&1); then ok "systemctl stop danepold"; else 
 check_eq "after stop: no socket left in /var/spool/postfix/danepol" "$(ls -A /var/spool/postfix/danepol 2>&1)" ""
 check_eq "after stop: no /run/danepol/danepold.pid" "$([ -e /run/danepol/danepold.pid ] && echo left)" ""
 
-# ---------------------------------------------------------------- 7. Exim
+# ---------------------------------------------------------------- 8. Exim
 # doc/exim.md on the same server, as an Exim-only host: its danepol.conf,
 # the unit's drop-in and the sysusers line (all three extracted from the
 # document), danepold restarted by systemd; the Exim binary of the e2e
@@ -298,7 +356,7 @@ else
 	echo "# Exim part skipped: no unpacked Exim (tools/setup.sh deps fetches it) or no user Debian-exim"
 fi
 
-# ---------------------------------------------------------------- 8. purge
+# ---------------------------------------------------------------- 9. purge
 if out=$(dpkg --purge danepol 2>&1); then ok "dpkg --purge danepol"; else not_ok "dpkg --purge danepol" "$out"; fi
 left=
 for f in /usr/sbin/danepold /usr/bin/danepol /lib/systemd/system/danepold.service /etc/danepol \
