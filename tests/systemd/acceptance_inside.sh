@@ -293,8 +293,8 @@ out=$(danepol rollover check --next-key "$PKI/next.key" 2>&1)
 check_match "danepol rollover check reads the service's history: WAIT, seen since this run" "$out" \
 	'^DANE ROLLOVER WAIT - ownnext.example: 0 ready, 1 waiting'
 exposure=$(systemd-analyze security danepol-selfcheck.service 2>&1 | sed -n 's/.*Overall exposure level for danepol-selfcheck.service: \([0-9.]*\).*/\1/p')
-check_match "systemd-analyze security danepol-selfcheck: ${exposure:-?} <= 2.5" \
-	"$(awk -v e="${exposure:-99}" 'BEGIN { print (e <= 2.5) ? "yes" : "no" }')" '^yes$'
+check_match "systemd-analyze security danepol-selfcheck: ${exposure:-?} <= 2.0" \
+	"$(awk -v e="${exposure:-99}" 'BEGIN { print (e <= 2.0) ? "yes" : "no" }')" '^yes$'
 systemctl disable --now danepol-selfcheck.timer > /dev/null 2>&1
 
 # ---------------------------------------------------------------- 7. sandbox, stop
