@@ -34,7 +34,10 @@
 # outcomes in /var/lib/danepol, written from inside the unit's sandbox;
 # the journal's "danepold ready"; systemctl reload keeps the same process
 # serving; logrotate's postrotate reopens the audit log; systemd-analyze
-# security <= 2.0 on the running unit; systemctl stop leaves no socket.
+# security <= 2.0 on the running unit; README's selfcheck lines (the
+# timer, the sandboxed service checking the own domain ownnext.example
+# served by the stock smtpd, the textfile, the rollover history);
+# systemctl stop leaves no socket.
 # Then doc/exim.md on the same server, as an Exim-only host (its
 # danepol.conf, the unit drop-in and sysusers line, extracted): the unit
 # serves the Exim socket, Exim 4.96 -bh with the doc's RCPT ACL gets
