@@ -96,6 +96,16 @@ void selfcheck_chains_load(char *const *paths, size_t n, struct findings *f,
 void selfcheck_chains_free(struct selfcheck_chain *c, size_t n);
 
 /**
+ * The file names in out, the output of `postconf -h smtpd_tls_chain_files
+ * smtpd_tls_cert_file smtpd_tls_eccert_file` (any bytes, NUL-terminated;
+ * modified in place): the first line's words alone when it has any,
+ * else those of the other lines; words split on blanks and commas,
+ * duplicates and words with control bytes left out. Stores at most max
+ * malloc'd strings in paths (caller frees each) and returns their number.
+ */
+size_t selfcheck_postconf_parse(char *out, char **paths, size_t max);
+
+/**
  * The certificate files a Postfix instance serves: postconf -h of
  * smtpd_tls_chain_files, smtpd_tls_cert_file and smtpd_tls_eccert_file
  * (config_dir given: postconf -c config_dir); a non-empty

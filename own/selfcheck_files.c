@@ -136,14 +136,44 @@ run_capture(char *const *argv, struct buf *b, char **err)
 	return rc;
 }
 
+size_t
+selfcheck_postconf_parse(char *out, char **paths, size_t max)
+{
+	size_t n = 0;
+	char *p, *eol, *save = NULL;
+
+	/*
+	 * One line per parameter, in the order asked. A non-empty
+	 * smtpd_tls_chain_files takes precedence over the legacy cert_file
+	 * and eccert_file (postconf(5)): Debian's main.cf still names the
+	 * snakeoil certificate there, which smtpd then does not serve.
+	 */
+	eol = strchr(out, '\n');
+	if (eol != NULL && strspn(out, " \t\r,") < (size_t)(eol - out))
+		*eol = 0;
+	for (p = strtok_r(out, " \t\r\n,", &save); p && n < max; p = strtok_r(NULL, " \t\r\n,", &save)) {
+		size_t j;
+		const unsigned char *c;
+
+		for (c = (const unsigned char *)p; *c >= 0x20 && *c != 0x7f; c++)
+			;
+		if (*c != 0) /* a control byte: no file name of ours */
+			continue;
+		for (j = 0; j < n && strcmp(paths[j], p) != 0; j++)
+			;
+		if (j == n) /* one file may be named by two parameters */
+			paths[n++] = xstrdup(p);
+	}
+	return n;
+}
+
 int
 selfcheck_postconf_files(const char *postconf, const char *config_dir, char ***paths, char **err)
 {
 	char *argv[] = { (char *)(postconf ? postconf : "postconf"), "-x", "-h", NULL, NULL,
 		"smtpd_tls_chain_files", "smtpd_tls_cert_file", "smtpd_tls_eccert_file", NULL };
 	struct buf b;
-	size_t n = 0;
-	char *p, *eol, *save = NULL;
+	size_t n;
 
 	if (config_dir) {
 		argv[3] = "-c";
@@ -158,24 +188,7 @@ selfcheck_postconf_files(const char *postconf, const char *config_dir, char ***p
 		return -1;
 	}
 	*paths = xcalloc(POSTCONF_FILES + 1, sizeof(char *));
-	/*
-	 * One line per parameter, in argv's order. A non-empty
-	 * smtpd_tls_chain_files takes precedence over the legacy cert_file
-	 * and eccert_file (postconf(5)): Debian's main.cf still names the
-	 * snakeoil certificate there, which smtpd then does not serve.
-	 */
-	eol = strchr(b.s, '\n');
-	if (eol != NULL && strspn(b.s, " \t,") < (size_t)(eol - b.s))
-		*eol = 0;
-	for (p = strtok_r(b.s, " \t\r\n,", &save); p && n < POSTCONF_FILES;
-	     p = strtok_r(NULL, " \t\r\n,", &save)) {
-		size_t j;
-
-		for (j = 0; j < n && strcmp((*paths)[j], p) != 0; j++)
-			;
-		if (j == n) /* one file may be named by two parameters */
-			(*paths)[n++] = xstrdup(p);
-	}
+	n = selfcheck_postconf_parse(b.s, *paths, POSTCONF_FILES);
 	buf_free(&b);
 	return (int)n;
 }

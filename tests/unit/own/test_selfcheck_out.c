@@ -2,7 +2,8 @@
  * test_selfcheck_out.c - the findings list (own/finding.c) and the
  * self-check's outputs (own/selfcheck_out.c): the monitoring-plugin
  * state order, the plugin text with perfdata, JSON against the fields of
- * doc/selfcheck.schema.json, the Prometheus textfile written atomically.
+ * doc/selfcheck.schema.json, the Prometheus textfile written atomically,
+ * and the reading of postconf's output (selfcheck_postconf_parse).
  * Pure: no DNS, no network.
  */
 #include "config.h"
@@ -152,4 +153,51 @@ Test(selfcheck_out, prometheus_atomic)
 	unlink(path);
 	cr_assert_eq(rmdir(dir), 0, "only the one file was left");
 	selfcheck_result_clear(&r);
+}
+
+/* parse a copy of text; the names joined by '|' (caller frees) */
+static char *
+postconf_names(const char *text, size_t max)
+{
+	char *in = strdup(text), *paths[8] = { 0 }, *out = calloc(1, 512);
+	size_t n = selfcheck_postconf_parse(in, paths, max);
+
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(out, "|");
+		strcat(out, paths[i]);
+		free(paths[i]);
+	}
+	free(in);
+	return out;
+}
+
+Test(postconf, chain_files_take_precedence)
+{
+	/* Debian: snakeoil in cert_file, the operator's chain_files first */
+	char *a = postconf_names("/etc/postfix/tls/key.pem, /etc/postfix/tls/chain.pem\n"
+				 "/etc/ssl/certs/ssl-cert-snakeoil.pem\n\n", 8);
+	char *b = postconf_names("\n/etc/ssl/certs/ssl-cert-snakeoil.pem\n/etc/ssl/ec.pem\n", 8);
+	char *c = postconf_names(" , \n/a.pem\n/a.pem\n", 8);
+
+	cr_expect_str_eq(a, "/etc/postfix/tls/key.pem|/etc/postfix/tls/chain.pem");
+	cr_expect_str_eq(b, "/etc/ssl/certs/ssl-cert-snakeoil.pem|/etc/ssl/ec.pem");
+	cr_expect_str_eq(c, "/a.pem", "a blank first line is no chain_files; duplicates once");
+	free(a);
+	free(b);
+	free(c);
+}
+
+Test(postconf, hostile_output)
+{
+	char *a = postconf_names("/ok.pem /bad\x1b[31m.pem,/also.pem\n", 8);
+	char *b = postconf_names("1 2 3 4 5 6 7 8 9 10\n", 3);
+	char *c = postconf_names("", 8);
+
+	cr_expect_str_eq(a, "/ok.pem|/also.pem", "a name with a control byte is left out");
+	cr_expect_str_eq(b, "1|2|3", "at most max names");
+	cr_expect_str_eq(c, "");
+	free(a);
+	free(b);
+	free(c);
 }
