@@ -32,7 +32,10 @@
 #                              expired-chain.crt), probe.spki, expired.spki;
 #                              for the own-domain (selfcheck/rollover) tests:
 #                              next.crt/next.key (self-signed, the "next"
-#                              key of mx1.ownok.example), next.spki
+#                              key of mx1.ownok.example), next.spki;
+#                              for MTA-STS: sts.crt/key (mta-sts.<d> of
+#                              the STS_WEB domains), stswrong.crt/key (a
+#                              wrong name), stsexpired.crt/key (expired)
 #   DIR/ownsig.expire          the RRSIG expiration of ownsig.example, Unix
 #                              seconds (2 days after generation)
 #   DIR/README                 what this directory is
@@ -140,6 +143,48 @@ pki_next() {
 	cd "$DIR"
 }
 pki_next
+
+# MTA-STS policy hosts (tests/unit/sts/test_sts_fetch.c, the STS tests):
+# sts.crt names mta-sts.<d> for every d of STS_WEB, signed by the CA;
+# stswrong.crt names only mta-sts.elsewhere.example (a certificate for
+# the wrong name); stsexpired.crt names mta-sts.stsexpired.example and
+# was valid only in January 2020.
+STS_WEB="stsok stscrlf stsparam stsnoctype stsctype stsredirect stsbig stsnotfound stsslow
+stsbad stsnomx stsctl stswild stsnone stsdane stsempty"
+pki_sts() {
+	cd "$PKI"
+	san=
+	for d in $STS_WEB; do san="$san${san:+,}DNS:mta-sts.$d.example"; done
+	for c in sts stswrong stsexpired; do
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $c.key 2>/dev/null
+	done
+	printf '%s\n' 'basicConstraints = critical,CA:FALSE' 'keyUsage = critical,digitalSignature' \
+		'extendedKeyUsage = serverAuth' "subjectAltName = $san" > sts.ext
+	openssl req -new -key sts.key -subj "/CN=mta-sts.stsok.example" -out sts.csr 2>/dev/null
+	openssl x509 -req -in sts.csr -CA ca.crt -CAkey ca.key -set_serial 5 -days 825 \
+		-extfile sts.ext -out sts.crt 2>/dev/null
+	printf '%s\n' 'basicConstraints = critical,CA:FALSE' 'keyUsage = critical,digitalSignature' \
+		'extendedKeyUsage = serverAuth' 'subjectAltName = DNS:mta-sts.elsewhere.example' > stswrong.ext
+	openssl req -new -key stswrong.key -subj "/CN=mta-sts.elsewhere.example" -out stswrong.csr 2>/dev/null
+	openssl x509 -req -in stswrong.csr -CA ca.crt -CAkey ca.key -set_serial 6 -days 825 \
+		-extfile stswrong.ext -out stswrong.crt 2>/dev/null
+	mkdir -p cadb
+	: > cadb/index.txt
+	echo 07 > cadb/serial
+	printf '%s\n' '[ca]' 'default_ca = tca' '[tca]' 'database = cadb/index.txt' \
+		'new_certs_dir = cadb' 'serial = cadb/serial' 'default_md = sha256' 'policy = pol' \
+		'unique_subject = no' '[pol]' 'commonName = supplied' > cadb/ca.cnf
+	printf '%s\n' 'basicConstraints = critical,CA:FALSE' 'keyUsage = critical,digitalSignature' \
+		'extendedKeyUsage = serverAuth' 'subjectAltName = DNS:mta-sts.stsexpired.example' > stsexpired.ext
+	openssl req -new -key stsexpired.key -subj "/CN=mta-sts.stsexpired.example" -out stsexpired.csr 2>/dev/null
+	openssl ca -batch -notext -config cadb/ca.cnf -cert ca.crt -keyfile ca.key -in stsexpired.csr \
+		-startdate 20200101000000Z -enddate 20200201000000Z -extfile stsexpired.ext \
+		-out stsexpired.crt 2>/dev/null
+	rm -rf sts.csr sts.ext stswrong.csr stswrong.ext stsexpired.csr stsexpired.ext cadb
+	[ -s sts.crt ] && [ -s stswrong.crt ] && [ -s stsexpired.crt ] || { echo "$0: STS certificates failed" >&2; exit 1; }
+	cd "$DIR"
+}
+pki_sts
 EE=$(cat "$PKI/ee.spki")
 PROBE=$(cat "$PKI/probe.spki")
 EXPIRED=$(cat "$PKI/expired.spki")
