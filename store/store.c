@@ -131,7 +131,15 @@ static const char schema_update_sql[] =
     " item TEXT NOT NULL,"
     " first_seen INTEGER NOT NULL,"
     " last_seen INTEGER NOT NULL,"
-    " PRIMARY KEY (kind, owner, item));";
+    " PRIMARY KEY (kind, owner, item));"
+    "CREATE TABLE IF NOT EXISTS sts_policies ("
+    " domain TEXT PRIMARY KEY,"
+    " id TEXT NOT NULL,"
+    " mode TEXT NOT NULL,"
+    " max_age INTEGER NOT NULL,"
+    " mx TEXT NOT NULL,"
+    " fetched INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL);";
 
 static const char insert_sql[] =
     "INSERT INTO outcomes (time, source, policy_domain, have_policy, policy_strings,"

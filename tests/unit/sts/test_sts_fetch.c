@@ -11,78 +11,27 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "clock.h"
-#include "mem.h"
+#include "policy_server.h"
 #include "sts_fetch.h"
 
-static pid_t server;
-static unsigned port;
-static char *ca, *wrong_ca;
+static struct policy_server srv;
 
-/* start policy_server.py; its "READY <port>" line within 10 s */
 static void
 start(void)
 {
-	const char *w = getenv("WORLD_DIR"), *top = getenv("TOP_SRCDIR");
-	char *pki, *script, line[64] = "";
-	int fds[2];
-	size_t n = 0;
-	int64_t until;
-
-	if (w == NULL || top == NULL)
-		cr_skip_test("WORLD_DIR or TOP_SRCDIR unset (run through make check)");
-	pki = xasprintf("%s/pki", w);
-	script = xasprintf("%s/tests/unit/sts/policy_server.py", top);
-	ca = xasprintf("%s/ca.crt", pki);
-	wrong_ca = xasprintf("%s/ss.crt", pki);
-	if (access(script, R_OK) != 0 || access(ca, R_OK) != 0)
-		cr_skip_test("no %s or %s", script, ca);
-	cr_assert_eq(pipe(fds), 0);
-	server = fork();
-	cr_assert_neq(server, -1);
-	if (server == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execlp("python3", "python3", script, "127.0.0.1", "0", pki, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	until = clock_now_ms() + 10000;
-	while (n < sizeof(line) - 1 && strchr(line, '\n') == NULL && clock_now_ms() < until) {
-		struct pollfd p = { fds[0], POLLIN, 0 };
-		ssize_t got;
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		if ((got = read(fds[0], line + n, sizeof(line) - 1 - n)) <= 0)
-			break;
-		n += (size_t)got;
-		line[n] = 0;
-	}
-	close(fds[0]);
-	free(pki);
-	free(script);
-	cr_assert(sscanf(line, "READY %u", &port) == 1, "policy_server.py did not start: '%s'", line);
+	policy_server_start(&srv);
 	cr_assert_eq(sts_fetch_global_init(), 0);
 }
 
 static void
 stop(void)
 {
-	if (server > 0) {
-		kill(server, SIGTERM);
-		waitpid(server, NULL, 0);
-	}
-	free(ca);
-	free(wrong_ca);
+	policy_server_stop(&srv);
 }
 
 TestSuite(sts_fetch, .init = start, .fini = stop);
@@ -92,7 +41,7 @@ static enum sts_fetch_status
 fetch(const char *d, const char *cafile, unsigned timeout_ms, struct sts_policy *p, char **err)
 {
 	static const char *const lo[] = { "127.0.0.1" };
-	struct sts_fetch_opts o = { cafile, timeout_ms, port, lo, 1 };
+	struct sts_fetch_opts o = { cafile, timeout_ms, srv.port, lo, 1 };
 
 	return sts_fetch(d, &o, p, err);
 }
@@ -118,45 +67,45 @@ Test(sts_fetch, good_policies)
 	struct sts_policy p;
 	char *err = NULL;
 
-	cr_assert_eq(fetch("stsok.example", ca, 3000, &p, &err), STS_FETCH_OK, "%s", err);
+	cr_assert_eq(fetch("stsok.example", srv.ca, 3000, &p, &err), STS_FETCH_OK, "%s", err);
 	cr_expect_eq(p.mode, STS_MODE_ENFORCE);
 	cr_expect_eq(p.max_age, 604800);
 	cr_assert_eq(p.nmx, 2);
 	cr_expect_eq(sts_policy_mx_match(&p, "mx2.stsok.example"), 1);
 	sts_policy_clear(&p);
-	cr_assert_eq(fetch("stscrlf.example", ca, 3000, &p, &err), STS_FETCH_OK, "%s", err);
+	cr_assert_eq(fetch("stscrlf.example", srv.ca, 3000, &p, &err), STS_FETCH_OK, "%s", err);
 	cr_expect_eq(p.mode, STS_MODE_TESTING);
 	sts_policy_clear(&p);
-	cr_assert_eq(fetch("stsparam.example", ca, 3000, &p, &err), STS_FETCH_OK,
+	cr_assert_eq(fetch("stsparam.example", srv.ca, 3000, &p, &err), STS_FETCH_OK,
 	    "text/plain with a charset: %s", err);
 	sts_policy_clear(&p);
-	cr_assert_eq(fetch("stsnone.example", ca, 3000, &p, &err), STS_FETCH_OK, "%s", err);
+	cr_assert_eq(fetch("stsnone.example", srv.ca, 3000, &p, &err), STS_FETCH_OK, "%s", err);
 	cr_expect_eq(p.mode, STS_MODE_NONE);
 	sts_policy_clear(&p);
 }
 
 Test(sts_fetch, webpki)
 {
-	expect_fail("stswrongname.example", ca, STS_FETCH_WEBPKI, "certificate");
-	expect_fail("stsexpired.example", ca, STS_FETCH_WEBPKI, "certificate");
-	expect_fail("stsok.example", wrong_ca, STS_FETCH_WEBPKI, "certificate");
+	expect_fail("stswrongname.example", srv.ca, STS_FETCH_WEBPKI, "certificate");
+	expect_fail("stsexpired.example", srv.ca, STS_FETCH_WEBPKI, "certificate");
+	expect_fail("stsok.example", srv.other_ca, STS_FETCH_WEBPKI, "certificate");
 }
 
 Test(sts_fetch, http_refusals)
 {
-	expect_fail("stsredirect.example", ca, STS_FETCH_ERROR, "HTTP status 301: redirects are not followed");
-	expect_fail("stsnotfound.example", ca, STS_FETCH_ERROR, "HTTP status 404");
-	expect_fail("stsctype.example", ca, STS_FETCH_INVALID, "media type text/html");
-	expect_fail("stsnoctype.example", ca, STS_FETCH_INVALID, "media type (none)");
-	expect_fail("stsbig.example", ca, STS_FETCH_INVALID, "larger than 65536");
+	expect_fail("stsredirect.example", srv.ca, STS_FETCH_ERROR, "HTTP status 301: redirects are not followed");
+	expect_fail("stsnotfound.example", srv.ca, STS_FETCH_ERROR, "HTTP status 404");
+	expect_fail("stsctype.example", srv.ca, STS_FETCH_INVALID, "media type text/html");
+	expect_fail("stsnoctype.example", srv.ca, STS_FETCH_INVALID, "media type (none)");
+	expect_fail("stsbig.example", srv.ca, STS_FETCH_INVALID, "larger than 65536");
 }
 
 Test(sts_fetch, invalid_texts)
 {
-	expect_fail("stsbad.example", ca, STS_FETCH_INVALID, "mode \"enforced\"");
-	expect_fail("stsnomx.example", ca, STS_FETCH_INVALID, "no mx field");
-	expect_fail("stsctl.example", ca, STS_FETCH_INVALID, "line:2");
-	expect_fail("stsempty.example", ca, STS_FETCH_INVALID, "no version");
+	expect_fail("stsbad.example", srv.ca, STS_FETCH_INVALID, "mode \"enforced\"");
+	expect_fail("stsnomx.example", srv.ca, STS_FETCH_INVALID, "no mx field");
+	expect_fail("stsctl.example", srv.ca, STS_FETCH_INVALID, "line:2");
+	expect_fail("stsempty.example", srv.ca, STS_FETCH_INVALID, "no version");
 }
 
 Test(sts_fetch, bounded_time)
@@ -164,7 +113,7 @@ Test(sts_fetch, bounded_time)
 	struct sts_policy p;
 	char *err = NULL;
 	int64_t t0 = clock_now_ms();
-	enum sts_fetch_status st = fetch("stsslow.example", ca, 800, &p, &err);
+	enum sts_fetch_status st = fetch("stsslow.example", srv.ca, 800, &p, &err);
 	int64_t took = clock_now_ms() - t0;
 
 	cr_expect_eq(st, STS_FETCH_ERROR);

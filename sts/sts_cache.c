@@ -1,0 +1,238 @@
+/*
+ * sts_cache.c - MTA-STS policy cache (contract in sts_cache.h).
+ *
+ * A chained hash table (lib/hash, seeded) of entries, one per domain
+ * asked about, holding the policy (when one was fetched) and the last
+ * failed fetch. Bounded: at STS_CACHE_MAX entries, inserting drops the
+ * entries of the new one's bucket (the store still has them).
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "hash.h"
+#include "log.h"
+#include "mem.h"
+#include "sts_cache.h"
+#include "stspol.h"
+#include "sts_txt.h"
+
+#define BUCKETS 1024
+
+struct entry {
+	char *domain;
+	int have;
+	struct sts_policy p;
+	char id[STS_ID_MAX + 1];
+	int64_t fetched, expires;
+	char fail_id[STS_ID_MAX + 1];
+	int64_t fail_at;
+	struct entry *next;
+};
+
+struct sts_cache {
+	pthread_mutex_t lock;
+	struct store *st;
+	struct sts_fetch_opts fo;
+	uint64_t seed;
+	size_t n;
+	struct entry *b[BUCKETS];
+};
+
+struct sts_cache *
+sts_cache_new(struct store *st, const struct sts_fetch_opts *fo)
+{
+	struct sts_cache *c = xcalloc(1, sizeof(*c));
+
+	pthread_mutex_init(&c->lock, NULL);
+	c->st = st;
+	c->fo = *fo;
+	c->fo.addrs = NULL;
+	c->fo.naddrs = 0;
+	c->seed = hash_seed(c);
+	return c;
+}
+
+static void
+entry_free(struct entry *e)
+{
+	sts_policy_clear(&e->p);
+	free(e->domain);
+	free(e);
+}
+
+void
+sts_cache_free(struct sts_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < BUCKETS; i++)
+		while (c->b[i] != NULL) {
+			struct entry *e = c->b[i];
+
+			c->b[i] = e->next;
+			entry_free(e);
+		}
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* the policy of a store row, checked by the parser; 0 or -1 (logged) */
+static int
+from_row(const struct stspol_row *r, struct entry *e)
+{
+	struct buf t;
+	char *err = NULL, *mx = xstrdup(r->mx), *save = NULL;
+	int rc;
+
+	buf_init(&t);
+	buf_printf(&t, "version: STSv1\nmode: %s\nmax_age: %lld\n", r->mode, (long long)r->max_age);
+	for (char *m = strtok_r(mx, " ", &save); m; m = strtok_r(NULL, " ", &save))
+		buf_printf(&t, "mx: %s\n", m);
+	rc = sts_policy_parse(t.s, t.len, &e->p, &err);
+	if (rc < 0 || strlen(r->id) > STS_ID_MAX || r->expires < r->fetched) {
+		msg_warn("sts: the stored policy of %s is not valid, ignored: %s", r->domain,
+		    err ? err : "bad id or times");
+		sts_policy_clear(&e->p);
+		rc = -1;
+	} else {
+		e->have = 1;
+		snprintf(e->id, sizeof(e->id), "%s", r->id);
+		e->fetched = r->fetched;
+		e->expires = r->expires;
+	}
+	free(err);
+	free(mx);
+	buf_free(&t);
+	return rc;
+}
+
+/* the entry of domain, made (from the store, when it has one) if absent; lock held */
+static struct entry *
+entry_get(struct sts_cache *c, const char *domain)
+{
+	uint32_t h = hash_string(c->seed, domain, NULL) % BUCKETS;
+	struct stspol_row r;
+	struct entry *e;
+	char *err = NULL;
+
+	for (e = c->b[h]; e != NULL; e = e->next)
+		if (strcmp(e->domain, domain) == 0)
+			return e;
+	if (c->n >= STS_CACHE_MAX)
+		while (c->b[h] != NULL) {
+			e = c->b[h];
+			c->b[h] = e->next;
+			entry_free(e);
+			c->n--;
+		}
+	e = xcalloc(1, sizeof(*e));
+	e->domain = xstrdup(domain);
+	if (c->st != NULL) {
+		int rc = stspol_get(c->st, domain, &r, &err);
+
+		if (rc < 0)
+			msg_warn("sts: reading the stored policy of %s: %s", domain, err);
+		else if (rc == 1)
+			(void)from_row(&r, e);
+		stspol_row_clear(&r);
+		free(err);
+	}
+	e->next = c->b[h];
+	c->b[h] = e;
+	c->n++;
+	return e;
+}
+
+void
+sts_cache_lookup(struct sts_cache *c, const char *domain, const char *txt_id, int64_t now,
+    struct sts_policy *policy, struct sts_cache_state *state)
+{
+	struct entry *e;
+	int backoff;
+
+	memset(state, 0, sizeof(*state));
+	memset(policy, 0, sizeof(*policy));
+	pthread_mutex_lock(&c->lock);
+	e = entry_get(c, domain);
+	if (e->have && now < e->expires) {
+		state->have = 1;
+		sts_policy_copy(policy, &e->p);
+		state->fetched = e->fetched;
+		state->expires = e->expires;
+		snprintf(state->id, sizeof(state->id), "%s", e->id);
+	}
+	backoff = txt_id != NULL && e->fail_at != 0 && strcmp(e->fail_id, txt_id) == 0 &&
+		  now - e->fail_at < STS_CACHE_RETRY_S;
+	state->want_fetch = txt_id != NULL && !backoff &&
+			    (!state->have || strcmp(e->id, txt_id) != 0 ||
+				e->expires - now < STS_CACHE_REFRESH_S);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* keep a fetched policy: memory, then the store; lock held */
+static void
+keep(struct sts_cache *c, struct entry *e, struct sts_policy *p, const char *id, int64_t now)
+{
+	struct stspol_row r;
+	struct buf mx;
+	char *err = NULL;
+
+	sts_policy_clear(&e->p);
+	e->p = *p;
+	memset(p, 0, sizeof(*p));
+	e->have = 1;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->fetched = now;
+	e->expires = now + (int64_t)e->p.max_age;
+	e->fail_at = 0;
+	if (c->st == NULL)
+		return;
+	buf_init(&mx);
+	for (size_t i = 0; i < e->p.nmx; i++)
+		buf_printf(&mx, "%s%s", i ? " " : "", e->p.mx[i]);
+	r.domain = e->domain;
+	r.id = e->id;
+	r.mode = (char *)sts_policy_mode_name(e->p.mode);
+	r.max_age = e->p.max_age;
+	r.mx = mx.s;
+	r.fetched = e->fetched;
+	r.expires = e->expires;
+	if (stspol_put(c->st, &r, &err) < 0)
+		msg_warn("sts: the policy of %s is applied but not stored: %s", e->domain, err);
+	free(err);
+	buf_free(&mx);
+}
+
+enum sts_fetch_status
+sts_cache_refresh(struct sts_cache *c, const char *domain, const char *txt_id,
+    const char *const *addrs, size_t naddrs, int64_t now, char **err)
+{
+	struct sts_fetch_opts fo = c->fo;
+	struct sts_policy p;
+	char *why = NULL;
+	enum sts_fetch_status st;
+	struct entry *e;
+
+	fo.addrs = addrs;
+	fo.naddrs = naddrs;
+	st = sts_fetch(domain, &fo, &p, &why);
+	pthread_mutex_lock(&c->lock);
+	e = entry_get(c, domain);
+	if (st == STS_FETCH_OK) {
+		keep(c, e, &p, txt_id ? txt_id : "", now);
+	} else {
+		snprintf(e->fail_id, sizeof(e->fail_id), "%s", txt_id ? txt_id : "");
+		e->fail_at = now ? now : 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (err != NULL)
+		*err = why;
+	else
+		free(why);
+	return st;
+}

@@ -1,0 +1,67 @@
+/*
+ * sts_cache.h - MTA-STS policies as RFC 8461 sections 3.3 and 5.1 want
+ * them kept: applied until max_age after their fetch, refreshed when the
+ * _mta-sts TXT id changes or the policy nears its end, a failed refresh
+ * keeping the policy it had, and no new fetch for the same id within
+ * STS_CACHE_RETRY_S of a failure.
+ *
+ * Two levels: a bounded in-memory table, and, when a store is given, the
+ * outcome store's sts_policies table (store/stspol.h), which survives
+ * restarts and is read back through sts_policy_parse() (what the file
+ * holds is checked again, never trusted).
+ *
+ * Who fetches is the caller's choice: sts_cache_lookup() never blocks on
+ * the network; sts_cache_refresh() does (sts_fetch(), bounded).
+ * Threads: any; one mutex inside; the store has its own lock.
+ * Ownership: the cache is its creator's (sts_cache_free()); the store
+ * stays the caller's and must outlive the cache.
+ */
+#ifndef DANEPOL_STS_CACHE_H
+#define DANEPOL_STS_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sts_fetch.h"
+#include "sts_policy.h"
+
+struct store;
+struct sts_cache;
+
+#define STS_CACHE_RETRY_S   300	  /* section 3.3: at least 5 min between fetches of one id */
+#define STS_CACHE_REFRESH_S 86400 /* refresh a policy this long before it runs out */
+#define STS_CACHE_MAX	    8192  /* policies kept in memory */
+
+/** What sts_cache_lookup() found. */
+struct sts_cache_state {
+	int have;	      /* 1: *policy holds an unexpired policy */
+	int want_fetch;	      /* 1: fetch now (no policy, a new id, near its end), not backing off */
+	int64_t fetched;      /* when the policy was fetched (have) */
+	int64_t expires;      /* when it runs out (have) */
+	char id[33];	      /* the id it was fetched under (have) */
+};
+
+/** A new cache; st may be NULL (memory only). fo is copied (its strings are not). */
+struct sts_cache *sts_cache_new(struct store *st, const struct sts_fetch_opts *fo);
+
+void sts_cache_free(struct sts_cache *c);
+
+/**
+ * The policy of domain as of now, given the id of its current TXT record
+ * (NULL: no valid record was found, which does not drop a cached policy).
+ * Fills *state; when state->have, *policy is a copy (sts_policy_clear()).
+ */
+void sts_cache_lookup(struct sts_cache *c, const char *domain, const char *txt_id, int64_t now,
+    struct sts_policy *policy, struct sts_cache_state *state);
+
+/**
+ * Fetch domain's policy for txt_id now (blocking, bounded by the fetch
+ * options; addrs[0..naddrs) the addresses of mta-sts.<domain>, or NULL:
+ * libcurl resolves) and keep it; on failure keep what was kept before and
+ * note the failure for the retry wait. Returns the fetch status; *err
+ * (may be NULL) gets the reason of a failure (caller frees).
+ */
+enum sts_fetch_status sts_cache_refresh(struct sts_cache *c, const char *domain,
+    const char *txt_id, const char *const *addrs, size_t naddrs, int64_t now, char **err);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * test_sts_cache.c - the MTA-STS policy cache (sts/sts_cache.c) over a
+ * real outcome store and policy_server.py: when to fetch (no policy, a
+ * new TXT id, near the end, not within 5 min of a failure), a failed
+ * refresh keeping the policy, expiry at max_age, the policy surviving a
+ * restart (a new cache over the same store, its fetches failing), and a
+ * hostile row in the store refused.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "policy_server.h"
+#include "store.h"
+#include "sts_cache.h"
+#include "stspol.h"
+
+#define T0 1800000000LL /* a fixed "now" */
+
+static struct policy_server srv;
+static char dir[] = "/tmp/danepol-stscache.XXXXXX";
+static char *dbpath;
+
+static void
+start(void)
+{
+	policy_server_start(&srv);
+	cr_assert_eq(sts_fetch_global_init(), 0);
+	cr_assert_not_null(mkdtemp(dir));
+	dbpath = xasprintf("%s/outcomes.db", dir);
+}
+
+static void
+stop(void)
+{
+	char *cmd = xasprintf("rm -rf %s", dir);
+
+	policy_server_stop(&srv);
+	if (system(cmd) != 0)
+		cr_log_warn("cannot remove %s", dir);
+	free(cmd);
+	free(dbpath);
+}
+
+TestSuite(sts_cache, .init = start, .fini = stop);
+
+static const char *const lo[] = { "127.0.0.1" };
+
+/* a cache over store st fetching from the server (port 0: nothing listens) */
+static struct sts_cache *
+cache(struct store *st, unsigned port)
+{
+	struct sts_fetch_opts fo = { srv.ca, 3000, port ? port : 1, NULL, 0 };
+
+	return sts_cache_new(st, &fo);
+}
+
+static void
+look(struct sts_cache *c, const char *id, int64_t now, struct sts_cache_state *s)
+{
+	struct sts_policy p;
+
+	sts_cache_lookup(c, "stsok.example", id, now, &p, s);
+	cr_expect_eq(p.nmx, s->have ? 2u : 0u);
+	sts_policy_clear(&p);
+}
+
+Test(sts_cache, when_to_fetch_and_restart)
+{
+	char *err = NULL;
+	struct store *st = store_open(dbpath, &err);
+	struct sts_cache *c;
+	struct sts_cache_state s;
+
+	cr_assert_not_null(st, "%s", err);
+	c = cache(st, srv.port);
+	look(c, NULL, T0, &s);
+	cr_expect(!s.have && !s.want_fetch, "no TXT record, nothing cached: no fetch");
+	look(c, "id1", T0, &s);
+	cr_expect(!s.have && s.want_fetch, "a TXT record, nothing cached: fetch");
+	cr_assert_eq(sts_cache_refresh(c, "stsok.example", "id1", lo, 1, T0, &err), STS_FETCH_OK,
+	    "%s", err);
+	look(c, "id1", T0 + 60, &s);
+	cr_expect(s.have && !s.want_fetch, "cached under the same id: no fetch");
+	cr_expect_eq(s.expires, T0 + 604800);
+	cr_expect_str_eq(s.id, "id1");
+	look(c, NULL, T0 + 60, &s);
+	cr_expect(s.have, "the TXT record gone: the cached policy still applies");
+	look(c, "id2", T0 + 60, &s);
+	cr_expect(s.have && s.want_fetch, "a new id: fetch, the old policy applies meanwhile");
+	look(c, "id1", T0 + 604800 - 3600, &s);
+	cr_expect(s.have && s.want_fetch, "an hour before the end: refresh");
+	look(c, "id1", T0 + 604800, &s);
+	cr_expect(!s.have, "at max_age: no longer applied");
+	sts_cache_free(c);
+
+	/* restart: a new cache, the server unreachable */
+	c = cache(st, 0);
+	look(c, "id1", T0 + 120, &s);
+	cr_expect(s.have && !s.want_fetch, "after a restart the stored policy applies");
+	look(c, "id2", T0 + 120, &s);
+	cr_expect(s.want_fetch);
+	cr_expect_eq(sts_cache_refresh(c, "stsok.example", "id2", lo, 1, T0 + 120, &err),
+	    STS_FETCH_ERROR);
+	free(err);
+	look(c, "id2", T0 + 130, &s);
+	cr_expect(s.have && !s.want_fetch, "a failed refresh keeps the policy; no retry at once");
+	look(c, "id2", T0 + 120 + STS_CACHE_RETRY_S, &s);
+	cr_expect(s.want_fetch, "retried after 5 min");
+	sts_cache_free(c);
+	store_close(st);
+}
+
+Test(sts_cache, hostile_store_row)
+{
+	char *err = NULL;
+	struct store *st = store_open(dbpath, &err);
+	struct stspol_row r = { "stsok.example", "id9", "enforced", 86400, "mx1.stsok.example",
+		T0, T0 + 86400 };
+	struct stspol_row bad = { "stsok.example", "id\x01", "enforce", 1, "", T0, T0 + 1 };
+	struct sts_cache *c;
+	struct sts_cache_state s;
+
+	cr_assert_not_null(st, "%s", err);
+	cr_expect_eq(stspol_put(st, &bad, &err), -1, "a control byte is refused at the boundary");
+	cr_expect(err != NULL && strstr(err, "id refused") != NULL);
+	free(err);
+	cr_assert_eq(stspol_put(st, &r, &err), 0, "%s", err);
+	c = cache(st, 0);
+	look(c, "id9", T0 + 1, &s);
+	cr_expect(!s.have, "a stored policy that does not parse is not applied");
+	cr_expect(s.want_fetch);
+	sts_cache_free(c);
+	store_close(st);
+}
