@@ -188,6 +188,15 @@ static const struct conf_key conf_keys[] = {
 	    "EHLO name of the probe (none: the host name)" },
 	{ "probe_defer", CT_BOOL, F(probe_defer), 0, "no", 0, 0, 0, NULL,
 	    "defer a destination whose every DANE host failed the probe" },
+	/* MTA-STS (RFC 8461) */
+	{ "sts", CT_BOOL, F(sts), 0, "no", 0, 0, 0, NULL,
+	    "apply MTA-STS policies to destinations DANE does not decide" },
+	{ "sts_ca_file", CT_PATH, F(sts_ca_file), CF_NULL, "none", 0, 0, 0, NULL,
+	    "CA bundle the policy hosts' certificates are checked against (none: the system store)" },
+	{ "sts_fetch_timeout", CT_TIME, F(sts_fetch_timeout_ms), 0, "10s", 500, 60000, 1, NULL,
+	    "bound on one policy fetch (within the decision deadline)" },
+	{ "sts_https_port", CT_UINT, F(sts_https_port), 0, "443", 1, 65535, 0, NULL,
+	    "port of the policy hosts (443; another port is a test aid)" },
 	/* TLS outcomes: store and reports */
 	{ "outcome_db", CT_PATH, F(outcome_db), CF_NULL, DANEPOL_STATE_DIR "/outcomes.db", 0, 0, 0,
 	    NULL, "SQLite store of TLS outcomes for RFC 8460 reports" },

@@ -87,6 +87,11 @@ struct conf {
 	    probe_step_timeout_ms; /* default 10s, 100ms..300s: connect, each SMTP reply, handshake */
 	char *probe_helo;	   /* EHLO name, or NULL (none): the host name */
 	int probe_defer; /* default no: defer (4.7.5) when every DANE host fails authentication */
+	/* MTA-STS (RFC 8461) */
+	int sts;		       /* default no: apply MTA-STS where DANE does not decide */
+	char *sts_ca_file;	       /* CA bundle for policy hosts, or NULL: the system store */
+	unsigned sts_fetch_timeout_ms; /* default 10s, 500ms..60s */
+	unsigned sts_https_port;       /* default 443 */
 	/* TLS outcomes: store and RFC 8460 reports */
 	char *outcome_db;	 /* default "/var/lib/danepol/outcomes.db" (SQLite), or NULL */
 	char *postfix_log;	 /* Postfix mail log to read TLS outcomes from, or NULL (none) */

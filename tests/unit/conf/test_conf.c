@@ -658,6 +658,10 @@ Test(conf, print_round_trip_everything_set)
 	    "probe_step_timeout = 2500ms\n"
 	    "probe_helo = probe.example\n"
 	    "probe_defer = yes\n"
+	    "sts = yes\n"
+	    "sts_ca_file = /x/ca.pem\n"
+	    "sts_fetch_timeout = 3s\n"
+	    "sts_https_port = 8443\n"
 	    "outcome_db = /x/out.db\n"
 	    "postfix_log = /var/log/mail.log\n"
 	    "report_org_name = Example Org\n"
@@ -709,6 +713,10 @@ Test(conf, print_round_trip_everything_set)
 	cr_expect_str_eq(d->report_org_name, "Example Org");
 	cr_expect_eq(d->report_retry_s, 0);
 	cr_expect_eq(d->log_decisions, 1);
+	cr_expect_eq(d->sts, 1);
+	cr_expect_str_eq(d->sts_ca_file, "/x/ca.pem");
+	cr_expect_eq(d->sts_fetch_timeout_ms, 3000);
+	cr_expect_eq(d->sts_https_port, 8443);
 	/* every printed key is set in text, so no key is left at its default */
 	for (const char *p = a; *p; p = strchr(p, '\n') + 1) {
 		char key[80];
