@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -333,6 +334,33 @@ print_host(FILE *fp, struct buf *b, const struct policy_host *h, const struct ho
 }
 
 /* One decision for an operator. */
+/* "  MTA-STS: policy ID mode, mx ..., until DATE" and what happened */
+static void
+print_sts(FILE *fp, struct buf *b, const struct policy_sts *s)
+{
+	static const char *const modes[] = { "none", "testing", "enforce" };
+
+	buf_puts(b, "  MTA-STS: ");
+	if (s->have) {
+		char when[32];
+		time_t t = (time_t)s->expires;
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
+		buf_printf(b, "policy %s, mode %s, until %s, mx:", s->id ? s->id : "?",
+		    s->mode >= 0 && s->mode <= 2 ? modes[s->mode] : "?", when);
+		for (size_t i = 0; i < s->nmx; i++)
+			buf_printf(b, " %s", s->mx[i]);
+		if (s->note)
+			buf_puts(b, "; ");
+	}
+	if (s->note)
+		buf_puts(b, s->note);
+	if (s->fetch_error)
+		buf_printf(b, " [%s]", s->fetch_error);
+	cli_emit(fp, b);
+}
+
 static void
 print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status_table *t,
     unsigned smtp_port, int full)
@@ -356,6 +384,8 @@ print_human(FILE *fp, const struct policy_outcome *o, const struct policy_status
 	}
 	for (size_t i = 0; i < d->nhosts; i++)
 		print_host(fp, &b, &d->hosts[i], &w, full);
+	if (d->sts != NULL)
+		print_sts(fp, &b, d->sts);
 	buf_free(&name);
 	buf_free(&b);
 }

@@ -13,6 +13,7 @@ static const char *const tls_level_names[] = {
 	[TLS_LEVEL_ENCRYPT] = "encrypt",
 	[TLS_LEVEL_DANE] = "dane",
 	[TLS_LEVEL_DANE_ONLY] = "dane-only",
+	[TLS_LEVEL_SECURE] = "secure",
 };
 
 #define TLS_LEVEL_COUNT (sizeof(tls_level_names) / sizeof(tls_level_names[0]))
@@ -26,7 +27,7 @@ tls_level_name(enum tls_level l)
 int
 tls_level_parse(const char *s, enum tls_level *l)
 {
-	for (size_t i = 0; i < TLS_LEVEL_COUNT; i++) {
+	for (size_t i = 0; i <= TLS_LEVEL_DANE_ONLY; i++) {
 		if (strcmp(s, tls_level_names[i]) == 0) {
 			*l = (enum tls_level)i;
 			return 0;

@@ -15,12 +15,15 @@ enum tls_level {
 	TLS_LEVEL_ENCRYPT,
 	TLS_LEVEL_DANE,
 	TLS_LEVEL_DANE_ONLY,
+	/* output only (an MTA-STS enforce decision), never parsed from the
+	 * configuration: Postfix's "secure" with the policy's match list */
+	TLS_LEVEL_SECURE,
 };
 
 /* tls_level_name - the level's name, "unknown" when l is out of range. */
 const char *tls_level_name(enum tls_level l);
 
-/* tls_level_parse - 0 and *l set when s names a level, else -1. */
+/* tls_level_parse - 0 and *l set when s names a level (not secure), else -1. */
 int tls_level_parse(const char *s, enum tls_level *l);
 
 #endif

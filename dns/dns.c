@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <unbound.h>
 
@@ -686,6 +687,18 @@ dns_sec_name(enum dns_sec s)
 		return "indeterminate";
 	}
 	return "unknown";
+}
+
+int
+dns_answer_addr(const struct dns_answer *a, size_t j, char *text, size_t size)
+{
+	int af = a->qtype == DNS_T_A ? AF_INET : AF_INET6;
+	size_t want = af == AF_INET ? 4 : 16;
+
+	if ((a->qtype != DNS_T_A && a->qtype != DNS_T_AAAA) || j >= a->count ||
+	    a->rr[j].len != want || inet_ntop(af, a->rr[j].data, text, (socklen_t)size) == NULL)
+		return -1;
+	return 0;
 }
 
 const char *

@@ -129,6 +129,13 @@ struct dns_answer *dns_answer_dup(const struct dns_answer *a);
 const char *dns_sec_name(enum dns_sec s);
 /** "data", "nodata", "nxdomain", "fail", "timeout". */
 const char *dns_status_name(enum dns_status s);
+
+/**
+ * The text form of the address in item j of a, an A or AAAA answer, into
+ * text (size >= 46, INET6_ADDRSTRLEN). 0, or -1 when j is out of range or
+ * the RDATA is not 4 (A) or 16 (AAAA) octets.
+ */
+int dns_answer_addr(const struct dns_answer *a, size_t j, char *text, size_t size);
 /** "A", "MX", ... or "TYPEnnn". Returns a static string for known types, else writes into buf (>= 16). */
 const char *dns_type_name(uint16_t type, char *buf);
 

@@ -89,11 +89,31 @@ proto_reply_line(const struct policy_status_table *st, const struct policy_decis
 static const char *
 proto_level(const struct policy_decision *d)
 {
-	if (d->verdict != POLICY_REQUIRE)
+	if (d->verdict != POLICY_REQUIRE || d->reason == POLICY_R_STS_ENFORCE)
 		return tls_level_name(d->level);
 	if (d->policy_level != TLS_LEVEL_DANE_ONLY && d->mx_queried && d->mx_sec != DNS_SEC_SECURE)
 		return tls_level_name(TLS_LEVEL_DANE);
 	return "dane-only";
+}
+
+/*
+ * Postfix's policy for an MTA-STS enforce decision: "secure" with the
+ * policy's patterns as the match list (":"-separated; "*.example.net"
+ * becomes Postfix's ".example.net", which also matches deeper names, as
+ * postfix-mta-sts-resolver answers) and the MX host name as SNI.
+ */
+static char *
+proto_sts_secure(const struct policy_sts *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "OK secure match=");
+	for (size_t i = 0; i < s->nmx; i++)
+		buf_printf(&b, "%s%s", i ? ":" : "",
+		    strncmp(s->mx[i], "*.", 2) == 0 ? s->mx[i] + 1 : s->mx[i]);
+	buf_puts(&b, " servername=hostname");
+	return buf_steal(&b);
 }
 
 char *
@@ -103,6 +123,9 @@ proto_sockmap_reply(const struct policy_decision *d, const struct policy_status_
 
 	switch (d->verdict) {
 	case POLICY_REQUIRE:
+		if (d->reason == POLICY_R_STS_ENFORCE && d->sts != NULL)
+			return proto_sts_secure(d->sts);
+		return xasprintf("OK %s", proto_level(d));
 	case POLICY_TRY:
 		return xasprintf("OK %s", proto_level(d));
 	case POLICY_DEFER:

@@ -42,6 +42,7 @@ enum policy_verdict { POLICY_REQUIRE, POLICY_TRY, POLICY_DEFER, POLICY_REJECT };
 enum policy_reason {
 	/* require */
 	POLICY_R_DANE,
+	POLICY_R_STS_ENFORCE, /* MTA-STS enforce: PKIX-authenticated TLS to a policy MX host */
 	/* try */
 	POLICY_R_DANE_PARTIAL,
 	POLICY_R_UNAUTH_TLS,
@@ -51,6 +52,7 @@ enum policy_reason {
 	POLICY_R_ADDRESS_LITERAL,
 	POLICY_R_LOCAL_POLICY,
 	POLICY_R_NO_SUCH_DOMAIN,
+	POLICY_R_STS_TESTING, /* MTA-STS testing: opportunistic TLS, failures reported */
 	/* defer */
 	POLICY_R_MX_LOOKUP_FAILED,
 	POLICY_R_MX_BOGUS,
@@ -64,6 +66,7 @@ enum policy_reason {
 	POLICY_R_INVALID_DOMAIN,
 	POLICY_R_INTERNAL_ERROR,
 	POLICY_R_DANE_AUTH_FAILED, /* danepold probe_defer: every DANE host failed its probe */
+	POLICY_R_STS_MX_MISMATCH,  /* MTA-STS enforce: no MX host matches the policy */
 	/* reject */
 	POLICY_R_NULL_MX,
 	POLICY_R_COUNT
@@ -105,6 +108,23 @@ struct policy_host {
 
 enum policy_source { POLICY_SRC_DNS, POLICY_SRC_TABLE, POLICY_SRC_DEFAULT };
 
+/*
+ * The MTA-STS part of a decision (policy_sts.c), when it was consulted:
+ * the destination had no DANE to decide it and sts = yes. Owned by the
+ * decision.
+ */
+struct policy_sts {
+	int have;	  /* 1: a policy applied (mode, mx, id, expires set) */
+	int mode;	  /* enum sts_mode (sts_policy.h) */
+	char *id;	  /* the id it was fetched under */
+	char **mx;	  /* its patterns */
+	size_t nmx;
+	int64_t expires;  /* Unix seconds */
+	char *txt_id;	  /* the id of the current _mta-sts TXT record, or NULL */
+	char *note;	  /* what happened: "no _mta-sts record", a fetch error, ... */
+	char *fetch_error; /* RFC 8460 result type of a failed fetch, or NULL */
+};
+
 struct policy_json_memo; /* policy_json.c's rendered text of a decision */
 
 /*
@@ -134,6 +154,7 @@ struct policy_decision {
 	unsigned queries;    /* DNS lookups made */
 	unsigned elapsed_ms; /* wall time of the resolution */
 	int64_t made_ms;     /* clock_now_ms() when policy_run.c made it (0: not by it) */
+	struct policy_sts *sts; /* MTA-STS, when consulted (policy_sts.c), else NULL */
 	_Atomic int refs;    /* reference count */
 	/* The rendered JSON text (policy_json.c), made on first use and then
 	 * only read: the one member written after the decision is made,
@@ -187,6 +208,8 @@ int policy_engine_done(const struct policy_engine *e);
 struct policy_decision *policy_engine_result(struct policy_engine *e);
 
 struct policy_decision *policy_decision_ref(struct policy_decision *d);
+/** Free an MTA-STS part (policy_decision_unref() does it for d->sts). NULL-safe. */
+void policy_sts_free(struct policy_sts *s);
 void policy_decision_unref(struct policy_decision *d);
 
 /** Build a decision with no DNS (local policy, invalid input, internal error). refs = 1. */

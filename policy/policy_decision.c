@@ -27,6 +27,7 @@ static const struct {
 	enum policy_verdict verdict;
 } reasons[POLICY_R_COUNT] = {
 	[POLICY_R_DANE] = { "dane", POLICY_REQUIRE },
+	[POLICY_R_STS_ENFORCE] = { "sts-enforce", POLICY_REQUIRE },
 	[POLICY_R_DANE_PARTIAL] = { "dane-partial", POLICY_TRY },
 	[POLICY_R_UNAUTH_TLS] = { "unauthenticated-tls", POLICY_TRY },
 	[POLICY_R_NO_TLSA] = { "no-tlsa", POLICY_TRY },
@@ -35,6 +36,7 @@ static const struct {
 	[POLICY_R_ADDRESS_LITERAL] = { "address-literal", POLICY_TRY },
 	[POLICY_R_LOCAL_POLICY] = { "local-policy", POLICY_TRY },
 	[POLICY_R_NO_SUCH_DOMAIN] = { "no-such-domain", POLICY_TRY },
+	[POLICY_R_STS_TESTING] = { "sts-testing", POLICY_TRY },
 	[POLICY_R_MX_LOOKUP_FAILED] = { "mx-lookup-failed", POLICY_DEFER },
 	[POLICY_R_MX_BOGUS] = { "mx-dnssec-bogus", POLICY_DEFER },
 	[POLICY_R_DNS_TIMEOUT] = { "dns-timeout", POLICY_DEFER },
@@ -47,6 +49,7 @@ static const struct {
 	[POLICY_R_INVALID_DOMAIN] = { "invalid-domain", POLICY_DEFER },
 	[POLICY_R_INTERNAL_ERROR] = { "internal-error", POLICY_DEFER },
 	[POLICY_R_DANE_AUTH_FAILED] = { "dane-auth-failed", POLICY_DEFER },
+	[POLICY_R_STS_MX_MISMATCH] = { "sts-mx-mismatch", POLICY_DEFER },
 	[POLICY_R_NULL_MX] = { "null-mx", POLICY_REJECT },
 };
 
@@ -144,6 +147,21 @@ policy_host_clear(struct policy_host *h)
 }
 
 void
+policy_sts_free(struct policy_sts *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->nmx; i++)
+		free(s->mx[i]);
+	free(s->mx);
+	free(s->id);
+	free(s->txt_id);
+	free(s->note);
+	free(s->fetch_error);
+	free(s);
+}
+
+void
 policy_decision_unref(struct policy_decision *d)
 {
 	if (d == NULL)
@@ -157,6 +175,7 @@ policy_decision_unref(struct policy_decision *d)
 	for (size_t i = 0; i < d->nhosts; i++)
 		policy_host_clear(&d->hosts[i]);
 	free(d->hosts);
+	policy_sts_free(d->sts);
 	free(atomic_load_explicit(&d->json_memo, memory_order_acquire));
 	free(d);
 }

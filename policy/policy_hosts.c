@@ -207,11 +207,9 @@ static void
 addr_collect(struct policy_host *h, const struct dns_answer *a)
 {
 	char text[INET6_ADDRSTRLEN];
-	int af = a->qtype == DNS_T_A ? AF_INET : AF_INET6;
-	size_t want = af == AF_INET ? 4 : 16;
 
 	for (size_t j = 0; j < a->count; j++) {
-		if (a->rr[j].len != want || !inet_ntop(af, a->rr[j].data, text, sizeof(text)))
+		if (dns_answer_addr(a, j, text, sizeof(text)) < 0)
 			continue; /* malformed address RDATA: skipped */
 		h->addrs = xreallocarray(h->addrs, h->naddrs + 1, sizeof(*h->addrs));
 		h->addrs[h->naddrs++] = xstrdup(text);

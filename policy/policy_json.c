@@ -265,6 +265,37 @@ json_host(const struct policy_host *h)
 	return o;
 }
 
+/* The MTA-STS part: null when not consulted. */
+static json_t *
+json_sts(const struct policy_decision *d)
+{
+	static const char *const modes[] = { "none", "testing", "enforce" };
+	const struct policy_sts *s = d->sts;
+	json_t *o, *mx;
+
+	if (s == NULL)
+		return json_null();
+	o = json_object();
+	mx = json_array();
+	if (o == NULL || mx == NULL) {
+		json_decref(o);
+		json_decref(mx);
+		return NULL;
+	}
+	for (size_t i = 0; i < s->nmx; i++)
+		jpush(mx, json_text(s->mx[i]));
+	jset(o, "policy", json_boolean(s->have));
+	jset(o, "mode", s->have && s->mode >= 0 && s->mode <= 2 ? json_string(modes[s->mode])
+							       : json_null());
+	jset(o, "mx", mx);
+	jset(o, "policy_id", json_text(s->id));
+	jset(o, "expires", s->have ? json_integer(s->expires) : json_null());
+	jset(o, "txt_id", json_text(s->txt_id));
+	jset(o, "note", json_text(s->note));
+	jset(o, "fetch_error", json_text(s->fetch_error));
+	return o;
+}
+
 /* The members that describe the outcome itself (verdict, reply, policy). */
 static int
 json_head(json_t *j, const struct policy_decision *d, const struct policy_status *st)
@@ -282,6 +313,7 @@ json_head(json_t *j, const struct policy_decision *d, const struct policy_status
 	rc |= jset(j, "smtp_reply", json_smtp_reply(d, st));
 	rc |= jset(j, "policy", json_policy(d));
 	rc |= jset(j, "mx", json_mx(d));
+	rc |= jset(j, "sts", json_sts(d));
 	return rc;
 }
 

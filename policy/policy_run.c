@@ -27,7 +27,9 @@
 #include "mem.h"
 #include "policy_check.h"
 #include "policy_run.h"
+#include "policy_sts.h"
 #include "stats.h"
+#include "sts_cache.h"
 
 /* The resolver options of c into *o. */
 static void
@@ -88,6 +90,16 @@ policy_run_new(struct conf *conf, char **err)
 			goto fail;
 	} while (++rt->nresolvers < conf->resolver_threads);
 	rt->cache = policy_cache_new(conf->cache_size);
+	if (conf->sts) {
+		struct sts_fetch_opts fo = { conf->sts_ca_file, conf->sts_fetch_timeout_ms,
+			conf->sts_https_port, NULL, 0 };
+
+		if (sts_fetch_global_init() < 0) {
+			*err = xstrdup("sts: libcurl cannot be initialised");
+			goto fail;
+		}
+		rt->sts = sts_cache_new(NULL, &fo);
+	}
 	return rt;
 fail:
 	policy_run_free(rt);
@@ -100,6 +112,7 @@ policy_run_free(struct policy_runtime *rt)
 	if (rt == NULL)
 		return;
 	policy_cache_free(rt->cache);
+	sts_cache_free(rt->sts);
 	for (unsigned i = 0; i < rt->nresolvers; i++)
 		dns_resolver_free(rt->resolvers[i]);
 	free(rt->resolvers);
@@ -132,6 +145,19 @@ run_issue(struct policy_engine *e, struct dns_batch *b, int64_t deadline)
 		else
 			dns_batch_add(b, q.name, q.type, q.tag);
 	}
+}
+
+static struct policy_decision *
+run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t deadline);
+
+/* A fresh decision: the engine, then MTA-STS where DANE did not decide. */
+static struct policy_decision *
+run_fresh(struct policy_runtime *rt, const struct policy_input *in, int64_t deadline)
+{
+	struct policy_decision *d = run_engine(rt, in, deadline);
+
+	policy_sts_apply(rt, in, d, deadline);
+	return d;
 }
 
 static struct policy_decision *
@@ -299,7 +325,7 @@ decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out
 	if (run_input(rt, domain, canon, key, &in, &d) < 0)
 		goto out;
 	if (!use_cache) {
-		d = run_engine(rt, &in, deadline);
+		d = run_fresh(rt, &in, deadline);
 		goto out;
 	}
 	switch (policy_cache_begin(rt->cache, key, deadline, &d)) {
@@ -313,7 +339,7 @@ decide(struct policy_runtime *rt, const char *domain, struct policy_outcome *out
 		break;
 	case POLICY_CACHE_MISS:
 		stats_add(STATS_CACHE_MISSES, 1);
-		d = run_engine(rt, &in, deadline);
+		d = run_fresh(rt, &in, deadline);
 		policy_cache_publish(rt->cache, key, d, run_ttl(rt->conf, d));
 		break;
 	}

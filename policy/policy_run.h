@@ -19,6 +19,8 @@
 #include "policy_status.h"
 #include "policy_table.h"
 
+struct sts_cache;
+
 struct policy_runtime {
 	struct conf *conf;		 /* owned */
 	struct dns_resolver **resolvers; /* owned: nresolvers libunbound contexts */
@@ -27,7 +29,8 @@ struct policy_runtime {
 	struct policy_status_table *status; /* owned */
 	struct policy_cache *cache;	    /* owned */
 	enum tls_level default_level;
-	uint64_t seed; /* of policy_run_resolver_for()'s hash */
+	uint64_t seed;		/* of policy_run_resolver_for()'s hash */
+	struct sts_cache *sts;	/* owned; NULL unless sts = yes (policy_sts.c) */
 };
 
 /**

@@ -38,6 +38,8 @@
 static const struct policy_status status_defaults[POLICY_R_COUNT] = {
 	/* require */
 	[POLICY_R_DANE] = { NULL, NULL, "DANE-authenticated TLS required", NULL },
+	[POLICY_R_STS_ENFORCE] = { NULL, NULL,
+	    "MTA-STS policy: authenticated TLS to a policy MX host required", NULL },
 	/* try */
 	[POLICY_R_DANE_PARTIAL] = { NULL, NULL, "DANE for some MX hosts only: opportunistic TLS",
 	    NULL },
@@ -51,6 +53,8 @@ static const struct policy_status status_defaults[POLICY_R_COUNT] = {
 	[POLICY_R_ADDRESS_LITERAL] = { NULL, NULL, "address literal: opportunistic TLS", NULL },
 	[POLICY_R_LOCAL_POLICY] = { NULL, NULL, "TLS level set by local policy", NULL },
 	[POLICY_R_NO_SUCH_DOMAIN] = { NULL, NULL, "domain does not exist", NULL },
+	[POLICY_R_STS_TESTING] = { NULL, NULL, "MTA-STS policy in testing mode: opportunistic TLS",
+	    NULL },
 	/* defer */
 	[POLICY_R_MX_LOOKUP_FAILED] = { "451", "4.4.3", "MX lookup failed, try again later", NULL },
 	[POLICY_R_MX_BOGUS] = { "450", "4.7.5", "DNSSEC validation of the MX records failed",
@@ -70,6 +74,8 @@ static const struct policy_status status_defaults[POLICY_R_COUNT] = {
 	[POLICY_R_INTERNAL_ERROR] = { "451", "4.3.0", "internal error, try again later", NULL },
 	[POLICY_R_DANE_AUTH_FAILED] = { "450", "4.7.5",
 	    "DANE authentication of every MX host failed", "certificate-not-trusted" },
+	[POLICY_R_STS_MX_MISMATCH] = { "450", "4.7.5",
+	    "no MX host matches the MTA-STS policy", "validation-failure" },
 	/* reject */
 	[POLICY_R_NULL_MX] = { "556", "5.1.10", "domain does not accept mail (null MX)", NULL },
 };

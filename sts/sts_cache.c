@@ -210,7 +210,7 @@ keep(struct sts_cache *c, struct entry *e, struct sts_policy *p, const char *id,
 
 enum sts_fetch_status
 sts_cache_refresh(struct sts_cache *c, const char *domain, const char *txt_id,
-    const char *const *addrs, size_t naddrs, int64_t now, char **err)
+    const char *const *addrs, size_t naddrs, unsigned timeout_ms, int64_t now, char **err)
 {
 	struct sts_fetch_opts fo = c->fo;
 	struct sts_policy p;
@@ -220,6 +220,8 @@ sts_cache_refresh(struct sts_cache *c, const char *domain, const char *txt_id,
 
 	fo.addrs = addrs;
 	fo.naddrs = naddrs;
+	if (timeout_ms != 0)
+		fo.timeout_ms = timeout_ms;
 	st = sts_fetch(domain, &fo, &p, &why);
 	pthread_mutex_lock(&c->lock);
 	e = entry_get(c, domain);

@@ -56,12 +56,13 @@ void sts_cache_lookup(struct sts_cache *c, const char *domain, const char *txt_i
 
 /**
  * Fetch domain's policy for txt_id now (blocking, bounded by the fetch
- * options; addrs[0..naddrs) the addresses of mta-sts.<domain>, or NULL:
- * libcurl resolves) and keep it; on failure keep what was kept before and
+ * options, or by timeout_ms when not 0; addrs[0..naddrs) the addresses of
+ * mta-sts.<domain>, or NULL: libcurl resolves) and keep it; on failure keep what was kept before and
  * note the failure for the retry wait. Returns the fetch status; *err
  * (may be NULL) gets the reason of a failure (caller frees).
  */
 enum sts_fetch_status sts_cache_refresh(struct sts_cache *c, const char *domain,
-    const char *txt_id, const char *const *addrs, size_t naddrs, int64_t now, char **err);
+    const char *txt_id, const char *const *addrs, size_t naddrs, unsigned timeout_ms, int64_t now,
+    char **err);
 
 #endif

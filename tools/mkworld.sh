@@ -150,7 +150,7 @@ pki_next
 # the wrong name); stsexpired.crt names mta-sts.stsexpired.example and
 # was valid only in January 2020.
 STS_WEB="stsok stscrlf stsparam stsnoctype stsctype stsredirect stsbig stsnotfound stsslow
-stsbad stsnomx stsctl stswild stsnone stsdane stsempty"
+stsbad stsnomx stsctl stswild stsnone stsdane stsempty stsmismatch stsbogustxt"
 pki_sts() {
 	cd "$PKI"
 	san=
@@ -240,6 +240,7 @@ edit_rdata() {
 	awk -v o="$2." -v t="$3" 'BEGIN { FS = OFS = "\t" }
 	$1 == o && $4 == t {
 		if (t == "A") $5 = "127.0.0.9"
+		else if (t == "TXT") $5 = "\"v=STSv1; id=forged;\""
 		else if (t == "TLSA") {
 			n = split($5, f, " ")
 			h = f[n]
@@ -256,9 +257,11 @@ edit_rdata() {
 SIGNED="secure nsec3 tampered cname cnameorig implicit insecurehost unusable mixed
 notlsa bogus expired tlsabogus noaddr nullmx mismatch crosszone bogushost
 pee pta pname pnochain pexpta pexpee pnotls pocsp
-ownok ownbad ownta ownnext ownsig ownnotlsa"
+ownok ownbad ownta ownnext ownsig ownnotlsa
+stsdane stsbogustxt"
 # Unsigned children (no DS in example.): NSEC proves them insecure.
-UNSIGNED="insecure unsignedmx unsignedmxpin unsignedmixed unsignedbogus unsignednotlsa"
+UNSIGNED="insecure unsignedmx unsignedmxpin unsignedmixed unsignedbogus unsignednotlsa
+stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname"
 
 # RFC 8460 TLSRPT (tests/danepol/report.sh): reports for secure.example go
 # by mail.
@@ -446,6 +449,33 @@ mx2	A	127.0.0.22
 _25._tcp.mx1	TLSA	3 1 1 $EE
 EOF
 sign ownnotlsa.example
+
+# MTA-STS domains (tests/danepol/sts.sh; their policies are served by
+# tests/unit/sts/policy_server.py, which names what each answers): the
+# policy host mta-sts.<d> and the MX at 127.0.0.1. Unsigned, so DANE does
+# not decide them, except stsdane (signed, TLSA: DANE wins) and
+# stsbogustxt (signed, no TLSA, its TXT record tampered: bogus).
+# sts1 DOMAIN TXT [MX-LINE]: MX 10 mx1, mx1 A 127.0.0.1, mta-sts A, TXT.
+sts1() {
+	{
+		printf '@\tMX\t10 mx1\nmx1\tA\t127.0.0.1\nmta-sts\tA\t127.0.0.1\n'
+		printf '_mta-sts\tTXT\t"%s"\n' "$2"
+		[ -n "${3:-}" ] && printf '%s\n' "$3"
+		return 0
+	} | zone "$1"
+}
+sts1 stsok.example "v=STSv1; id=ok1;" "@	MX	20 mx1.insecure.example."
+sts1 stscrlf.example "v=STSv1; id=t1;"
+sts1 stsmismatch.example "v=STSv1; id=m1;"
+sts1 stsnone.example "v=STSv1; id=n1;"
+sts1 stsbad.example "v=STSv1; id=b1;"
+sts1 stsidfirst.example "id=i1; v=STSv1;"
+sts1 stswrongname.example "v=STSv1; id=w1;"
+sts1 stsdane.example "v=STSv1; id=d1;" "_25._tcp.mx1	TLSA	3 1 1 $EE"
+sign stsdane.example
+sts1 stsbogustxt.example "v=STSv1; id=x1;"
+sign stsbogustxt.example
+edit_rdata stsbogustxt.example _mta-sts.stsbogustxt.example TXT
 
 zone notlsa.example <<EOF
 @	MX	10 mx1

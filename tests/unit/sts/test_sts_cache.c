@@ -82,7 +82,7 @@ Test(sts_cache, when_to_fetch_and_restart)
 	cr_expect(!s.have && !s.want_fetch, "no TXT record, nothing cached: no fetch");
 	look(c, "id1", T0, &s);
 	cr_expect(!s.have && s.want_fetch, "a TXT record, nothing cached: fetch");
-	cr_assert_eq(sts_cache_refresh(c, "stsok.example", "id1", lo, 1, T0, &err), STS_FETCH_OK,
+	cr_assert_eq(sts_cache_refresh(c, "stsok.example", "id1", lo, 1, 0, T0, &err), STS_FETCH_OK,
 	    "%s", err);
 	look(c, "id1", T0 + 60, &s);
 	cr_expect(s.have && !s.want_fetch, "cached under the same id: no fetch");
@@ -104,7 +104,7 @@ Test(sts_cache, when_to_fetch_and_restart)
 	cr_expect(s.have && !s.want_fetch, "after a restart the stored policy applies");
 	look(c, "id2", T0 + 120, &s);
 	cr_expect(s.want_fetch);
-	cr_expect_eq(sts_cache_refresh(c, "stsok.example", "id2", lo, 1, T0 + 120, &err),
+	cr_expect_eq(sts_cache_refresh(c, "stsok.example", "id2", lo, 1, 0, T0 + 120, &err),
 	    STS_FETCH_ERROR);
 	free(err);
 	look(c, "id2", T0 + 130, &s);

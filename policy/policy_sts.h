@@ -1,0 +1,29 @@
+/*
+ * policy_sts.h - MTA-STS (RFC 8461) applied by the runtime to a fresh
+ * decision that DANE did not decide (policy_sts.c).
+ *
+ * Precedence (RFC 8461 section 2, doc/engine.md): only a destination
+ * whose decision is "try" for lack of DANE (no-tlsa, mx-insecure,
+ * address-insecure), by the default level (not a policy table row), of
+ * an MX lookup (not "[host]" or an address literal), gets MTA-STS. Any
+ * secure TLSA record, any DNSSEC failure, a null MX: DANE's decision
+ * stands.
+ *
+ * Contract: the calling thread (a decision); blocks on DNS and, when the
+ * policy must be fetched, on HTTPS, never past deadline. d must not be
+ * shared yet (refs 1, not in the cache): it is changed in place.
+ */
+#ifndef DANEPOL_POLICY_STS_H
+#define DANEPOL_POLICY_STS_H
+
+#include <stdint.h>
+
+#include "policy.h"
+
+struct policy_runtime;
+
+/** Consult MTA-STS for d (decided from in) and apply it; see above. */
+void policy_sts_apply(struct policy_runtime *rt, const struct policy_input *in,
+    struct policy_decision *d, int64_t deadline);
+
+#endif
