@@ -319,6 +319,21 @@ served_at(const struct probe_result *p, const struct policy_host *h,
 	}
 }
 
+#define PLAN_RANKS 5
+
+/* A record's place in the plan: served key, served CA, next key, an old key, the rest. */
+static int
+plan_rank(const char *rec, const struct served *s, const struct recs *want)
+{
+	if (recs_has(&s->ee, rec))
+		return 0;
+	if (recs_has(&s->ta, rec))
+		return 1;
+	if (recs_has(want, rec))
+		return 2;
+	return rec[0] == '3' && s->addrs > 0 ? 3 : 4;
+}
+
 /* The comment of one published record in the plan. */
 static void
 plan_record(struct buf *b, const char *rec, int64_t first, const struct served *s,
@@ -327,24 +342,29 @@ plan_record(struct buf *b, const char *rec, int64_t first, const struct served *
 	int have_history = o->store != NULL;
 	char t[TIMEBUF];
 
-	if (recs_has(&s->ee, rec)) {
+	switch (plan_rank(rec, s, want)) {
+	case 0:
 		buf_puts(b, "keep: the key served now");
-	} else if (recs_has(&s->ta, rec)) {
+		break;
+	case 1:
 		buf_puts(b, "keep: DANE-TA of a CA in the served chain");
-	} else if (recs_has(want, rec)) {
+		break;
+	case 2:
 		fmt_time(first + need, t);
 		if (have_history && o->now >= first + need)
 			buf_puts(b, "next key: ready (deploy it, then keep this record)");
 		else
 			buf_printf(b, "next key: wait until %s", t);
-	} else if (rec[0] == '3' && s->addrs > 0) {
+		break;
+	case 3:
 		fmt_time(s->since + need, t);
 		if (have_history && o->now >= s->since + need)
 			buf_puts(b, "remove: no server uses this key, and the served key has "
 				    "been up long enough");
 		else
 			buf_printf(b, "remove after %s: no server uses this key", t);
-	} else {
+		break;
+	default:
 		buf_puts(b, "check: matches no served certificate and no next key");
 	}
 }
@@ -364,11 +384,15 @@ plan_host(struct buf *b, const struct policy_host *h, const struct probe_result 
 	first = xcalloc(h->ntlsa + 1, sizeof(*first));
 	observe(o, "tlsa", owner, recs, h->ntlsa, need, first, f);
 	served_at(p, h, o, need, &s, f);
-	for (size_t i = 0; i < h->ntlsa; i++) {
-		buf_printf(b, "%s %u IN TLSA %s ; ", owner, (unsigned)ttl, recs[i]);
-		plan_record(b, recs[i], first[i], &s, want, need, o);
-		buf_putc(b, '\n');
-	}
+	/* the records in the order an operator acts on them, then sorted */
+	for (int rank = 0; rank < PLAN_RANKS; rank++)
+		for (size_t i = 0; i < h->ntlsa; i++) {
+			if (plan_rank(recs[i], &s, want) != rank)
+				continue;
+			buf_printf(b, "%s %u IN TLSA %s ; ", owner, (unsigned)ttl, recs[i]);
+			plan_record(b, recs[i], first[i], &s, want, need, o);
+			buf_putc(b, '\n');
+		}
 	if (want->n > 0 && next_at_host(h, owner, recs, first, want, ttl, o, f) < 0)
 		buf_printf(b, "%s %u IN TLSA %s ; publish now: the next key\n", owner,
 		    (unsigned)ttl, want->v[0]);
