@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# tests/danepol/sts.sh - MTA-STS (RFC 8461) end to end, offline: `danepol
+# check` (text and --json, against doc/decision.schema.json) and
+# danepold's socketmap for the world's STS domains (tests/world/README.md),
+# their policies served over HTTPS on loopback by
+# tests/unit/sts/policy_server.py with the world's certificates
+# (sts_ca_file = the world's CA, sts_https_port = its port).
+#
+# Asserted per domain: verdict, level, reason, the MTA-STS part (policy,
+# mode, patterns, fetch error, note) and what the socketmap answers:
+# enforce -> require/secure ("OK secure match=... servername=hostname"),
+# MX hosts the policy does not name unusable; a policy naming no MX host ->
+# defer 450 4.7.5 sts-mx-mismatch; testing -> try sts-testing; mode none,
+# an invalid policy, a certificate for another name, a TXT record with id
+# before v, no TXT record -> DANE's decision unchanged with the reason
+# noted; DANE (stsdane) and a bogus TXT record (stsbogustxt) -> MTA-STS
+# never overrides DANE's decision, a bogus record is a lookup failure.
+#
+# Environment (make check): WORLD_DIR, FAULTDNS, DANEPOL, DANEPOLD,
+# TOP_SRCDIR. Skipped (77) without the world or python3.
+set -u
+
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+DANEPOL=${DANEPOL:-./danepol}
+DANEPOLD=${DANEPOLD:-./danepold}
+CLIENT=$TOP_SRCDIR/tests/danepold/maps_client.py
+
+command -v python3 > /dev/null || { echo "SKIP: python3 not installed"; exit 77; }
+# shellcheck source=tests/lib/tap.sh
+. "$TOP_SRCDIR/tests/lib/tap.sh"
+# shellcheck source=tests/danepold/lib.sh
+. "$TOP_SRCDIR/tests/danepold/lib.sh"
+dm_setup sts	# $T, the world ($WORLD) and its fault responder
+[ -f "$WORLD/pki/sts.crt" ] || { echo "SKIP: the world has no STS certificates (make check rebuilds it)"; exit 77; }
+
+# ---------------------------------------------------------------- policy hosts
+python3 "$TOP_SRCDIR/tests/unit/sts/policy_server.py" 127.0.0.1 0 "$WORLD/pki" \
+	> "$T/policy_server.out" 2> "$T/policy_server.log" &
+PSPID=$!
+trap 'kill "$PSPID" 2> /dev/null; dm_cleanup' EXIT
+wait_for 10 grep -q '^READY ' "$T/policy_server.out" ||
+	{ not_ok "policy_server.py starts" "$(cat "$T/policy_server.log")"; finish; }
+PSPORT=$(awk '/^READY / { print $2 }' "$T/policy_server.out")
+ok "policy hosts on 127.0.0.1:$PSPORT"
+
+SM=$T/socketmap.sock
+dm_conf "milter_socket = none" "socketmap_socket = unix:$SM" "exim_socket = none" \
+	"audit_log = $T/audit.log" "outcome_db = none" "sts = yes" \
+	"sts_ca_file = $WORLD/pki/ca.crt" "sts_https_port = $PSPORT" > "$T/sts.conf"
+
+# ---------------------------------------------------------------- danepol check --json
+DOMAINS=(stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname stsdane stsbogustxt insecure secure)
+args=()
+for d in "${DOMAINS[@]}"; do args+=("$d.example"); done
+args+=("[mx1.stsok.example]")
+"$DANEPOL" -c "$T/sts.conf" check --json "${args[@]}" > "$T/check.json" 2> "$T/check.err"
+check "danepol check --json: one line per destination" [ "$(wc -l < "$T/check.json")" -eq "${#args[@]}" ]
+py_results <(python3 - "$T/check.json" "$TOP_SRCDIR/doc/decision.schema.json" <<'PY' 2>&1
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+try:
+    import jsonschema
+    schema = json.load(open(sys.argv[2]))
+except ImportError:
+    schema = None
+by = {d["domain"]: d for d in lines}
+def out(ok, desc, detail=""):
+    print(("PASS " if ok else "FAIL ") + desc + ("" if ok else ": " + detail))
+if schema:
+    for d in lines:
+        try:
+            jsonschema.validate(d, schema); out(True, d["domain"] + ": valid against decision.schema.json")
+        except jsonschema.ValidationError as e:
+            out(False, d["domain"] + ": valid against decision.schema.json", e.message)
+def want(dom, verdict, level, reason, **sts):
+    d = by.get(dom)
+    if d is None:
+        out(False, dom + ": decided", "no line"); return
+    got = (d["verdict"], d["level"], d["reason"])
+    out(got == (verdict, level, reason), "%s: %s/%s/%s" % (dom, verdict, level, reason), str(got))
+    s = d["sts"]
+    if sts.get("absent"):
+        out(s is None, dom + ": MTA-STS not consulted", json.dumps(s)); return
+    if s is None:
+        out(False, dom + ": MTA-STS consulted", "sts is null"); return
+    for k, v in sts.items():
+        if k == "note_has":
+            out(v in (s["note"] or ""), "%s: note has %r" % (dom, v), str(s["note"]))
+        else:
+            out(s.get(k) == v, "%s: sts.%s = %r" % (dom, k, v), repr(s.get(k)))
+want("stsok.example", "require", "secure", "sts-enforce", policy=True, mode="enforce",
+     mx=["mx1.stsok.example", "*.stsok.example"], policy_id="ok1", txt_id="ok1", fetch_error=None)
+h = {x["name"]: x for x in by["stsok.example"]["hosts"]}
+out(h.get("mx1.stsok.example", {}).get("state") == "opportunistic" and
+    h.get("mx1.insecure.example", {}).get("reason") == "sts-mx-mismatch",
+    "stsok.example: the MX host the policy does not name is unusable", json.dumps(list(h.values()))[:300])
+want("stscrlf.example", "try", "may", "sts-testing", policy=True, mode="testing")
+want("stsmismatch.example", "defer", "may", "sts-mx-mismatch", policy=True, mode="enforce",
+     mx=["mail.elsewhere.example"])
+r = by["stsmismatch.example"]["smtp_reply"] or ""
+out(r.startswith("450 4.7.5 no MX host matches the MTA-STS policy"), "stsmismatch.example: 450 4.7.5 reply", r)
+want("stsnone.example", "try", "may", "mx-insecure", policy=True, mode="none")
+want("stsbad.example", "try", "may", "mx-insecure", policy=False, fetch_error="sts-policy-invalid",
+     note_has='mode "enforced"')
+want("stsidfirst.example", "try", "may", "mx-insecure", policy=False, txt_id=None, note_has="begins with")
+want("stswrongname.example", "try", "may", "mx-insecure", policy=False, fetch_error="sts-webpki-invalid",
+     note_has="certificate")
+want("stsdane.example", "require", "dane", "dane", absent=True)
+want("stsbogustxt.example", "try", "may", "no-tlsa", policy=False, txt_id=None, note_has="lookup failed (bogus")
+want("insecure.example", "try", "may", "mx-insecure", policy=False, note_has="no _mta-sts TXT record")
+want("secure.example", "require", "dane", "dane", absent=True)
+want("mx1.stsok.example", "try", "may", "address-insecure", absent=True)
+PY
+) "check --json: "
+check_match "danepol check: the MTA-STS line" "$("$DANEPOL" -c "$T/sts.conf" check stsok.example 2>&1)" \
+	'MTA-STS: policy ok1, mode enforce, until [0-9-]+ [0-9:]+ UTC, mx: mx1.stsok.example \*.stsok.example'
+check "the policy hosts were asked only over https, for the policy path" \
+	grep -q '"GET /.well-known/mta-sts.txt HTTP/1.1" 200' "$T/policy_server.log"
+
+# ---------------------------------------------------------------- danepold socketmap
+"$DANEPOLD" -f -c "$T/sts.conf" > "$T/danepold.out" 2>&1 &
+DPID=$!
+wait_for 20 test -S "$SM" || { not_ok "danepold serves the socketmap" "$(tail -5 "$T/danepold.out")"; finish; }
+sm() { python3 "$CLIENT" query "$SM" "$1"; }
+check_eq "socketmap stsok.example: secure with the policy's names" "$(sm stsok.example)" \
+	"OK secure match=mx1.stsok.example:.stsok.example servername=hostname"
+check_match "socketmap stsmismatch.example: TEMP with the reason" "$(sm stsmismatch.example)" '^TEMP no MX host matches the MTA-STS policy \(stsmismatch.example: '
+check_eq "socketmap stscrlf.example (testing): may" "$(sm stscrlf.example)" "OK may"
+check_eq "socketmap stsdane.example: DANE wins" "$(sm stsdane.example)" "OK dane-only"
+check_eq "socketmap stsbad.example (invalid policy): may" "$(sm stsbad.example)" "OK may"
+check "audit: the socketmap line of stsok.example carries the policy" \
+	grep -q '"event":"socketmap".*"key":"stsok.example".*"sts":{"policy":true,"mode":"enforce"' "$T/audit.log"
+dm_stop
+finish
