@@ -22,6 +22,17 @@ check(const char *what, const char *v, size_t max, int may_be_empty, char **err)
 	return 0;
 }
 
+/* the end of a call: the error when ret < 0, the statement, the lock */
+static int
+done(struct store *s, sqlite3 *db, sqlite3_stmt *st, int ret, char **err)
+{
+	if (ret < 0)
+		*err = xasprintf("sts_policies: %.300s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	store_db_unlock(s);
+	return ret;
+}
+
 int
 stspol_put(struct store *s, const struct stspol_row *r, char **err)
 {
@@ -39,7 +50,7 @@ stspol_put(struct store *s, const struct stspol_row *r, char **err)
 		" (domain, id, mode, max_age, mx, fetched, expires)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 		-1, &st, NULL) != SQLITE_OK)
-		goto fail;
+		goto out;
 	sqlite3_bind_text(st, 1, r->domain, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->mode, -1, SQLITE_STATIC);
@@ -47,16 +58,10 @@ stspol_put(struct store *s, const struct stspol_row *r, char **err)
 	sqlite3_bind_text(st, 5, r->mx, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, r->fetched);
 	sqlite3_bind_int64(st, 7, r->expires);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	ret = 0;
-	goto out;
-fail:
-	*err = xasprintf("sts_policies: %.300s", sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_DONE)
+		ret = 0;
 out:
-	sqlite3_finalize(st);
-	store_db_unlock(s);
-	return ret;
+	return done(s, db, st, ret, err);
 }
 
 /* column i as a malloc'd string ("" for NULL) */
@@ -82,7 +87,7 @@ stspol_get(struct store *s, const char *domain, struct stspol_row *r, char **err
 		"SELECT domain, id, mode, max_age, mx, fetched, expires FROM sts_policies"
 		" WHERE domain = ?1",
 		-1, &st, NULL) != SQLITE_OK)
-		goto fail;
+		goto out;
 	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -90,7 +95,7 @@ stspol_get(struct store *s, const char *domain, struct stspol_row *r, char **err
 		goto out;
 	}
 	if (rc != SQLITE_ROW)
-		goto fail;
+		goto out;
 	r->domain = col(st, 0);
 	r->id = col(st, 1);
 	r->mode = col(st, 2);
@@ -99,13 +104,8 @@ stspol_get(struct store *s, const char *domain, struct stspol_row *r, char **err
 	r->fetched = sqlite3_column_int64(st, 5);
 	r->expires = sqlite3_column_int64(st, 6);
 	ret = 1;
-	goto out;
-fail:
-	*err = xasprintf("sts_policies: %.300s", sqlite3_errmsg(db));
 out:
-	sqlite3_finalize(st);
-	store_db_unlock(s);
-	return ret;
+	return done(s, db, st, ret, err);
 }
 
 void
