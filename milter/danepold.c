@@ -59,6 +59,7 @@
 #include "daemon_metrics.h"
 #include "daemon_probe.h"
 #include "daemon_selfcheck.h"
+#include "daemon_sts.h"
 #include "daemon_proc.h"
 #include "exim.h"
 #include "log.h"
@@ -216,6 +217,7 @@ d_reload(const struct startup_settings *f)
 		return;
 	}
 	msg_info("configuration reloaded from %s", rt->conf->path);
+	daemon_sts_attach(rt);
 	snapshot_install(rt);
 	stats_add(STATS_RELOADS_OK, 1);
 }
@@ -532,6 +534,7 @@ d_start(const struct startup_settings *f, struct conf *c, int foreground, int *p
 	daemon_audit_set(a);
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
+	daemon_sts_attach(rt);
 	snapshot_install(rt);
 	if (daemon_probe_start(rt->conf) < 0 || daemon_selfcheck_start() < 0)
 		return EX_OSERR;
@@ -629,6 +632,7 @@ out:
 	daemon_selfcheck_stop();
 	daemon_probe_stop();
 	snapshot_shutdown();
+	daemon_sts_stop();
 	audit_close(daemon_audit());
 	daemon_audit_set(NULL);
 	if (pid_made)

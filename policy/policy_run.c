@@ -65,6 +65,31 @@ policy_run_anchor_check(const struct policy_runtime *rt, char **msg)
 	return dns_setup_anchor_check(rt->resolvers[0], &o, POLICY_ANCHOR_CHECK_MS, msg);
 }
 
+/* The MTA-STS fetch options of c. */
+static void
+run_sts_opts(const struct conf *c, struct sts_fetch_opts *fo)
+{
+	memset(fo, 0, sizeof(*fo));
+	fo->ca_file = c->sts_ca_file;
+	fo->timeout_ms = c->sts_fetch_timeout_ms;
+	fo->port = c->sts_https_port;
+}
+
+void
+policy_run_share_sts(struct policy_runtime *rt, struct sts_cache *c)
+{
+	struct sts_fetch_opts fo;
+
+	if (!rt->conf->sts || c == NULL)
+		return;
+	if (!rt->sts_shared)
+		sts_cache_free(rt->sts);
+	run_sts_opts(rt->conf, &fo);
+	sts_cache_set_opts(c, &fo);
+	rt->sts = c;
+	rt->sts_shared = 1;
+}
+
 struct policy_runtime *
 policy_run_new(struct conf *conf, char **err)
 {
@@ -91,13 +116,13 @@ policy_run_new(struct conf *conf, char **err)
 	} while (++rt->nresolvers < conf->resolver_threads);
 	rt->cache = policy_cache_new(conf->cache_size);
 	if (conf->sts) {
-		struct sts_fetch_opts fo = { conf->sts_ca_file, conf->sts_fetch_timeout_ms,
-			conf->sts_https_port, NULL, 0 };
+		struct sts_fetch_opts fo;
 
 		if (sts_fetch_global_init() < 0) {
 			*err = xstrdup("sts: libcurl cannot be initialised");
 			goto fail;
 		}
+		run_sts_opts(conf, &fo);
 		rt->sts = sts_cache_new(NULL, &fo);
 	}
 	return rt;
@@ -112,7 +137,8 @@ policy_run_free(struct policy_runtime *rt)
 	if (rt == NULL)
 		return;
 	policy_cache_free(rt->cache);
-	sts_cache_free(rt->sts);
+	if (!rt->sts_shared)
+		sts_cache_free(rt->sts);
 	for (unsigned i = 0; i < rt->nresolvers; i++)
 		dns_resolver_free(rt->resolvers[i]);
 	free(rt->resolvers);

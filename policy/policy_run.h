@@ -30,7 +30,8 @@ struct policy_runtime {
 	struct policy_cache *cache;	    /* owned */
 	enum tls_level default_level;
 	uint64_t seed;		/* of policy_run_resolver_for()'s hash */
-	struct sts_cache *sts;	/* owned; NULL unless sts = yes (policy_sts.c) */
+	struct sts_cache *sts;	/* NULL unless sts = yes (policy_sts.c) */
+	int sts_shared;		/* 1: sts is policy_run_share_sts()'s, not freed here */
 };
 
 /**
@@ -41,6 +42,14 @@ struct policy_runtime {
 struct policy_runtime *policy_run_new(struct conf *conf, char **err);
 
 void policy_run_free(struct policy_runtime *rt);
+
+/**
+ * Use c, a process-wide MTA-STS cache that outlives runtimes (danepold:
+ * kept across reloads, over the outcome store), instead of rt's own; its
+ * fetch options become rt's configuration's. Does nothing unless rt's
+ * configuration has sts = yes. c stays the caller's. Before rt is shared.
+ */
+void policy_run_share_sts(struct policy_runtime *rt, struct sts_cache *c);
 
 /**
  * A resolver configured from c's resolver keys (trust anchor, forwarder,

@@ -37,7 +37,8 @@ struct entry {
 struct sts_cache {
 	pthread_mutex_t lock;
 	struct store *st;
-	struct sts_fetch_opts fo;
+	struct sts_fetch_opts fo; /* fo.ca_file is ca_file */
+	char *ca_file;		  /* owned copy, or NULL */
 	uint64_t seed;
 	size_t n;
 	struct entry *b[BUCKETS];
@@ -50,11 +51,24 @@ sts_cache_new(struct store *st, const struct sts_fetch_opts *fo)
 
 	pthread_mutex_init(&c->lock, NULL);
 	c->st = st;
+	c->seed = hash_seed(c);
+	sts_cache_set_opts(c, fo);
+	return c;
+}
+
+void
+sts_cache_set_opts(struct sts_cache *c, const struct sts_fetch_opts *fo)
+{
+	char *ca = fo->ca_file ? xstrdup(fo->ca_file) : NULL;
+
+	pthread_mutex_lock(&c->lock);
+	free(c->ca_file);
+	c->ca_file = ca;
 	c->fo = *fo;
+	c->fo.ca_file = ca;
 	c->fo.addrs = NULL;
 	c->fo.naddrs = 0;
-	c->seed = hash_seed(c);
-	return c;
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void
@@ -78,6 +92,7 @@ sts_cache_free(struct sts_cache *c)
 			entry_free(e);
 		}
 	pthread_mutex_destroy(&c->lock);
+	free(c->ca_file);
 	free(c);
 }
 
@@ -212,12 +227,17 @@ enum sts_fetch_status
 sts_cache_refresh(struct sts_cache *c, const char *domain, const char *txt_id,
     const char *const *addrs, size_t naddrs, unsigned timeout_ms, int64_t now, char **err)
 {
-	struct sts_fetch_opts fo = c->fo;
+	struct sts_fetch_opts fo;
 	struct sts_policy p;
-	char *why = NULL;
+	char *why = NULL, *ca;
 	enum sts_fetch_status st;
 	struct entry *e;
 
+	pthread_mutex_lock(&c->lock);
+	fo = c->fo;
+	ca = fo.ca_file ? xstrdup(fo.ca_file) : NULL; /* a reload may replace it */
+	pthread_mutex_unlock(&c->lock);
+	fo.ca_file = ca;
 	fo.addrs = addrs;
 	fo.naddrs = naddrs;
 	if (timeout_ms != 0)
@@ -232,6 +252,7 @@ sts_cache_refresh(struct sts_cache *c, const char *domain, const char *txt_id,
 		e->fail_at = now ? now : 1;
 	}
 	pthread_mutex_unlock(&c->lock);
+	free(ca);
 	if (err != NULL)
 		*err = why;
 	else

@@ -47,6 +47,12 @@ struct sts_cache *sts_cache_new(struct store *st, const struct sts_fetch_opts *f
 void sts_cache_free(struct sts_cache *c);
 
 /**
+ * New fetch options (a reload changed sts_ca_file, sts_fetch_timeout or
+ * sts_https_port); fo's strings are copied. Fetches under way keep theirs.
+ */
+void sts_cache_set_opts(struct sts_cache *c, const struct sts_fetch_opts *fo);
+
+/**
  * The policy of domain as of now, given the id of its current TXT record
  * (NULL: no valid record was found, which does not drop a cached policy).
  * Fills *state; when state->have, *policy is a copy (sts_policy_clear()).

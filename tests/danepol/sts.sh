@@ -45,7 +45,7 @@ ok "policy hosts on 127.0.0.1:$PSPORT"
 
 SM=$T/socketmap.sock
 dm_conf "milter_socket = none" "socketmap_socket = unix:$SM" "exim_socket = none" \
-	"audit_log = $T/audit.log" "outcome_db = none" "sts = yes" \
+	"audit_log = $T/audit.log" "outcome_db = $T/outcomes.db" "sts = yes" \
 	"sts_ca_file = $WORLD/pki/ca.crt" "sts_https_port = $PSPORT" > "$T/sts.conf"
 
 # ---------------------------------------------------------------- danepol check --json
@@ -130,5 +130,25 @@ check_eq "socketmap stsdane.example: DANE wins" "$(sm stsdane.example)" "OK dane
 check_eq "socketmap stsbad.example (invalid policy): may" "$(sm stsbad.example)" "OK may"
 check "audit: the socketmap line of stsok.example carries the policy" \
 	grep -q '"event":"socketmap".*"key":"stsok.example".*"sts":{"policy":true,"mode":"enforce"' "$T/audit.log"
+
+# ---------------------------------------------------------------- kept across reloads and restarts
+# The policy hosts go away; what danepold fetched stays in force.
+kill "$PSPID"
+wait "$PSPID" 2> /dev/null
+check "the policy hosts are gone" eval "! python3 -c 'import socket,sys; socket.create_connection((\"127.0.0.1\", int(sys.argv[1])), 1)' $PSPORT 2> /dev/null"
+kill -HUP "$DPID"
+wait_for 20 grep -q "configuration reloaded" "$T/danepold.out" || not_ok "danepold reloads"
+check_eq "after a reload: stsok.example still secure (the cache is kept)" "$(sm stsok.example)" \
+	"OK secure match=mx1.stsok.example:.stsok.example servername=hostname"
+dm_stop
+check "the policies are in the outcome store" \
+	[ "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from sts_policies").fetchone()[0])' "$T/outcomes.db")" -ge 2 ]
+"$DANEPOLD" -f -c "$T/sts.conf" > "$T/danepold2.out" 2>&1 &
+DPID=$!
+wait_for 20 test -S "$SM" || { not_ok "danepold starts again" "$(tail -5 "$T/danepold2.out")"; finish; }
+check_eq "after a restart, the policy hosts down: stsok.example still secure (from the store)" "$(sm stsok.example)" \
+	"OK secure match=mx1.stsok.example:.stsok.example servername=hostname"
+check_match "... and stsmismatch.example still deferred" "$(sm stsmismatch.example)" '^TEMP no MX host matches'
+check_eq "... while a domain never fetched has no policy: may" "$(sm stsnone.example)" "OK may"
 dm_stop
 finish
