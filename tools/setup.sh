@@ -41,6 +41,8 @@ PACKAGES=(
 	faketime
 	# danepol tlsa's oracle test (tests/danepol/tlsa.sh): hash-slinger's tlsa --create
 	hash-slinger
+	# the MTA-STS oracle (tests/e2e/sts_oracle.sh): Debian's postfix-mta-sts-resolver
+	postfix-mta-sts-resolver
 	# memcheck run of the end-to-end milter test (tools/valgrind-e2e.sh)
 	valgrind
 	# delivery-time DANE test (tests/e2e/dane_delivery.sh): a validating resolver
