@@ -5,9 +5,10 @@
  * up to P requests outstanding per connection (P = 1: request/response,
  * as Postfix does; P > 1: pipelined).
  *
- * Usage: smclient -s SOCKET [-c CONNS] [-p DEPTH] [-t SECONDS] [-n DOMAINS] [-x SUFFIX]
+ * Usage: smclient -s SOCKET [-c CONNS] [-p DEPTH] [-t SECONDS] [-n DOMAINS] [-x SUFFIX] [-d DOMAIN]
  *   Domains are "d<k>SUFFIX" for k = 0..DOMAINS-1 (default suffix
- *   ".w.bench", bench/mkbenchworld.sh's wildcard), cycled. Before timing, every domain is asked once
+ *   ".w.bench", bench/mkbenchworld.sh's wildcard), cycled; -d asks for
+ *   DOMAIN alone (bench/sts.sh: one warm MTA-STS policy). Before timing, every domain is asked once
  *   (warm cache). Prints "conns C depth P seconds T queries Q qps X
  *   not_ok N" (replies not starting with "OK ").
  * libc only; exits 1 on connection errors.
@@ -27,7 +28,7 @@ struct worker {
 	int err;
 };
 
-static const char *sock_path, *suffix = ".w.bench";
+static const char *sock_path, *suffix = ".w.bench", *fixed;
 static int depth = 1, ndomains = 1000, nconns = 8;
 static double seconds = 5;
 static volatile int stop;
@@ -64,7 +65,10 @@ sm_request(char *buf, int k)
 	char key[300];
 	int n;
 
-	snprintf(key, sizeof(key), "tlspolicy d%d%.200s", k, suffix);
+	if (fixed != NULL)
+		snprintf(key, sizeof(key), "tlspolicy %.250s", fixed);
+	else
+		snprintf(key, sizeof(key), "tlspolicy d%d%.200s", k, suffix);
 	n = snprintf(buf, 320, "%zu:%s,", strlen(key), key);
 	return (size_t)n;
 }
@@ -163,7 +167,7 @@ main(int argc, char **argv)
 	double t0, el;
 	int c, err = 0;
 
-	while ((c = getopt(argc, argv, "s:c:p:t:n:x:")) != -1) {
+	while ((c = getopt(argc, argv, "s:c:p:t:n:x:d:")) != -1) {
 		switch (c) {
 		case 's': sock_path = optarg; break;
 		case 'c': nconns = atoi(optarg); break;
@@ -171,7 +175,8 @@ main(int argc, char **argv)
 		case 't': seconds = atof(optarg); break;
 		case 'n': ndomains = atoi(optarg); break;
 		case 'x': suffix = optarg; break;
-		default: fprintf(stderr, "usage: smclient -s SOCKET [-c N] [-p DEPTH] [-t S] [-n N] [-x SUFFIX]\n"); return 64;
+		case 'd': fixed = optarg; ndomains = 1; break;
+		default: fprintf(stderr, "usage: smclient -s SOCKET [-c N] [-p DEPTH] [-t S] [-n N] [-x SUFFIX] [-d DOMAIN]\n"); return 64;
 		}
 	}
 	if (sock_path == NULL || nconns < 1 || depth < 1 || depth > 64 || ndomains < 1)

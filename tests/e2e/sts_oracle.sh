@@ -45,36 +45,13 @@ fi
 
 # ---------------------------------------------------------------- set-up
 dl_init stsoracle || { not_ok "temporary directory"; finish; }
-step "namespace: lo up" dl_net_up
-step "namespace: /etc/resolv.conf -> 127.0.0.1, trust-ad" dl_resolv
-step "offline world and fault responder" e2e_world
-step "unbound on 127.0.0.1:53 validates the world" dl_unbound_start
-# shellcheck disable=SC2317  # called through step
-ca_bundle() {
-	cat /etc/ssl/certs/ca-certificates.crt "$WORLD_DIR/pki/ca.crt" > "$E2E_T/ca-bundle.crt" &&
-		chmod 644 "$E2E_T/ca-bundle.crt" &&
-		mount --bind "$E2E_T/ca-bundle.crt" /etc/ssl/certs/ca-certificates.crt &&
-		cp "$WORLD_DIR/pki/ca.crt" "$E2E_T/sts-ca.crt" && chmod 644 "$E2E_T/sts-ca.crt"
-}
-step "namespace: the world's CA in the system bundle" ca_bundle
-
-python3 "$TOP_SRCDIR/tests/unit/sts/policy_server.py" 127.0.0.1 443 "$WORLD_DIR/pki" \
-	> "$E2E_T/policy_server.out" 2> "$E2E_T/policy_server.log" &
-E2E_PIDS+=("$!")
-step "policy hosts on 127.0.0.1:443" e2e_wait 10000 grep -q '^READY ' "$E2E_T/policy_server.out"
-
+# shellcheck source=tests/e2e/lib_sts.sh
+. "$HERE/lib_sts.sh"
+sts_env_up
 PEER_PORT=$(e2e_free_port)
-printf 'host: 127.0.0.1\nport: %s\ncache:\n  type: internal\ndefault_zone:\n  strict_testing: false\n  timeout: 4\n' \
-	"$PEER_PORT" > "$E2E_T/mta-sts-daemon.yml"
-mta-sts-daemon -c "$E2E_T/mta-sts-daemon.yml" -v debug > "$E2E_T/peer.log" 2>&1 &
-E2E_PIDS+=("$!")
-step "mta-sts-daemon on 127.0.0.1:$PEER_PORT" e2e_wait 15000 e2e_sock_connects "inet:$PEER_PORT@127.0.0.1"
-
+sts_peer_start "inet:$PEER_PORT"
 SM=$E2E_T/d-sts/socketmap.sock
-e2e_danepold_conf sts none "socketmap_socket = unix:$SM" "sts = yes" "sts_ca_file = $E2E_T/sts-ca.crt" \
-	"decision_timeout = 10s"
-e2e_danepold_start sts
-step "danepold with sts = yes" dl_danepold_ready sts "unix:$SM"
+sts_danepold sts "$SM" "decision_timeout = 10s"
 
 # ---------------------------------------------------------------- compare
 DOMAINS=(stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname stsbogustxt insecure)
