@@ -31,6 +31,9 @@ daemon_sts_attach(struct policy_runtime *rt)
 		free(err);
 		/* the options are set by policy_run_share_sts() */
 		d_sts = sts_cache_new(d_sts_store, &(struct sts_fetch_opts){ 0 });
+		/* refreshes of cached policies do not hold up decisions */
+		if (sts_cache_background(d_sts, 2) < 0)
+			msg_warn("sts: policies are refreshed inside decisions (no refresh thread)");
 	}
 	policy_run_share_sts(rt, d_sts);
 }

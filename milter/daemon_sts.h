@@ -3,7 +3,8 @@
  * made when a configuration first has sts = yes, kept across reloads
  * (each new runtime shares it: policy_run_share_sts), over the outcome
  * store when outcome_db is set, so that policies also survive restarts
- * (RFC 8461 section 5.1).
+ * (RFC 8461 section 5.1), with two background threads that refresh cached
+ * policies (a new TXT id, near the end) while they go on applying.
  *
  * Threads: daemon_sts_attach() from the thread building a runtime (start,
  * reload: the signal loop); the cache itself is thread-safe.

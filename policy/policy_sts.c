@@ -115,27 +115,45 @@ addresses(struct dns_answer *const *ans, char ***out)
 	return n;
 }
 
-/* fetch the policy now, when the deadline leaves time; notes on s */
-static void
-fetch(struct policy_runtime *rt, struct dns_batch *b, const char *domain, const char *id,
-    int64_t deadline, struct policy_sts *s)
+/* the addresses of mta-sts.<domain> through the resolver (caller frees) */
+static size_t
+policy_host_addrs(struct dns_batch *b, const char *domain, int64_t deadline, char ***addrs)
 {
 	struct dns_answer *ans[TAG_AAAA + 1] = { 0 };
-	char *host = xasprintf("mta-sts.%s", domain), **addrs = NULL, *err = NULL;
-	int64_t left;
+	char *host = xasprintf("mta-sts.%s", domain);
 	size_t n;
-	enum sts_fetch_status st;
 
 	dns_batch_add(b, host, DNS_T_A, TAG_A);
 	dns_batch_add(b, host, DNS_T_AAAA, TAG_AAAA);
 	collect(b, deadline, ans, 2);
-	n = addresses(ans, &addrs);
-	left = deadline - clock_now_ms() - 100;
+	n = addresses(ans, addrs);
+	dns_answer_free(ans[TAG_A]);
+	dns_answer_free(ans[TAG_AAAA]);
+	free(host);
+	return n;
+}
+
+/*
+ * Fetch the policy: in the background when a policy is cached (it goes
+ * on applying meanwhile) and danepold runs refresh threads, else now,
+ * when the deadline leaves time. Notes on s.
+ */
+static void
+fetch(struct policy_runtime *rt, struct dns_batch *b, const char *domain, const char *id,
+    int have, int64_t deadline, struct policy_sts *s)
+{
+	char **addrs = NULL, *err = NULL;
+	size_t n = policy_host_addrs(b, domain, deadline, &addrs);
+	int64_t left = deadline - clock_now_ms() - 100;
+	enum sts_fetch_status st;
+
 	if (n == 0) {
 		s->fetch_error = xstrdup(sts_fetch_status_name(STS_FETCH_ERROR));
-		s->note = xasprintf("%s has no address: policy not fetched", host);
+		s->note = xasprintf("mta-sts.%s has no address: policy not fetched", domain);
+	} else if (have && sts_cache_refresh_later(rt->sts, domain, id, (const char *const *)addrs, n)) {
+		s->note = xstrdup("policy refresh queued");
 	} else if (left < FETCH_MIN_MS) {
-		s->note = xasprintf("no time left before the decision deadline to fetch the policy");
+		s->note = xstrdup("no time left before the decision deadline to fetch the policy");
 	} else {
 		unsigned ms = rt->conf->sts_fetch_timeout_ms;
 
@@ -153,9 +171,6 @@ fetch(struct policy_runtime *rt, struct dns_batch *b, const char *domain, const 
 		free(addrs[i]);
 	free(addrs);
 	free(err);
-	free(host);
-	dns_answer_free(ans[TAG_A]);
-	dns_answer_free(ans[TAG_AAAA]);
 }
 
 /* a line "a, b, c" of the policy's patterns (caller frees) */
@@ -263,7 +278,7 @@ policy_sts_apply(struct policy_runtime *rt, const struct policy_input *in,
 	sts_cache_lookup(rt->sts, in->domain, s->txt_id, (int64_t)time(NULL), &p, &cs);
 	if (cs.want_fetch) {
 		sts_policy_clear(&p);
-		fetch(rt, b, in->domain, s->txt_id, deadline, s);
+		fetch(rt, b, in->domain, s->txt_id, cs.have, deadline, s);
 		sts_cache_lookup(rt->sts, in->domain, s->txt_id, (int64_t)time(NULL), &p, &cs);
 	}
 	if (cs.have)

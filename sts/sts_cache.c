@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "hash.h"
@@ -21,7 +22,17 @@
 #include "stspol.h"
 #include "sts_txt.h"
 
-#define BUCKETS 1024
+#define BUCKETS	    1024
+#define MAX_THREADS 4
+
+/* a queued background refresh */
+struct job {
+	char *domain;
+	char id[STS_ID_MAX + 1];
+	char **addrs;
+	size_t naddrs;
+	struct job *next;
+};
 
 struct entry {
 	char *domain;
@@ -42,6 +53,13 @@ struct sts_cache {
 	uint64_t seed;
 	size_t n;
 	struct entry *b[BUCKETS];
+	/* background refreshes (sts_cache_background) */
+	pthread_cond_t work, idle;
+	struct job *head, *tail;
+	size_t njobs;
+	unsigned nthreads, running;
+	int stopping;
+	pthread_t tid[MAX_THREADS];
 };
 
 struct sts_cache *
@@ -50,6 +68,8 @@ sts_cache_new(struct store *st, const struct sts_fetch_opts *fo)
 	struct sts_cache *c = xcalloc(1, sizeof(*c));
 
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->work, NULL);
+	pthread_cond_init(&c->idle, NULL);
 	c->st = st;
 	c->seed = hash_seed(c);
 	sts_cache_set_opts(c, fo);
@@ -79,11 +99,35 @@ entry_free(struct entry *e)
 	free(e);
 }
 
+static void
+job_free(struct job *j)
+{
+	for (size_t i = 0; i < j->naddrs; i++)
+		free(j->addrs[i]);
+	free(j->addrs);
+	free(j->domain);
+	free(j);
+}
+
 void
 sts_cache_free(struct sts_cache *c)
 {
 	if (c == NULL)
 		return;
+	pthread_mutex_lock(&c->lock);
+	c->stopping = 1;
+	pthread_cond_broadcast(&c->work);
+	pthread_mutex_unlock(&c->lock);
+	for (unsigned i = 0; i < c->nthreads; i++)
+		pthread_join(c->tid[i], NULL);
+	while (c->head != NULL) {
+		struct job *j = c->head;
+
+		c->head = j->next;
+		job_free(j);
+	}
+	pthread_cond_destroy(&c->work);
+	pthread_cond_destroy(&c->idle);
 	for (size_t i = 0; i < BUCKETS; i++)
 		while (c->b[i] != NULL) {
 			struct entry *e = c->b[i];
@@ -258,4 +302,121 @@ sts_cache_refresh(struct sts_cache *c, const char *domain, const char *txt_id,
 	else
 		free(why);
 	return st;
+}
+
+/* ------------------------------------------------------------ background */
+
+static void *
+worker(void *arg)
+{
+	struct sts_cache *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		struct job *j;
+		struct sts_policy p;
+		struct sts_cache_state cs;
+
+		while (!c->stopping && c->head == NULL)
+			pthread_cond_wait(&c->work, &c->lock);
+		if (c->stopping)
+			break;
+		j = c->head;
+		c->head = j->next;
+		if (c->head == NULL)
+			c->tail = NULL;
+		c->njobs--;
+		c->running++;
+		pthread_mutex_unlock(&c->lock);
+		/* still wanted? (an earlier job may have fetched it) */
+		sts_cache_lookup(c, j->domain, j->id, (int64_t)time(NULL), &p, &cs);
+		sts_policy_clear(&p);
+		if (cs.want_fetch)
+			(void)sts_cache_refresh(c, j->domain, j->id, (const char *const *)j->addrs,
+			    j->naddrs, 0, (int64_t)time(NULL), NULL);
+		job_free(j);
+		pthread_mutex_lock(&c->lock);
+		c->running--;
+		if (c->head == NULL && c->running == 0)
+			pthread_cond_broadcast(&c->idle);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+int
+sts_cache_background(struct sts_cache *c, unsigned threads)
+{
+	int rc;
+
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	pthread_mutex_lock(&c->lock);
+	while (c->nthreads < threads) {
+		if ((rc = pthread_create(&c->tid[c->nthreads], NULL, worker, c)) != 0) {
+			msg_error("sts: cannot start a refresh thread: %s", strerror(rc));
+			break;
+		}
+		c->nthreads++;
+	}
+	rc = c->nthreads > 0 ? 0 : -1;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int
+sts_cache_refresh_later(struct sts_cache *c, const char *domain, const char *txt_id,
+    const char *const *addrs, size_t naddrs)
+{
+	struct job *j;
+	int rc = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->nthreads == 0 || c->stopping)
+		goto out;
+	for (j = c->head; j != NULL; j = j->next)
+		if (strcmp(j->domain, domain) == 0) {
+			rc = 1;
+			goto out;
+		}
+	if (c->njobs >= STS_CACHE_QUEUE_MAX)
+		goto out;
+	j = xcalloc(1, sizeof(*j));
+	j->domain = xstrdup(domain);
+	snprintf(j->id, sizeof(j->id), "%s", txt_id ? txt_id : "");
+	j->addrs = naddrs ? xcalloc(naddrs, sizeof(char *)) : NULL;
+	for (size_t i = 0; i < naddrs; i++)
+		j->addrs[j->naddrs++] = xstrdup(addrs[i]);
+	if (c->tail)
+		c->tail->next = j;
+	else
+		c->head = j;
+	c->tail = j;
+	c->njobs++;
+	pthread_cond_signal(&c->work);
+	rc = 1;
+out:
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int
+sts_cache_idle(struct sts_cache *c, unsigned ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->lock);
+	while ((c->head != NULL || c->running > 0) && rc == 0)
+		if (pthread_cond_timedwait(&c->idle, &c->lock, &until) != 0)
+			rc = -1;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }

@@ -11,7 +11,8 @@
  * holds is checked again, never trusted).
  *
  * Who fetches is the caller's choice: sts_cache_lookup() never blocks on
- * the network; sts_cache_refresh() does (sts_fetch(), bounded).
+ * the network; sts_cache_refresh() does (sts_fetch(), bounded);
+ * sts_cache_refresh_later() hands it to the cache's background threads.
  * Threads: any; one mutex inside; the store has its own lock.
  * Ownership: the cache is its creator's (sts_cache_free()); the store
  * stays the caller's and must outlive the cache.
@@ -31,6 +32,7 @@ struct sts_cache;
 #define STS_CACHE_RETRY_S   300	  /* section 3.3: at least 5 min between fetches of one id */
 #define STS_CACHE_REFRESH_S 86400 /* refresh a policy this long before it runs out */
 #define STS_CACHE_MAX	    8192  /* policies kept in memory */
+#define STS_CACHE_QUEUE_MAX 256	  /* background refreshes waiting */
 
 /** What sts_cache_lookup() found. */
 struct sts_cache_state {
@@ -70,5 +72,25 @@ void sts_cache_lookup(struct sts_cache *c, const char *domain, const char *txt_i
 enum sts_fetch_status sts_cache_refresh(struct sts_cache *c, const char *domain,
     const char *txt_id, const char *const *addrs, size_t naddrs, unsigned timeout_ms, int64_t now,
     char **err);
+
+/**
+ * Run refreshes in the background on threads (1..4) of the cache's own:
+ * sts_cache_refresh_later() queues them. Once per cache; the threads stop
+ * in sts_cache_free(). 0, or -1 (logged) when no thread could start.
+ */
+int sts_cache_background(struct sts_cache *c, unsigned threads);
+
+/**
+ * Queue a refresh of domain for txt_id (addrs: see sts_cache_refresh;
+ * copied) on the background threads, when it is not queued already.
+ * Returns 1 queued (or already queued), 0 when there are no background
+ * threads or the queue (STS_CACHE_QUEUE_MAX) is full: the caller then
+ * fetches itself or leaves it to a later decision. Never blocks on I/O.
+ */
+int sts_cache_refresh_later(struct sts_cache *c, const char *domain, const char *txt_id,
+    const char *const *addrs, size_t naddrs);
+
+/** Tests: wait (at most ms) until no refresh is queued or running. 0, or -1 on timeout. */
+int sts_cache_idle(struct sts_cache *c, unsigned ms);
 
 #endif

@@ -3,14 +3,15 @@
  * real outcome store and policy_server.py: when to fetch (no policy, a
  * new TXT id, near the end, not within 5 min of a failure), a failed
  * refresh keeping the policy, expiry at max_age, the policy surviving a
- * restart (a new cache over the same store, its fetches failing), and a
- * hostile row in the store refused.
+ * restart (a new cache over the same store, its fetches failing), a
+ * hostile row in the store refused, and refreshes on background threads.
  */
 #include "config.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -136,4 +137,26 @@ Test(sts_cache, hostile_store_row)
 	cr_expect(s.want_fetch);
 	sts_cache_free(c);
 	store_close(st);
+}
+
+Test(sts_cache, background_refresh)
+{
+	char *err = NULL;
+	struct sts_cache *c = cache(NULL, srv.port);
+	struct sts_cache_state s;
+
+	cr_expect_eq(sts_cache_refresh_later(c, "stsok.example", "id1", lo, 1), 0,
+	    "no background threads yet: the caller must fetch");
+	cr_assert_eq(sts_cache_refresh(c, "stsok.example", "id1", lo, 1, 0, T0, &err), STS_FETCH_OK,
+	    "%s", err);
+	cr_assert_eq(sts_cache_background(c, 2), 0);
+	look(c, "id2", time(NULL), &s);
+	cr_expect(s.have && s.want_fetch, "a new id");
+	cr_expect_eq(sts_cache_refresh_later(c, "stsok.example", "id2", lo, 1), 1);
+	cr_expect_eq(sts_cache_refresh_later(c, "stsok.example", "id2", lo, 1), 1, "queued once");
+	cr_assert_eq(sts_cache_idle(c, 10000), 0, "the refresh finishes within 10 s");
+	look(c, "id2", time(NULL), &s);
+	cr_expect(s.have && !s.want_fetch, "refreshed in the background");
+	cr_expect_str_eq(s.id, "id2");
+	sts_cache_free(c); /* stops the threads */
 }
