@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include "audit.h"
+#include "daemon_audit.h"
 #include "daemon_sts.h"
 #include "log.h"
 #include "policy_run.h"
@@ -12,6 +14,30 @@
 #include "sts_cache.h"
 
 static struct sts_cache *d_sts;	  /* made once, by the signal-loop thread */
+
+/* sts_cache_fetch_fn: one "sts-fetch" audit line per fetch, and a mail-log line for a failure */
+static void
+d_sts_fetched(void *arg, const char *domain, const char *txt_id, enum sts_fetch_status st,
+    const struct sts_policy *p, const char *err)
+{
+	json_t *ev = daemon_audit_event_new("sts-fetch"), *mx = json_array();
+
+	(void)arg;
+	for (size_t i = 0; p != NULL && i < p->nmx; i++)
+		json_array_append_new(mx, audit_string(p->mx[i]));
+	json_object_set_new(ev, "domain", audit_string(domain));
+	json_object_set_new(ev, "txt_id", txt_id && *txt_id ? audit_string(txt_id) : json_null());
+	json_object_set_new(ev, "result", json_string(sts_fetch_status_name(st)));
+	json_object_set_new(ev, "error", err ? audit_string(err) : json_null());
+	json_object_set_new(ev, "mode", p ? json_string(sts_policy_mode_name(p->mode)) : json_null());
+	json_object_set_new(ev, "max_age", p ? json_integer(p->max_age) : json_null());
+	json_object_set_new(ev, "mx", mx);
+	audit_write(daemon_audit(), ev);
+	json_decref(ev);
+	if (st != STS_FETCH_OK)
+		msg_warn("sts: policy of %.255s not fetched (%s): %.400s", domain,
+		    sts_fetch_status_name(st), err ? err : "");
+}
 static struct store *d_sts_store; /* its store, or NULL */
 
 void
@@ -31,6 +57,7 @@ daemon_sts_attach(struct policy_runtime *rt)
 		free(err);
 		/* the options are set by policy_run_share_sts() */
 		d_sts = sts_cache_new(d_sts_store, &(struct sts_fetch_opts){ 0 });
+		sts_cache_on_fetch(d_sts, d_sts_fetched, NULL);
 		/* refreshes of cached policies do not hold up decisions */
 		if (sts_cache_background(d_sts, 2) < 0)
 			msg_warn("sts: policies are refreshed inside decisions (no refresh thread)");

@@ -50,6 +50,8 @@ struct sts_cache {
 	struct store *st;
 	struct sts_fetch_opts fo; /* fo.ca_file is ca_file */
 	char *ca_file;		  /* owned copy, or NULL */
+	sts_cache_fetch_fn on_fetch; /* or NULL */
+	void *on_fetch_arg;
 	uint64_t seed;
 	size_t n;
 	struct entry *b[BUCKETS];
@@ -74,6 +76,15 @@ sts_cache_new(struct store *st, const struct sts_fetch_opts *fo)
 	c->seed = hash_seed(c);
 	sts_cache_set_opts(c, fo);
 	return c;
+}
+
+void
+sts_cache_on_fetch(struct sts_cache *c, sts_cache_fetch_fn fn, void *arg)
+{
+	pthread_mutex_lock(&c->lock);
+	c->on_fetch = fn;
+	c->on_fetch_arg = arg;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void
@@ -287,6 +298,8 @@ sts_cache_refresh(struct sts_cache *c, const char *domain, const char *txt_id,
 	if (timeout_ms != 0)
 		fo.timeout_ms = timeout_ms;
 	st = sts_fetch(domain, &fo, &p, &why);
+	if (c->on_fetch != NULL)
+		c->on_fetch(c->on_fetch_arg, domain, txt_id, st, st == STS_FETCH_OK ? &p : NULL, why);
 	pthread_mutex_lock(&c->lock);
 	e = entry_get(c, domain);
 	if (st == STS_FETCH_OK) {

@@ -90,6 +90,18 @@ int sts_cache_background(struct sts_cache *c, unsigned threads);
 int sts_cache_refresh_later(struct sts_cache *c, const char *domain, const char *txt_id,
     const char *const *addrs, size_t naddrs);
 
+/**
+ * Called after every fetch (on the fetching thread, no lock held): the
+ * domain, the TXT id fetched for, the status, the policy (STS_FETCH_OK)
+ * or NULL, and the reason of a failure or NULL. danepold writes it to the
+ * audit log: no fetch, failed or not, goes unrecorded.
+ */
+typedef void (*sts_cache_fetch_fn)(void *arg, const char *domain, const char *txt_id,
+    enum sts_fetch_status st, const struct sts_policy *p, const char *err);
+
+/** Set the fetch callback (before the cache is shared). */
+void sts_cache_on_fetch(struct sts_cache *c, sts_cache_fetch_fn fn, void *arg);
+
 /** Tests: wait (at most ms) until no refresh is queued or running. 0, or -1 on timeout. */
 int sts_cache_idle(struct sts_cache *c, unsigned ms);
 

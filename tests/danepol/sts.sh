@@ -130,6 +130,12 @@ check_eq "socketmap stsdane.example: DANE wins" "$(sm stsdane.example)" "OK dane
 check_eq "socketmap stsbad.example (invalid policy): may" "$(sm stsbad.example)" "OK may"
 check "audit: the socketmap line of stsok.example carries the policy" \
 	grep -q '"event":"socketmap".*"key":"stsok.example".*"sts":{"policy":true,"mode":"enforce"' "$T/audit.log"
+check "audit: an sts-fetch line for stsok.example, ok, enforce" \
+	grep -q '"event":"sts-fetch".*"domain":"stsok.example","txt_id":"ok1","result":"ok","error":null,"mode":"enforce"' "$T/audit.log"
+check "audit: an sts-fetch line for stsbad.example, sts-policy-invalid, with the reason" \
+	grep -q '"event":"sts-fetch".*"domain":"stsbad.example".*"result":"sts-policy-invalid","error":"https://mta-sts.stsbad.example:[0-9]*/.well-known/mta-sts.txt: line:2: mode' "$T/audit.log"
+check "mail log: the failed fetch is named" grep -q 'sts: policy of stsbad.example not fetched (sts-policy-invalid)' "$T/danepold.out"
+py_results <(python3 "$TOP_SRCDIR/tests/e2e/validate_audit.py" schema "$TOP_SRCDIR/doc" "$T/audit.log" 2>&1) "audit schema: "
 
 # ---------------------------------------------------------------- kept across reloads and restarts
 # The policy hosts go away; what danepold fetched stays in force.
