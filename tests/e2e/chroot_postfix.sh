@@ -91,16 +91,8 @@ step "namespace: lo up, 127.0.0.2-9" dl_net_up
 step "namespace: /etc/resolv.conf -> 127.0.0.1, trust-ad" dl_resolv
 step "offline world and fault responder" e2e_world
 step "unbound on 127.0.0.1:53 validates the world" dl_unbound_start
-step "smtp-sink" e2e_sink_start
-
-step "the world's PKI in the test directory" dl_pki
 # Receiving side: 127.0.0.1:25 (the world's MX address), the EE chain.
-e2e_postfix_init "myhostname = mx.receiver.test" "inet_interfaces = 127.0.0.1" \
-	"smtpd_tls_security_level = may" "smtpd_tls_cert_file = $PKI/ee-chain.crt" \
-	"smtpd_tls_key_file = $PKI/ee.key" "relay_domains =" \
-	"smtpd_relay_restrictions = permit_mynetworks, reject"
-printf '127.0.0.1:25 inet n - n - - smtpd\n' >> "$E2E_PF_DIR/master.cf"
-step "receiving Postfix on 127.0.0.1:25" e2e_postfix_start
+dl_receiver_up
 
 # The doc's snippets.
 snippet danepol.conf > "$E2E_T/doc-danepol.conf"

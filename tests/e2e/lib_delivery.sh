@@ -71,6 +71,21 @@ dl_net_up() {
 	done
 }
 
+# dl_receiver_up: the usual receiving side, as steps (tests/lib/tap.sh):
+# smtp-sink, the world's PKI (dl_pki), and the tests/e2e/lib.sh instance
+# on 127.0.0.1:25 (the world's MX address) serving the EE chain and
+# relaying what it receives to the sink.
+dl_receiver_up() {
+	step "smtp-sink" e2e_sink_start
+	step "the world's PKI in the test directory" dl_pki
+	e2e_postfix_init "myhostname = mx.receiver.test" "inet_interfaces = 127.0.0.1" \
+		"smtpd_tls_security_level = may" "smtpd_tls_cert_file = $PKI/ee-chain.crt" \
+		"smtpd_tls_key_file = $PKI/ee.key" "relay_domains =" \
+		"smtpd_relay_restrictions = permit_mynetworks, reject"
+	printf '127.0.0.1:25 inet n - n - - smtpd\n' >> "$E2E_PF_DIR/master.cf"
+	step "receiving Postfix on 127.0.0.1:25" e2e_postfix_start
+}
+
 # dl_pki: copy the world's certificates and keys to PKI=$E2E_T/pki (keys
 # mode 600), where the test's servers read them; sets PKI.
 dl_pki() {

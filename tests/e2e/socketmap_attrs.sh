@@ -34,14 +34,7 @@ step "namespace: lo up" dl_net_up
 step "namespace: /etc/resolv.conf -> 127.0.0.1, trust-ad" dl_resolv
 step "offline world and fault responder" e2e_world
 step "unbound on 127.0.0.1:53 validates the world" dl_unbound_start
-step "smtp-sink" e2e_sink_start
-step "the world's PKI in the test directory" dl_pki
-e2e_postfix_init "myhostname = mx.receiver.test" "inet_interfaces = 127.0.0.1" \
-	"smtpd_tls_security_level = may" "smtpd_tls_cert_file = $PKI/ee-chain.crt" \
-	"smtpd_tls_key_file = $PKI/ee.key" "relay_domains =" \
-	"smtpd_relay_restrictions = permit_mynetworks, reject"
-printf '127.0.0.1:25 inet n - n - - smtpd\n' >> "$E2E_PF_DIR/master.cf"
-step "receiving Postfix on 127.0.0.1:25" e2e_postfix_start
+dl_receiver_up
 dl_postfix_init snd 127.0.0.8 "smtp_tls_security_level = may" \
 	"smtp_tls_policy_maps = inline:{{secure.example = may policy_type=sts policy_domain=secure.example}, {insecure.example = may}}"
 step "sending Postfix with a policy map" dl_postfix_start snd
