@@ -7,7 +7,8 @@
 # (sts_ca_file = the world's CA, sts_https_port = its port).
 #
 # Asserted per domain: verdict, level, reason, the MTA-STS part (policy,
-# mode, patterns, fetch error, note) and what the socketmap answers:
+# mode, patterns, fetch error, note), what the socketmap and the Exim
+# socket answer, and the milter's RCPT reply (miltertest, sts_rcpt.lua):
 # enforce -> require/secure ("OK secure match=... servername=hostname"),
 # MX hosts the policy does not name unusable; a policy naming no MX host ->
 # defer 450 4.7.5 sts-mx-mismatch; testing -> try sts-testing; mode none,
@@ -43,8 +44,9 @@ wait_for 10 grep -q '^READY ' "$T/policy_server.out" ||
 PSPORT=$(awk '/^READY / { print $2 }' "$T/policy_server.out")
 ok "policy hosts on 127.0.0.1:$PSPORT"
 
-SM=$T/socketmap.sock
-dm_conf "milter_socket = none" "socketmap_socket = unix:$SM" "exim_socket = none" \
+SM=$T/socketmap.sock EX=$T/exim.sock
+MPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+dm_conf "milter_socket = inet:$MPORT@127.0.0.1" "socketmap_socket = unix:$SM" "exim_socket = unix:$EX" \
 	"audit_log = $T/audit.log" "outcome_db = $T/outcomes.db" "sts = yes" \
 	"sts_ca_file = $WORLD/pki/ca.crt" "sts_https_port = $PSPORT" > "$T/sts.conf"
 
@@ -128,6 +130,34 @@ check_match "socketmap stsmismatch.example: TEMP with the reason" "$(sm stsmisma
 check_eq "socketmap stscrlf.example (testing): may" "$(sm stscrlf.example)" "OK may"
 check_eq "socketmap stsdane.example: DANE wins" "$(sm stsdane.example)" "OK dane-only"
 check_eq "socketmap stsbad.example (invalid policy): may" "$(sm stsbad.example)" "OK may"
+# ex LINE: one request on the Exim socket, half-closed as ${readsocket} does
+ex() {
+	python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n"); s.shutdown(socket.SHUT_WR)
+b = b""
+while True:
+    d = s.recv(4096)
+    if not d: break
+    b += d
+print(b.decode().strip())' "$EX" "$1"
+}
+check_eq "Exim door, stsok.example: require secure sts-enforce" "$(ex "rcpt a@stsok.example")" \
+	"verdict=require level=secure reason=sts-enforce destination=stsok.example"
+check_match "Exim door, stsmismatch.example: defer with the 450 4.7.5 reply the RCPT ACL sends" \
+	"$(ex "rcpt a@stsmismatch.example")" \
+	'^verdict=defer level=may reason=sts-mx-mismatch destination=stsmismatch.example reply="450 4\.7\.5 no MX host matches the MTA-STS policy \(stsmismatch.example: '
+if command -v miltertest > /dev/null; then
+	if miltertest -s "$TOP_SRCDIR/tests/danepol/sts_rcpt.lua" -D sock="inet:$MPORT@127.0.0.1" > "$T/mt.out" 2>&1; then
+		ok "milter: RCPT to stsok.example continues, to stsmismatch.example deferred"
+	else
+		not_ok "milter: RCPT to stsok.example continues, to stsmismatch.example deferred" "$(cat "$T/mt.out")"
+	fi
+	check "audit: the deferred recipient's line carries 450 4.7.5 sts-mx-mismatch" \
+		grep -q '"event":"rcpt".*b@stsmismatch.example.*"smtp_reply":"450 4.7.5 no MX host matches the MTA-STS policy' "$T/audit.log"
+else
+	echo "# miltertest not installed: the milter part is skipped"
+fi
 check "audit: the socketmap line of stsok.example carries the policy" \
 	grep -q '"event":"socketmap".*"key":"stsok.example".*"sts":{"policy":true,"mode":"enforce"' "$T/audit.log"
 check "audit: an sts-fetch line for stsok.example, ok, enforce" \
