@@ -39,6 +39,7 @@
 #include "log.h"
 #include "policy.h"
 #include "policy_check.h"
+#include "sts_policy.h"
 #include "policy_json.h"
 #include "policy_run.h"
 #include "policy_status.h"
@@ -338,8 +339,6 @@ print_host(FILE *fp, struct buf *b, const struct policy_host *h, const struct ho
 static void
 print_sts(FILE *fp, struct buf *b, const struct policy_sts *s)
 {
-	static const char *const modes[] = { "none", "testing", "enforce" };
-
 	buf_puts(b, "  MTA-STS: ");
 	if (s->have) {
 		char when[32];
@@ -348,7 +347,7 @@ print_sts(FILE *fp, struct buf *b, const struct policy_sts *s)
 
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
 		buf_printf(b, "policy %s, mode %s, until %s, mx:", s->id ? s->id : "?",
-		    s->mode >= 0 && s->mode <= 2 ? modes[s->mode] : "?", when);
+		    sts_policy_mode_name((enum sts_mode)s->mode), when);
 		for (size_t i = 0; i < s->nmx; i++)
 			buf_printf(b, " %s", s->mx[i]);
 		if (s->note)

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "mem.h"
 #include "policy_json.h"
+#include "sts_policy.h"
 #include "tlsa.h"
 
 /* A JSON string for s (NULL -> null); not UTF-8: non-ASCII bytes become U+FFFD. */
@@ -269,7 +270,6 @@ json_host(const struct policy_host *h)
 static json_t *
 json_sts(const struct policy_decision *d)
 {
-	static const char *const modes[] = { "none", "testing", "enforce" };
 	const struct policy_sts *s = d->sts;
 	json_t *o, *mx;
 
@@ -285,8 +285,8 @@ json_sts(const struct policy_decision *d)
 	for (size_t i = 0; i < s->nmx; i++)
 		jpush(mx, json_text(s->mx[i]));
 	jset(o, "policy", json_boolean(s->have));
-	jset(o, "mode", s->have && s->mode >= 0 && s->mode <= 2 ? json_string(modes[s->mode])
-							       : json_null());
+	jset(o, "mode", s->have ? json_string(sts_policy_mode_name((enum sts_mode)s->mode))
+				: json_null());
 	jset(o, "mx", mx);
 	jset(o, "policy_id", json_text(s->id));
 	jset(o, "expires", s->have ? json_integer(s->expires) : json_null());

@@ -174,19 +174,6 @@ run_issue(struct policy_engine *e, struct dns_batch *b, int64_t deadline)
 }
 
 static struct policy_decision *
-run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t deadline);
-
-/* A fresh decision: the engine, then MTA-STS where DANE did not decide. */
-static struct policy_decision *
-run_fresh(struct policy_runtime *rt, const struct policy_input *in, int64_t deadline)
-{
-	struct policy_decision *d = run_engine(rt, in, deadline);
-
-	policy_sts_apply(rt, in, d, deadline);
-	return d;
-}
-
-static struct policy_decision *
 run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t deadline)
 {
 	struct policy_engine *e = policy_engine_new(in);
@@ -213,6 +200,16 @@ run_engine(struct policy_runtime *rt, const struct policy_input *in, int64_t dea
 	d->elapsed_ms = (unsigned)(d->made_ms - t0);
 	dns_batch_free(b);
 	policy_engine_free(e);
+	return d;
+}
+
+/* A fresh decision: the engine, then MTA-STS where DANE did not decide. */
+static struct policy_decision *
+run_fresh(struct policy_runtime *rt, const struct policy_input *in, int64_t deadline)
+{
+	struct policy_decision *d = run_engine(rt, in, deadline);
+
+	policy_sts_apply(rt, in, d, deadline);
 	return d;
 }
 

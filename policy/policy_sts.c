@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "mem.h"
 #include "policy_run.h"
@@ -177,18 +178,12 @@ fetch(struct policy_runtime *rt, struct dns_batch *b, const char *domain, const 
 static char *
 patterns(const struct sts_policy *p)
 {
-	size_t len = 1;
-	char *out;
+	struct buf b;
 
+	buf_init(&b);
 	for (size_t i = 0; i < p->nmx; i++)
-		len += strlen(p->mx[i]) + 2;
-	out = xcalloc(1, len);
-	for (size_t i = 0; i < p->nmx; i++) {
-		if (i)
-			strcat(out, ", ");
-		strcat(out, p->mx[i]);
-	}
-	return out;
+		buf_printf(&b, "%s%s", i ? ", " : "", p->mx[i]);
+	return buf_steal(&b);
 }
 
 /* enforce: keep the hosts the patterns name; the verdict */

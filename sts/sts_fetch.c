@@ -183,5 +183,5 @@ out:
 	buf_free(&bd.b);
 	free(url);
 	free(host);
-	return *err == NULL ? STS_FETCH_OK : st == STS_FETCH_OK ? STS_FETCH_ERROR : st;
+	return st;
 }
