@@ -147,14 +147,7 @@ check_match "doc/postfix.md: main.cf snippets set smtpd_milters and smtp_tls_pol
 export E2E_USER=danepol
 step "offline world and fault responder" e2e_world
 step "unbound on 127.0.0.1:53 validates the world" dl_unbound_start
-step "smtp-sink" e2e_sink_start
-step "the world's PKI in the test directory" dl_pki
-e2e_postfix_init "myhostname = mx.receiver.test" "inet_interfaces = 127.0.0.1" \
-	"smtpd_tls_security_level = may" "smtpd_tls_cert_file = $PKI/ee-chain.crt" \
-	"smtpd_tls_key_file = $PKI/ee.key" "relay_domains =" \
-	"smtpd_relay_restrictions = permit_mynetworks, reject"
-printf '127.0.0.1:25 inet n - n - - smtpd\n' >> "$E2E_PF_DIR/master.cf"
-step "receiving Postfix on 127.0.0.1:25" e2e_postfix_start
+dl_receiver_up
 
 {
 	echo
