@@ -4,16 +4,68 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "daemon_audit.h"
 #include "daemon_sts.h"
 #include "log.h"
+#include "mem.h"
+#include "outcome.h"
 #include "policy_run.h"
 #include "store.h"
 #include "sts_cache.h"
 
 static struct sts_cache *d_sts;	  /* made once, by the signal-loop thread */
+static struct store *d_sts_store; /* its store, or NULL */
+
+/* err as a failure-reason-code the store takes: printable ASCII ('?' for other bytes), bounded */
+static char *
+d_sts_reason(const char *err)
+{
+	size_t n = err ? strnlen(err, 1000) : 0;
+	char *r;
+
+	if (n == 0)
+		return NULL;
+	r = xstrndup(err, n);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)r[i] < 0x20 || (unsigned char)r[i] > 0x7e)
+			r[i] = '?';
+	return r;
+}
+
+/*
+ * A failed fetch is an RFC 8460 failure of the domain's sts policy
+ * (sts-policy-fetch-error, sts-webpki-invalid, sts-policy-invalid; the
+ * reason as failure-reason-code), kept in the outcome store for the
+ * reports; the policy strings are those of the policy kept from before,
+ * if any (none after a first fetch that failed).
+ */
+static void
+d_sts_outcome(const char *domain, enum sts_fetch_status st, const char *err)
+{
+	struct tls_outcome o = { .source = OUTCOME_SRC_STS, .policy_type = OUTCOME_POLICY_STS };
+	struct sts_policy p;
+	char *why = NULL;
+
+	if (d_sts_store == NULL)
+		return;
+	o.time = (int64_t)time(NULL);
+	if (sts_cache_stored(d_sts_store, domain, o.time, &p) == 1) {
+		o.npolicy_strings = sts_policy_strings(&p, &o.policy_strings);
+		sts_policy_clear(&p);
+	}
+	o.policy_domain = xstrdup(domain);
+	o.result_type = outcome_result_type(sts_fetch_status_name(st));
+	o.detail = d_sts_reason(err);
+	if (store_add(d_sts_store, &o, &why) < 0)
+		msg_warn("sts: the failed fetch of %.255s is not kept for the TLS reports: %s",
+		    domain, why);
+	free(why);
+	outcome_clear(&o);
+}
 
 /* sts_cache_fetch_fn: one "sts-fetch" audit line per fetch, and a mail-log line for a failure */
 static void
@@ -32,13 +84,14 @@ d_sts_fetched(void *arg, const char *domain, const char *txt_id, enum sts_fetch_
 	json_object_set_new(ev, "mode", p ? json_string(sts_policy_mode_name(p->mode)) : json_null());
 	json_object_set_new(ev, "max_age", p ? json_integer(p->max_age) : json_null());
 	json_object_set_new(ev, "mx", mx);
-	audit_write(daemon_audit(), ev);
-	json_decref(ev);
-	if (st != STS_FETCH_OK)
+	if (st != STS_FETCH_OK) { /* the store first: the audit line says it is done */
 		msg_warn("sts: policy of %.255s not fetched (%s): %.400s", domain,
 		    sts_fetch_status_name(st), err ? err : "");
+		d_sts_outcome(domain, st, err);
+	}
+	audit_write(daemon_audit(), ev);
+	json_decref(ev);
 }
-static struct store *d_sts_store; /* its store, or NULL */
 
 void
 daemon_sts_attach(struct policy_runtime *rt)

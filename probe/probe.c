@@ -336,9 +336,11 @@ probe_outcome(const struct probe_result *r, size_t i, struct tls_outcome *o)
 	o->time = r->time;
 	o->source = OUTCOME_SRC_PROBE;
 	o->policy_domain = xstrdup(r->domain);
-	o->have_policy = a->ntlsa > 0 ||
-	    (a->result_type && strcmp(a->result_type, "dane-required") != 0 &&
-		a->state != POLICY_HOST_OPPORTUNISTIC);
+	o->policy_type = a->ntlsa > 0 ||
+			    (a->result_type && strcmp(a->result_type, "dane-required") != 0 &&
+				a->state != POLICY_HOST_OPPORTUNISTIC)
+			   ? OUTCOME_POLICY_TLSA
+			   : OUTCOME_POLICY_NONE;
 	if (a->ntlsa > 0) {
 		o->policy_strings = xcalloc(a->ntlsa, sizeof(char *));
 		for (size_t k = 0; k < a->ntlsa; k++)

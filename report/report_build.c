@@ -6,9 +6,12 @@
  * read from the store (store_each()) and aggregated in memory:
  *   - one "policies" entry per distinct policy: policy-type "tlsa" with
  *     the set of TLSA records (policy-string, sorted, duplicates merged;
- *     omitted when no record was logged) or "no-policy-found";
- *     policy-domain is the (canonical, A-label) policy domain; mx-host is
- *     never emitted (it belongs to STS policies);
+ *     omitted when no record was logged), "sts" with the MTA-STS
+ *     policy's lines in their order (policy-string, omitted when the
+ *     policy is not known: a first fetch that failed) and its mx
+ *     patterns (mx-host, an array: the "mx: " lines), or
+ *     "no-policy-found"; policy-domain is the (canonical, A-label)
+ *     policy domain;
  *   - per policy the successful and failed session counts;
  *   - failure-details rows keyed by (result-type, sending-mta-ip,
  *     receiving-mx-hostname, receiving-ip, failure-reason-code), each with
@@ -16,7 +19,7 @@
  * Absent (NULL) fields are omitted, never emitted as null.
  *
  * Deterministic output, so that golden files compare byte for byte: keys
- * sorted (JSON_SORT_KEYS), policies sorted by type then records, failure
+ * sorted (JSON_SORT_KEYS), policies sorted by type name then strings, failure
  * rows by their key (absent fields first), two-space indentation, one
  * final newline. date-range: start-datetime = start, end-datetime =
  * end - 1 s ("…T23:59:59Z", as in RFC 8460's example). report-id =
@@ -51,8 +54,8 @@ struct fail_row {
 };
 
 struct policy_agg {
-	int have_policy;
-	char **strings; /* sorted, unique, owned */
+	enum outcome_policy type;
+	char **strings; /* tlsa: sorted, unique; sts: in order; owned */
 	size_t nstrings;
 	long long ok, failed;
 	struct fail_row *rows;
@@ -94,14 +97,23 @@ str_ptr_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The outcome's policy strings, sorted and unique (owned copies). */
+/* The outcome's policy strings (owned copies): TLSA records sorted and
+ * unique, an STS policy's lines as they are; none for no-policy-found. */
 static char **
 policy_set(const struct tls_outcome *o, size_t *n)
 {
 	char **v = NULL;
 	size_t i, k = 0;
 
-	if (o->have_policy && o->npolicy_strings > 0) {
+	*n = 0;
+	if (o->policy_type == OUTCOME_POLICY_STS && o->npolicy_strings > 0) {
+		v = xcalloc(o->npolicy_strings, sizeof(char *));
+		for (i = 0; i < o->npolicy_strings; i++)
+			if (o->policy_strings[i] != NULL)
+				v[(*n)++] = xstrdup(o->policy_strings[i]);
+		return v;
+	}
+	if (o->policy_type == OUTCOME_POLICY_TLSA && o->npolicy_strings > 0) {
 		v = xcalloc(o->npolicy_strings, sizeof(char *));
 		for (i = 0; i < o->npolicy_strings; i++)
 			if (o->policy_strings[i] != NULL)
@@ -114,19 +126,18 @@ policy_set(const struct tls_outcome *o, size_t *n)
 			v[i] = xstrdup(v[i]);
 		return v;
 	}
-	*n = 0;
 	return NULL;
 }
 
 static int
-policy_cmp(const struct policy_agg *a, int have, char **strings, size_t n)
+policy_cmp(const struct policy_agg *a, enum outcome_policy type, char **strings, size_t n)
 {
 	size_t i;
 	int c;
 
-	/* "no-policy-found" < "tlsa", as the policy-type strings sort */
-	if (a->have_policy != have)
-		return a->have_policy ? 1 : -1;
+	/* "no-policy-found" < "sts" < "tlsa", as the policy-type strings sort */
+	if (a->type != type)
+		return strcmp(outcome_policy_name(a->type), outcome_policy_name(type));
 	for (i = 0; i < a->nstrings && i < n; i++)
 		if ((c = strcmp(a->strings[i], strings[i])) != 0)
 			return c;
@@ -140,7 +151,7 @@ policy_find(struct agg *g, const struct tls_outcome *o)
 	char **set = policy_set(o, &n);
 
 	for (i = 0; i < g->npol; i++) {
-		if (policy_cmp(&g->pol[i], o->have_policy != 0, set, n) == 0) {
+		if (policy_cmp(&g->pol[i], o->policy_type, set, n) == 0) {
 			while (n > 0)
 				free(set[--n]);
 			free(set);
@@ -149,7 +160,7 @@ policy_find(struct agg *g, const struct tls_outcome *o)
 	}
 	g->pol = xreallocarray(g->pol, g->npol + 1, sizeof(*g->pol));
 	memset(&g->pol[g->npol], 0, sizeof(*g->pol));
-	g->pol[g->npol].have_policy = o->have_policy != 0;
+	g->pol[g->npol].type = o->policy_type;
 	g->pol[g->npol].strings = set;
 	g->pol[g->npol].nstrings = n;
 	return &g->pol[g->npol++];
@@ -248,7 +259,7 @@ policy_qcmp(const void *a, const void *b)
 {
 	const struct policy_agg *pb = b;
 
-	return policy_cmp(a, pb->have_policy, pb->strings, pb->nstrings);
+	return policy_cmp(a, pb->type, pb->strings, pb->nstrings);
 }
 
 /* ------------------------------------------------------------ JSON */
@@ -266,13 +277,19 @@ policy_json(const struct policy_agg *p, const char *domain)
 	json_t *pol = json_object(), *entry = json_object(), *arr, *rows, *row;
 	size_t i;
 
-	json_object_set_new(pol, "policy-type",
-	    json_string(p->have_policy ? "tlsa" : "no-policy-found"));
+	json_object_set_new(pol, "policy-type", json_string(outcome_policy_name(p->type)));
 	if (p->nstrings > 0) {
 		arr = json_array();
 		for (i = 0; i < p->nstrings; i++)
 			json_array_append_new(arr, json_string(p->strings[i]));
 		json_object_set_new(pol, "policy-string", arr);
+	}
+	if (p->type == OUTCOME_POLICY_STS && p->nstrings > 0) {
+		arr = json_array();
+		for (i = 0; i < p->nstrings; i++)
+			if (strncmp(p->strings[i], "mx: ", 4) == 0)
+				json_array_append_new(arr, json_string(p->strings[i] + 4));
+		json_object_set_new(pol, "mx-host", arr);
 	}
 	json_object_set_new(pol, "policy-domain", json_string(domain));
 	json_object_set_new(entry, "policy", pol);

@@ -44,10 +44,18 @@
  *   delivered through it, or not failed: success; policy tlsa when a DANE
  *                                line (3, 4, 6) was seen, else
  *                                no-policy-found
+ * MTA-STS: a session with no DANE line (3-7) to a domain for which the
+ * store kept an MTA-STS policy (enforce or testing) that applied at its
+ * time (sts_cache_outcome()) is an sts session instead: success when
+ * Verified or Trusted; verification failed num=N as above; not verified
+ * and not delivered certificate-not-trusted; an Untrusted or Anonymous
+ * session (delivered under a testing policy) certificate-not-trusted,
+ * "untrusted-tls-session". Postfix logs "Verified" alike for DANE and
+ * level secure; danepol asks for MTA-STS only where there is no DANE.
  * A line 9 with no waiting session whose TEXT is "TLS is required, but
  * was not offered by host H[IP]" gives starttls-not-supported, and "Cannot
  * start TLS: handshake failure" validation-failure ("tls-handshake-
- * failure"); both policy tlsa. Policy strings are the records of lines 3,
+ * failure"); both policy tlsa (sts with a kept MTA-STS policy). Policy strings are the records of lines 3,
  * 4 and 6 for that host (abbreviated "..." records are left out).
  * Postfix does not log the sending address or the server's HELO name.
  *
@@ -75,6 +83,7 @@
 #include "mem.h"
 #include "report.h"
 #include "report_postfix_line.h"
+#include "sts_cache.h"
 #include "tlsrpt_class.h"
 
 #define PF_MAX_PROCS 1024
@@ -326,6 +335,20 @@ session_emit(struct pf_reader *r, struct pf_session *s, const char *domain, int 
 	struct tls_outcome o = { .time = s->time, .source = OUTCOME_SRC_POSTFIX };
 	const char *type = NULL, *reason = NULL;
 
+	o.policy_domain = xstrdup(domain);
+	/* no DANE line: an MTA-STS policy kept for domain makes it an sts
+	 * session (Postfix logs "Verified" alike for DANE and level secure;
+	 * danepol asks for MTA-STS only where there is no DANE) */
+	if (!s->dane && sts_cache_outcome(r->s, &o)) {
+		if (s->verify_num >= 0)
+			verify_result(s->verify_num, &type, &reason);
+		else if (!delivered && not_verified)
+			type = "certificate-not-trusted", reason = "server-certificate-not-verified";
+		else if (s->trust == PF_T_UNTRUSTED || s->trust == PF_T_ANON)
+			/* under testing Postfix delivered; enforce would have failed it */
+			type = "certificate-not-trusted", reason = "untrusted-tls-session";
+		goto fill;
+	}
 	if (s->fail_type != NULL)
 		type = s->fail_type, reason = s->fail_reason;
 	else if (s->all_unusable)
@@ -338,23 +361,19 @@ session_emit(struct pf_reader *r, struct pf_session *s, const char *domain, int 
 		type = "certificate-not-trusted", reason = "server-certificate-not-verified";
 	if (type != NULL)
 		s->dane = 1;
-	o.policy_domain = xstrdup(domain);
-	o.have_policy = s->dane;
-	o.policy_strings = s->recs;
-	o.npolicy_strings = s->nrecs;
-	s->recs = NULL;
-	s->nrecs = 0;
+	o.policy_type = s->dane ? OUTCOME_POLICY_TLSA : OUTCOME_POLICY_NONE;
+	if (s->dane) { /* records only belong to a tlsa policy */
+		o.policy_strings = s->recs;
+		o.npolicy_strings = s->nrecs;
+		s->recs = NULL;
+		s->nrecs = 0;
+	}
+fill:
 	o.mx_host = xstrdup(s->host);
 	o.receiving_ip = s->ip[0] ? xstrdup(s->ip) : NULL;
 	o.success = type == NULL;
 	o.result_type = type;
 	o.detail = xstrdup_null(reason);
-	if (!o.have_policy) { /* records only belong to a tlsa policy */
-		while (o.npolicy_strings > 0)
-			free(o.policy_strings[--o.npolicy_strings]);
-		free(o.policy_strings);
-		o.policy_strings = NULL;
-	}
 	return emit(r, &o, xstrdup(s->key), err);
 }
 
@@ -531,7 +550,8 @@ status_failure(struct pf_reader *r, const struct pf_line *l, const char *domain,
 		return 0;
 	}
 	o.policy_domain = xstrdup(domain);
-	o.have_policy = 1;
+	if (!sts_cache_outcome(r->s, &o))
+		o.policy_type = OUTCOME_POLICY_TLSA;
 	o.mx_host = host[0] ? xstrdup(host) : NULL;
 	o.receiving_ip = ip[0] ? xstrdup(ip) : NULL;
 	return emit(r, &o, line_key(r, l), err);

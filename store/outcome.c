@@ -66,7 +66,7 @@ outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src)
 	}
 }
 
-/** Static name of a source: "probe", "postfix", "exim" ("unknown" otherwise). */
+/** Static name of a source: "probe", "postfix", "exim", "sts-fetch" ("unknown" otherwise). */
 const char *
 outcome_source_name(enum outcome_source s)
 {
@@ -77,8 +77,24 @@ outcome_source_name(enum outcome_source s)
 		return "postfix";
 	case OUTCOME_SRC_EXIM:
 		return "exim";
+	case OUTCOME_SRC_STS:
+		return "sts-fetch";
 	}
 	return "unknown";
+}
+
+const char *
+outcome_policy_name(enum outcome_policy t)
+{
+	switch (t) {
+	case OUTCOME_POLICY_NONE:
+		return "no-policy-found";
+	case OUTCOME_POLICY_TLSA:
+		return "tlsa";
+	case OUTCOME_POLICY_STS:
+		return "sts";
+	}
+	return NULL;
 }
 
 /* RFC 8460 §4.3 / IANA "STARTTLS Validation Result Types". */
@@ -123,13 +139,14 @@ outcome_exim_event(const char *name, const struct kvline *f, int64_t now, struct
 		return -1;
 	if (strcmp(name, "msg:delivery") == 0) {
 		o->success = cipher != NULL && *cipher != 0;
-		o->have_policy = dane != NULL && strcmp(dane, "yes") == 0;
+		o->policy_type = dane != NULL && strcmp(dane, "yes") == 0 ? OUTCOME_POLICY_TLSA
+										 : OUTCOME_POLICY_NONE;
 		if (!o->success) {
 			o->result_type = "starttls-not-supported";
 			o->detail = xstrdup("delivered without TLS");
 		}
 	} else if (strcmp(name, "dane:fail") == 0) {
-		o->have_policy = 1;
+		o->policy_type = OUTCOME_POLICY_TLSA;
 		o->result_type = tlsrpt_class_text(data, &known);
 		if (!known)
 			o->detail = xstrdup_null(data && *data ? data : NULL);

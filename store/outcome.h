@@ -17,14 +17,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum outcome_source { OUTCOME_SRC_PROBE, OUTCOME_SRC_POSTFIX, OUTCOME_SRC_EXIM };
+enum outcome_source {
+	OUTCOME_SRC_PROBE,
+	OUTCOME_SRC_POSTFIX,
+	OUTCOME_SRC_EXIM,
+	OUTCOME_SRC_STS /* an MTA-STS policy fetch of danepold (a failure) */
+};
+
+/* the RFC 8460 policy-type of an outcome (stored as this number) */
+enum outcome_policy {
+	OUTCOME_POLICY_NONE = 0, /* no-policy-found */
+	OUTCOME_POLICY_TLSA = 1, /* a DANE policy: policy_strings are TLSA records */
+	OUTCOME_POLICY_STS = 2	 /* an MTA-STS policy: policy_strings are its lines */
+};
 
 struct tls_outcome {
 	int64_t time; /* Unix seconds (UTC) of the session */
 	enum outcome_source source;
 	char *policy_domain;   /* RFC 8460 policy-domain: the recipient domain */
-	int have_policy;       /* 1: a DANE (tlsa) policy applied; 0: no-policy-found */
-	char **policy_strings; /* TLSA records "3 1 1 HEX" (RFC 8460 policy-string) */
+	enum outcome_policy policy_type;
+	char **policy_strings; /* RFC 8460 policy-string: TLSA records "3 1 1 HEX", or
+				* the STS policy's lines ("mode: enforce", "mx: ...") */
 	size_t npolicy_strings;
 	char *mx_host;		 /* receiving-mx-hostname, or NULL */
 	char *receiving_ip;	 /* receiving-ip, or NULL */
@@ -41,7 +54,7 @@ void outcome_clear(struct tls_outcome *o);
 /** Deep copy of src into *dst (dst's old contents are not freed). */
 void outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src);
 
-/** "probe", "postfix", "exim". */
+/** "probe", "postfix", "exim", "sts-fetch". */
 const char *outcome_source_name(enum outcome_source s);
 
 /**
@@ -50,6 +63,9 @@ const char *outcome_source_name(enum outcome_source s);
  * Lets producers and the store turn text into the static result_type.
  */
 const char *outcome_result_type(const char *name);
+
+/** "no-policy-found", "tlsa", "sts" (RFC 8460 policy-type); NULL when out of range. */
+const char *outcome_policy_name(enum outcome_policy t);
 
 struct kvline;
 

@@ -23,20 +23,25 @@
  * store made before the queue joined the schema, and never used by
  * `danepol report`). Its definition is the one report_queue.c used to
  * create on its own, so a file where that code made it is already
- * complete and keeps its rows; that is why the version stays 1 (older
- * binaries open these files unchanged).
+ * complete and keeps its rows; that is why adding it changed no
+ * version (older binaries open these files unchanged).
  *
  * Table seen: since when an item (a published TLSA record, a served key)
  * has been seen without a break at an owner (store/seen.c, seen.h), for
  * `danepol rollover`. Like report_queue it is added by schema_update_sql:
- * a new table that older binaries never read, so the version stays 1 and
- * they open such files unchanged.
+ * a new table that older binaries never read, so adding it changed no
+ * version.
  *
  * Schema versions: schema_setup() creates the current schema in an empty
- * file, brings a file of this version up to date (schema_update_sql,
- * idempotent), and refuses any other version. A change that older
- * binaries cannot read bumps STORE_SCHEMA_VERSION and adds its migration
- * step there, inside the same IMMEDIATE transaction.
+ * file, migrates an older file step by step (migrations[], inside the
+ * same IMMEDIATE transaction: all steps or none), brings it up to date
+ * (schema_update_sql, idempotent), and refuses a newer version. A change
+ * that older binaries cannot read bumps STORE_SCHEMA_VERSION and adds its
+ * step to migrations[]. Versions:
+ *   1  outcomes.have_policy 0 (no-policy-found) or 1 (tlsa)
+ *   2  outcomes.have_policy also 2 (sts: policy_strings are the MTA-STS
+ *      policy's lines). No table changes; the version keeps a binary of
+ *      version 1, which would read 2 as a DANE policy, from such a file.
  *
  * Input checks (hostile data): every string must be valid UTF-8 without
  * control characters and within a per-field bound (STORE_MAX_*); the
@@ -70,7 +75,7 @@
 #include "store.h"
 #include "store_db.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APP_ID	     0x64616e65 /* "dane" */
 #define STORE_BUSY_MS	     10000
 #define STORE_MODE	     0640 /* a new database: its owner writes, its group reads */
@@ -140,6 +145,12 @@ static const char schema_update_sql[] =
     " mx TEXT NOT NULL,"
     " fetched INTEGER NOT NULL,"
     " expires INTEGER NOT NULL);";
+
+/* migrations[v - 1]: from version v to v + 1 (run in order, in one transaction) */
+static const char *const migrations[STORE_SCHEMA_VERSION - 1] = {
+	/* 1 -> 2: sts outcomes (have_policy 2) */
+	"UPDATE schema_version SET version = 2",
+};
 
 static const char insert_sql[] =
     "INSERT INTO outcomes (time, source, policy_domain, have_policy, policy_strings,"
@@ -277,11 +288,14 @@ schema_setup(struct store *s, char **err)
 	}
 	if (query_int(s, "SELECT max(version) FROM schema_version", &version, err) < 0)
 		goto fail;
-	if (version != STORE_SCHEMA_VERSION) {
+	if (version < 1 || version > STORE_SCHEMA_VERSION) {
 		set_err(err, "%.200s: outcome store schema version %lld, this danepol knows %d",
 		    s->path, (long long)version, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	for (; version < STORE_SCHEMA_VERSION; version++)
+		if (exec(s, migrations[version - 1], err) < 0)
+			goto fail;
 	if (exec(s, schema_update_sql, err) < 0)
 		goto fail;
 	return exec(s, "COMMIT", err) < 0 ? (exec(s, "ROLLBACK", NULL), -1) : 0;
@@ -544,8 +558,13 @@ outcome_check(const struct tls_outcome *o, const char *key, char *domain, char *
 		set_err(err, "outcome policy domain refused: %s", why ? why : "missing");
 		goto out;
 	}
-	if ((unsigned)o->source > OUTCOME_SRC_EXIM) {
+	if ((unsigned)o->source > OUTCOME_SRC_STS) {
 		set_err(err, "outcome source %d unknown", (int)o->source);
+		goto out;
+	}
+	if (outcome_policy_name(o->policy_type) == NULL) {
+		set_err(err, "outcome refused: policy type %d is not one of RFC 8460's",
+		    (int)o->policy_type);
 		goto out;
 	}
 	if (!o->success && outcome_result_type(o->result_type) == NULL) {
@@ -604,7 +623,7 @@ insert_one(struct store *s, const struct tls_outcome *o, const char *key, char *
 	sqlite3_bind_int64(s->ins, 1, o->time);
 	sqlite3_bind_int(s->ins, 2, (int)o->source);
 	bind_text(s->ins, 3, domain);
-	sqlite3_bind_int(s->ins, 4, o->have_policy ? 1 : 0);
+	sqlite3_bind_int(s->ins, 4, (int)o->policy_type);
 	bind_text(s->ins, 5, pstrings);
 	bind_text(s->ins, 6, o->mx_host);
 	bind_text(s->ins, 7, o->receiving_ip);
@@ -711,12 +730,14 @@ row_outcome(struct store *s, sqlite3_stmt *st, struct tls_outcome *o, char **err
 	const char *text = (const char *)sqlite3_column_text(st, 4);
 	json_t *arr = NULL;
 	size_t i;
+	int ptype;
 
 	memset(o, 0, sizeof(*o));
 	o->time = sqlite3_column_int64(st, 0);
 	o->source = (enum outcome_source)sqlite3_column_int(st, 1);
 	o->policy_domain = col_text(st, 2);
-	o->have_policy = sqlite3_column_int(st, 3) != 0;
+	ptype = sqlite3_column_int(st, 3);
+	o->policy_type = (enum outcome_policy)ptype;
 	o->mx_host = col_text(st, 5);
 	o->receiving_ip = col_text(st, 6);
 	o->sending_ip = col_text(st, 7);
@@ -728,7 +749,7 @@ row_outcome(struct store *s, sqlite3_stmt *st, struct tls_outcome *o, char **err
 		o->result_type = "validation-failure";
 	if (o->success)
 		o->result_type = NULL;
-	if (o->policy_domain == NULL || text == NULL ||
+	if (o->policy_domain == NULL || text == NULL || outcome_policy_name(ptype) == NULL ||
 	    (arr = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_array(arr)) {
 		json_decref(arr);
 		set_err(err, "%.200s: damaged outcome row", s->path);

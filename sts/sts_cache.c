@@ -18,6 +18,7 @@
 #include "hash.h"
 #include "log.h"
 #include "mem.h"
+#include "outcome.h"
 #include "sts_cache.h"
 #include "stspol.h"
 #include "sts_txt.h"
@@ -151,9 +152,9 @@ sts_cache_free(struct sts_cache *c)
 	free(c);
 }
 
-/* the policy of a store row, checked by the parser; 0 or -1 (logged) */
+/* the policy of a store row, checked by the parser; 0 or -1 (logged, *p zeroed) */
 static int
-from_row(const struct stspol_row *r, struct entry *e)
+row_policy(const struct stspol_row *r, struct sts_policy *p)
 {
 	struct buf t;
 	char *err = NULL, *mx = xstrdup(r->mx), *save = NULL;
@@ -163,21 +164,53 @@ from_row(const struct stspol_row *r, struct entry *e)
 	buf_printf(&t, "version: STSv1\nmode: %s\nmax_age: %lld\n", r->mode, (long long)r->max_age);
 	for (char *m = strtok_r(mx, " ", &save); m; m = strtok_r(NULL, " ", &save))
 		buf_printf(&t, "mx: %s\n", m);
-	rc = sts_policy_parse(t.s, t.len, &e->p, &err);
+	rc = sts_policy_parse(t.s, t.len, p, &err);
 	if (rc < 0 || strlen(r->id) > STS_ID_MAX || r->expires < r->fetched) {
 		msg_warn("sts: the stored policy of %s is not valid, ignored: %s", r->domain,
 		    err ? err : "bad id or times");
-		sts_policy_clear(&e->p);
+		sts_policy_clear(p);
 		rc = -1;
-	} else {
+	}
+	free(err);
+	free(mx);
+	buf_free(&t);
+	return rc;
+}
+
+/* an entry from a store row; 0 or -1 (logged) */
+static int
+from_row(const struct stspol_row *r, struct entry *e)
+{
+	int rc = row_policy(r, &e->p);
+
+	if (rc == 0) {
 		e->have = 1;
 		snprintf(e->id, sizeof(e->id), "%s", r->id);
 		e->fetched = r->fetched;
 		e->expires = r->expires;
 	}
+	return rc;
+}
+
+int
+sts_cache_stored(struct store *st, const char *domain, int64_t at, struct sts_policy *p)
+{
+	struct stspol_row r;
+	char *err = NULL;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = stspol_get(st, domain, &r, &err);
+	if (rc < 0)
+		msg_warn("sts: reading the stored policy of %s: %s", domain, err);
+	else if (rc == 1)
+		rc = at < r.expires && row_policy(&r, p) == 0 ? 1 : 0;
+	if (rc == 1 && p->mode == STS_MODE_NONE) {
+		sts_policy_clear(p);
+		rc = 0;
+	}
+	stspol_row_clear(&r);
 	free(err);
-	free(mx);
-	buf_free(&t);
 	return rc;
 }
 
@@ -315,6 +348,19 @@ sts_cache_refresh(struct sts_cache *c, const char *domain, const char *txt_id,
 	else
 		free(why);
 	return st;
+}
+
+int
+sts_cache_outcome(struct store *st, struct tls_outcome *o)
+{
+	struct sts_policy p;
+
+	if (o->policy_domain == NULL || sts_cache_stored(st, o->policy_domain, o->time, &p) != 1)
+		return 0;
+	o->policy_type = OUTCOME_POLICY_STS;
+	o->npolicy_strings = sts_policy_strings(&p, &o->policy_strings);
+	sts_policy_clear(&p);
+	return 1;
 }
 
 /* ------------------------------------------------------------ background */

@@ -102,6 +102,27 @@ typedef void (*sts_cache_fetch_fn)(void *arg, const char *domain, const char *tx
 /** Set the fetch callback (before the cache is shared). */
 void sts_cache_on_fetch(struct sts_cache *c, sts_cache_fetch_fn fn, void *arg);
 
+/**
+ * The MTA-STS policy kept in store st for domain that applied at time at
+ * (Unix seconds): the latest policy fetched, when at is before it runs
+ * out, and its mode is enforce or testing. The report readers use it to
+ * tell an MTA-STS session from one without a policy (Postfix logs a
+ * "Verified" session alike for DANE and MTA-STS). 1 with *p filled
+ * (sts_policy_clear()), 0 when none, -1 when the store failed (logged).
+ * Any thread (the store's lock).
+ */
+int sts_cache_stored(struct store *st, const char *domain, int64_t at, struct sts_policy *p);
+
+struct tls_outcome;
+
+/**
+ * The session outcome o (policy_domain and time set, no policy strings
+ * yet) made an sts one when store st kept an MTA-STS policy that applied
+ * then (sts_cache_stored()): policy_type OUTCOME_POLICY_STS and the
+ * policy's lines as policy strings (o owns them). 1 when it did, else 0.
+ */
+int sts_cache_outcome(struct store *st, struct tls_outcome *o);
+
 /** Tests: wait (at most ms) until no refresh is queued or running. 0, or -1 on timeout. */
 int sts_cache_idle(struct sts_cache *c, unsigned ms);
 

@@ -62,7 +62,7 @@ add(struct store *s, int argc, char **argv)
 	o.time = strtoll(argv[4], NULL, 10);
 	o.source = OUTCOME_SRC_PROBE;
 	o.policy_domain = argv[3];
-	o.have_policy = argc > 6;
+	o.policy_type = argc > 6 ? OUTCOME_POLICY_TLSA : OUTCOME_POLICY_NONE;
 	o.policy_strings = argv + 6;
 	o.npolicy_strings = argc > 6 ? (size_t)(argc - 6) : 0;
 	snprintf(mx, sizeof(mx), "mx1.%s", argv[3]);

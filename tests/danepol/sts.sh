@@ -48,7 +48,9 @@ SM=$T/socketmap.sock EX=$T/exim.sock
 MPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dm_conf "milter_socket = inet:$MPORT@127.0.0.1" "socketmap_socket = unix:$SM" "exim_socket = unix:$EX" \
 	"audit_log = $T/audit.log" "outcome_db = $T/outcomes.db" "sts = yes" \
-	"sts_ca_file = $WORLD/pki/ca.crt" "sts_https_port = $PSPORT" > "$T/sts.conf"
+	"sts_ca_file = $WORLD/pki/ca.crt" "sts_https_port = $PSPORT" \
+	"report_org_name = danepol sts test" "report_contact = tlsrpt@sender.test" \
+	"report_dir = $T/reports" > "$T/sts.conf"
 
 # ---------------------------------------------------------------- danepol check --json
 DOMAINS=(stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname stsdane stsbogustxt insecure secure)
@@ -130,6 +132,8 @@ check_match "socketmap stsmismatch.example: TEMP with the reason" "$(sm stsmisma
 check_eq "socketmap stscrlf.example (testing): may" "$(sm stscrlf.example)" "OK may"
 check_eq "socketmap stsdane.example: DANE wins" "$(sm stsdane.example)" "OK dane-only"
 check_eq "socketmap stsbad.example (invalid policy): may" "$(sm stsbad.example)" "OK may"
+check_eq "socketmap stswrongname.example (policy host's certificate for another name): may" \
+	"$(sm stswrongname.example)" "OK may"
 # ex LINE: one request on the Exim socket, half-closed as ${readsocket} does
 ex() {
 	python3 -c 'import socket,sys
@@ -166,6 +170,43 @@ check "audit: an sts-fetch line for stsbad.example, sts-policy-invalid, with the
 	grep -q '"event":"sts-fetch".*"domain":"stsbad.example".*"result":"sts-policy-invalid","error":"https://mta-sts.stsbad.example:[0-9]*/.well-known/mta-sts.txt: line:2: mode' "$T/audit.log"
 check "mail log: the failed fetch is named" grep -q 'sts: policy of stsbad.example not fetched (sts-policy-invalid)' "$T/danepold.out"
 py_results <(python3 "$TOP_SRCDIR/tests/e2e/validate_audit.py" schema "$TOP_SRCDIR/doc" "$T/audit.log" 2>&1) "audit schema: "
+
+# ---------------------------------------------------------------- TLS reports of the failed fetches
+# Each failed fetch is an RFC 8460 failure of the domain's sts policy
+# (in the store before its audit line is written).
+for d in stsbad stswrongname; do
+	wait_for 20 grep -q "\"event\":\"sts-fetch\".*\"domain\":\"$d.example\"" "$T/audit.log" ||
+		not_ok "danepold fetched the policy of $d.example"
+done
+"$DANEPOL" -c "$T/sts.conf" report --dry-run --date "$(date -u +%F)" > "$T/report.out" 2>&1
+check_match "danepol report --dry-run: the reports of the failed fetches written" \
+	"$(cat "$T/report.out")" '[2-9] written'
+check "... one of stsbad.example, one of stswrongname.example" eval \
+	'ls "$T/reports" | grep -q "!stsbad.example!" && ls "$T/reports" | grep -q "!stswrongname.example!"' 
+py_results <(python3 - "$T/reports" "$TOP_SRCDIR/doc/tlsrpt.schema.json" <<'PY' 2>&1
+import glob, gzip, json, sys
+import jsonschema
+rdir, schema = sys.argv[1], json.load(open(sys.argv[2]))
+def res(ok, what): print(("PASS " if ok else "FAIL ") + what)
+reps = {}
+for f in glob.glob(rdir + "/*.json.gz"):
+    r = json.loads(gzip.open(f).read())
+    jsonschema.validate(r, schema)
+    reps[r["policies"][0]["policy"]["policy-domain"]] = r
+res(len(reps) >= 2, "schema-valid reports: %s" % sorted(reps))
+def pol(d):
+    return [p for p in reps.get(d, {}).get("policies", []) if p["policy"]["policy-type"] == "sts"]
+for d, t in (("stsbad.example", "sts-policy-invalid"), ("stswrongname.example", "sts-webpki-invalid")):
+    p = pol(d)
+    rows = p[0].get("failure-details", []) if p else []
+    res(len(p) == 1 and "policy-string" not in p[0]["policy"] and
+        p[0]["summary"]["total-failure-session-count"] >= 1 and
+        {r["result-type"] for r in rows} == {t} and
+        all(r.get("failure-reason-code", "").startswith("https://mta-sts." + d) for r in rows),
+        "%s: an sts policy without policy-string, failures %s with the reason: %s" % (d, t, p))
+res(pol("stsok.example") == [], "stsok.example (fetched fine, no session): no sts failure")
+PY
+) "report: "
 
 # ---------------------------------------------------------------- kept across reloads and restarts
 # The policy hosts go away; what danepold fetched stays in force.

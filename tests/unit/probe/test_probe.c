@@ -358,7 +358,7 @@ Test(run, unreachable_and_unusable)
 	cr_expect_str_eq(out.mx_host, "mx2.example.test");
 	cr_expect_eq(out.success, 0);
 	cr_expect_str_eq(out.result_type, "dnssec-invalid");
-	cr_expect_eq(out.have_policy, 1);
+	cr_expect_eq(out.policy_type, OUTCOME_POLICY_TLSA);
 	cr_expect_eq(out.source, OUTCOME_SRC_PROBE);
 	outcome_clear(&out);
 	cr_expect_eq(probe_outcome(r, 7, &out), -1, "out of range");

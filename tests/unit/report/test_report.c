@@ -13,7 +13,10 @@
  * skipped lines, the right result types per domain, nothing new on a
  * second read (dedupe), the time window, hostile lines (over-long, NUL
  * bytes, bad UTF-8), a missing file; a report built from the real lines
- * equals tests/unit/report/golden-postfix.json.
+ * equals tests/unit/report/golden-postfix.json. MTA-STS: sessions of
+ * tests/unit/report/postfix-sts.txt to domains with a kept policy are sts
+ * sessions (golden-sts.json), a failed fetch is an sts policy without
+ * policy-string.
  *
  * Files are read from $TOP_SRCDIR (make check sets it). Set
  * DANEPOL_UPDATE_GOLDEN=1 to rewrite the golden files (then review the
@@ -37,6 +40,7 @@
 #include <sys/wait.h>
 
 #include "report.h"
+#include "stspol.h"
 
 #define DAY 86400
 #define D20250301 INT64_C(1740787200)	/* 2025-03-01T00:00:00Z */
@@ -138,7 +142,7 @@ static void add(struct store *s, int64_t t, const char *domain, int have_policy,
     const char *helo, const char *type, const char *detail)
 {
 	struct tls_outcome o = { .time = t, .source = OUTCOME_SRC_PROBE,
-		.policy_domain = (char *)domain, .have_policy = have_policy,
+		.policy_domain = (char *)domain, .policy_type = (enum outcome_policy)have_policy,
 		.policy_strings = (char **)ps, .npolicy_strings = nps, .mx_host = (char *)mx,
 		.receiving_ip = (char *)ip, .sending_ip = (char *)sip, .mx_helo = (char *)helo,
 		.success = type == NULL, .result_type = type, .detail = (char *)detail };
@@ -341,7 +345,7 @@ static int tally_fn(const struct tls_outcome *o, void *arg)
 	t->n++;
 	t->ok += o->success != 0;
 	t->fail += o->success == 0;
-	t->tlsa += o->have_policy != 0;
+	t->tlsa += o->policy_type == OUTCOME_POLICY_TLSA;
 	t->strings += o->npolicy_strings;
 	if (!o->success) {
 		strncat(t->types, o->result_type, sizeof(t->types) - strlen(t->types) - 2);
@@ -523,5 +527,90 @@ Test(report, postfix_golden_and_schema_for_every_domain)
 		schema_valid(json, domains[i]);
 		free(json);
 	}
+	store_close(s);
+}
+
+/* A kept MTA-STS policy of domain (mode, space-separated patterns), fetched at t for a week. */
+static void sts_keep(struct store *s, const char *domain, const char *mode, const char *mx,
+    int64_t t, int64_t max_age)
+{
+	struct stspol_row r = { .domain = (char *)domain, .id = "20261123", .mode = (char *)mode,
+		.max_age = max_age, .mx = (char *)mx, .fetched = t, .expires = t + max_age };
+	char *err = NULL;
+
+	cr_assert_eq(stspol_put(s, &r, &err), 0, "%s", err);
+}
+
+/*
+ * Postfix logs a Verified session alike for DANE and MTA-STS (level
+ * secure): a session to a domain with a kept MTA-STS policy and no DANE
+ * line is an sts session; with a DANE line, or a policy that ran out
+ * before it, or none, it is what it was. Testing policies report what
+ * enforce would have failed (an Untrusted session delivered).
+ */
+Test(report, postfix_sts_sessions)
+{
+	char *err = NULL, *json;
+	size_t n = 0, skipped = 0;
+	struct store *s = store_open(dbpath, &err);
+	struct tally t;
+
+	cr_assert_not_null(s, "%s", err);
+	sts_keep(s, "sts.example", "enforce", "mx1.sts.example *.sts.example", D20261123 - 3600,
+	    7 * DAY);
+	sts_keep(s, "testing.example", "testing", "mx.testing.example", D20261123, DAY);
+	sts_keep(s, "expiredsts.example", "enforce", "*.expiredsts.example", D20261123 - 2 * DAY,
+	    DAY);
+	cr_assert_eq(ingest(s, "postfix-sts.txt", 0, INT64_MAX, &skipped), 8);
+	cr_assert_eq(skipped, 0);
+	t = tally(s, 0, INT64_MAX, "sts.example");
+	cr_assert_eq(t.n, 4);
+	cr_assert_eq(t.ok, 2);
+	cr_assert_str_eq(t.types, "certificate-host-mismatch,starttls-not-supported,");
+	cr_assert_eq(t.tlsa, 1, "the session with a DANE line stays a DANE one");
+	t = tally(s, 0, INT64_MAX, "testing.example");
+	cr_assert_eq(t.ok, 1);
+	cr_assert_str_eq(t.types, "certificate-not-trusted,");
+	cr_assert_eq(t.strings, 2 * 4);
+	t = tally(s, 0, INT64_MAX, "expiredsts.example");
+	cr_assert_eq(t.tlsa, 1, "a policy that ran out does not apply");
+	cr_assert_eq(t.strings, 0);
+	t = tally(s, 0, INT64_MAX, "nosts.example");
+	cr_assert_eq(t.tlsa, 1);
+
+	json = report_build(s, &conf, "sts.example", D20261123, D20261123 + DAY, &n, &err);
+	cr_assert_not_null(json, "%s", err);
+	cr_assert_eq(n, 4);
+	golden(json, "golden-sts.json");
+	schema_valid(json, "sts");
+	free(json);
+	json = report_build(s, &conf, "testing.example", D20261123, D20261123 + DAY, &n, &err);
+	cr_assert_not_null(json, "%s", err);
+	schema_valid(json, "testing");
+	cr_assert_not_null(strstr(json, "\"mode: testing\""), "%s", json);
+	free(json);
+	store_close(s);
+}
+
+/* A failed fetch (no policy known yet) is an sts policy without policy-string. */
+Test(report, sts_fetch_failure_without_policy)
+{
+	struct tls_outcome o = { .time = D20261123 + 60, .source = OUTCOME_SRC_STS,
+		.policy_domain = "new.example", .policy_type = OUTCOME_POLICY_STS,
+		.result_type = "sts-webpki-invalid", .detail = "certificate has expired" };
+	char *err = NULL, *json;
+	size_t n = 0;
+	struct store *s = store_open(dbpath, &err);
+
+	cr_assert_not_null(s, "%s", err);
+	cr_assert_eq(store_add(s, &o, &err), 0, "%s", err);
+	json = report_build(s, &conf, "new.example", D20261123, D20261123 + DAY, &n, &err);
+	cr_assert_not_null(json, "%s", err);
+	schema_valid(json, "fetch");
+	cr_assert_not_null(strstr(json, "\"policy-type\": \"sts\""), "%s", json);
+	cr_assert_null(strstr(json, "policy-string"), "%s", json);
+	cr_assert_null(strstr(json, "mx-host"), "%s", json);
+	cr_assert_not_null(strstr(json, "\"result-type\": \"sts-webpki-invalid\""), "%s", json);
+	free(json);
 	store_close(s);
 }

@@ -111,7 +111,7 @@ Test(store, roundtrip_every_field)
 
 	cr_assert_not_null(s, "%s", err);
 	o.source = OUTCOME_SRC_EXIM;
-	o.have_policy = 1;
+	o.policy_type = OUTCOME_POLICY_TLSA;
 	o.policy_strings = ps;
 	o.npolicy_strings = 2;
 	o.mx_host = "mx1.secure.example";
@@ -125,7 +125,7 @@ Test(store, roundtrip_every_field)
 	cr_assert_eq(seen.first.time, 1000);
 	cr_assert_eq(seen.first.source, OUTCOME_SRC_EXIM);
 	cr_assert_str_eq(seen.first.policy_domain, "secure.example");
-	cr_assert_eq(seen.first.have_policy, 1);
+	cr_assert_eq(seen.first.policy_type, OUTCOME_POLICY_TLSA);
 	cr_assert_eq(seen.first.npolicy_strings, 2);
 	cr_assert_str_eq(seen.first.policy_strings[0], "3 1 1 AABB");
 	cr_assert_str_eq(seen.first.policy_strings[1], "2 1 1 CCDD");
@@ -472,6 +472,86 @@ Test(store, damaged_row_reported_not_crashing)
 	cr_assert_not_null(strstr(err, "damaged"), "%s", err);
 	free(err);
 	store_close(s);
+}
+
+/* An MTA-STS outcome keeps its type and lines; a type out of range is refused, written or read. */
+Test(store, sts_policy_type)
+{
+	char *lines[] = { "version: STSv1", "mode: enforce", "mx: *.sts.example", "max_age: 86400" };
+	struct tls_outcome o = mk(5, "sts.example", 0, "sts-policy-fetch-error");
+	struct seen seen = { 0 };
+	char *err = NULL;
+	struct store *s = store_open(dbpath, &err);
+	sqlite3 *db;
+
+	cr_assert_not_null(s, "%s", err);
+	o.source = OUTCOME_SRC_STS;
+	o.policy_type = OUTCOME_POLICY_STS;
+	o.policy_strings = lines;
+	o.npolicy_strings = 4;
+	cr_assert_eq(store_add(s, &o, &err), 0, "%s", err);
+	cr_assert_eq(store_each(s, 0, 10, NULL, collect, &seen, &err), 0, "%s", err);
+	cr_assert_eq(seen.first.policy_type, OUTCOME_POLICY_STS);
+	cr_assert_eq(seen.first.source, OUTCOME_SRC_STS);
+	cr_assert_eq(seen.first.npolicy_strings, 4);
+	cr_assert_str_eq(seen.first.policy_strings[2], "mx: *.sts.example");
+	cr_assert_str_eq(seen.first.result_type, "sts-policy-fetch-error");
+	cr_assert_str_eq(outcome_policy_name(seen.first.policy_type), "sts");
+	cr_assert_str_eq(outcome_source_name(OUTCOME_SRC_STS), "sts-fetch");
+	outcome_clear(&seen.first);
+
+	o.policy_type = (enum outcome_policy)3;
+	cr_assert_eq(store_add(s, &o, &err), -1);
+	cr_assert_not_null(strstr(err, "policy type 3"), "%s", err);
+	free(err);
+	err = NULL;
+	cr_assert_null(outcome_policy_name((enum outcome_policy)3));
+
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	cr_assert_eq(sqlite3_exec(db, "UPDATE outcomes SET have_policy = 7", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	memset(&seen, 0, sizeof(seen));
+	cr_assert_eq(store_each(s, 0, 10, NULL, collect, &seen, &err), -1);
+	cr_assert_not_null(strstr(err, "damaged"), "%s", err);
+	free(err);
+	outcome_clear(&seen.first);
+	store_close(s);
+}
+
+/* A version 1 file (rows with have_policy 0 and 1) is migrated to version 2 and keeps them. */
+Test(store, migrates_version_1)
+{
+	struct seen seen = { 0 };
+	char *err = NULL;
+	struct store *s = store_open(dbpath, &err);
+	struct tls_outcome o = mk(7, "v1.example", 1, NULL);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	cr_assert_not_null(s, "%s", err);
+	o.policy_type = OUTCOME_POLICY_TLSA;
+	cr_assert_eq(store_add(s, &o, &err), 0, "%s", err);
+	store_close(s);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "UPDATE schema_version SET version = 1", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	cr_assert_not_null(s = store_open(dbpath, &err), "%s", err);
+	cr_assert_eq(store_each(s, 0, 10, NULL, collect, &seen, &err), 0, "%s", err);
+	cr_assert_eq(seen.n, 1);
+	cr_assert_eq(seen.first.policy_type, OUTCOME_POLICY_TLSA);
+	outcome_clear(&seen.first);
+	store_close(s);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 /* ------------------------------------------------------------ concurrency */
