@@ -77,7 +77,7 @@ pki() {
 	basicConstraints = critical,CA:FALSE
 	keyUsage = critical,digitalSignature
 	extendedKeyUsage = serverAuth
-	subjectAltName = DNS:mx1.secure.example,DNS:localhost,IP:127.0.0.1,DNS:mx1.ownok.example,DNS:mx1.ownnext.example,DNS:mx1.ownsig.example,DNS:mx1.ownnotlsa.example
+	subjectAltName = DNS:mx1.secure.example,DNS:localhost,IP:127.0.0.1,DNS:mx1.ownok.example,DNS:mx1.ownnext.example,DNS:mx1.ownsig.example,DNS:mx1.ownnotlsa.example,DNS:mx1.stsok.example
 	EXT
 	openssl x509 -req -in ee.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 825 \
 		-extfile ee.ext -out ee.crt 2>/dev/null
@@ -150,7 +150,7 @@ pki_next
 # the wrong name); stsexpired.crt names mta-sts.stsexpired.example and
 # was valid only in January 2020.
 STS_WEB="stsok stscrlf stsparam stsnoctype stsctype stsredirect stsbig stsnotfound stsslow
-stsbad stsnomx stsctl stswild stsnone stsdane stsempty stsmismatch stsbogustxt"
+stsbad stsnomx stsctl stswild stsnone stsdane stsempty stsmismatch stsbogustxt stsnocert"
 pki_sts() {
 	cd "$PKI"
 	san=
@@ -261,7 +261,7 @@ ownok ownbad ownta ownnext ownsig ownnotlsa
 stsdane stsbogustxt"
 # Unsigned children (no DS in example.): NSEC proves them insecure.
 UNSIGNED="insecure unsignedmx unsignedmxpin unsignedmixed unsignedbogus unsignednotlsa
-stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname"
+stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname stsnocert"
 
 # RFC 8460 TLSRPT (tests/danepol/report.sh): reports for secure.example go
 # by mail.
@@ -471,6 +471,7 @@ sts1 stsnone.example "v=STSv1; id=n1;"
 sts1 stsbad.example "v=STSv1; id=b1;"
 sts1 stsidfirst.example "id=i1; v=STSv1;"
 sts1 stswrongname.example "v=STSv1; id=w1;"
+sts1 stsnocert.example "v=STSv1; id=c1;"
 sts1 stsdane.example "v=STSv1; id=d1;" "_25._tcp.mx1	TLSA	3 1 1 $EE"
 sign stsdane.example
 sts1 stsbogustxt.example "v=STSv1; id=x1;"

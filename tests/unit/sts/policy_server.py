@@ -43,6 +43,7 @@ BEHAVIOUR = {
     "stsbogustxt": (200, "text/plain", ENFORCE, {}, 0),
     "stsempty": (200, "text/plain", "", {}, 0),
     "stswrongname": (200, "text/plain", ENFORCE, {}, 0),
+    "stsnocert": (200, "text/plain", ENFORCE, {}, 0),
     "stsexpired": (200, "text/plain", ENFORCE, {}, 0),
 }
 
