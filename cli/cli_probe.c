@@ -258,6 +258,7 @@ cli_probe(const struct cli_global *g, int argc, char **argv)
 	po.step_timeout_ms = rt->conf->probe_step_timeout_ms;
 	po.helo = rt->conf->probe_helo;
 	po.port = o.port;
+	po.ca_file = rt->conf->sts_ca_file;
 	for (int i = 0; i < o.ndomains; i++) {
 		struct policy_outcome out;
 		struct probe_result *r;

@@ -57,7 +57,7 @@
 
 struct queued_probe {
 	struct policy_decision *d; /* a reference */
-	struct probe_opts opts;	   /* helo owned */
+	struct probe_opts opts;	   /* helo, ca_file owned */
 };
 
 struct remembered_dest {
@@ -265,6 +265,7 @@ worker(void *arg)
 		probe_result_free(r);
 		policy_decision_unref(job.d);
 		free((char *)job.opts.helo);
+		free((char *)job.opts.ca_file);
 		pthread_mutex_lock(&probes.mu);
 	}
 	pthread_mutex_unlock(&probes.mu);
@@ -357,6 +358,7 @@ daemon_probe_stop(void)
 	for (; probes.qlen > 0; probes.qlen--, probes.qhead = (probes.qhead + 1) % PQ_MAX) {
 		policy_decision_unref(probes.q[probes.qhead].d);
 		free((char *)probes.q[probes.qhead].opts.helo);
+		free((char *)probes.q[probes.qhead].opts.ca_file);
 	}
 	while (probes.oldest) {
 		struct remembered_dest *e = probes.oldest;
@@ -394,6 +396,7 @@ enqueue(const struct conf *c, struct policy_decision *d, struct remembered_dest 
 	j->d = policy_decision_ref(d);
 	j->opts.step_timeout_ms = c->probe_step_timeout_ms;
 	j->opts.helo = xstrdup_null(c->probe_helo);
+	j->opts.ca_file = xstrdup_null(c->sts_ca_file);
 	probes.qlen++;
 	e->pending = 1;
 	e->when = clock_now_s();

@@ -407,7 +407,7 @@ char *
 rollover_plan(struct policy_runtime *rt, const char *domain, const struct rollover_opts *o,
     struct findings *f)
 {
-	struct probe_opts po = { o->step_timeout_ms, o->helo, o->port, 0 };
+	struct probe_opts po = { o->step_timeout_ms, o->helo, o->port, 0, NULL };
 	struct policy_outcome out;
 	struct probe_result *p = NULL;
 	struct recs want = { { 0 }, 0 };

@@ -296,7 +296,7 @@ static void
 check_probe(const struct policy_decision *d, const struct selfcheck_opts *o,
     struct selfcheck_result *r)
 {
-	struct probe_opts po = { o->step_timeout_ms, o->helo, o->port, 0 };
+	struct probe_opts po = { o->step_timeout_ms, o->helo, o->port, 0, NULL };
 	struct probe_result *p = probe_run(d, &po);
 	unsigned reached = 0;
 

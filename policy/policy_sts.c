@@ -231,6 +231,7 @@ apply(struct policy_decision *d, struct policy_sts *s, const struct sts_policy *
 	s->mode = (int)p->mode;
 	s->id = xstrdup(cs->id);
 	s->expires = cs->expires;
+	s->max_age = p->max_age;
 	s->nmx = p->nmx;
 	s->mx = p->nmx ? xcalloc(p->nmx, sizeof(char *)) : NULL;
 	for (size_t i = 0; i < p->nmx; i++)

@@ -39,6 +39,7 @@
 #include "mem.h"
 #include "probe.h"
 #include "probe_int.h"
+#include "sts_policy.h"
 #include "tlsa.h"
 #include "tlsrpt_class.h"
 
@@ -125,7 +126,12 @@ probe_classify(struct probe_addr *a)
 		a->result_type = "validation-failure";
 		break;
 	case PROBE_ST_TLS:
-		if (a->state == POLICY_HOST_DANE && a->nadded > 0) {
+		if (a->sts) {
+			if (a->authenticated)
+				a->success = 1;
+			else
+				a->result_type = tlsrpt_class_x509(a->verify_error);
+		} else if (a->state == POLICY_HOST_DANE && a->nadded > 0) {
 			if (a->authenticated)
 				a->success = 1;
 			else
@@ -149,7 +155,7 @@ tls_detail(struct probe_addr *a)
 
 	if (a->stage != PROBE_ST_TLS || a->success || a->detail)
 		return;
-	if (a->state == POLICY_HOST_DANE && a->nadded > 0) {
+	if ((a->state == POLICY_HOST_DANE && a->nadded > 0) || a->sts) {
 		name = probe_x509_name(a->verify_error);
 		if (name)
 			a->detail = xasprintf("%s: %s", name, a->verify_text ? a->verify_text : "");
@@ -257,6 +263,12 @@ probe_run(const struct policy_decision *d, const struct probe_opts *o)
 	r->no_mx = d->no_mx;
 	r->port = d->port;
 	r->time = (int64_t)time(NULL);
+	if (d->sts != NULL && d->sts->have && d->sts->mode != STS_MODE_NONE) {
+		struct sts_policy p = { .mode = (enum sts_mode)d->sts->mode,
+			.max_age = d->sts->max_age, .mx = d->sts->mx, .nmx = d->sts->nmx };
+
+		r->nsts_lines = sts_policy_strings(&p, &r->sts_lines);
+	}
 	if (d->nhosts == 0 && unusable_type(d->reason) != NULL)
 		probe_classify(add_entry(r, NULL, NULL, port));
 	for (size_t i = 0; i < d->nhosts; i++) {
@@ -320,6 +332,9 @@ probe_result_free(struct probe_result *r)
 		addr_free(&r->addrs[i]);
 	free(r->addrs);
 	free(r->domain);
+	for (size_t i = 0; i < r->nsts_lines; i++)
+		free(r->sts_lines[i]);
+	free(r->sts_lines);
 	free(r);
 }
 
@@ -346,6 +361,12 @@ probe_outcome(const struct probe_result *r, size_t i, struct tls_outcome *o)
 		for (size_t k = 0; k < a->ntlsa; k++)
 			o->policy_strings[k] = xstrdup(a->tlsa[k]);
 		o->npolicy_strings = a->ntlsa;
+	} else if (r->sts_lines != NULL && a->state != POLICY_HOST_DANE) {
+		o->policy_type = OUTCOME_POLICY_STS;
+		o->policy_strings = xcalloc(r->nsts_lines, sizeof(char *));
+		for (size_t k = 0; k < r->nsts_lines; k++)
+			o->policy_strings[k] = xstrdup(r->sts_lines[k]);
+		o->npolicy_strings = r->nsts_lines;
 	}
 	o->mx_host = xstrdup_null(a->host);
 	o->receiving_ip = xstrdup_null(a->addr);
@@ -400,6 +421,7 @@ addr_json(const struct probe_addr *a)
 		json_object_set_new(j, "chain", chain);
 	}
 	json_object_set_new(j, "authenticated", json_boolean(a->authenticated));
+	json_object_set_new(j, "sts", json_boolean(a->sts));
 	json_object_set_new(j, "match_depth", json_integer(a->match_depth));
 	json_object_set_new(j, "matched", jstr(a->matched));
 	json_object_set_new(j, "verify_error", json_integer(a->verify_error));

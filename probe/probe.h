@@ -46,6 +46,8 @@ struct probe_opts {
 	const char *helo;	  /* EHLO name, or NULL: the host name */
 	unsigned port;		  /* 0: the decision's port (25) */
 	size_t max_addrs;	  /* addresses probed per host (0: all) */
+	const char *ca_file;	  /* CA bundle for MTA-STS hosts (sts_ca_file), or NULL:
+				   * the system store */
 };
 
 /* Stage a probe of one address reached. */
@@ -105,7 +107,9 @@ struct probe_addr {
 	struct probe_cert *chain; /* the presented chain, leaf first (at most
 				   * PROBE_CHAIN_MAX), for "no match" output */
 	size_t nchain;
-	int authenticated; /* DANE authentication succeeded */
+	int authenticated; /* DANE authentication succeeded (MTA-STS: PKIX and the name) */
+	int sts;	   /* verified as an MTA-STS host: PKIX against the CA store,
+			    * the certificate naming the MX host (RFC 8461 section 4.2) */
 	int match_depth;   /* chain depth of the matching certificate, or -1 */
 	char *matched;	   /* the record that matched "U S M HEX", or NULL */
 	long verify_error; /* X509_V_* result (0 ok), -1: not verified */
@@ -129,6 +133,9 @@ struct probe_result {
 	int64_t time;		  /* Unix seconds at the start */
 	struct probe_addr *addrs; /* in the decision's host order */
 	size_t naddrs;
+	char **sts_lines; /* the MTA-STS policy's lines (enforce or testing: its
+			   * hosts are verified as such), or NULL */
+	size_t nsts_lines;
 	unsigned ndane;	       /* DANE hosts (state dane) */
 	unsigned ndane_failed; /* ... whose every probed address failed authentication */
 };
@@ -136,7 +143,11 @@ struct probe_result {
 /**
  * Probe every usable host of d (state dane, tls, opportunistic; up to
  * o->max_addrs addresses each) one address after the other, and list
- * unusable hosts (DNSSEC/TLSA failures) without connecting. Never fails:
+ * unusable hosts (DNSSEC/TLSA failures) without connecting. When d has
+ * an MTA-STS policy (enforce or testing; DANE did not decide d), its
+ * hosts are verified as RFC 8461 section 4.2 says (PKIX against
+ * o->ca_file or the system store, the certificate naming the MX host)
+ * and their outcomes are sts ones. Never fails:
  * every problem is a classified entry. Returns a result the caller frees.
  */
 struct probe_result *probe_run(const struct policy_decision *d, const struct probe_opts *o);

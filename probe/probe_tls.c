@@ -51,6 +51,7 @@
 #include "log.h"
 #include "mem.h"
 #include "probe_int.h"
+#include "sts_policy.h"
 #include "tlsa.h"
 
 #define OCSP_LEEWAY_S 300 /* clock skew allowed on thisUpdate/nextUpdate */
@@ -288,6 +289,37 @@ dane_setup(SSL *ssl, const struct policy_decision *d, const struct policy_host *
 	return added;
 }
 
+/* 1 when h is verified as an MTA-STS host: d has a policy (enforce or testing), h no DANE. */
+static int
+sts_host(const struct policy_decision *d, const struct policy_host *h)
+{
+	return d->sts != NULL && d->sts->have && d->sts->mode != STS_MODE_NONE &&
+	       h->state != POLICY_HOST_DANE && h->name != NULL;
+}
+
+/*
+ * MTA-STS (RFC 8461 section 4.2): SNI and reference name the MX host,
+ * PKIX against ca_file or the system store (no partial wildcards). The
+ * verification result is read after the handshake, as for DANE.
+ */
+static int
+sts_setup(SSL_CTX *ctx, SSL *ssl, const struct policy_host *h, const char *ca_file, char **why)
+{
+	int rc = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
+			 : SSL_CTX_set_default_verify_paths(ctx);
+
+	if (rc != 1) {
+		*why = ssl_error_text(ca_file ? "cannot load sts_ca_file" : "no system CA store");
+		return -1;
+	}
+	if (SSL_set_tlsext_host_name(ssl, h->name) != 1 || SSL_set1_host(ssl, h->name) != 1) {
+		*why = ssl_error_text("cannot set the MX host name");
+		return -1;
+	}
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	return 0;
+}
+
 /* Which record matched at which depth; the verification result. */
 static void
 dane_result(SSL *ssl, int dane, struct probe_addr *a)
@@ -470,6 +502,10 @@ probe_tls_session(int fd, const struct policy_decision *d, const struct policy_h
 			goto fail;
 		a->nadded = (size_t)added;
 		dane = added > 0;
+	} else if (sts_host(d, h)) {
+		if (sts_setup(ctx, ssl, h, o->ca_file, &why) < 0)
+			goto fail;
+		a->sts = 1;
 	} else if (h->name && SSL_set_tlsext_host_name(ssl, h->name) != 1) {
 		ERR_clear_error();
 	}
@@ -478,6 +514,8 @@ probe_tls_session(int fd, const struct policy_decision *d, const struct policy_h
 	a->stage = PROBE_ST_TLS;
 	peer_info(ssl, a);
 	dane_result(ssl, dane, a);
+	if (a->sts)
+		a->authenticated = a->verify_error == X509_V_OK;
 	ocsp_check(ssl, a);
 	tls_quit(ssl, fd, o->step_timeout_ms);
 	goto out;

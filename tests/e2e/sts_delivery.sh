@@ -80,6 +80,32 @@ sink_has3() { [ "$(e2e_sink_recipients | grep -cE '^(a@stsok|d@stscrlf|e@insecur
 check "the receiver passed on stsok's, stscrlf's and insecure's mail" e2e_wait 30000 sink_has3
 check "... and nothing of stsnocert or stsmismatch" eval '! e2e_sink_recipients | grep -qE "@sts(nocert|mismatch)\.example$"'
 
+# ---------------------------------------------------------------- probes
+# danepol probe verifies the MX hosts of an MTA-STS destination as RFC 8461
+# section 4.2 says (PKIX, the certificate naming the MX host).
+RC=0
+"$DANEPOL" -c "$D/danepol.conf" probe --json stsok.example stsnocert.example \
+	> "$E2E_T/probe.json" 2> "$E2E_T/probe.err" || RC=$?
+check_eq "danepol probe: exit 1 (an RFC 8460 failure)" "$RC" 1
+py_results <(python3 - "$E2E_T/probe.json" "$TOP_SRCDIR/doc/probe.schema.json" <<'PY' 2>&1
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[2]))
+def res(ok, what): print(("PASS " if ok else "FAIL ") + what)
+by = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    jsonschema.validate(r, schema)
+    by[r["domain"]] = [a for a in r["results"] if a["address"] == "127.0.0.1"]
+ok, nc = by.get("stsok.example", []), by.get("stsnocert.example", [])
+res(len(ok) == 1 and ok[0]["sts"] and ok[0]["authenticated"] and ok[0]["success"],
+    "stsok.example's MX: an MTA-STS host, verified: %s" % ok)
+res(len(nc) == 1 and nc[0]["sts"] and not nc[0]["success"] and
+    nc[0]["result_type"] == "certificate-host-mismatch",
+    "stsnocert.example's MX: certificate-host-mismatch: %s" % nc)
+PY
+) "probe: "
+
 # ---------------------------------------------------------------- reports
 REP=$E2E_T/reports
 { cat "$D/danepol.conf"; printf '%s\n' "postfix_log = $LOG" "report_org_name = danepol sts e2e" \

@@ -210,6 +210,36 @@ Test(classify, stages)
 	cr_expect(a.transient);
 }
 
+/* An MTA-STS host: PKIX and its name decide, and its outcome is the policy's. */
+Test(classify, sts_hosts)
+{
+	char *lines[] = { "version: STSv1", "mode: enforce", "mx: *.example.test", "max_age: 60" };
+	struct probe_addr a[2];
+	struct probe_result r = { .domain = "example.test", .addrs = a, .naddrs = 2,
+		.sts_lines = lines, .nsts_lines = 4 };
+	struct tls_outcome o;
+
+	a[0] = addr(PROBE_ST_TLS, POLICY_HOST_OPPORTUNISTIC, 0, 0, X509_V_ERR_HOSTNAME_MISMATCH);
+	a[0].sts = 1;
+	probe_classify(&a[0]);
+	cr_expect_str_eq(TYPE(a[0]), "certificate-host-mismatch", "opportunistic TLS is not enough");
+	a[1] = addr(PROBE_ST_TLS, POLICY_HOST_OPPORTUNISTIC, 0, 0, X509_V_OK);
+	a[1].sts = a[1].authenticated = 1;
+	probe_classify(&a[1]);
+	cr_expect_str_eq(TYPE(a[1]), "success");
+	cr_assert_eq(probe_outcome(&r, 0, &o), 0);
+	cr_expect_eq(o.policy_type, OUTCOME_POLICY_STS);
+	cr_assert_eq(o.npolicy_strings, 4);
+	cr_expect_str_eq(o.policy_strings[2], "mx: *.example.test");
+	cr_expect_str_eq(o.result_type, "certificate-host-mismatch");
+	outcome_clear(&o);
+	a[1].state = POLICY_HOST_DANE; /* never: DANE decides such destinations */
+	a[1].ntlsa = 0;
+	cr_assert_eq(probe_outcome(&r, 1, &o), 0);
+	cr_expect_neq(o.policy_type, OUTCOME_POLICY_STS);
+	outcome_clear(&o);
+}
+
 Test(classify, unusable_hosts)
 {
 	static const struct {
@@ -332,7 +362,7 @@ Test(run, unreachable_and_unusable)
 {
 	unsigned port = closed_port();
 	struct policy_decision *d;
-	struct probe_opts o = { 500, "probe.test", 0, 0 };
+	struct probe_opts o = { 500, "probe.test", 0, 0, NULL };
 	struct probe_result *r;
 	struct tls_outcome out;
 	json_t *j;
