@@ -19,6 +19,7 @@ static struct {
 	_Atomic uint64_t decisions[STATS_VERDICT_MAX][STATS_REASON_MAX];
 	_Atomic uint64_t doors[STATS_DOOR_MAX];
 	_Atomic uint64_t probe_results[STATS_RESULT_MAX];
+	_Atomic uint64_t sts_fetches[STATS_STS_MAX];
 	_Atomic uint64_t latency[STATS_LATENCY_BUCKETS + 1];
 	_Atomic uint64_t latency_sum_ms;
 	_Atomic uint64_t latency_count;
@@ -72,6 +73,15 @@ stats_probe_result(unsigned result)
 }
 
 void
+stats_sts_fetch(unsigned status)
+{
+	if (status < STATS_STS_MAX)
+		inc(&st.sts_fetches[status], 1);
+	else
+		inc(&st.counter[STATS_DROPPED], 1);
+}
+
+void
 stats_dns_latency(unsigned ms)
 {
 	unsigned i = 0;
@@ -102,6 +112,8 @@ stats_read(struct stats_snapshot *s)
 		s->doors[i] = get(&st.doors[i]);
 	for (unsigned i = 0; i < STATS_RESULT_MAX; i++)
 		s->probe_results[i] = get(&st.probe_results[i]);
+	for (unsigned i = 0; i < STATS_STS_MAX; i++)
+		s->sts_fetches[i] = get(&st.sts_fetches[i]);
 	for (unsigned i = 0; i <= STATS_LATENCY_BUCKETS; i++)
 		s->latency[i] = get(&st.latency[i]);
 	s->latency_sum_ms = get(&st.latency_sum_ms);
@@ -121,6 +133,8 @@ stats_reset(void)
 		atomic_store(&st.doors[i], 0);
 	for (unsigned i = 0; i < STATS_RESULT_MAX; i++)
 		atomic_store(&st.probe_results[i], 0);
+	for (unsigned i = 0; i < STATS_STS_MAX; i++)
+		atomic_store(&st.sts_fetches[i], 0);
 	for (unsigned i = 0; i <= STATS_LATENCY_BUCKETS; i++)
 		atomic_store(&st.latency[i], 0);
 	atomic_store(&st.latency_sum_ms, 0);

@@ -26,6 +26,7 @@
 #define STATS_DOOR_MAX	      8	 /* connections: front door index (daemon_metrics.h) */
 #define STATS_RESULT_MAX      16 /* probe results: result type index (tlsrpt_class.h) */
 #define STATS_LATENCY_BUCKETS 12 /* DNS latency histogram buckets, +Inf excluded */
+#define STATS_STS_MAX	      4	 /* MTA-STS policy fetches: status index (sts_fetch.h) */
 
 /* Upper bounds (milliseconds, inclusive) of the DNS latency buckets. */
 extern const unsigned stats_latency_bounds_ms[STATS_LATENCY_BUCKETS];
@@ -49,6 +50,7 @@ struct stats_snapshot {
 	uint64_t decisions[STATS_VERDICT_MAX][STATS_REASON_MAX];
 	uint64_t doors[STATS_DOOR_MAX];
 	uint64_t probe_results[STATS_RESULT_MAX];
+	uint64_t sts_fetches[STATS_STS_MAX];
 	uint64_t latency[STATS_LATENCY_BUCKETS + 1]; /* per bucket, not cumulative; last: +Inf */
 	uint64_t latency_sum_ms;
 	uint64_t latency_count;
@@ -66,6 +68,9 @@ void stats_door(unsigned door);
 
 /** One probed address with result type index result. */
 void stats_probe_result(unsigned result);
+
+/** One MTA-STS policy fetch that ended with status index status. */
+void stats_sts_fetch(unsigned status);
 
 /** One DNS answer that took ms milliseconds (into the histogram). */
 void stats_dns_latency(unsigned ms);

@@ -35,6 +35,7 @@
 #include "probe.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "sts_fetch.h"
 
 #define DM_MAX_CONNS 16 /* HTTP connections at once */
 #define DM_TIMEOUT_S 10 /* idle seconds before libmicrohttpd closes one */
@@ -50,6 +51,7 @@ static const char *const dm_results[] = { "success", "transient", "starttls-not-
 	"sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid" };
 #define DM_NRESULTS (sizeof(dm_results) / sizeof(dm_results[0]))
 _Static_assert(DM_NRESULTS <= STATS_RESULT_MAX, "more probe result labels than counters");
+_Static_assert(STS_FETCH_INVALID < STATS_STS_MAX, "more fetch statuses than counters");
 _Static_assert(DAEMON_METRICS_NDOORS <= STATS_DOOR_MAX, "more doors than counters");
 _Static_assert(POLICY_R_COUNT <= STATS_REASON_MAX, "more reasons than counters");
 _Static_assert(POLICY_REJECT < STATS_VERDICT_MAX, "more verdicts than counters");
@@ -57,7 +59,7 @@ _Static_assert(POLICY_REJECT < STATS_VERDICT_MAX, "more verdicts than counters")
 static const char *const dm_families[] = { "danepol_decisions_total", "danepol_cache_entries",
 	"danepol_cache_hits_total", "danepol_cache_misses_total", "danepol_dns_queries_total",
 	"danepol_dns_timeouts_total", "danepol_dns_query_duration_seconds",
-	"danepol_connections_total", "danepol_probe_results_total",
+	"danepol_connections_total", "danepol_probe_results_total", "danepol_sts_fetches_total",
 	"danepol_audit_write_errors_total", "danepol_reloads_total", "danepol_config_generation",
 	"danepol_selfcheck_state", "danepol_selfcheck_last_run_timestamp_seconds", NULL };
 
@@ -167,6 +169,11 @@ daemon_metrics_text(struct buf *b)
 	for (unsigned i = 0; i < DM_NRESULTS; i++)
 		buf_printf(b, "danepol_probe_results_total{result=\"%s\"} %" PRIu64 "\n",
 		    dm_results[i], r.s.probe_results[i]);
+	dm_head(b, "danepol_sts_fetches_total", "counter",
+	    "MTA-STS policy fetches, by result (ok or the RFC 8460 result type of the failure).");
+	for (unsigned i = 0; i <= STS_FETCH_INVALID; i++)
+		buf_printf(b, "danepol_sts_fetches_total{result=\"%s\"} %" PRIu64 "\n",
+		    sts_fetch_status_name((enum sts_fetch_status)i), r.s.sts_fetches[i]);
 	dm_one(b, "danepol_audit_write_errors_total", "counter", "Audit lines not written.",
 	    r.s.counter[STATS_AUDIT_WRITE_ERRORS]);
 	dm_head(b, "danepol_reloads_total", "counter",
@@ -193,7 +200,7 @@ daemon_metrics_json(void)
 {
 	struct dm_read r;
 	json_t *o = json_object(), *dec = json_array(), *lat = json_array(), *doors = json_object(),
-	       *res = json_object();
+	       *res = json_object(), *sts = json_object();
 	uint64_t cum = 0;
 
 	dm_read(&r);
@@ -229,6 +236,10 @@ daemon_metrics_json(void)
 		dm_u(r.s.latency_sum_ms), "count", dm_u(r.s.latency_count)));
 	json_object_set_new(o, "connections", doors);
 	json_object_set_new(o, "probe_results", res);
+	for (unsigned i = 0; i <= STS_FETCH_INVALID; i++)
+		json_object_set_new(sts, sts_fetch_status_name((enum sts_fetch_status)i),
+		    dm_u(r.s.sts_fetches[i]));
+	json_object_set_new(o, "sts_fetches", sts);
 	json_object_set_new(o, "audit_write_errors", dm_u(r.s.counter[STATS_AUDIT_WRITE_ERRORS]));
 	json_object_set_new(o, "reloads",
 	    json_pack("{s:o, s:o}", "ok", dm_u(r.s.counter[STATS_RELOADS_OK]), "failed",

@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "outcome.h"
 #include "policy_run.h"
+#include "stats.h"
 #include "store.h"
 #include "sts_cache.h"
 
@@ -75,6 +76,7 @@ d_sts_fetched(void *arg, const char *domain, const char *txt_id, enum sts_fetch_
 	json_t *ev = daemon_audit_event_new("sts-fetch"), *mx = json_array();
 
 	(void)arg;
+	stats_sts_fetch((unsigned)st);
 	for (size_t i = 0; p != NULL && i < p->nmx; i++)
 		json_array_append_new(mx, audit_string(p->mx[i]));
 	json_object_set_new(ev, "domain", audit_string(domain));

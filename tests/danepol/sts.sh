@@ -50,7 +50,7 @@ dm_conf "milter_socket = inet:$MPORT@127.0.0.1" "socketmap_socket = unix:$SM" "e
 	"audit_log = $T/audit.log" "outcome_db = $T/outcomes.db" "sts = yes" \
 	"sts_ca_file = $WORLD/pki/ca.crt" "sts_https_port = $PSPORT" \
 	"report_org_name = danepol sts test" "report_contact = tlsrpt@sender.test" \
-	"report_dir = $T/reports" > "$T/sts.conf"
+	"report_dir = $T/reports" "metrics_socket = unix:$T/metrics.sock" > "$T/sts.conf"
 
 # ---------------------------------------------------------------- danepol check --json
 DOMAINS=(stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname stsdane stsbogustxt insecure secure)
@@ -207,6 +207,13 @@ for d, t in (("stsbad.example", "sts-policy-invalid"), ("stswrongname.example", 
 res(pol("stsok.example") == [], "stsok.example (fetched fine, no session): no sts failure")
 PY
 ) "report: "
+
+# ---------------------------------------------------------------- metrics
+metric() { curl -s --unix-socket "$T/metrics.sock" http://localhost/metrics |
+	awk -v k="danepol_sts_fetches_total{result=\"$1\"}" '$1 == k { print $2 }'; }
+check "metrics: the fetches that worked counted (ok >= 2)" [ "$(metric ok)" -ge 2 ]
+check_eq "metrics: stsbad's invalid policy counted" "$(metric sts-policy-invalid)" 1
+check_eq "metrics: stswrongname's certificate counted" "$(metric sts-webpki-invalid)" 1
 
 # ---------------------------------------------------------------- kept across reloads and restarts
 # The policy hosts go away; what danepold fetched stays in force.
