@@ -4,7 +4,8 @@
  * A chained hash table (lib/hash, seeded) of entries, one per domain
  * asked about, holding the policy (when one was fetched) and the last
  * failed fetch. Bounded: at STS_CACHE_MAX entries, inserting drops the
- * entries of the new one's bucket (the store still has them).
+ * entries without a policy of the new one's bucket, or when there are
+ * none the whole bucket (the store still has their policies).
  */
 #include "config.h"
 
@@ -214,6 +215,35 @@ sts_cache_stored(struct store *st, const char *domain, int64_t at, struct sts_po
 	return rc;
 }
 
+/*
+ * At the bound: drop bucket h's entries that hold no policy (domains asked
+ * about without one); when none did, the whole bucket (what it held stays
+ * in the store). Lock held.
+ */
+static void
+make_room(struct sts_cache *c, uint32_t h)
+{
+	struct entry **pp = &c->b[h], *e;
+	size_t had = c->n;
+
+	while ((e = *pp) != NULL) {
+		if (!e->have) {
+			*pp = e->next;
+			entry_free(e);
+			c->n--;
+		} else {
+			pp = &e->next;
+		}
+	}
+	if (c->n != had)
+		return;
+	while ((e = c->b[h]) != NULL) {
+		c->b[h] = e->next;
+		entry_free(e);
+		c->n--;
+	}
+}
+
 /* the entry of domain, made (from the store, when it has one) if absent; lock held */
 static struct entry *
 entry_get(struct sts_cache *c, const char *domain)
@@ -227,12 +257,7 @@ entry_get(struct sts_cache *c, const char *domain)
 		if (strcmp(e->domain, domain) == 0)
 			return e;
 	if (c->n >= STS_CACHE_MAX)
-		while (c->b[h] != NULL) {
-			e = c->b[h];
-			c->b[h] = e->next;
-			entry_free(e);
-			c->n--;
-		}
+		make_room(c, h);
 	e = xcalloc(1, sizeof(*e));
 	e->domain = xstrdup(domain);
 	if (c->st != NULL) {

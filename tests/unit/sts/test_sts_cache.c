@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -159,4 +160,29 @@ Test(sts_cache, background_refresh)
 	cr_expect(s.have && !s.want_fetch, "refreshed in the background");
 	cr_expect_str_eq(s.id, "id2");
 	sts_cache_free(c); /* stops the threads */
+}
+
+/*
+ * At the bound, the domains asked about without a policy make room first:
+ * a memory-only cache keeps stsok.example's policy while 3 * STS_CACHE_MAX
+ * other domains are asked about (with the whole-bucket drop it would lose
+ * it within a few thousand).
+ */
+Test(sts_cache, bound_keeps_policies)
+{
+	struct sts_cache *c = cache(NULL, srv.port);
+	struct sts_cache_state s;
+	struct sts_policy p;
+	char name[64];
+
+	cr_assert_eq(sts_cache_refresh(c, "stsok.example", "ok1", lo, 1, 0, T0, NULL), STS_FETCH_OK);
+	for (int i = 0; i < 3 * STS_CACHE_MAX; i++) {
+		snprintf(name, sizeof(name), "d%d.example", i);
+		sts_cache_lookup(c, name, NULL, T0, &p, &s);
+		cr_assert_not(s.have);
+	}
+	look(c, "ok1", T0 + 1, &s);
+	cr_expect(s.have, "the policy survived the churn");
+	cr_expect_not(s.want_fetch);
+	sts_cache_free(c);
 }
