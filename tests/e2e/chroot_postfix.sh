@@ -17,12 +17,16 @@
 #   master.cf  /usr/share/postfix/master.cf.dist, byte for byte (smtpd,
 #              smtp, cleanup, ... chrooted: column 5 = y); the listener is
 #              chosen by inet_interfaces, so not even that line changes;
-#   main.cf    /usr/share/postfix/main.cf.debian, then INSTANCE lines (what
+#   main.cf    /usr/share/postfix/main.cf.debian and main.cf.tls (what
+#              postfix.postinst writes when ssl-cert made its snakeoil
+#              key, as on any installed system: smtp_tls_CApath =
+#              /etc/ssl/certs, a TLS session cache), then INSTANCE lines (what
 #              a private instance in a temporary directory needs: its
 #              directories, names, addresses, log file; listed below),
-#              then the doc's `<!-- snippet: main.cf ... -->` blocks (they
-#              name sockets relative to queue_directory: SUBST finds
-#              nothing to change in them);
+#              then the doc's `<!-- snippet: main.cf ... -->` blocks set
+#              with postconf -e, as the doc says (they name sockets
+#              relative to queue_directory: SUBST finds nothing to change
+#              in them);
 #   chroot     filled by Debian's own /usr/lib/postfix/configure-instance.sh
 #              (etc/resolv.conf, services, hosts, nsswitch.conf, libraries
 #              ...), as the postfix service does before each start.
@@ -34,6 +38,12 @@
 # The receiving side is tests/e2e/lib.sh's instance on 127.0.0.1:25 with
 # the world's certificate (matches the TLSA records), relaying to smtp-sink.
 #
+# MTA-STS (doc: "MTA-STS (sts = yes)"): the policy hosts on 127.0.0.1:443
+# and the world's CA in the system bundle (tests/e2e/lib_sts.sh); a
+# message to stsok.example (enforced policy: "OK secure match=...") is
+# deferred 4.7.5 by the chrooted smtp(8) without the doc's
+# smtp_tls_CAfile line (Debian's smtp_tls_CApath only) and sent over
+# Verified TLS with it.
 # Asserted: smtpd and smtp really run chrooted (/proc/PID/root); a message
 # to secure.example gets 250 at RCPT and reaches the sink over Verified
 # TLS (the chrooted smtp(8) got "OK dane-only" from the socketmap: without
@@ -71,7 +81,7 @@ if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
 for c in swaks unbound unbound-checkconf drill ip mount sendmail; do
 	command -v "$c" > /dev/null || { echo "SKIP: $c not installed (tools/setup.sh deps)"; exit 77; }
 done
-for f in /usr/share/postfix/main.cf.debian /usr/lib/postfix/configure-instance.sh; do
+for f in /usr/share/postfix/main.cf.debian /usr/share/postfix/main.cf.tls /usr/lib/postfix/configure-instance.sh; do
 	[ -f "$f" ] || { echo "SKIP: $f missing (not Debian's postfix package)"; exit 77; }
 done
 if [ -z "${WORLD_DIR:-}" ] || [ ! -d "$WORLD_DIR" ]; then
@@ -93,6 +103,11 @@ step "offline world and fault responder" e2e_world
 step "unbound on 127.0.0.1:53 validates the world" dl_unbound_start
 # Receiving side: 127.0.0.1:25 (the world's MX address), the EE chain.
 dl_receiver_up
+# MTA-STS (the doc's sts = yes): the policy hosts on 127.0.0.1:443 and the
+# world's CA in the system bundle, which the doc's smtp_tls_CAfile names.
+# shellcheck source=tests/e2e/lib_sts.sh
+. "$TOP_SRCDIR/tests/e2e/lib_sts.sh"
+sts_hosts_up
 
 # The doc's snippets.
 snippet danepol.conf > "$E2E_T/doc-danepol.conf"
@@ -135,12 +150,16 @@ INSTANCE=(
 	"maillog_file = $PF/maillog"
 )
 {
-	cat /usr/share/postfix/main.cf.debian
+	cat /usr/share/postfix/main.cf.debian /usr/share/postfix/main.cf.tls
 	echo "# --- instance lines (tests/e2e/chroot_postfix.sh)"
 	printf '%s\n' "${INSTANCE[@]}"
-	echo "# --- doc/postfix.md snippets (SUBST: nothing to change in relative paths)"
-	sed "$SUBST" "$E2E_T/doc-main.cf"
 } > "$PF/etc/main.cf"
+# the doc's main.cf lines, set as it says (postconf -e; SUBST: nothing to
+# change in relative paths)
+sed "$SUBST" "$E2E_T/doc-main.cf" > "$E2E_T/doc-main.cf.subst"
+step "the doc's main.cf lines set with postconf -e" doc_snippet_postconf "$E2E_T/doc-main.cf.subst" "$PF/etc"
+check_eq "main.cf names no parameter twice (no 'overriding earlier entry')" \
+	"$(postconf -c "$PF/etc" -n 2>&1 | grep -c 'overriding earlier entry')" 0
 check_eq "master.cf is /usr/share/postfix/master.cf.dist, unmodified" \
 	"$(cmp -s /usr/share/postfix/master.cf.dist "$PF/etc/master.cf" && echo same)" same
 check_eq "master.cf: smtpd (smtp/inet), smtp (smtp/unix) and cleanup run chrooted" \
@@ -250,6 +269,31 @@ check_match "... by danepold's TEMP answer (socketmap server temporary error: TL
 	"$(grep -c '"event":"socketmap".*"key":"tlsabogus.example","reply":"TEMP ' "$AUDIT" 2> /dev/null)" '^[1-9]'
 check_eq "... and never 'cannot connect' to the socketmap" \
 	"$(grep -cE 'socketmap.*(No such file|Permission denied|connect)' "$LOG")" 0
+
+# MTA-STS (doc: "MTA-STS (sts = yes)"): stsok.example's enforced policy
+# -> "OK secure match=...". Without the doc's smtp_tls_CAfile line (only
+# Debian's smtp_tls_CApath) the chrooted smtp(8) cannot verify it; with
+# it, Verified. Submitted with sendmail(1), one message each.
+postconf -c "$PF/etc" -X smtp_tls_CAfile
+postfix -c "$PF/etc" reload > /dev/null 2>&1
+check_eq "main.cf without smtp_tls_CAfile, Debian's smtp_tls_CApath kept" \
+	"$(postconf -c "$PF/etc" -h smtp_tls_CAfile smtp_tls_CApath | tr '\n' ' ')" " /etc/ssl/certs "
+printf 'Subject: danepol chroot test (sts, no CAfile)\n\nvia sendmail\n' |
+	sendmail -C "$PF/etc" -f c3@sender.test c3@stsok.example
+o=$(dl_outcome "$LOG" c3@stsok.example)
+check_match "chrooted smtp, CApath only: stsok.example deferred 4.7.5 ($o)" "$o" '^deferred 4\.7\.5 '
+check_match "... the certificate not trusted ($(dl_reason "$LOG" c3@stsok.example))" \
+	"$(dl_reason "$LOG" c3@stsok.example)" 'not (trusted|verified)'
+[ -n "$AUDIT" ] && check_match "audit log: the socketmap answered stsok.example with OK secure" \
+	"$(grep -c '"event":"socketmap".*"key":"stsok.example","reply":"OK secure match=' "$AUDIT" 2> /dev/null)" '^[1-9]'
+snippet main.cf | grep '^smtp_tls_CAfile' | postconf -c "$PF/etc" -e "$(cat)"
+postfix -c "$PF/etc" reload > /dev/null 2>&1
+printf 'Subject: danepol chroot test (sts)\n\nvia sendmail\n' |
+	sendmail -C "$PF/etc" -f c4@sender.test c4@stsok.example
+o=$(dl_outcome "$LOG" c4@stsok.example)
+check_match "chrooted smtp with the doc's smtp_tls_CAfile: stsok.example sent ($o)" "$o" '^sent 2\.0\.0 mx1\.stsok\.example'
+check_eq "... over Verified TLS" \
+	"$(grep -F "TLS connection established to ${o##* }:" "$LOG" | tail -1 | sed -E 's/.*: ([A-Za-z]+) TLS connection.*/\1/')" Verified
 
 # ---------------------------------------------------------------- phase 2: no chroot
 # The same main.cf lines must work unchrooted (relative to queue_directory).

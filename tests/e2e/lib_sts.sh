@@ -12,6 +12,8 @@
 #                        $STS_CA for danepold's sts_ca_file, and
 #                        tests/unit/sts/policy_server.py on 127.0.0.1:443.
 #                        Each part is a step (tests/e2e/lib_delivery.sh).
+#   sts_hosts_up         only the last two: the CA bundle and the policy
+#                        hosts (for a test that set up the rest itself).
 #   sts_peer_start WHERE mta-sts-daemon (Debian's postfix-mta-sts-resolver)
 #                        on WHERE: "inet:PORT" (127.0.0.1) or "unix:PATH";
 #                        internal cache, strict_testing off, timeout 4 s.
@@ -35,6 +37,10 @@ sts_env_up() {
 	step "namespace: /etc/resolv.conf -> 127.0.0.1, trust-ad" dl_resolv
 	step "offline world and fault responder" e2e_world
 	step "unbound on 127.0.0.1:53 validates the world" dl_unbound_start
+	sts_hosts_up
+}
+
+sts_hosts_up() {
 	step "namespace: the world's CA in the system bundle" _sts_ca
 	python3 "$TOP_SRCDIR/tests/unit/sts/policy_server.py" 127.0.0.1 443 "$WORLD_DIR/pki" \
 		> "$E2E_T/policy_server.out" 2> "$E2E_T/policy_server.log" &

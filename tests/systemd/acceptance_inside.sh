@@ -11,14 +11,15 @@
 # What it does, as an operator would on a fresh Debian 12 server:
 #   1. Debian's stock Postfix configuration: /etc/postfix/master.cf is
 #      /usr/share/postfix/master.cf.dist (smtpd and smtp chrooted), main.cf
-#      is /usr/share/postfix/main.cf.debian plus the site lines the
+#      is /usr/share/postfix/main.cf.debian and main.cf.tls (as Debian's
+#      postinst writes it) plus the site lines the
 #      package's debconf questions would give (names, addresses, the log
 #      file; SITE below);
 #   2. dpkg -i the package: files in place, user danepol, socket directory,
 #      daemon neither enabled nor started, Postfix's files untouched;
 #   3. then only the lines doc/postfix.md tells the operator to add,
 #      extracted from the document (tests/lib/doc_snippet.sh): its main.cf
-#      snippets appended to main.cf, its danepol.conf snippets to the
+#      snippets set with postconf -e (as it says), its danepol.conf snippets to the
 #      packaged /etc/danepol/danepol.conf, plus the test's lines (the
 #      offline world's trust anchor and resolver config, probe = yes so
 #      the outcome store is written); systemctl restart postfix,
@@ -84,10 +85,6 @@ SITE=(
 	"smtp_bind_address = 127.0.0.8"
 	"smtp_tls_loglevel = 1"
 	"maillog_file = $MAILLOG"
-	# what Debian's postinst adds to a new main.cf
-	"smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem"
-	"smtpd_tls_key_file = /etc/ssl/private/ssl-cert-snakeoil.key"
-	"smtpd_tls_security_level = may"
 	# the operator's certificate (the world's EE, for the own domain
 	# ownnext.example: mx1 A 127.0.0.21), key and chain in one root-only
 	# file; smtpd serves it, not the snakeoil one
@@ -97,7 +94,9 @@ mkdir -p /etc/postfix/tls && chmod 700 /etc/postfix/tls
 cat "$WORLD_DIR/pki/ee.key" "$WORLD_DIR/pki/ee-chain.crt" > /etc/postfix/tls/mx1.pem
 chmod 600 /etc/postfix/tls/mx1.pem
 {
-	cat /usr/share/postfix/main.cf.debian
+	# what Debian's postinst writes into a new main.cf (main.cf.tls: the
+	# snakeoil certificate, smtp_tls_CApath, smtp_tls_security_level=may)
+	cat /usr/share/postfix/main.cf.debian /usr/share/postfix/main.cf.tls
 	echo "# --- site (what debconf's Internet Site would set; tests/systemd/acceptance_inside.sh)"
 	printf '%s\n' "${SITE[@]}"
 } > /etc/postfix/main.cf
@@ -138,10 +137,10 @@ doc_snippet "$POSTFIX_DOC" main.cf > "$E2E_T/doc-main.cf"
 doc_snippet "$POSTFIX_DOC" danepol.conf > "$E2E_T/doc-danepol.conf"
 check_match "doc/postfix.md: main.cf snippets set smtpd_milters and smtp_tls_policy_maps" \
 	"$(grep -cE '^(smtpd_milters|smtp_tls_policy_maps) = ' "$E2E_T/doc-main.cf")" '^2$'
-{
-	echo "# --- doc/postfix.md snippets, as they are"
-	cat "$E2E_T/doc-main.cf"
-} >> /etc/postfix/main.cf
+step "doc/postfix.md's main.cf lines set with postconf -e, as it says" \
+	doc_snippet_postconf "$E2E_T/doc-main.cf" /etc/postfix
+check_eq "main.cf names no parameter twice (no 'overriding earlier entry')" \
+	"$(postconf -n 2>&1 | grep -c 'overriding earlier entry')" 0
 
 # The world (as the e2e tests have it), readable by user danepol.
 export E2E_USER=danepol
