@@ -160,8 +160,7 @@ EXIM_PORT=$(e2e_free_port)
 RECV_PORT=$(e2e_free_port)
 mkconf() {
 	local d=$E2E_T/x-$1
-	mkdir -p "$d/spool" "$d/log"
-	chown -R Debian-exim: "$d"
+	exim_dir "$d"
 	chmod 755 "$d"
 	sed -e "s|@DIR@|$d|g; s|@SOCKET@|$2|g; s|@PORT@|${3:-$EXIM_PORT}|g; s|@NEXTHOP_PORT@|$RECV_PORT|g; s|@CA@|$PKI/ca.crt|g" \
 		"$HERE/exim.conf.in" > "$d/exim.conf"
@@ -278,20 +277,11 @@ fi
 # recipients at insecure.example, which it defers (451 4.3.2), so the
 # sender's transport sees a delivery, TLS certificates and a deferral.
 RD=$E2E_T/x-recv
-mkdir -p "$RD/spool" "$RD/log"
-chown -R Debian-exim: "$RD"
-cat > "$RD/exim.conf" << EOF
-# receiving Exim of tests/e2e/exim_bridge.sh
+exim_dir "$RD"
+{ echo "# receiving Exim of tests/e2e/exim_bridge.sh"; exim_private "$RD"; } > "$RD/exim.conf"
+cat >> "$RD/exim.conf" << EOF
 primary_hostname = mx1.secure.example
-spool_directory = $RD/spool
-log_file_path = $RD/log/%slog
-exim_user = Debian-exim
-exim_group = Debian-exim
-never_users = root
 local_interfaces = <; 127.0.0.1
-host_lookup =
-rfc1413_hosts =
-keep_environment =
 tls_advertise_hosts = *
 tls_certificate = $PKI/ee-chain.crt
 tls_privatekey = $PKI/ee.key

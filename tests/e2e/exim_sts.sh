@@ -119,22 +119,12 @@ mkcerts() {
 step "receiver certificates: mx1.stsexim/mx1,mx2.stseximmix (world CA), mx1.stseximca (self-signed)" mkcerts
 
 RD=$E2E_T/x-recv
-mkdir -p "$RD/spool" "$RD/log"
-chown -R Debian-exim: "$RD"
-cat > "$RD/exim.conf" << EOF
-# receiving Exim of tests/e2e/exim_sts.sh: every MX address of the test
+exim_dir "$RD"
+{ echo "# receiving Exim of tests/e2e/exim_sts.sh: every MX address of the test"; exim_private "$RD"; } > "$RD/exim.conf"
+cat >> "$RD/exim.conf" << EOF
 primary_hostname = mx.receiver.test
-spool_directory = $RD/spool
-log_file_path = $RD/log/%slog
-pid_file_path = $RD/exim.pid
-exim_user = Debian-exim
-exim_group = Debian-exim
-never_users = root
 daemon_smtp_ports = 25
 local_interfaces = <; 127.0.0.1 ; 127.0.0.40 ; 127.0.0.41 ; 127.0.0.42 ; 127.0.0.43 ; 127.0.0.44 ; 127.0.0.45
-host_lookup =
-rfc1413_hosts =
-keep_environment =
 log_selector = +smtp_connection +incoming_interface +received_recipients
 tls_advertise_hosts = \${if eq{\$received_ip_address}{127.0.0.43}{}{*}}
 tls_certificate = \${if match_ip{\$received_ip_address}{<; 127.0.0.1 ; 127.0.0.41}{$PKI/ee-chain.crt}{\${if eq{\$received_ip_address}{127.0.0.42}{$PKI/unknown.crt}{$PKI/mx-chain.crt}}}}
@@ -153,8 +143,7 @@ E2E_PIDS+=("$!")
 
 XD=$E2E_T/x-send
 EXIM_PORT=$(e2e_free_port)
-mkdir -p "$XD/spool" "$XD/log"
-chown -R Debian-exim: "$XD"
+exim_dir "$XD"
 sed -e "s|@DIR@|$XD|g; s|@SOCKET@|$EXSOCK|g; s|@PORT@|$EXIM_PORT|g" "$HERE/exim_sts.conf.in" > "$XD/exim.conf"
 exim_bg -C "$XD/exim.conf" -bdf > "$XD/out" 2>&1 &
 E2E_PIDS+=("$!")

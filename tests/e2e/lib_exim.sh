@@ -14,6 +14,11 @@
 #   exim_bg ARGS...    as exim, for `exim_bg ... > OUT 2>&1 &`: the
 #                      background job is Exim itself (exec), so that $! is
 #                      the daemon's pid for the cleanup's kill.
+#   exim_dir DIR       make DIR/spool and DIR/log, owned by Debian-exim.
+#   exim_private DIR   print the main-section lines that keep an Exim
+#                      private to the test: spool, logs and pid file in
+#                      DIR, Debian-exim, no DNS for client names, no
+#                      ident, no environment.
 #
 # Exim is never installed, and nothing here installs anything.
 
@@ -51,3 +56,11 @@ exim_prereq() {
 
 exim() { LD_LIBRARY_PATH=$EXIM_LD_LIBRARY_PATH "$EXIM" "$@"; }
 exim_bg() { LD_LIBRARY_PATH=$EXIM_LD_LIBRARY_PATH exec "$EXIM" "$@"; }
+
+exim_dir() { mkdir -p "$1/spool" "$1/log" && chown -R Debian-exim: "$1"; }
+
+exim_private() {
+	printf '%s\n' "spool_directory = $1/spool" "log_file_path = $1/log/%slog" \
+		"pid_file_path = $1/exim.pid" "exim_user = Debian-exim" "exim_group = Debian-exim" \
+		"never_users = root" "host_lookup =" "rfc1413_hosts =" "keep_environment ="
+}
