@@ -1,7 +1,10 @@
 /*
  * fuzz_exim.c - libFuzzer target: danepold's Exim line protocol as
  * milter/exim.c serves it: request lines (milter/proto.h
- * proto_exim_parse, proto_exim_event), the recipient and domain parsers
+ * proto_exim_parse, proto_exim_event, proto_exim_host), the host request's
+ * answer from an MTA-STS decision (proto_exim_host_reply, through
+ * policy/policy_sts.h policy_sts_host and the RFC 8461 matcher of
+ * sts/sts_policy.h), the recipient and domain parsers
  * behind them (lib/rcpt.h, lib/dnsname.h), key=value lines
  * (lib/kvline.h) both ways, the replies (proto_exim_reply/_error) and
  * the audit strings made from event fields (store/audit.h audit_string).
@@ -18,6 +21,11 @@
  *     reads back, with a verdict, and (queries) the destination as sent
  *     (tabs become '?');
  *   - an event splits into a valid name and fields, or gives a reason;
+ *   - a host request splits into DOMAIN (no blank) and HOSTNAME (the
+ *     rest), 1..255 octets each, or gives a reason; its reply is verdict allow or deny (deny
+ *     only under an enforce policy: byte 0 bit 0x20 gives the decision
+ *     one, with a "*." pattern) and carries the host as sent (tabs
+ *     become '?');
  *   - kvline_parse() of any line gives fields or a reason, and writing
  *     the fields with kvline_put() parses back to the same keys and
  *     values (tabs become '?');
@@ -36,8 +44,10 @@
 #include "kvline.h"
 #include "mem.h"
 #include "policy.h"
+#include "policy_sts.h"
 #include "proto.h"
 #include "rcpt.h"
+#include "sts_policy.h"
 
 /* value with tabs as kvline_put_value() writes them */
 static int
@@ -127,6 +137,45 @@ query(enum proto_exim_kind kind, const char *arg, uint8_t how, char **dest)
 	return reply;
 }
 
+/* A host request, as ex_host() answers it, from a decision of DOMAIN. */
+static char *
+host_query(const char *arg, uint8_t how, char **dest)
+{
+	const char *why = NULL, *v;
+	char *domain = NULL, *host = NULL, *reply;
+	struct policy_decision *d;
+	struct kvline f;
+
+	if (proto_exim_host(arg, &domain, &host, &why) < 0) {
+		FUZZ_CHECK(why != NULL && domain == NULL && host == NULL);
+		return proto_exim_error("bad-request", why);
+	}
+	FUZZ_CHECK(domain[0] && host[0] && strlen(domain) <= 255 && strlen(host) <= 255);
+	FUZZ_CHECK(strpbrk(domain, " \t") == NULL && host[0] != ' ' && host[0] != '\t');
+	d = decision(domain, how);
+	if (how & 0x20) { /* an enforce policy, as policy_sts.c's apply() leaves it */
+		d->sts = xcalloc(1, sizeof(*d->sts));
+		d->sts->have = 1;
+		d->sts->mode = STS_MODE_ENFORCE;
+		d->sts->mx = xcalloc(2, sizeof(char *));
+		d->sts->mx[d->sts->nmx++] = xstrdup("mx1.stsok.example");
+		d->sts->mx[d->sts->nmx++] = xstrdup("*.stsok.example");
+	}
+	reply = proto_exim_host_reply(d, domain, host);
+	FUZZ_CHECK(kvline_parse(reply, 64, &f, &why) == 0);
+	v = kvline_get(&f, "verdict");
+	FUZZ_CHECK(
+	    v != NULL && (strcmp(v, "allow") == 0 || (strcmp(v, "deny") == 0 && (how & 0x20))));
+	FUZZ_CHECK((v[0] == 'd') == (policy_sts_host(d, host) == POLICY_STS_HOST_NOT_NAMED));
+	v = kvline_get(&f, "host");
+	FUZZ_CHECK(v != NULL && same_value(v, host)); /* a tab written as '?' */
+	kvline_free(&f);
+	policy_decision_unref(d);
+	free(host);
+	*dest = domain;
+	return reply;
+}
+
 static void
 event(const char *arg)
 {
@@ -201,6 +250,9 @@ one_line(const char *p, size_t n, uint8_t how)
 	case PROTO_EXIM_DOMAIN:
 		FUZZ_CHECK(arg[0] != 0);
 		reply = query(kind, arg, how, &dest);
+		break;
+	case PROTO_EXIM_HOST:
+		reply = host_query(arg, how, &dest);
 		break;
 	case PROTO_EXIM_EVENT:
 		event(arg);

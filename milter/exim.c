@@ -16,9 +16,13 @@
  * than PROTO_EXIM_LINE_MAX octets is answered "verdict=error
  * reason=too-long" and the connection closed. A trailing "\r" is ignored.
  *
- * rcpt/domain requests take the current runtime snapshot each (a reload
- * applies to the next request) and write an "exim-query" audit line;
- * event lines write an "exim" audit line with their fields.
+ * rcpt/domain/host requests take the current runtime snapshot each (a
+ * reload applies to the next request) and write an "exim-query" audit
+ * line; event lines write an "exim" audit line with their fields. A host
+ * request ("host DOMAIN HOSTNAME", from the transport's tcp:connect
+ * event) is answered from DOMAIN's decision, as a domain request would
+ * make it (the cache's, normally): deny when the MTA-STS enforce policy
+ * it applied names no pattern matching HOSTNAME (policy_sts_host()).
  *
  * TLS outcomes of Exim's deliveries go to the outcome store (when one is
  * open, daemon_probe.h), one per event line that carries them
@@ -71,7 +75,7 @@ ex_decide(struct policy_runtime *rt, enum proto_exim_kind kind, const char *arg,
 	char *dest;
 
 	memset(o, 0, sizeof(*o));
-	if (kind == PROTO_EXIM_DOMAIN) {
+	if (kind == PROTO_EXIM_DOMAIN || kind == PROTO_EXIM_HOST) {
 		policy_run_decide(rt, arg, o);
 		daemon_probe_apply(rt->conf, o);
 		return xstrdup(arg);
@@ -95,9 +99,14 @@ ex_decide(struct policy_runtime *rt, enum proto_exim_kind kind, const char *arg,
 	}
 }
 
-/* A rcpt or domain request: the reply, and its exim-query audit line. */
+/*
+ * A rcpt, domain or host request (arg: the address or domain; host: the
+ * MX host name of a host request, else NULL): the reply, and its
+ * exim-query audit line.
+ */
 static char *
-ex_query(unsigned long id, const char *line, enum proto_exim_kind kind, const char *arg)
+ex_query(unsigned long id, const char *line, enum proto_exim_kind kind, const char *arg,
+    const char *host)
 {
 	struct snapshot *snap = snapshot_acquire();
 	struct policy_outcome o;
@@ -109,8 +118,9 @@ ex_query(unsigned long id, const char *line, enum proto_exim_kind kind, const ch
 		reply = proto_exim_error("unavailable", NULL);
 	} else {
 		dest = ex_decide(snap->rt, kind, arg, &o);
-		reply =
-		    proto_exim_reply(o.d, snap->rt->status, dest, proto_soft(snap->rt->conf, o.d));
+		reply = host ? proto_exim_host_reply(o.d, dest, host)
+			     : proto_exim_reply(o.d, snap->rt->status, dest,
+				   proto_soft(snap->rt->conf, o.d));
 	}
 	msg_debug("exim %lu: %.255s -> %.400s", id, line, reply);
 	if (snap && o.d && snap->rt->conf->log_decisions) {
@@ -144,6 +154,21 @@ ex_error(const char *line, const char *reason, const char *detail)
 	json_object_set_new(ev, "destination", json_null());
 	json_object_set_new(ev, "reply", audit_string(reply));
 	daemon_audit_event_finish(ev, NULL, NULL);
+	return reply;
+}
+
+/* A host request "DOMAIN HOSTNAME" (arg): split, then ex_query(). */
+static char *
+ex_host(unsigned long id, const char *line, const char *arg)
+{
+	char *domain = NULL, *host = NULL, *reply;
+	const char *why = NULL;
+
+	if (proto_exim_host(arg, &domain, &host, &why) < 0)
+		return ex_error(line, "bad-request", why);
+	reply = ex_query(id, line, PROTO_EXIM_HOST, domain, host);
+	free(domain);
+	free(host);
 	return reply;
 }
 
@@ -199,7 +224,10 @@ ex_line(unsigned long id, char *line)
 	switch (kind) {
 	case PROTO_EXIM_RCPT:
 	case PROTO_EXIM_DOMAIN:
-		reply = ex_query(id, copy, kind, arg);
+		reply = ex_query(id, copy, kind, arg, NULL);
+		break;
+	case PROTO_EXIM_HOST:
+		reply = ex_host(id, copy, arg);
 		break;
 	case PROTO_EXIM_EVENT:
 		reply = ex_event(copy, arg);

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "kvline.h"
 #include "mem.h"
+#include "policy_sts.h"
 #include "proto.h"
 
 int
@@ -164,6 +165,25 @@ proto_exim_reply(const struct policy_decision *d, const struct policy_status_tab
 }
 
 char *
+proto_exim_host_reply(const struct policy_decision *d, const char *destination, const char *host)
+{
+	enum policy_sts_host h = policy_sts_host(d, host);
+	enum policy_reason r = d->reason;
+	struct buf b;
+
+	if (h == POLICY_STS_HOST_NAMED)
+		r = POLICY_R_STS_ENFORCE;
+	else if (h == POLICY_STS_HOST_NOT_NAMED)
+		r = POLICY_R_STS_MX_MISMATCH;
+	buf_init(&b);
+	kvline_put(&b, "verdict", h == POLICY_STS_HOST_NOT_NAMED ? "deny" : "allow");
+	kvline_put(&b, "reason", policy_reason_name(r));
+	kvline_put(&b, "destination", destination);
+	kvline_put(&b, "host", host);
+	return buf_steal(&b);
+}
+
+char *
 proto_exim_error(const char *reason, const char *detail)
 {
 	struct buf b;
@@ -199,6 +219,7 @@ proto_exim_parse(char *line, const char **arg)
 	} verbs[] = {
 		{ "rcpt", PROTO_EXIM_RCPT },
 		{ "domain", PROTO_EXIM_DOMAIN },
+		{ "host", PROTO_EXIM_HOST },
 		{ "event", PROTO_EXIM_EVENT },
 	};
 	const char *rest;
@@ -243,6 +264,28 @@ proto_exim_event(const char *arg, char **name, struct kvline *fields, const char
 		return -1;
 	}
 	*name = nm;
+	return 0;
+}
+
+int
+proto_exim_host(const char *arg, char **domain, char **host, const char **why)
+{
+	size_t n = strcspn(arg, " \t"), m;
+	const char *h = arg + n;
+
+	while (*h == ' ' || *h == '\t')
+		h++;
+	m = strlen(h);
+	if (n == 0 || m == 0) {
+		*why = "host needs DOMAIN and HOSTNAME";
+		return -1;
+	}
+	if (n > 255 || m > 255) {
+		*why = "DOMAIN or HOSTNAME longer than 255 octets";
+		return -1;
+	}
+	*domain = xstrndup(arg, n);
+	*host = xstrndup(h, m);
 	return 0;
 }
 

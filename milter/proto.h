@@ -16,7 +16,8 @@
  *                               internal error with on_error = accept)
  *
  * Exim line protocol, requests "rcpt ADDRESS", "domain DOMAIN",
- * "event NAME k=v ..."; replies are ${extract}-friendly (lib/kvline.h):
+ * "host DOMAIN HOSTNAME", "event NAME k=v ..."; replies are
+ * ${extract}-friendly (lib/kvline.h):
  *   verdict=require level=dane-only reason=dane destination=D
  *                               (level=dane as "OK dane" above)
  *   verdict=try level=L reason=R destination=D
@@ -24,6 +25,14 @@
  *   verdict=reject level=L reason=null-mx destination=D reply="556 5.1.10 text"
  *   verdict=error reason=bad-request|too-long [detail="..."]
  * A soft defer (see above) is answered as verdict=try without reply.
+ * A host request (may Exim connect to MX host HOSTNAME of DOMAIN?):
+ *   verdict=deny reason=sts-mx-mismatch destination=D host=H
+ *                               (an MTA-STS enforce policy applies and
+ *                               none of its mx patterns names H)
+ *   verdict=allow reason=R destination=D host=H
+ *                               (R: sts-enforce when a pattern names H,
+ *                               else the decision's reason: no enforce
+ *                               policy, no restriction)
  *
  * Every function returning char * returns a new string the caller frees.
  */
@@ -75,7 +84,20 @@ char *proto_exim_reply(const struct policy_decision *d, const struct policy_stat
 /** "verdict=error reason=REASON[ detail=DETAIL]" (detail may be NULL). */
 char *proto_exim_error(const char *reason, const char *detail);
 
-enum proto_exim_kind { PROTO_EXIM_RCPT, PROTO_EXIM_DOMAIN, PROTO_EXIM_EVENT, PROTO_EXIM_BAD };
+/**
+ * The host reply (no line end) for decision d of destination and the MX
+ * host name host (policy_sts_host() decides allow or deny).
+ */
+char *proto_exim_host_reply(const struct policy_decision *d, const char *destination,
+    const char *host);
+
+enum proto_exim_kind {
+	PROTO_EXIM_RCPT,
+	PROTO_EXIM_DOMAIN,
+	PROTO_EXIM_HOST,
+	PROTO_EXIM_EVENT,
+	PROTO_EXIM_BAD
+};
 
 /**
  * Classify a request line (NUL-terminated, line end removed; trailing
@@ -94,6 +116,15 @@ enum proto_exim_kind proto_exim_parse(char *line, const char **arg);
  */
 struct kvline;
 int proto_exim_event(const char *arg, char **name, struct kvline *fields, const char **why);
+
+/**
+ * Split a host argument "DOMAIN HOSTNAME" into *domain (up to the first
+ * blank) and *host (the rest after the blanks, proto_exim_parse() having
+ * cut trailing ones: a HOSTNAME with blanks is kept whole, and no
+ * pattern matches it), new strings of 1..255 octets each. Returns 0, or
+ * -1 with *why (static) and nothing allocated.
+ */
+int proto_exim_host(const char *arg, char **domain, char **host, const char **why);
 
 /* ---- the control socket (milter/control.c, danepol query/stats) ---- */
 

@@ -8,7 +8,9 @@
  * mta-sts.<domain> from the same resolver; then the policy: enforce
  * keeps the MX hosts its patterns name (the others become unusable) and
  * requires authenticated TLS ("secure"), or defers when it names none;
- * testing only marks the decision.
+ * testing only marks the decision. policy_sts_host() answers, from a
+ * decision already made, whether its enforce policy names one MX host
+ * (the Exim front door's "host" request: Exim routes to every MX host).
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include "policy_run.h"
 #include "policy_sts.h"
 #include "sts_cache.h"
+#include "sts_policy.h"
 #include "sts_txt.h"
 
 #define TXT_TEXT_MAX 1024 /* bytes of one TXT record's text we look at */
@@ -285,4 +288,20 @@ policy_sts_apply(struct policy_runtime *rt, const struct policy_input *in,
 	dns_answer_free(ans[TAG_TXT]);
 	dns_batch_free(b);
 	free(name);
+}
+
+enum policy_sts_host
+policy_sts_host(const struct policy_decision *d, const char *host)
+{
+	const struct policy_sts *s = d->sts;
+	struct sts_policy p;
+
+	if (s == NULL || !s->have || s->mode != STS_MODE_ENFORCE)
+		return POLICY_STS_HOST_NO_POLICY;
+	/* the decision's copy of the patterns, borrowed (not freed here) */
+	memset(&p, 0, sizeof(p));
+	p.mode = STS_MODE_ENFORCE;
+	p.mx = s->mx;
+	p.nmx = s->nmx;
+	return sts_policy_mx_match(&p, host) ? POLICY_STS_HOST_NAMED : POLICY_STS_HOST_NOT_NAMED;
 }

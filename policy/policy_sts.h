@@ -26,4 +26,20 @@ struct policy_runtime;
 void policy_sts_apply(struct policy_runtime *rt, const struct policy_input *in,
     struct policy_decision *d, int64_t deadline);
 
+/* What an MTA-STS enforce policy says of one MX host name. */
+enum policy_sts_host {
+	POLICY_STS_HOST_NO_POLICY, /* d applied no enforce policy: the host is not restricted */
+	POLICY_STS_HOST_NAMED,	   /* enforce, and a pattern names the host */
+	POLICY_STS_HOST_NOT_NAMED  /* enforce, and no pattern names it: never deliver there */
+};
+
+/**
+ * Whether the MTA-STS enforce policy that decision d applied names the MX
+ * host name host (RFC 8461 section 4.1, sts_policy_mx_match(): the same
+ * patterns and matcher that made d's hosts unusable). host is outside
+ * data (an MTA's MX host name, any bytes; not a name: NOT_NAMED under an
+ * enforce policy). Pure; any thread; d is only read.
+ */
+enum policy_sts_host policy_sts_host(const struct policy_decision *d, const char *host);
+
 #endif

@@ -150,7 +150,8 @@ pki_next
 # the wrong name); stsexpired.crt names mta-sts.stsexpired.example and
 # was valid only in January 2020.
 STS_WEB="stsok stscrlf stsparam stsnoctype stsctype stsredirect stsbig stsnotfound stsslow
-stsbad stsnomx stsctl stswild stsnone stsdane stsempty stsmismatch stsbogustxt stsnocert"
+stsbad stsnomx stsctl stswild stsnone stsdane stsempty stsmismatch stsbogustxt stsnocert
+stsexim stseximname stseximca stseximplain stseximmix"
 pki_sts() {
 	cd "$PKI"
 	san=
@@ -261,7 +262,8 @@ ownok ownbad ownta ownnext ownsig ownnotlsa
 stsdane stsbogustxt"
 # Unsigned children (no DS in example.): NSEC proves them insecure.
 UNSIGNED="insecure unsignedmx unsignedmxpin unsignedmixed unsignedbogus unsignednotlsa
-stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname stsnocert"
+stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname stsnocert
+stsexim stseximname stseximca stseximplain stseximmix"
 
 # RFC 8460 TLSRPT (tests/danepol/report.sh): reports for secure.example go
 # by mail.
@@ -477,6 +479,24 @@ sign stsdane.example
 sts1 stsbogustxt.example "v=STSv1; id=x1;"
 sign stsbogustxt.example
 edit_rdata stsbogustxt.example _mta-sts.stsbogustxt.example TXT
+# The Exim MTA-STS test (tests/e2e/exim_sts.sh): enforce policies, each
+# MX host at its own loopback address, so that the receiving Exim tells
+# the cases apart by the address it was reached at. stseximmix's policy
+# names only mx2 (MX 20), not mx1 (MX 10, tried first).
+# stsx DOMAIN ID ADDRESS [LINE]: MX 10 mx1 at ADDRESS, mta-sts, TXT id ID.
+stsx() {
+	{
+		printf '@\tMX\t10 mx1\nmx1\tA\t%s\nmta-sts\tA\t127.0.0.1\n' "$3"
+		printf '_mta-sts\tTXT\t"v=STSv1; id=%s;"\n' "$2"
+		[ -n "${4:-}" ] && printf '%s\n' "$4"
+		return 0
+	} | zone "$1"
+}
+stsx stsexim.example e1 127.0.0.40
+stsx stseximname.example e2 127.0.0.41
+stsx stseximca.example e3 127.0.0.42
+stsx stseximplain.example e4 127.0.0.43
+stsx stseximmix.example e5 127.0.0.44 "$(printf '@\tMX\t20 mx2\nmx2\tA\t127.0.0.45')"
 
 zone notlsa.example <<EOF
 @	MX	10 mx1

@@ -65,38 +65,9 @@ READSOCKET_S=3		# the ${readsocket} timeout of the doc/exim.md ACL snippet
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # ---------------------------------------------------------------- prerequisites
-PATH=$PATH:/usr/sbin:/sbin
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: not root (Exim -bh/-bd with -C and the Debian-exim user need root)"; exit 77; fi
-for c in python3 swaks; do
-	command -v "$c" > /dev/null || { echo "SKIP: $c not installed (tools/setup.sh deps)"; exit 77; }
-done
-if [ -z "${WORLD_DIR:-}" ] || [ ! -d "$WORLD_DIR" ]; then
-	echo "SKIP: WORLD_DIR unset or missing (run through make check)"
-	exit 77
-fi
-if [ ! -r "$EXIM_CACHE/env" ]; then
-	echo "SKIP: no unpacked Exim in $EXIM_CACHE: tools/setup.sh deps (as root) fetches it (EXIM_CACHE=DIR for another place)"
-	exit 77
-fi
-if ! getent passwd Debian-exim > /dev/null; then
-	echo "SKIP: no user Debian-exim (the Exim binary needs it): tools/setup.sh deps (as root) creates it"
-	exit 77
-fi
-# shellcheck source=/dev/null
-. "$EXIM_CACHE/env"
-bvconf=${TMPDIR:-/tmp}/exim-bv.$$
-printf 'keep_environment =\nexim_user = Debian-exim\nexim_group = Debian-exim\n' > "$bvconf"
-bv=$(LD_LIBRARY_PATH=$EXIM_LD_LIBRARY_PATH "$EXIM" -C "$bvconf" -bV 2>&1)
-rm -f "$bvconf"
-sup=$(echo "$bv" | grep '^Support for:')
-for f in DANE DNSSEC Event Expand_dlfunc; do
-	case " $sup " in *" $f "*) ;; *) not_ok "$EXIM -bV reports $f" "$(echo "$bv" | head -3)"; finish ;; esac
-done
-ok "Exim 4.9x unpacked, -bV reports DANE, DNSSEC, Event, Expand_dlfunc ($EXIM)"
-exim() { LD_LIBRARY_PATH=$EXIM_LD_LIBRARY_PATH "$EXIM" "$@"; }
-# exim_bg ARGS... > OUT 2>&1 &: as exim, but the background job is Exim
-# itself (exec), so that $! is the daemon's pid for the cleanup's kill.
-exim_bg() { LD_LIBRARY_PATH=$EXIM_LD_LIBRARY_PATH exec "$EXIM" "$@"; }
+# shellcheck source=tests/e2e/lib_exim.sh
+. "$HERE/lib_exim.sh"
+exim_prereq
 
 python3 "$UTIL" snippets "$TOP_SRCDIR/doc/exim.md" "$HERE/exim.conf.in" > "${TMPDIR:-/tmp}/exim-snip.$$"
 py_results "${TMPDIR:-/tmp}/exim-snip.$$"; rm -f "${TMPDIR:-/tmp}/exim-snip.$$"
@@ -189,8 +160,7 @@ EXIM_PORT=$(e2e_free_port)
 RECV_PORT=$(e2e_free_port)
 mkconf() {
 	local d=$E2E_T/x-$1
-	mkdir -p "$d/spool" "$d/log"
-	chown -R Debian-exim: "$d"
+	exim_dir "$d"
 	chmod 755 "$d"
 	sed -e "s|@DIR@|$d|g; s|@SOCKET@|$2|g; s|@PORT@|${3:-$EXIM_PORT}|g; s|@NEXTHOP_PORT@|$RECV_PORT|g; s|@CA@|$PKI/ca.crt|g" \
 		"$HERE/exim.conf.in" > "$d/exim.conf"
@@ -307,20 +277,11 @@ fi
 # recipients at insecure.example, which it defers (451 4.3.2), so the
 # sender's transport sees a delivery, TLS certificates and a deferral.
 RD=$E2E_T/x-recv
-mkdir -p "$RD/spool" "$RD/log"
-chown -R Debian-exim: "$RD"
-cat > "$RD/exim.conf" << EOF
-# receiving Exim of tests/e2e/exim_bridge.sh
+exim_dir "$RD"
+{ echo "# receiving Exim of tests/e2e/exim_bridge.sh"; exim_private "$RD"; } > "$RD/exim.conf"
+cat >> "$RD/exim.conf" << EOF
 primary_hostname = mx1.secure.example
-spool_directory = $RD/spool
-log_file_path = $RD/log/%slog
-exim_user = Debian-exim
-exim_group = Debian-exim
-never_users = root
 local_interfaces = <; 127.0.0.1
-host_lookup =
-rfc1413_hosts =
-keep_environment =
 tls_advertise_hosts = *
 tls_certificate = $PKI/ee-chain.crt
 tls_privatekey = $PKI/ee.key

@@ -189,8 +189,8 @@ def cmd_snippets(doc, conf):
             j += 1
         found += 1
         ok = any(cl[k:k + len(block)] == block for k in range(len(cl) - len(block) + 1))
-        print("%s doc/exim.md snippet '%s' (%d lines) appears verbatim in exim.conf.in" %
-              ("PASS" if ok and block else "FAIL", name, len(block)))
+        print("%s doc/exim.md snippet '%s' (%d lines) appears verbatim in %s" %
+              ("PASS" if ok and block else "FAIL", name, len(block), os.path.basename(conf)))
         bad += not (ok and block)
     if not found:
         print("FAIL doc/exim.md has snippets")

@@ -3,7 +3,9 @@
  * sockets: exim_request() given one request line returns the reply line
  * Exim's ${readsocket} reads, under the current snapshot
  * (daemon_fixture.h: the offline world), and writes one "exim-query" (or
- * "exim", for event lines) audit line per request.
+ * "exim", for event lines) audit line per request. The host request
+ * is tested with MTA-STS on (sts = yes), the world's policies served by
+ * tests/unit/sts/policy_server.py on a loopback port.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -14,6 +16,8 @@
 #include "daemon_fixture.h"
 #include "log.h"
 #include "exim.h"
+#include "mem.h"
+#include "policy_server.h"
 #include "snapshot.h"
 
 TestSuite(exim, .init = dfx_setup, .fini = dfx_teardown, .timeout = 60);
@@ -154,4 +158,56 @@ Test(exim, log_decisions)
 	cr_expect(strncmp(last_line, "decision: door=exim to=<b@bogus.example> domain=bogus.example verdict=defer level=dane reason=mx-dnssec-bogus cached=", strlen("decision: door=exim to=<b@bogus.example> domain=bogus.example verdict=defer level=dane reason=mx-dnssec-bogus cached=")) == 0, "%s", last_line);
 	cr_expect_not_null(strstr(last_line, " reply=\"verdict=defer "), "%s", last_line);
 	msg_set_capture(NULL);
+}
+
+/* host DOMAIN HOSTNAME: may Exim connect to that MX host of DOMAIN? */
+Test(exim, host_request)
+{
+	struct policy_server srv;
+	char *extra;
+	json_t *j;
+
+	policy_server_start(&srv);
+	extra = xasprintf("sts = yes\nsts_ca_file = %s\nsts_https_port = %u\n", srv.ca, srv.port);
+	dfx_install(extra);
+	free(extra);
+	/* stsok: enforce, mx: mx1.stsok.example, *.stsok.example; MX 20 mx1.insecure.example */
+	expect_line("host stsok.example mx1.stsok.example",
+	    "verdict=allow reason=sts-enforce destination=stsok.example host=mx1.stsok.example");
+	expect_line("host stsok.example mx1.insecure.example",
+	    "verdict=deny reason=sts-mx-mismatch destination=stsok.example host=mx1.insecure.example");
+	expect_line("host STSOK.example. Mx9.StsOk.Example",
+	    "verdict=allow reason=sts-enforce destination=STSOK.example. host=Mx9.StsOk.Example");
+	/* the same decision as the domain request (cached): require secure */
+	expect_line("domain stsok.example",
+	    "verdict=require level=secure reason=sts-enforce destination=stsok.example");
+	/* a policy naming none of the MX hosts: every host denied */
+	expect_line("host stsmismatch.example mx1.stsmismatch.example",
+	    "verdict=deny reason=sts-mx-mismatch destination=stsmismatch.example "
+	    "host=mx1.stsmismatch.example");
+	/* testing, DANE, no policy: no restriction */
+	expect_line("host stscrlf.example elsewhere.example",
+	    "verdict=allow reason=sts-testing destination=stscrlf.example host=elsewhere.example");
+	expect_line("host stsdane.example elsewhere.example",
+	    "verdict=allow reason=dane destination=stsdane.example host=elsewhere.example");
+	expect_line("host insecure.example elsewhere.example",
+	    "verdict=allow reason=mx-insecure destination=insecure.example host=elsewhere.example");
+	/* the audit line of a host request, with the decision */
+	j = dfx_audit_last("exim-query");
+	cr_assert_not_null(j);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "request")),
+	    "host insecure.example elsewhere.example");
+	cr_expect_str_eq(json_string_value(json_object_get(j, "destination")), "insecure.example");
+	cr_expect_str_eq(dfx_decision_str(j, "reason"), "mx-insecure");
+	json_decref(j);
+	/* a HOSTNAME with a blank is one (unmatchable) name; a missing one an error */
+	expect_line("host stsok.example mx1.stsok.example x",
+	    "verdict=deny reason=sts-mx-mismatch destination=stsok.example "
+	    "host=\"mx1.stsok.example x\"");
+	expect_line("host stsok.example",
+	    "verdict=error reason=bad-request detail=\"host needs DOMAIN and HOSTNAME\"");
+	j = dfx_audit_last("exim-query");
+	cr_expect(json_is_null(json_object_get(j, "decision")));
+	json_decref(j);
+	policy_server_stop(&srv);
 }

@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "policy_status.h"
 #include "proto.h"
+#include "sts_policy.h"
 
 static struct policy_decision *
 mk(const char *dom, enum policy_verdict v, enum tls_level l, enum policy_reason r, const char *why)
@@ -221,6 +222,10 @@ Test(proto, exim_parse)
 		{ "rcpt \t user@secure.example \t ", PROTO_EXIM_RCPT, "user@secure.example" },
 		{ "domain [mx1.secure.example]:587", PROTO_EXIM_DOMAIN, "[mx1.secure.example]:587" },
 		{ "event msg:delivery domain=x", PROTO_EXIM_EVENT, "msg:delivery domain=x" },
+		{ "host stsok.example  mx1.stsok.example ", PROTO_EXIM_HOST,
+		    "stsok.example  mx1.stsok.example" },
+		{ "host", PROTO_EXIM_BAD, "missing argument" },
+		{ "hostx a b", PROTO_EXIM_BAD, "unknown request" },
 		{ "rcpt", PROTO_EXIM_BAD, "missing argument" },
 		{ "rcpt   ", PROTO_EXIM_BAD, "missing argument" },
 		{ "rcptx a@b", PROTO_EXIM_BAD, "unknown request" },
@@ -264,6 +269,107 @@ Test(proto, exim_event)
 	cr_expect_str_eq(why, "unterminated quote");
 	cr_expect_eq(f.n, 0);
 	kvline_free(&f);
+}
+
+Test(proto, exim_host_split)
+{
+	static const struct { const char *in; const char *dom, *host, *why; } c[] = {
+		{ "stsok.example mx1.stsok.example", "stsok.example", "mx1.stsok.example", NULL },
+		{ "a.example \t mx.b.example.", "a.example", "mx.b.example.", NULL },
+		{ "a.example", NULL, NULL, "host needs DOMAIN and HOSTNAME" },
+		/* blanks in HOSTNAME: kept, the matcher then names nothing */
+		{ "a.example mx1.stsok.example x", "a.example", "mx1.stsok.example x", NULL },
+	};
+	char *dom, *host, *long_host;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		dom = host = NULL;
+		why = NULL;
+		cr_expect_eq(proto_exim_host(c[i].in, &dom, &host, &why), c[i].why ? -1 : 0,
+		    "case %zu", i);
+		if (c[i].why) {
+			cr_expect_str_eq(why, c[i].why, "case %zu", i);
+			cr_expect_null(dom);
+			cr_expect_null(host);
+			continue;
+		}
+		cr_expect_str_eq(dom, c[i].dom, "case %zu", i);
+		cr_expect_str_eq(host, c[i].host, "case %zu", i);
+		free(dom);
+		free(host);
+	}
+	long_host = xasprintf("a.example %0256d", 0);
+	dom = host = NULL;
+	cr_expect_eq(proto_exim_host(long_host, &dom, &host, &why), -1);
+	cr_expect_str_eq(why, "DOMAIN or HOSTNAME longer than 255 octets");
+	cr_expect_null(host);
+	free(long_host);
+}
+
+/* A decision to which an MTA-STS policy of mode m with patterns mx applied. */
+static struct policy_decision *
+mk_sts(enum policy_verdict v, enum policy_reason r, int mode, const char *mx1, const char *mx2)
+{
+	struct policy_decision *d = mk("stsok.example", v, TLS_LEVEL_SECURE, r, "sts");
+
+	d->sts = xcalloc(1, sizeof(*d->sts));
+	d->sts->have = 1;
+	d->sts->mode = mode;
+	d->sts->mx = xcalloc(2, sizeof(char *));
+	d->sts->mx[d->sts->nmx++] = xstrdup(mx1);
+	if (mx2 != NULL)
+		d->sts->mx[d->sts->nmx++] = xstrdup(mx2);
+	return d;
+}
+
+Test(proto, exim_host_reply)
+{
+	/* enforce, mx: mx1.stsok.example, *.stsok.example: host -> verdict, host= as written */
+	static const struct { const char *host, *verdict, *out; } c[] = {
+		{ "mx1.stsok.example", "allow", "mx1.stsok.example" },
+		{ "MX2.StsOK.example.", "allow", "MX2.StsOK.example." },
+		/* "*." stands for exactly one label */
+		{ "a.b.stsok.example", "deny", "a.b.stsok.example" },
+		{ "mx1.insecure.example", "deny", "mx1.insecure.example" },
+		/* not a host name (an address, a blank, hostile bytes): not named */
+		{ "127.0.0.1", "deny", "127.0.0.1" },
+		{ "mx1.stsok.example x", "deny", "\"mx1.stsok.example x\"" },
+		{ "a\"b", "deny", "\"a\\\"b\"" },
+	};
+	struct policy_decision *d = mk_sts(POLICY_REQUIRE, POLICY_R_STS_ENFORCE, STS_MODE_ENFORCE,
+	    "mx1.stsok.example", "*.stsok.example");
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *want = xasprintf("verdict=%s reason=%s destination=stsok.example host=%s",
+		    c[i].verdict, c[i].verdict[0] == 'a' ? "sts-enforce" : "sts-mx-mismatch", c[i].out);
+
+		expect_reply(proto_exim_host_reply(d, "stsok.example", c[i].host), want);
+		free(want);
+	}
+	policy_decision_unref(d);
+	/* the policy names no MX host: the decision is a defer, every host denied */
+	d = mk_sts(POLICY_DEFER, POLICY_R_STS_MX_MISMATCH, STS_MODE_ENFORCE, "mail.elsewhere.example",
+	    NULL);
+	expect_reply(proto_exim_host_reply(d, "stsmismatch.example", "mx1.stsmismatch.example"),
+	    "verdict=deny reason=sts-mx-mismatch destination=stsmismatch.example "
+	    "host=mx1.stsmismatch.example");
+	policy_decision_unref(d);
+	/* testing and none restrict nothing */
+	d = mk_sts(POLICY_TRY, POLICY_R_STS_TESTING, STS_MODE_TESTING, "mx1.stsok.example", NULL);
+	expect_reply(proto_exim_host_reply(d, "stscrlf.example", "other.example"),
+	    "verdict=allow reason=sts-testing destination=stscrlf.example host=other.example");
+	policy_decision_unref(d);
+	/* no policy (DANE decided, or none fetched): allow with the decision's reason */
+	d = mk("secure.example", POLICY_REQUIRE, TLS_LEVEL_DANE, POLICY_R_DANE, "ok");
+	expect_reply(proto_exim_host_reply(d, "secure.example", "mx1.secure.example"),
+	    "verdict=allow reason=dane destination=secure.example host=mx1.secure.example");
+	policy_decision_unref(d);
+	d = mk_sts(POLICY_TRY, POLICY_R_MX_INSECURE, STS_MODE_ENFORCE, "mx1.stsok.example", NULL);
+	d->sts->have = 0;
+	expect_reply(proto_exim_host_reply(d, "stsbad.example", "elsewhere.example"),
+	    "verdict=allow reason=mx-insecure destination=stsbad.example host=elsewhere.example");
+	policy_decision_unref(d);
 }
 
 /* ---- the control socket's request line (proto_control_parse) ---- */

@@ -45,6 +45,13 @@ BEHAVIOUR = {
     "stswrongname": (200, "text/plain", ENFORCE, {}, 0),
     "stsnocert": (200, "text/plain", ENFORCE, {}, 0),
     "stsexpired": (200, "text/plain", ENFORCE, {}, 0),
+    # tests/e2e/exim_sts.sh
+    "stsexim": (200, "text/plain", ENFORCE, {}, 0),
+    "stseximname": (200, "text/plain", ENFORCE, {}, 0),
+    "stseximca": (200, "text/plain", ENFORCE, {}, 0),
+    "stseximplain": (200, "text/plain", ENFORCE, {}, 0),
+    "stseximmix": (200, "text/plain",
+                   "version: STSv1\nmode: enforce\nmx: mx2.stseximmix.example\nmax_age: 604800\n", {}, 0),
 }
 
 
