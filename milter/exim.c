@@ -28,7 +28,9 @@
  * open, daemon_probe.h), one per event line that carries them
  * (msg:delivery, dane:fail; outcome_exim_event() in outcome.h says how,
  * with the result types of the table shared with the probe and the
- * Postfix reader, tlsrpt_class.h). Exim sends msg:delivery per
+ * Postfix reader, tlsrpt_class.h); one without DANE to a domain whose
+ * MTA-STS policy danepold kept counts under that sts policy
+ * (sts_cache_outcome()). Exim sends msg:delivery per
  * recipient, so a session with several recipients counts several times;
  * other events (tls:cert, defers: transient) add nothing.
  */
@@ -52,6 +54,7 @@
 #include "rcpt.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "sts_cache.h"
 
 /* Printable-ASCII copy of the domain part of an unparsable address. */
 static char *
@@ -182,6 +185,8 @@ ex_event_store(const char *name, const struct kvline *f)
 
 	if (s == NULL || outcome_exim_event(name, f, (int64_t)time(NULL), &o) < 0)
 		return;
+	if (o.policy_type == OUTCOME_POLICY_NONE) /* no DANE: an MTA-STS policy kept? */
+		(void)sts_cache_outcome(s, &o);
 	if (store_add(s, &o, &err) < 0)
 		msg_warn("outcome store: %s", err ? err : "cannot add the Exim outcome");
 	free(err);
@@ -202,12 +207,12 @@ ex_event(const char *line, const char *arg)
 	fields = json_object();
 	for (size_t i = 0; i < f.n; i++)
 		json_object_set_new(fields, f.f[i].key, audit_string(f.f[i].value));
+	ex_event_store(name, &f); /* first: its audit line says it is stored */
 	audit_timestamp(ts, sizeof(ts));
 	ev = json_pack("{s:s, s:o, s:s, s:o}", "event", "exim", "name", audit_string(name), "time",
 	    ts, "fields", fields);
 	audit_write(daemon_audit(), ev);
 	json_decref(ev);
-	ex_event_store(name, &f);
 	kvline_free(&f);
 	free(name);
 	return xstrdup("ok");

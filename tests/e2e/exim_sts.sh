@@ -249,6 +249,23 @@ python3 "$UTIL" events "$AUDIT" "msg:delivery:stsexim.example,id=$MSGID,cipher~"
 	"msg:delivery:stseximmix.example,id=$MSGID,ip=127.0.0.45" "msg:delivery:stsdane.example,id=$MSGID,dane=yes" \
 	"msg:host:defer:stseximmix.example,id=$MSGID,ip=127.0.0.44" > "$E2E_T/events.r"
 py_results "$E2E_T/events.r"
+# The TLS report outcomes of those deliveries: under the sts policy
+# danepold kept, DANE's under tlsa (each stored before its audit line).
+py_results <(python3 - "$D/outcomes.db" <<'PY' 2>&1
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+def res(ok, what): print(("PASS " if ok else "FAIL ") + what)
+def rows(d):
+    return db.execute("select have_policy, success, policy_strings from outcomes"
+                      " where source = 2 and policy_domain = ?", (d,)).fetchall()
+for d in ("stsexim.example", "stseximmix.example"):
+    r = rows(d)
+    res(len(r) >= 1 and all(p == 2 and s == 1 and "mode: enforce" in json.loads(ps) for p, s, ps in r),
+        "outcome store: %s's delivery an sts success with the policy's lines: %s" % (d, r))
+r = rows("stsdane.example")
+res(len(r) >= 1 and all(p == 1 and s == 1 for p, s, _ in r), "outcome store: stsdane.example's a tlsa success: %s" % r)
+PY
+) "exim outcomes: "
 
 # ---------------------------------------------------------------- (f) danepold stopped
 # A second message, submitted locally (no RCPT ACL, which would defer
