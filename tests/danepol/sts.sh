@@ -183,19 +183,14 @@ check_match "danepol report --dry-run: the reports of the failed fetches written
 	"$(cat "$T/report.out")" '[2-9] written'
 check "... one of stsbad.example, one of stswrongname.example" eval \
 	'ls "$T/reports" | grep -q "!stsbad.example!" && ls "$T/reports" | grep -q "!stswrongname.example!"' 
-py_results <(python3 - "$T/reports" "$TOP_SRCDIR/doc/tlsrpt.schema.json" <<'PY' 2>&1
-import glob, gzip, json, sys
-import jsonschema
-rdir, schema = sys.argv[1], json.load(open(sys.argv[2]))
-def res(ok, what): print(("PASS " if ok else "FAIL ") + what)
-reps = {}
-for f in glob.glob(rdir + "/*.json.gz"):
-    r = json.loads(gzip.open(f).read())
-    jsonschema.validate(r, schema)
-    reps[r["policies"][0]["policy"]["policy-domain"]] = r
+py_results <(python3 - "$TOP_SRCDIR" "$T/reports" <<'PY' 2>&1
+import sys
+sys.path.insert(0, sys.argv[1] + "/tests/lib")
+from tlsrpt_files import load, res, policies
+reps = load(sys.argv[2], sys.argv[1] + "/doc/tlsrpt.schema.json")
 res(len(reps) >= 2, "schema-valid reports: %s" % sorted(reps))
 def pol(d):
-    return [p for p in reps.get(d, {}).get("policies", []) if p["policy"]["policy-type"] == "sts"]
+    return policies(reps, d, "sts")
 for d, t in (("stsbad.example", "sts-policy-invalid"), ("stswrongname.example", "sts-webpki-invalid")):
     p = pol(d)
     rows = p[0].get("failure-details", []) if p else []

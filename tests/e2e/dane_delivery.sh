@@ -44,23 +44,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
 # shellcheck source=tests/e2e/lib_delivery.sh
 . "$HERE/lib_delivery.sh"
-e2e_paths
-
-PATH=$PATH:/usr/sbin:/sbin
-dl_netns_reexec "$0" "$@" || exit $?
-
+dl_begin swaks unbound unbound-checkconf drill ip mount || exit $?
 # shellcheck source=tests/lib/tap.sh
 . "$TOP_SRCDIR/tests/lib/tap.sh"
-
-# ---------------------------------------------------------------- prerequisites
-if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
-for c in swaks unbound unbound-checkconf drill ip mount; do
-	command -v "$c" > /dev/null || { echo "SKIP: $c not installed (tools/setup.sh deps)"; exit 77; }
-done
-if [ -z "${WORLD_DIR:-}" ] || [ ! -d "$WORLD_DIR" ]; then
-	echo "SKIP: WORLD_DIR unset or missing (run through make check)"
-	exit 77
-fi
 
 # ---------------------------------------------------------------- set-up
 dl_init delivery || { not_ok "temporary directory"; finish; }

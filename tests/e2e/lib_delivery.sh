@@ -36,6 +36,30 @@ step() {
 	if "$@" 2> "$E2E_T/step.err"; then ok "$name"; else not_ok "$name" "$(head -20 "$E2E_T/step.err")"; finish; fi
 }
 
+# dl_begin [--world FILE] CMD...: the start every namespace test shares,
+# right after sourcing this file: e2e_paths, sbin in PATH, the script
+# re-executed under `unshare -mn` (dl_netns_reexec; its own arguments are
+# not passed on: these scripts take none), then 77 with a "SKIP: why"
+# line when it cannot run: e2e_skip_reason, a CMD not installed,
+# WORLD_DIR unset or without FILE (default: the world itself). Source
+# tests/lib/tap.sh after it (from the script: a function's sourcing
+# would make tap.sh's declarations local). Use: dl_begin ... || exit $?
+dl_begin() {
+	local need=. why c
+	if [ "${1:-}" = --world ]; then need=$2; shift 2; fi
+	e2e_paths
+	PATH=$PATH:/usr/sbin:/sbin
+	dl_netns_reexec "$0" || return $?
+	if why=$(e2e_skip_reason); then echo "SKIP: $why"; return 77; fi
+	for c in "$@"; do
+		command -v "$c" > /dev/null || { echo "SKIP: $c not installed (tools/setup.sh deps)"; return 77; }
+	done
+	if [ -z "${WORLD_DIR:-}" ] || [ ! -e "$WORLD_DIR/$need" ]; then
+		echo "SKIP: WORLD_DIR unset or without $need (run through make check)"
+		return 77
+	fi
+}
+
 # dl_netns_reexec SCRIPT ARGS...: unless already inside (DL_NETNS set),
 # re-execute SCRIPT under `unshare -mn` (private network and mount
 # namespaces, private mount propagation). Returns 77 when that is

@@ -18,16 +18,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
 # shellcheck source=tests/e2e/lib_delivery.sh
 . "$HERE/lib_delivery.sh"
-e2e_paths
-PATH=$PATH:/usr/sbin:/sbin
-dl_netns_reexec "$0" "$@" || exit $?
+dl_begin swaks unbound drill ip mount || exit $?
 # shellcheck source=tests/lib/tap.sh
 . "$TOP_SRCDIR/tests/lib/tap.sh"
-
-if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
-for c in swaks unbound drill ip mount; do
-	command -v "$c" > /dev/null || { echo "SKIP: $c not installed (tools/setup.sh deps)"; exit 77; }
-done
 
 dl_init attrs || { not_ok "temporary directory"; finish; }
 step "namespace: lo up" dl_net_up

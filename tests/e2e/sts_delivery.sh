@@ -28,22 +28,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
 # shellcheck source=tests/e2e/lib_delivery.sh
 . "$HERE/lib_delivery.sh"
-e2e_paths
-
-PATH=$PATH:/usr/sbin:/sbin
-dl_netns_reexec "$0" "$@" || exit $?
-
+dl_begin --world pki/sts.crt swaks unbound drill python3 mount || exit $?
 # shellcheck source=tests/lib/tap.sh
 . "$TOP_SRCDIR/tests/lib/tap.sh"
-
-if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
-for c in swaks unbound drill python3 mount; do
-	command -v "$c" > /dev/null || { echo "SKIP: $c not installed (tools/setup.sh deps)"; exit 77; }
-done
-if [ -z "${WORLD_DIR:-}" ] || [ ! -f "$WORLD_DIR/pki/sts.crt" ]; then
-	echo "SKIP: WORLD_DIR unset or without the STS certificates (run through make check)"
-	exit 77
-fi
 
 # ---------------------------------------------------------------- set-up
 dl_init stsdelivery || { not_ok "temporary directory"; finish; }
@@ -114,21 +101,13 @@ REP=$E2E_T/reports
 	> "$E2E_T/report.out" 2>&1
 check_match "danepol report --ingest-postfix --dry-run: reports written" \
 	"$(cat "$E2E_T/report.out")" '[0-9]+ written'
-py_results <(python3 - "$REP" "$TOP_SRCDIR/doc/tlsrpt.schema.json" <<'PY' 2>&1
-import glob, gzip, json, sys
-import jsonschema
-rdir, schema = sys.argv[1], json.load(open(sys.argv[2]))
-def res(ok, what): print(("PASS " if ok else "FAIL ") + what)
-reps = {}
-for f in glob.glob(rdir + "/*.json.gz"):
-    r = json.loads(gzip.open(f).read())
-    try:
-        jsonschema.validate(r, schema)
-    except jsonschema.ValidationError as e:
-        res(False, "%s valid: %s" % (f, e.message))
-    reps[r["policies"][0]["policy"]["policy-domain"]] = r
+py_results <(python3 - "$TOP_SRCDIR" "$REP" <<'PY' 2>&1
+import sys
+sys.path.insert(0, sys.argv[1] + "/tests/lib")
+from tlsrpt_files import load, res, policies as pol_of
+reps = load(sys.argv[2], sys.argv[1] + "/doc/tlsrpt.schema.json")
 def pols(d, t):
-    return [p for p in reps.get(d, {}).get("policies", []) if p["policy"]["policy-type"] == t]
+    return pol_of(reps, d, t)
 def summary(p):
     return (p["summary"]["total-successful-session-count"], p["summary"]["total-failure-session-count"])
 ok = pols("stsok.example", "sts")

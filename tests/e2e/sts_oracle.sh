@@ -26,22 +26,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HERE/../.." && pwd)}
 # shellcheck source=tests/e2e/lib_delivery.sh
 . "$HERE/lib_delivery.sh"
-e2e_paths
-
-PATH=$PATH:/usr/sbin:/sbin
-dl_netns_reexec "$0" "$@" || exit $?
-
+dl_begin --world pki/sts.crt mta-sts-daemon unbound drill python3 mount || exit $?
 # shellcheck source=tests/lib/tap.sh
 . "$TOP_SRCDIR/tests/lib/tap.sh"
-
-if why=$(e2e_skip_reason); then echo "SKIP: $why"; exit 77; fi
-for c in mta-sts-daemon unbound drill python3 mount; do
-	command -v "$c" > /dev/null || { echo "SKIP: $c not installed (tools/setup.sh deps)"; exit 77; }
-done
-if [ -z "${WORLD_DIR:-}" ] || [ ! -f "$WORLD_DIR/pki/sts.crt" ]; then
-	echo "SKIP: WORLD_DIR unset or without the STS certificates (run through make check)"
-	exit 77
-fi
 
 # ---------------------------------------------------------------- set-up
 dl_init stsoracle || { not_ok "temporary directory"; finish; }
