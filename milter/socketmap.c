@@ -50,7 +50,8 @@ sm_decide(struct policy_runtime *rt, const char *key, struct policy_outcome *o)
 		return xstrdup("NOTFOUND ");
 	policy_run_decide(rt, key, o);
 	daemon_probe_apply(rt->conf, o);
-	return proto_sockmap_reply(o->d, rt->status, proto_soft(rt->conf, o->d));
+	return proto_sockmap_reply(o->d, rt->status, proto_soft(rt->conf, o->d),
+	    rt->conf->socketmap_tlsrpt);
 }
 
 char *

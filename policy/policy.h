@@ -119,6 +119,7 @@ struct policy_sts {
 	char *id;	  /* the id it was fetched under */
 	char **mx;	  /* its patterns */
 	size_t nmx;
+	uint32_t max_age; /* its max_age, seconds */
 	int64_t expires;  /* Unix seconds */
 	char *txt_id;	  /* the id of the current _mta-sts TXT record, or NULL */
 	char *note;	  /* what happened: "no _mta-sts record", a fetch error, ... */

@@ -230,6 +230,7 @@ apply(struct policy_decision *d, struct policy_sts *s, const struct sts_policy *
 	s->have = 1;
 	s->mode = (int)p->mode;
 	s->id = xstrdup(cs->id);
+	s->max_age = p->max_age;
 	s->expires = cs->expires;
 	s->nmx = p->nmx;
 	s->mx = p->nmx ? xcalloc(p->nmx, sizeof(char *)) : NULL;

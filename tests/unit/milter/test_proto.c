@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "policy_status.h"
 #include "proto.h"
+#include "sts_policy.h"
 
 static struct policy_decision *
 mk(const char *dom, enum policy_verdict v, enum tls_level l, enum policy_reason r, const char *why)
@@ -76,15 +77,18 @@ Test(proto, sockmap_every_verdict_and_level)
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		struct policy_decision *d = mk("d.example", c[i].v, c[i].l, c[i].r, "why");
-		char *r = proto_sockmap_reply(d, st, 0);
+		char *r = proto_sockmap_reply(d, st, 0, 0);
 
 		cr_expect_str_eq(r, c[i].want, "case %zu", i);
 		free(r);
-		r = proto_sockmap_reply(d, st, 1);
+		r = proto_sockmap_reply(d, st, 1, 0);
 		if (c[i].v == POLICY_DEFER)
 			cr_expect_str_eq(r, "NOTFOUND ", "soft defer %zu", i);
 		else
 			cr_expect_str_eq(r, c[i].want, "soft changes only defers (%zu)", i);
+		free(r);
+		r = proto_sockmap_reply(d, st, 0, 1);
+		cr_expect_str_eq(r, c[i].want, "no MTA-STS: socketmap_tlsrpt adds nothing (%zu)", i);
 		free(r);
 		policy_decision_unref(d);
 	}
@@ -120,11 +124,94 @@ Test(proto, require_with_insecure_mx)
 		d->mx_sec = c[i].sec;
 		d->policy_level = c[i].pl;
 		want = xasprintf("OK %s", c[i].level);
-		expect_reply(proto_sockmap_reply(d, st, 0), want);
+		expect_reply(proto_sockmap_reply(d, st, 0, 0), want);
 		free(want);
 		want = xasprintf("verdict=require level=%s reason=dane destination=u.example",
 		    c[i].level);
 		expect_reply(proto_exim_reply(d, st, "u.example", 0), want);
+		free(want);
+		policy_decision_unref(d);
+	}
+	policy_status_table_free(st);
+}
+
+/* A decision for s.example with MTA-STS consulted: mode (enum sts_mode),
+ * patterns mx (NULL-terminated; none: no policy applied). */
+static struct policy_decision *
+mk_sts(enum policy_verdict v, enum tls_level l, enum policy_reason r, int mode,
+    const char *const *mx)
+{
+	struct policy_decision *d = mk("s.example", v, l, r, "why");
+	struct policy_sts *s = d->sts = xcalloc(1, sizeof(*s));
+
+	s->have = mx != NULL;
+	s->mode = mode;
+	s->max_age = 86400;
+	for (; mx && mx[s->nmx]; s->nmx++)
+		;
+	s->mx = s->nmx ? xcalloc(s->nmx, sizeof(char *)) : NULL;
+	for (size_t i = 0; i < s->nmx; i++)
+		s->mx[i] = xstrdup(mx[i]);
+	return d;
+}
+
+#define STS_LINES(mode)                                                                  \
+	" { policy_string = version: STSv1 } { policy_string = mode: " mode " }"          \
+	" { policy_string = mx: mx1.s.example } { policy_string = mx: *.s.example }"      \
+	" { policy_string = max_age: 86400 }"
+#define STS_PATTERNS " mx_host_pattern=mx1.s.example mx_host_pattern=*.s.example"
+
+/*
+ * socketmap_tlsrpt: Postfix 3.10's TLSRPT attributes (TLSRPT_README,
+ * "MTA-STS Support via smtp_tls_policy_maps"), byte for byte, after the
+ * unchanged reply; without the key, the reply of every case is the one
+ * danepol gave before the key existed.
+ */
+Test(proto, sockmap_tlsrpt)
+{
+	static const char *const pats[] = { "mx1.s.example", "*.s.example", NULL };
+	static const char *const none[] = { NULL };
+	struct policy_status_table *st = policy_status_table_new();
+	static const struct {
+		enum policy_verdict v; enum tls_level l; enum policy_reason r; int mode;
+		const char *const *mx; const char *fetch_error; const char *plain; const char *attrs;
+	} c[] = {
+		{ POLICY_REQUIRE, TLS_LEVEL_SECURE, POLICY_R_STS_ENFORCE, STS_MODE_ENFORCE, pats, NULL,
+		  "OK secure match=mx1.s.example:.s.example servername=hostname",
+		  " policy_type=sts policy_domain=s.example" STS_LINES("enforce") STS_PATTERNS },
+		{ POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_STS_TESTING, STS_MODE_TESTING, pats, NULL, "OK may",
+		  " policy_type=sts policy_domain=s.example" STS_LINES("testing") STS_PATTERNS },
+		/* no policy: no _mta-sts record, or mode none */
+		{ POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_NO_TLSA, 0, NULL, NULL, "OK may",
+		  " policy_type=no-policy-found" },
+		{ POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_NO_TLSA, STS_MODE_NONE, none, NULL, "OK may",
+		  " policy_type=no-policy-found" },
+		{ POLICY_TRY, TLS_LEVEL_ENCRYPT, POLICY_R_NO_TLSA, 0, NULL, NULL, "OK encrypt",
+		  " policy_type=no-policy-found" },
+		/* a failed fetch has no policy lines for policy_type=sts */
+		{ POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_NO_TLSA, 0, NULL, "sts-policy-invalid", "OK may",
+		  "" },
+		/* a DANE level: Postfix reports from its own TLSA lookups */
+		{ POLICY_TRY, TLS_LEVEL_DANE, POLICY_R_STS_TESTING, STS_MODE_TESTING, pats, NULL,
+		  "OK dane", "" },
+		{ POLICY_TRY, TLS_LEVEL_DANE, POLICY_R_NO_TLSA, 0, NULL, NULL, "OK dane", "" },
+		/* a deferral is answered TEMP: Postfix connects nowhere */
+		{ POLICY_DEFER, TLS_LEVEL_SECURE, POLICY_R_STS_MX_MISMATCH, STS_MODE_ENFORCE, pats,
+		  NULL, "TEMP no MX host matches the MTA-STS policy (s.example: why)", "" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct policy_decision *d = mk_sts(c[i].v, c[i].l, c[i].r, c[i].mode, c[i].mx);
+		char *want = xasprintf("%s%s", c[i].plain, c[i].attrs);
+		char *r;
+
+		d->sts->fetch_error = c[i].fetch_error ? xstrdup(c[i].fetch_error) : NULL;
+		r = proto_sockmap_reply(d, st, 0, 0);
+		cr_expect_str_eq(r, c[i].plain, "case %zu, socketmap_tlsrpt = no", i);
+		free(r);
+		r = proto_sockmap_reply(d, st, 0, 1);
+		cr_expect_str_eq(r, want, "case %zu, socketmap_tlsrpt = yes", i);
+		free(r);
 		free(want);
 		policy_decision_unref(d);
 	}
@@ -142,7 +229,7 @@ Test(proto, reply_text_percent_and_overrides)
 	    "%s", why);
 	expect_reply(proto_reply_text(st, d), "custom 50% text (p.example: 100% \"bogus\" \\ here)");
 	expect_reply(proto_reply_line(st, d), "451 4.7.5 custom 50% text (p.example: 100% \"bogus\" \\ here)");
-	expect_reply(proto_sockmap_reply(d, st, 0), "TEMP custom 50% text (p.example: 100% \"bogus\" \\ here)");
+	expect_reply(proto_sockmap_reply(d, st, 0, 0), "TEMP custom 50% text (p.example: 100% \"bogus\" \\ here)");
 	expect_reply(proto_exim_reply(d, st, "p.example", 0),
 	    "verdict=defer level=dane reason=mx-dnssec-bogus destination=p.example "
 	    "reply=\"451 4.7.5 custom 50% text (p.example: 100% \\\"bogus\\\" \\\\ here)\"");
