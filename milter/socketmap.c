@@ -20,7 +20,10 @@
  * without a reply (the stream cannot be resynchronised).
  *
  * Each request takes the current runtime snapshot (so a reload applies
- * to the next request) and writes one "socketmap" audit line.
+ * to the next request) and writes one "socketmap" audit line. Requests
+ * already read are answered before danepold reads or waits again, and
+ * their replies leave together in one write (a client that pipelines;
+ * Postfix's dict_sockmap sends one request and waits for its reply).
  */
 #include "config.h"
 
@@ -39,6 +42,9 @@
 #include "snapshot.h"
 #include "socketmap.h"
 #include "stats.h"
+
+#define SM_READ_MAX 16384 /* bytes one read may add to the input */
+#define SM_OUT_MAX  65536 /* replies collected before they are sent anyway */
 
 /* Decide for key and return the reply; *o gets the outcome (o->d NULL
  * when no decision was made). */
@@ -95,6 +101,8 @@ socketmap_query(const char *data, size_t n, unsigned long id)
 static void
 sm_consume(struct buf *b, size_t n)
 {
+	if (n == 0)
+		return;
 	memmove(b->s, b->s + n, b->len - n + 1);
 	b->len -= n;
 }
@@ -103,7 +111,7 @@ sm_consume(struct buf *b, size_t n)
 static int
 sm_fill(struct listener_conn *c, struct buf *in)
 {
-	long r = listener_read(c, in, 4096);
+	long r = listener_read(c, in, SM_READ_MAX);
 
 	if (r > 0)
 		return 0;
@@ -112,13 +120,40 @@ sm_fill(struct listener_conn *c, struct buf *in)
 	return -1;
 }
 
+/* Send the replies collected in out, if any. 0, or -1: the connection is unusable. */
+static int
+sm_flush(struct listener_conn *c, struct buf *out)
+{
+	int rc = out->len ? listener_write(c, out->s, out->len) : 0;
+
+	buf_reset(out);
+	return rc;
+}
+
+/* Answer the request data[0..n): its reply appended to out as a netstring. */
+static void
+sm_answer(struct listener_conn *c, struct buf *out, const char *data, size_t n)
+{
+	char *reply = socketmap_query(data, n, c->id);
+
+	netstring_encode(out, reply, strlen(reply));
+	free(reply);
+}
+
+/*
+ * The requests of one connection. Every complete request in the input
+ * buffer is answered before the next read (a pipelining client gets its
+ * replies in one write(2)); replies go out before danepold waits for more
+ * input, before it closes, and whenever SM_OUT_MAX bytes are waiting.
+ * in[0..pos) is answered and dropped before each read, so the listener
+ * sees an empty buffer (idle) exactly when no request is in progress.
+ */
 void
 socketmap_serve(struct listener_conn *c, void *arg)
 {
 	struct buf in, out;
 	const char *data;
-	char *reply;
-	size_t dlen, used;
+	size_t dlen, used, pos = 0;
 	int done = 0;
 
 	(void)arg;
@@ -126,30 +161,31 @@ socketmap_serve(struct listener_conn *c, void *arg)
 	buf_init(&in);
 	buf_init(&out);
 	while (!done) {
-		switch (netstring_decode(in.s, in.len, PROTO_SOCKMAP_MAX, &data, &dlen, &used)) {
+		switch (netstring_decode(in.s + pos, in.len - pos, PROTO_SOCKMAP_MAX, &data, &dlen,
+		    &used)) {
 		case NETSTRING_OK:
-			buf_reset(&out);
-			reply = socketmap_query(data, dlen, c->id);
-			netstring_encode(&out, reply, strlen(reply));
-			free(reply);
-			sm_consume(&in, used);
+			sm_answer(c, &out, data, dlen);
+			pos += used;
 			listener_request_done(c);
-			done = listener_write(c, out.s, out.len) < 0;
+			if (out.len >= SM_OUT_MAX)
+				done = sm_flush(c, &out) < 0;
 			break;
 		case NETSTRING_MORE:
-			done = sm_fill(c, &in) < 0;
+			sm_consume(&in, pos);
+			pos = 0;
+			done = sm_flush(c, &out) < 0 || sm_fill(c, &in) < 0;
 			break;
 		case NETSTRING_TOOLONG:
 			msg_warn("socketmap %lu: request longer than %d octets: closing", c->id,
 			    PROTO_SOCKMAP_MAX);
-			buf_reset(&out);
 			netstring_encode(&out, "PERM request too long", 21);
-			listener_write(c, out.s, out.len);
+			sm_flush(c, &out);
 			done = 1;
 			break;
 		case NETSTRING_BAD:
 		default:
 			msg_warn("socketmap %lu: malformed netstring: closing", c->id);
+			sm_flush(c, &out);
 			done = 1;
 			break;
 		}
