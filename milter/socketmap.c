@@ -67,7 +67,8 @@ socketmap_query(const char *data, size_t n, unsigned long id)
 	struct policy_runtime *rt = snap ? snap->rt : NULL;
 	struct policy_outcome o;
 	char *name = NULL, *key = NULL, *reply;
-	json_t *ev = daemon_audit_event_new("socketmap");
+	/* no event to build without an audit log (audit_log = none) */
+	json_t *ev = daemon_audit() ? daemon_audit_event_new("socketmap") : NULL;
 
 	memset(&o, 0, sizeof(o));
 	if (proto_sockmap_split(data, n, &name, &key) < 0)
@@ -86,10 +87,12 @@ socketmap_query(const char *data, size_t n, unsigned long id)
 
 		daemon_audit_mail_line(&l);
 	}
-	json_object_set_new(ev, "map", audit_string(name));
-	json_object_set_new(ev, "key", audit_string(key));
-	json_object_set_new(ev, "reply", audit_string(reply));
-	daemon_audit_event_finish(ev, rt, o.d ? &o : NULL);
+	if (ev != NULL) {
+		json_object_set_new(ev, "map", audit_string(name));
+		json_object_set_new(ev, "key", audit_string(key));
+		json_object_set_new(ev, "reply", audit_string(reply));
+		daemon_audit_event_finish(ev, rt, o.d ? &o : NULL);
+	}
 	policy_decision_unref(o.d);
 	snapshot_release(snap);
 	free(name);
