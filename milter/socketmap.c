@@ -22,8 +22,9 @@
  * Each request takes the current runtime snapshot (so a reload applies
  * to the next request) and writes one "socketmap" audit line. Requests
  * already read are answered before danepold reads or waits again, and
- * their replies leave together in one write (a client that pipelines;
- * Postfix's dict_sockmap sends one request and waits for its reply).
+ * their audit lines, then their replies, leave together, one write each
+ * (a client that pipelines; Postfix's dict_sockmap sends one request and
+ * waits for its reply). A reply never leaves before its audit line.
  */
 #include "config.h"
 
@@ -60,8 +61,9 @@ sm_decide(struct policy_runtime *rt, const char *key, struct policy_outcome *o)
 	    rt->conf->socketmap_tlsrpt);
 }
 
-char *
-socketmap_query(const char *data, size_t n, unsigned long id)
+/* socketmap_query(), the audit line kept in b (NULL: written at once) */
+static char *
+sm_query(struct daemon_audit_batch *b, const char *data, size_t n, unsigned long id)
 {
 	struct snapshot *snap = snapshot_acquire();
 	struct policy_runtime *rt = snap ? snap->rt : NULL;
@@ -91,13 +93,19 @@ socketmap_query(const char *data, size_t n, unsigned long id)
 		json_object_set_new(ev, "map", audit_string(name));
 		json_object_set_new(ev, "key", audit_string(key));
 		json_object_set_new(ev, "reply", audit_string(reply));
-		daemon_audit_event_finish(ev, rt, o.d ? &o : NULL);
+		daemon_audit_event_finish_to(b, ev, rt, o.d ? &o : NULL);
 	}
 	policy_decision_unref(o.d);
 	snapshot_release(snap);
 	free(name);
 	free(key);
 	return reply;
+}
+
+char *
+socketmap_query(const char *data, size_t n, unsigned long id)
+{
+	return sm_query(NULL, data, n, id);
 }
 
 /* Drop the first n bytes of b. */
@@ -123,23 +131,33 @@ sm_fill(struct listener_conn *c, struct buf *in)
 	return -1;
 }
 
-/* Send the replies collected in out, if any. 0, or -1: the connection is unusable. */
-static int
-sm_flush(struct listener_conn *c, struct buf *out)
-{
-	int rc = out->len ? listener_write(c, out->s, out->len) : 0;
+/* What one connection has answered and not yet sent. */
+struct sm_pending {
+	struct buf out;			 /* the replies, netstrings */
+	struct daemon_audit_batch audit; /* their audit lines */
+};
 
-	buf_reset(out);
+/* Write the audit lines, then send the replies, if any: every line is in
+ * the log before its reply leaves. 0, or -1: the connection is unusable. */
+static int
+sm_flush(struct listener_conn *c, struct sm_pending *p)
+{
+	int rc = 0;
+
+	daemon_audit_batch_write(&p->audit);
+	if (p->out.len)
+		rc = listener_write(c, p->out.s, p->out.len);
+	buf_reset(&p->out);
 	return rc;
 }
 
-/* Answer the request data[0..n): its reply appended to out as a netstring. */
+/* Answer the request data[0..n): its reply and audit line kept in p. */
 static void
-sm_answer(struct listener_conn *c, struct buf *out, const char *data, size_t n)
+sm_answer(struct listener_conn *c, struct sm_pending *p, const char *data, size_t n)
 {
-	char *reply = socketmap_query(data, n, c->id);
+	char *reply = sm_query(&p->audit, data, n, c->id);
 
-	netstring_encode(out, reply, strlen(reply));
+	netstring_encode(&p->out, reply, strlen(reply));
 	free(reply);
 }
 
@@ -154,7 +172,8 @@ sm_answer(struct listener_conn *c, struct buf *out, const char *data, size_t n)
 void
 socketmap_serve(struct listener_conn *c, void *arg)
 {
-	struct buf in, out;
+	struct sm_pending p;
+	struct buf in;
 	const char *data;
 	size_t dlen, used, pos = 0;
 	int done = 0;
@@ -162,37 +181,39 @@ socketmap_serve(struct listener_conn *c, void *arg)
 	(void)arg;
 	stats_door(DAEMON_METRICS_SOCKETMAP);
 	buf_init(&in);
-	buf_init(&out);
+	buf_init(&p.out);
+	daemon_audit_batch_init(&p.audit);
 	while (!done) {
 		switch (netstring_decode(in.s + pos, in.len - pos, PROTO_SOCKMAP_MAX, &data, &dlen,
 		    &used)) {
 		case NETSTRING_OK:
-			sm_answer(c, &out, data, dlen);
+			sm_answer(c, &p, data, dlen);
 			pos += used;
 			listener_request_done(c);
-			if (out.len >= SM_OUT_MAX)
-				done = sm_flush(c, &out) < 0;
+			if (p.out.len >= SM_OUT_MAX || p.audit.lines.len >= SM_OUT_MAX)
+				done = sm_flush(c, &p) < 0;
 			break;
 		case NETSTRING_MORE:
 			sm_consume(&in, pos);
 			pos = 0;
-			done = sm_flush(c, &out) < 0 || sm_fill(c, &in) < 0;
+			done = sm_flush(c, &p) < 0 || sm_fill(c, &in) < 0;
 			break;
 		case NETSTRING_TOOLONG:
 			msg_warn("socketmap %lu: request longer than %d octets: closing", c->id,
 			    PROTO_SOCKMAP_MAX);
-			netstring_encode(&out, "PERM request too long", 21);
-			sm_flush(c, &out);
+			netstring_encode(&p.out, "PERM request too long", 21);
+			sm_flush(c, &p);
 			done = 1;
 			break;
 		case NETSTRING_BAD:
 		default:
 			msg_warn("socketmap %lu: malformed netstring: closing", c->id);
-			sm_flush(c, &out);
+			sm_flush(c, &p);
 			done = 1;
 			break;
 		}
 	}
+	daemon_audit_batch_free(&p.audit);
 	buf_free(&in);
-	buf_free(&out);
+	buf_free(&p.out);
 }
