@@ -172,6 +172,8 @@ static const struct conf_key conf_keys[] = {
 	    "Postfix transports whose recipients the milter may defer" },
 	{ "log_decisions", CT_BOOL, F(log_decisions), 0, "no", 0, 0, 0, NULL,
 	    "one mail-log line per decision of every front door (deferrals are always logged)" },
+	{ "socketmap_tlsrpt", CT_BOOL, F(socketmap_tlsrpt), 0, "no", 0, 0, 0, NULL,
+	    "add Postfix 3.10's TLSRPT attributes to MTA-STS socketmap replies (Postfix >= 3.10 only)" },
 	/* audit log */
 	{ "audit_log", CT_PATH, F(audit_log), CF_NULL, "-", 0, 0, 0, NULL,
 	    "JSON Lines audit log (-: standard output, none: off)" },

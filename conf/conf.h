@@ -76,6 +76,9 @@ struct conf {
 					 * of any other transport are accepted, audited */
 	int log_decisions;	      /* default no: one mail-log line per decision of
 				       * every front door (deferrals are always logged) */
+	int socketmap_tlsrpt;	      /* default no: Postfix 3.10's TLSRPT attributes
+				       * (policy_type, ...) in socketmap replies of MTA-STS
+				       * destinations; Postfix < 3.10 defers on them */
 	/* audit log */
 	char *audit_log; /* default "-" (stdout); a path; or "none" -> NULL */
 	int audit_sync;	 /* audit_sync = none (0) | flush (1, default) | fsync (2) */

@@ -141,7 +141,7 @@ check_request(const char *data, size_t dlen, uint8_t how)
 	d = policy_decision_simple(canon, policy_reason_verdict(r),
 	    (how & 0x80) ? TLS_LEVEL_DANE_ONLY : TLS_LEVEL_DANE, r,
 	    r == POLICY_R_INVALID_DOMAIN ? why : "a why text naming the domain");
-	reply = proto_sockmap_reply(d, NULL, (how & 0x40) != 0);
+	reply = proto_sockmap_reply(d, NULL, (how & 0x40) != 0, (how & 0x20) != 0);
 	FUZZ_CHECK(strncmp(reply, "OK ", 3) == 0 || strncmp(reply, "TEMP ", 5) == 0 ||
 	    strcmp(reply, "NOTFOUND ") == 0);
 	FUZZ_CHECK(strpbrk(reply, "\r\n") == NULL);

@@ -62,9 +62,10 @@ daemon_audit_event_new(const char *event)
 	return o;
 }
 
-void
-daemon_audit_decision(json_t *ev, const struct policy_runtime *rt, const struct policy_outcome *o,
-    const char *none)
+/* The line of ev with "decision" appended, into b's lines (b NULL: written at once). */
+static void
+audit_decision_to(struct daemon_audit_batch *b, json_t *ev, const struct policy_runtime *rt,
+    const struct policy_outcome *o, const char *none)
 {
 	struct audit_log *a = daemon_audit();
 	struct buf dj;
@@ -74,19 +75,58 @@ daemon_audit_decision(json_t *ev, const struct policy_runtime *rt, const struct 
 		if (o == NULL || o->d == NULL ||
 		    policy_json_decision_append(&dj, o->d, rt ? rt->status : NULL, o) < 0)
 			buf_puts(&dj, none);
-		audit_write_with(a, ev, "decision", dj.s, dj.len);
+		if (b == NULL)
+			audit_write_with(a, ev, "decision", dj.s, dj.len);
+		else if (audit_line_with(a, &b->lines, ev, "decision", dj.s, dj.len) == 0)
+			b->count++;
 		buf_free(&dj);
 	}
 	json_decref(ev);
 }
 
 void
-daemon_audit_event_finish(json_t *ev, const struct policy_runtime *rt,
-    const struct policy_outcome *o)
+daemon_audit_decision(json_t *ev, const struct policy_runtime *rt, const struct policy_outcome *o,
+    const char *none)
+{
+	audit_decision_to(NULL, ev, rt, o, none);
+}
+
+void
+daemon_audit_batch_init(struct daemon_audit_batch *b)
+{
+	buf_init(&b->lines);
+	b->count = 0;
+}
+
+void
+daemon_audit_batch_write(struct daemon_audit_batch *b)
+{
+	audit_write_lines(daemon_audit(), b->lines.s, b->lines.len, b->count);
+	buf_reset(&b->lines);
+	b->count = 0;
+}
+
+void
+daemon_audit_batch_free(struct daemon_audit_batch *b)
+{
+	daemon_audit_batch_write(b);
+	buf_free(&b->lines);
+}
+
+void
+daemon_audit_event_finish_to(struct daemon_audit_batch *b, json_t *ev,
+    const struct policy_runtime *rt, const struct policy_outcome *o)
 {
 	json_object_set_new(ev, "cache_hit", json_boolean(o && o->cache_hit));
 	json_object_set_new(ev, "elapsed_ms", json_integer(o ? (json_int_t)o->elapsed_ms : 0));
-	daemon_audit_decision(ev, rt, o, "null");
+	audit_decision_to(b, ev, rt, o, "null");
+}
+
+void
+daemon_audit_event_finish(json_t *ev, const struct policy_runtime *rt,
+    const struct policy_outcome *o)
+{
+	daemon_audit_event_finish_to(NULL, ev, rt, o);
 }
 
 /* ' key="text"', text at most max bytes, '"' and '\\' as '\''. */

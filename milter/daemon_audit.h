@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "policy_run.h"
 
 /** The audit log used by the front doors (NULL: no audit log). Set once
@@ -40,6 +41,27 @@ void daemon_audit_decision(json_t *ev, const struct policy_runtime *rt,
  */
 void daemon_audit_event_finish(json_t *ev, const struct policy_runtime *rt,
     const struct policy_outcome *o);
+
+/*
+ * Lines kept back to be written together (audit_write_lines(), one
+ * write(2)): a front door answering several requests at once writes
+ * their lines with daemon_audit_batch_write() before it sends their
+ * replies, so every line is in the log before its reply leaves. One
+ * owner thread; daemon_audit_batch_free() writes what is left.
+ */
+struct daemon_audit_batch {
+	struct buf lines;
+	unsigned long count;
+};
+
+void daemon_audit_batch_init(struct daemon_audit_batch *b);
+/** Write the lines kept (if any) and empty b. */
+void daemon_audit_batch_write(struct daemon_audit_batch *b);
+void daemon_audit_batch_free(struct daemon_audit_batch *b);
+
+/** daemon_audit_event_finish() with the line kept in b (NULL: written at once). */
+void daemon_audit_event_finish_to(struct daemon_audit_batch *b, json_t *ev,
+    const struct policy_runtime *rt, const struct policy_outcome *o);
 
 /*
  * One mail-log line about a decision (msg_mail(), danepold(8) "LOGGING"):

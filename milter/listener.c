@@ -27,6 +27,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -58,6 +59,7 @@ struct listener {
 	int stop[2]; /* stop pipe */
 	pthread_t tid;
 	int started;
+	atomic_int stopping; /* set before the stop pipe is written */
 	listener_fn fn;
 	void *arg;
 	struct listener_limits lim;
@@ -79,6 +81,8 @@ struct lst_conn {
 	struct listener *l;
 	struct lst_conn *prev, *next; /* in l->conns */
 	long long req_start;	      /* ms, first byte of the request; 0: none (own thread) */
+	int full;		      /* the last read filled its chunk: more is likely waiting
+				       * (own thread) */
 	/* under l->lock: */
 	int idle;	      /* in poll(2) awaiting a request's first byte */
 	int evicted;	      /* shut down to make room */
@@ -510,6 +514,7 @@ listener_stop(struct listener *l)
 
 	if (l == NULL)
 		return;
+	atomic_store(&l->stopping, 1);
 	if (l->started) {
 		if (write(l->stop[1], &b, 1) != 1)
 			msg_error("%s: cannot signal the stop: %m", l->spec);
@@ -581,31 +586,23 @@ lst_timed_out(struct lst_conn *lc, int idle)
 	return LISTENER_DEADLINE;
 }
 
-long
-listener_read(struct listener_conn *c, struct buf *b, size_t max)
+/* Wait until c is readable, at most ms: 1, or a LISTENER_* result. */
+static long
+lst_wait_readable(struct lst_conn *lc, int idle, long long ms)
 {
-	struct lst_conn *lc = (struct lst_conn *)c;
 	struct pollfd p[2] = {
-		{ .fd = c->fd, .events = POLLIN },
-		{ .fd = c->stop_fd, .events = POLLIN },
+		{ .fd = lc->c.fd, .events = POLLIN },
+		{ .fd = lc->c.stop_fd, .events = POLLIN },
 	};
-	int idle = b->len == 0;
-	char tmp[4096];
-	long long ms;
-	ssize_t n;
 	int r;
 
-	if (idle)
-		lc->req_start = 0;
-	if ((ms = lst_wait_ms(lc, idle)) <= 0)
-		return lst_timed_out(lc, 0);
 	if (idle)
 		lst_set_idle(lc, 1);
 	do
 		r = poll(p, 2, (int)ms);
 	while (r < 0 && errno == EINTR);
 	if (idle && lst_set_idle(lc, 0)) {
-		msg_debug("%s %lu: closed for a new connection", c->what, c->id);
+		msg_debug("%s %lu: closed for a new connection", lc->c.what, lc->c.id);
 		return LISTENER_EVICTED;
 	}
 	if (r < 0)
@@ -614,13 +611,57 @@ listener_read(struct listener_conn *c, struct buf *b, size_t max)
 		return lst_timed_out(lc, idle);
 	if (p[1].revents)
 		return LISTENER_STOP;
+	return 1;
+}
+
+/* read(2) up to n bytes, without waiting when nowait; EINTR retried. */
+static ssize_t
+lst_recv(int fd, char *p, size_t n, int nowait)
+{
+	ssize_t r;
+
+	do
+		r = recv(fd, p, n, nowait ? MSG_DONTWAIT : 0);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/*
+ * Reading first and polling only when nothing is there saves a poll(2)
+ * when bytes are likely waiting: the last read filled its chunk (a
+ * pipelining client). A request/response client (Postfix) sends nothing
+ * before its reply, so there poll(2) comes first, as the wait it is.
+ * Once the listener stops, every read polls (and sees the stop pipe), so
+ * a client that never pauses cannot keep its connection past the stop.
+ */
+long
+listener_read(struct listener_conn *c, struct buf *b, size_t max)
+{
+	struct lst_conn *lc = (struct lst_conn *)c;
+	int idle = b->len == 0;
+	char tmp[LISTENER_READ_MAX];
+	long long ms;
+	ssize_t n = -1;
+	long w;
+
+	if (idle)
+		lc->req_start = 0;
+	if ((ms = lst_wait_ms(lc, idle)) <= 0)
+		return lst_timed_out(lc, 0);
+	if (max == 0)
+		max = 1;
 	if (max > sizeof(tmp))
 		max = sizeof(tmp);
-	do
-		n = read(c->fd, tmp, max ? max : 1);
-	while (n < 0 && errno == EINTR);
+	if (lc->full && !atomic_load(&lc->l->stopping))
+		n = lst_recv(c->fd, tmp, max, 1);
+	if (n < 0 && (!lc->full || errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if ((w = lst_wait_readable(lc, idle, ms)) != 1)
+			return w;
+		n = lst_recv(c->fd, tmp, max, 0);
+	}
 	if (n < 0)
 		return LISTENER_ERROR;
+	lc->full = (size_t)n == max;
 	if (n == 0)
 		return LISTENER_EOF;
 	if (idle)
@@ -641,14 +682,19 @@ listener_write(struct listener_conn *c, const void *p, size_t n)
 	const char *s = p;
 	ssize_t w;
 
+	/* send first: a socket buffer with room (nearly always) takes the reply
+	 * at once; poll(2) only for a peer that does not read */
 	while (n > 0) {
 		struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
 
-		if (poll(&pf, 1, LISTENER_WRITE_TIMEOUT) <= 0)
-			return -1;
 		w = send(c->fd, s, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (poll(&pf, 1, LISTENER_WRITE_TIMEOUT) <= 0)
+				return -1;
+			continue;
+		}
 		if (w <= 0)
 			return -1;
 		s += w;

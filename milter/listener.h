@@ -22,7 +22,9 @@
  * connection waiting for input (its read returns LISTENER_STOP), waits
  * until all handlers returned, closes and frees. Nothing polls in a loop
  * and nothing sleeps: waiting is poll(2) on the socket plus a stop pipe,
- * and a condition variable for the handlers to finish.
+ * and a condition variable for the handlers to finish. A read when bytes
+ * are likely waiting (the previous one filled its chunk) and a write try
+ * the socket first and poll(2) only when it would block.
  */
 #ifndef DANEPOL_MILTER_LISTENER_H
 #define DANEPOL_MILTER_LISTENER_H
@@ -36,6 +38,7 @@
 /* Evicted connections still leaving may exceed max_conns by this much. */
 #define LISTENER_EVICT_SLACK(max) ((max) / 8 + 2)
 #define LISTENER_WRITE_TIMEOUT	  10000 /* ms a reply may wait for the peer */
+#define LISTENER_READ_MAX	  16384 /* bytes one listener_read() adds, at most */
 
 /* listener_read() results besides a byte count > 0. */
 #define LISTENER_EOF	  0
@@ -87,7 +90,8 @@ void listener_stop(struct listener *l);
 int listener_fd(const struct listener *l);
 
 /**
- * Append up to one read's worth of bytes (at most max) from c to b, from
+ * Append up to one read's worth of bytes (at most max, and at most
+ * LISTENER_READ_MAX) from c to b, from
  * the handler's thread. b holds the unanswered input: empty means the
  * connection is idle (it waits at most idle_ms, and may be evicted:
  * LISTENER_EVICTED); otherwise a request is in progress and the wait

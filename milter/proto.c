@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "policy_sts.h"
 #include "proto.h"
+#include "sts_policy.h"
 
 int
 proto_sockmap_split(const char *data, size_t n, char **name, char **key)
@@ -103,32 +104,91 @@ proto_level(const struct policy_decision *d)
  * becomes Postfix's ".example.net", which also matches deeper names, as
  * postfix-mta-sts-resolver answers) and the MX host name as SNI.
  */
-static char *
-proto_sts_secure(const struct policy_sts *s)
+static void
+proto_sts_secure(struct buf *b, const struct policy_sts *s)
 {
+	buf_puts(b, "OK secure match=");
+	for (size_t i = 0; i < s->nmx; i++)
+		buf_printf(b, "%s%s", i ? ":" : "",
+		    strncmp(s->mx[i], "*.", 2) == 0 ? s->mx[i] + 1 : s->mx[i]);
+	buf_puts(b, " servername=hostname");
+}
+
+/* " name=value", or " { name = value }" when value holds a blank, a comma
+ * or a brace: Postfix's policy attribute syntax (TLSRPT_README). */
+static void
+proto_attr(struct buf *b, const char *name, const char *value)
+{
+	if (value[strcspn(value, " \t,{}")] != 0)
+		buf_printf(b, " { %s = %s }", name, value);
+	else
+		buf_printf(b, " %s=%s", name, value);
+}
+
+/*
+ * Postfix 3.10's TLSRPT attributes for d after the level, in b
+ * (TLSRPT_README, "MTA-STS Support via smtp_tls_policy_maps"): an
+ * enforce or testing MTA-STS policy is policy_type=sts with the policy
+ * lines (RFC 8460 section 4.3.2, sts_policy_strings()) and patterns; an
+ * MTA-STS lookup that found no policy, or one in mode none, is
+ * policy_type=no-policy-found. Nothing otherwise: not consulted, a fetch
+ * that failed (sts needs the policy's lines, and Postfix reports
+ * no-policy-found by itself), or a DANE level (Postfix reports DANE from
+ * its own TLSA lookups; it refuses a policy_type other than these two).
+ */
+static void
+proto_tlsrpt(struct buf *b, const struct policy_decision *d, const char *level)
+{
+	const struct policy_sts *s = d->sts;
+	char **lines;
+	size_t n;
+
+	if (s == NULL || strncmp(level, "dane", 4) == 0)
+		return;
+	if (!s->have || s->mode == STS_MODE_NONE || s->nmx == 0) {
+		if (s->fetch_error == NULL)
+			buf_puts(b, " policy_type=no-policy-found");
+		return;
+	}
+	buf_puts(b, " policy_type=sts");
+	proto_attr(b, "policy_domain", d->domain);
+	n = policy_sts_lines(s, &lines);
+	for (size_t i = 0; i < n; i++) {
+		proto_attr(b, "policy_string", lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	for (size_t i = 0; i < s->nmx; i++)
+		proto_attr(b, "mx_host_pattern", s->mx[i]);
+}
+
+/* "OK ..." for a require or try decision, with the TLSRPT attributes when tlsrpt */
+static char *
+proto_sockmap_ok(const struct policy_decision *d, int tlsrpt)
+{
+	const char *level = proto_level(d);
 	struct buf b;
 
 	buf_init(&b);
-	buf_puts(&b, "OK secure match=");
-	for (size_t i = 0; i < s->nmx; i++)
-		buf_printf(&b, "%s%s", i ? ":" : "",
-		    strncmp(s->mx[i], "*.", 2) == 0 ? s->mx[i] + 1 : s->mx[i]);
-	buf_puts(&b, " servername=hostname");
+	if (d->reason == POLICY_R_STS_ENFORCE && d->sts != NULL)
+		proto_sts_secure(&b, d->sts);
+	else
+		buf_printf(&b, "OK %s", level);
+	if (tlsrpt)
+		proto_tlsrpt(&b, d, level);
 	return buf_steal(&b);
 }
 
 char *
-proto_sockmap_reply(const struct policy_decision *d, const struct policy_status_table *st, int soft)
+proto_sockmap_reply(const struct policy_decision *d, const struct policy_status_table *st,
+    int soft, int tlsrpt)
 {
 	char *text, *r;
 
 	switch (d->verdict) {
 	case POLICY_REQUIRE:
-		if (d->reason == POLICY_R_STS_ENFORCE && d->sts != NULL)
-			return proto_sts_secure(d->sts);
-		return xasprintf("OK %s", proto_level(d));
 	case POLICY_TRY:
-		return xasprintf("OK %s", proto_level(d));
+		return proto_sockmap_ok(d, tlsrpt);
 	case POLICY_DEFER:
 		if (soft || d->reason == POLICY_R_INVALID_DOMAIN)
 			return xstrdup("NOTFOUND ");

@@ -9,6 +9,9 @@
  *                               secure and the local level is not
  *                               dane-only (doc/engine.md, "Front doors")
  *   verdict try              -> "OK <level>"  (dane, may, encrypt, none)
+ *   MTA-STS enforce          -> "OK secure match=P1:P2 servername=hostname"
+ *   (with socketmap_tlsrpt = yes, Postfix 3.10's TLSRPT attributes after
+ *   an "OK" reply of an MTA-STS destination: proto_sockmap_reply())
  *   verdict defer            -> "TEMP <reply text without the codes>"
  *   verdict reject (null MX) -> "NOTFOUND "   (Postfix handles null MX)
  *   invalid-domain           -> "NOTFOUND "   (Postfix's default level)
@@ -73,9 +76,17 @@ char *proto_reply_text(const struct policy_status_table *st, const struct policy
 /** The full SMTP reply "450 4.7.5 text" for a defer or reject decision. */
 char *proto_reply_line(const struct policy_status_table *st, const struct policy_decision *d);
 
-/** The socketmap reply (before netstring framing) for d; soft per proto_soft(). */
+/**
+ * The socketmap reply (before netstring framing) for d; soft per
+ * proto_soft(). tlsrpt (conf socketmap_tlsrpt): an "OK" reply of an
+ * MTA-STS destination also carries Postfix 3.10's TLSRPT attributes:
+ *   policy_type=sts policy_domain=D { policy_string = LINE }...
+ *       mx_host_pattern=P...     (an enforce or testing policy)
+ *   policy_type=no-policy-found  (MTA-STS consulted, no policy or mode none)
+ * and nothing for DANE levels, a failed fetch, or without MTA-STS.
+ */
 char *proto_sockmap_reply(const struct policy_decision *d, const struct policy_status_table *st,
-    int soft);
+    int soft, int tlsrpt);
 
 /** The Exim reply line (no line end) for d decided for destination. */
 char *proto_exim_reply(const struct policy_decision *d, const struct policy_status_table *st,

@@ -20,7 +20,11 @@
  * without a reply (the stream cannot be resynchronised).
  *
  * Each request takes the current runtime snapshot (so a reload applies
- * to the next request) and writes one "socketmap" audit line.
+ * to the next request) and writes one "socketmap" audit line. Requests
+ * already read are answered before danepold reads or waits again, and
+ * their audit lines, then their replies, leave together, one write each
+ * (a client that pipelines; Postfix's dict_sockmap sends one request and
+ * waits for its reply). A reply never leaves before its audit line.
  */
 #include "config.h"
 
@@ -40,6 +44,9 @@
 #include "socketmap.h"
 #include "stats.h"
 
+#define SM_READ_MAX 16384 /* bytes one read may add to the input */
+#define SM_OUT_MAX  65536 /* replies collected before they are sent anyway */
+
 /* Decide for key and return the reply; *o gets the outcome (o->d NULL
  * when no decision was made). */
 static char *
@@ -50,17 +57,20 @@ sm_decide(struct policy_runtime *rt, const char *key, struct policy_outcome *o)
 		return xstrdup("NOTFOUND ");
 	policy_run_decide(rt, key, o);
 	daemon_probe_apply(rt->conf, o);
-	return proto_sockmap_reply(o->d, rt->status, proto_soft(rt->conf, o->d));
+	return proto_sockmap_reply(o->d, rt->status, proto_soft(rt->conf, o->d),
+	    rt->conf->socketmap_tlsrpt);
 }
 
-char *
-socketmap_query(const char *data, size_t n, unsigned long id)
+/* socketmap_query(), the audit line kept in b (NULL: written at once) */
+static char *
+sm_query(struct daemon_audit_batch *b, const char *data, size_t n, unsigned long id)
 {
 	struct snapshot *snap = snapshot_acquire();
 	struct policy_runtime *rt = snap ? snap->rt : NULL;
 	struct policy_outcome o;
 	char *name = NULL, *key = NULL, *reply;
-	json_t *ev = daemon_audit_event_new("socketmap");
+	/* no event to build without an audit log (audit_log = none) */
+	json_t *ev = daemon_audit() ? daemon_audit_event_new("socketmap") : NULL;
 
 	memset(&o, 0, sizeof(o));
 	if (proto_sockmap_split(data, n, &name, &key) < 0)
@@ -79,10 +89,12 @@ socketmap_query(const char *data, size_t n, unsigned long id)
 
 		daemon_audit_mail_line(&l);
 	}
-	json_object_set_new(ev, "map", audit_string(name));
-	json_object_set_new(ev, "key", audit_string(key));
-	json_object_set_new(ev, "reply", audit_string(reply));
-	daemon_audit_event_finish(ev, rt, o.d ? &o : NULL);
+	if (ev != NULL) {
+		json_object_set_new(ev, "map", audit_string(name));
+		json_object_set_new(ev, "key", audit_string(key));
+		json_object_set_new(ev, "reply", audit_string(reply));
+		daemon_audit_event_finish_to(b, ev, rt, o.d ? &o : NULL);
+	}
 	policy_decision_unref(o.d);
 	snapshot_release(snap);
 	free(name);
@@ -90,10 +102,18 @@ socketmap_query(const char *data, size_t n, unsigned long id)
 	return reply;
 }
 
+char *
+socketmap_query(const char *data, size_t n, unsigned long id)
+{
+	return sm_query(NULL, data, n, id);
+}
+
 /* Drop the first n bytes of b. */
 static void
 sm_consume(struct buf *b, size_t n)
 {
+	if (n == 0)
+		return;
 	memmove(b->s, b->s + n, b->len - n + 1);
 	b->len -= n;
 }
@@ -102,7 +122,7 @@ sm_consume(struct buf *b, size_t n)
 static int
 sm_fill(struct listener_conn *c, struct buf *in)
 {
-	long r = listener_read(c, in, 4096);
+	long r = listener_read(c, in, SM_READ_MAX);
 
 	if (r > 0)
 		return 0;
@@ -111,48 +131,89 @@ sm_fill(struct listener_conn *c, struct buf *in)
 	return -1;
 }
 
+/* What one connection has answered and not yet sent. */
+struct sm_pending {
+	struct buf out;			 /* the replies, netstrings */
+	struct daemon_audit_batch audit; /* their audit lines */
+};
+
+/* Write the audit lines, then send the replies, if any: every line is in
+ * the log before its reply leaves. 0, or -1: the connection is unusable. */
+static int
+sm_flush(struct listener_conn *c, struct sm_pending *p)
+{
+	int rc = 0;
+
+	daemon_audit_batch_write(&p->audit);
+	if (p->out.len)
+		rc = listener_write(c, p->out.s, p->out.len);
+	buf_reset(&p->out);
+	return rc;
+}
+
+/* Answer the request data[0..n): its reply and audit line kept in p. */
+static void
+sm_answer(struct listener_conn *c, struct sm_pending *p, const char *data, size_t n)
+{
+	char *reply = sm_query(&p->audit, data, n, c->id);
+
+	netstring_encode(&p->out, reply, strlen(reply));
+	free(reply);
+}
+
+/*
+ * The requests of one connection. Every complete request in the input
+ * buffer is answered before the next read (a pipelining client gets its
+ * replies in one write(2)); replies go out before danepold waits for more
+ * input, before it closes, and whenever SM_OUT_MAX bytes are waiting.
+ * in[0..pos) is answered and dropped before each read, so the listener
+ * sees an empty buffer (idle) exactly when no request is in progress.
+ */
 void
 socketmap_serve(struct listener_conn *c, void *arg)
 {
-	struct buf in, out;
+	struct sm_pending p;
+	struct buf in;
 	const char *data;
-	char *reply;
-	size_t dlen, used;
+	size_t dlen, used, pos = 0;
 	int done = 0;
 
 	(void)arg;
 	stats_door(DAEMON_METRICS_SOCKETMAP);
 	buf_init(&in);
-	buf_init(&out);
+	buf_init(&p.out);
+	daemon_audit_batch_init(&p.audit);
 	while (!done) {
-		switch (netstring_decode(in.s, in.len, PROTO_SOCKMAP_MAX, &data, &dlen, &used)) {
+		switch (netstring_decode(in.s + pos, in.len - pos, PROTO_SOCKMAP_MAX, &data, &dlen,
+		    &used)) {
 		case NETSTRING_OK:
-			buf_reset(&out);
-			reply = socketmap_query(data, dlen, c->id);
-			netstring_encode(&out, reply, strlen(reply));
-			free(reply);
-			sm_consume(&in, used);
+			sm_answer(c, &p, data, dlen);
+			pos += used;
 			listener_request_done(c);
-			done = listener_write(c, out.s, out.len) < 0;
+			if (p.out.len >= SM_OUT_MAX || p.audit.lines.len >= SM_OUT_MAX)
+				done = sm_flush(c, &p) < 0;
 			break;
 		case NETSTRING_MORE:
-			done = sm_fill(c, &in) < 0;
+			sm_consume(&in, pos);
+			pos = 0;
+			done = sm_flush(c, &p) < 0 || sm_fill(c, &in) < 0;
 			break;
 		case NETSTRING_TOOLONG:
 			msg_warn("socketmap %lu: request longer than %d octets: closing", c->id,
 			    PROTO_SOCKMAP_MAX);
-			buf_reset(&out);
-			netstring_encode(&out, "PERM request too long", 21);
-			listener_write(c, out.s, out.len);
+			netstring_encode(&p.out, "PERM request too long", 21);
+			sm_flush(c, &p);
 			done = 1;
 			break;
 		case NETSTRING_BAD:
 		default:
 			msg_warn("socketmap %lu: malformed netstring: closing", c->id);
+			sm_flush(c, &p);
 			done = 1;
 			break;
 		}
 	}
+	daemon_audit_batch_free(&p.audit);
 	buf_free(&in);
-	buf_free(&out);
+	buf_free(&p.out);
 }

@@ -119,8 +119,8 @@ struct policy_sts {
 	char *id;	  /* the id it was fetched under */
 	char **mx;	  /* its patterns */
 	size_t nmx;
+	uint32_t max_age; /* its max_age, seconds */
 	int64_t expires;  /* Unix seconds */
-	uint32_t max_age; /* the policy's max_age, seconds */
 	char *txt_id;	  /* the id of the current _mta-sts TXT record, or NULL */
 	char *note;	  /* what happened: "no _mta-sts record", a fetch error, ... */
 	char *fetch_error; /* RFC 8460 result type of a failed fetch, or NULL */

@@ -233,8 +233,8 @@ apply(struct policy_decision *d, struct policy_sts *s, const struct sts_policy *
 	s->have = 1;
 	s->mode = (int)p->mode;
 	s->id = xstrdup(cs->id);
-	s->expires = cs->expires;
 	s->max_age = p->max_age;
+	s->expires = cs->expires;
 	s->nmx = p->nmx;
 	s->mx = p->nmx ? xcalloc(p->nmx, sizeof(char *)) : NULL;
 	for (size_t i = 0; i < p->nmx; i++)
@@ -288,6 +288,19 @@ policy_sts_apply(struct policy_runtime *rt, const struct policy_input *in,
 	dns_answer_free(ans[TAG_TXT]);
 	dns_batch_free(b);
 	free(name);
+}
+
+size_t
+policy_sts_lines(const struct policy_sts *s, char ***lines)
+{
+	struct sts_policy p;
+
+	*lines = NULL;
+	if (s == NULL || !s->have)
+		return 0;
+	p = (struct sts_policy){ .mode = (enum sts_mode)s->mode, .max_age = s->max_age,
+		.mx = s->mx, .nmx = s->nmx };
+	return sts_policy_strings(&p, lines);
 }
 
 enum policy_sts_host

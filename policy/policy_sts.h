@@ -42,4 +42,13 @@ enum policy_sts_host {
  */
 enum policy_sts_host policy_sts_host(const struct policy_decision *d, const char *host);
 
+/**
+ * The RFC 8460 policy-string lines of the MTA-STS policy s applied
+ * (sts_policy_strings(): "version: STSv1", "mode: ...", one "mx: ..." per
+ * pattern, "max_age: N") into *lines, one malloc'd string each (caller
+ * frees each and the array); their number, 0 (and *lines NULL) when s
+ * applied none. Pure; any thread.
+ */
+size_t policy_sts_lines(const struct policy_sts *s, char ***lines);
+
 #endif

@@ -37,6 +37,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
+#include "policy_sts.h"
 #include "probe.h"
 #include "probe_int.h"
 #include "sts_policy.h"
@@ -263,12 +264,8 @@ probe_run(const struct policy_decision *d, const struct probe_opts *o)
 	r->no_mx = d->no_mx;
 	r->port = d->port;
 	r->time = (int64_t)time(NULL);
-	if (d->sts != NULL && d->sts->have && d->sts->mode != STS_MODE_NONE) {
-		struct sts_policy p = { .mode = (enum sts_mode)d->sts->mode,
-			.max_age = d->sts->max_age, .mx = d->sts->mx, .nmx = d->sts->nmx };
-
-		r->nsts_lines = sts_policy_strings(&p, &r->sts_lines);
-	}
+	if (d->sts != NULL && d->sts->have && d->sts->mode != STS_MODE_NONE)
+		r->nsts_lines = policy_sts_lines(d->sts, &r->sts_lines);
 	if (d->nhosts == 0 && unusable_type(d->reason) != NULL)
 		probe_classify(add_entry(r, NULL, NULL, port));
 	for (size_t i = 0; i < d->nhosts; i++) {

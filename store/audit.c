@@ -128,33 +128,40 @@ audit_unwrite(int fd, ssize_t w)
 		msg_warn("audit log: cannot remove a partly written line: %m");
 }
 
-/* Append line[0..n) (ending in '\n') with one write(2): see the file head. */
-static int
-audit_put(struct audit_log *a, const char *line, size_t n)
+int
+audit_write_lines(struct audit_log *a, const char *lines, size_t n, unsigned long count)
 {
+	unsigned long whole = 0;
 	ssize_t w;
+	char ebuf[128];
+	const char *why = "short write";
 
-	pthread_rwlock_rdlock(&a->lock);
-	w = io_write_once(a->fd, line, n);
-	if (w >= 0 && w < (ssize_t)n)
-		audit_unwrite(a->fd, w);
-	if (w == (ssize_t)n && a->sync == AUDIT_SYNC_FSYNC && fdatasync(a->fd) < 0 &&
-	    errno != EINVAL && errno != EROFS)
-		w = -1;
-	pthread_rwlock_unlock(&a->lock);
-	if (w == (ssize_t)n) {
-		atomic_fetch_add(&a->written, 1);
+	if (a == NULL || count == 0)
 		return 0;
+	pthread_rwlock_rdlock(&a->lock);
+	w = io_write_once(a->fd, lines, n);
+	if (w < 0) /* strerror_r (GNU variant under _GNU_SOURCE): thread-safe */
+		why = strerror_r(errno, ebuf, sizeof(ebuf));
+	if (w == (ssize_t)n && a->sync == AUDIT_SYNC_FSYNC && fdatasync(a->fd) < 0 &&
+	    errno != EINVAL && errno != EROFS) {
+		why = strerror_r(errno, ebuf, sizeof(ebuf));
+		w = -1;
 	}
-	if (w < 0) {
-		char ebuf[128];
+	if (w == (ssize_t)n) {
+		whole = count;
+	} else if (w > 0) { /* whole lines stay; the one cut in two goes */
+		const char *end = lines;
 
-		/* strerror_r (GNU variant under _GNU_SOURCE): thread-safe */
-		audit_failed(a, strerror_r(errno, ebuf, sizeof(ebuf)));
-	} else {
-		audit_failed(a, "short write");
+		for (const char *nl; (nl = memchr(end, '\n', (size_t)(lines + w - end))) != NULL;
+		     end = nl + 1)
+			whole++;
+		audit_unwrite(a->fd, (ssize_t)(lines + w - end));
 	}
-	return -1;
+	pthread_rwlock_unlock(&a->lock);
+	atomic_fetch_add(&a->written, whole);
+	for (unsigned long i = whole; i < count; i++)
+		audit_failed(a, why);
+	return whole == count ? 0 : -1;
 }
 
 int
@@ -164,39 +171,51 @@ audit_write(struct audit_log *a, const json_t *obj)
 }
 
 int
-audit_write_with(struct audit_log *a, const json_t *obj, const char *key, const char *raw,
-    size_t rawlen)
+audit_line_with(struct audit_log *a, struct buf *lines, const json_t *obj, const char *key,
+    const char *raw, size_t rawlen)
 {
-	struct buf line;
 	char *text;
 	size_t n;
-	int rc = -1;
 
 	if (a == NULL)
 		return 0;
 	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL || (n = strlen(text)) < 2 ||
 	    text[n - 1] != '}') {
 		audit_failed(a, "event could not be serialised");
-		goto out;
+		free(text);
+		return -1;
 	}
-	buf_init(&line);
 	if (key == NULL) {
-		buf_append(&line, text, n);
+		buf_append(lines, text, n);
 	} else {
-		buf_append(&line, text, n - 1);
+		buf_append(lines, text, n - 1);
 		if (n > 2)
-			buf_putc(&line, ',');
-		buf_putc(&line, '"');
-		buf_puts(&line, key);
-		buf_puts(&line, "\":");
-		buf_append(&line, raw, rawlen);
-		buf_putc(&line, '}');
+			buf_putc(lines, ',');
+		buf_putc(lines, '"');
+		buf_puts(lines, key);
+		buf_puts(lines, "\":");
+		buf_append(lines, raw, rawlen);
+		buf_putc(lines, '}');
 	}
-	buf_putc(&line, '\n');
-	rc = audit_put(a, line.s, line.len);
-	buf_free(&line);
-out:
+	buf_putc(lines, '\n');
 	free(text);
+	return 0;
+}
+
+int
+audit_write_with(struct audit_log *a, const json_t *obj, const char *key, const char *raw,
+    size_t rawlen)
+{
+	struct buf line;
+	int rc;
+
+	if (a == NULL)
+		return 0;
+	buf_init(&line);
+	rc = audit_line_with(a, &line, obj, key, raw, rawlen);
+	if (rc == 0)
+		rc = audit_write_lines(a, line.s, line.len, 1);
+	buf_free(&line);
 	return rc;
 }
 

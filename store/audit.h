@@ -62,6 +62,28 @@ int audit_write(struct audit_log *a, const json_t *obj);
 int audit_write_with(struct audit_log *a, const json_t *obj, const char *key, const char *raw,
     size_t rawlen);
 
+/**
+ * The line audit_write_with() would write, appended to lines (for
+ * audit_write_lines()). Returns 0, or -1 when obj cannot be serialised
+ * (counted and logged as a lost line; nothing appended). NULL a: no-op
+ * returning 0. Thread-safe.
+ */
+struct buf;
+int audit_line_with(struct audit_log *a, struct buf *lines, const json_t *obj, const char *key,
+    const char *raw, size_t rawlen);
+
+/**
+ * Append count whole lines, lines[0..n) (each ending in '\n', as
+ * audit_line_with() makes them), with ONE write(2) (and one fdatasync(2)
+ * under AUDIT_SYNC_FSYNC): a front door that answers several requests at
+ * once writes their lines together, still never interleaved with other
+ * writers. A short write keeps the whole lines it took and cuts the one
+ * it split; every line not written is counted and logged. Returns 0, or
+ * -1 when not every line was written. NULL a or count 0: no-op returning
+ * 0. Thread-safe.
+ */
+int audit_write_lines(struct audit_log *a, const char *lines, size_t n, unsigned long count);
+
 /** Lines written / failed so far. */
 unsigned long audit_written(const struct audit_log *a);
 unsigned long audit_failures(const struct audit_log *a);

@@ -86,6 +86,8 @@ fi
 check "socketmap queries are audited" [ "$(count '"event":"socketmap"' "$T/audit.log")" -ge 120 ]
 check "the socketmap audit line of secure.example" \
 	grep -q '"event":"socketmap",.*"key":"secure.example","reply":"OK dane-only",.*"decision":{"domain":"secure.example",' "$T/audit.log"
+check "each of the 6000 pipelined requests has its audit line (their lines are written in batches)" \
+	[ "$(count '"event":"socketmap","time":"[^"]*","map":"tlspolicy","key":".x[0-9]*.example","reply":"NOTFOUND "' "$T/audit.log")" = 5994 ]
 check "parent-domain lookups are audited with a null decision" \
 	grep -q '"key":".secure.example","reply":"NOTFOUND ",.*"decision":null}$' "$T/audit.log"
 check "Exim queries are audited" \

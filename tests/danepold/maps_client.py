@@ -156,6 +156,7 @@ def sockmap_checks(path):
     d, _ = read_ns(s)
     out(d == b"NOTFOUND ", "a 10000-octet request is still answered", repr(d))
     s.close()
+    pipelined_checks(path)
     # malformed netstrings: closed without a reply
     for bad in (b"abc", b"01:x,", b"-1:", b"3:abcd,", b"5:hello;"):
         s = connect(path)
@@ -166,6 +167,48 @@ def sockmap_checks(path):
             got = repr(e).encode()
         out(got == b"", "malformed netstring %r: closed without reply" % bad, repr(got))
         s.close()
+
+
+def read_all_ns(s):
+    """Every netstring until the server closes: (list of data, what was left over)."""
+    got, buf = [], b""
+    while True:
+        d, buf = read_ns(s, buf)
+        if d is None:
+            return got, buf
+        got.append(d)
+
+
+def pipelined_checks(path):
+    """Requests answered in batches: whatever precedes a bad or over-long
+    netstring in the same write is answered before the close, and a long
+    pipelined run (several reads, several reply writes) in order."""
+    two = ns(b"tlspolicy secure.example") + ns(b"tlspolicy .example")
+    for tail, last, desc in ((b"5:hello;", [], "a malformed netstring"),
+                             (b"10001:xx", [b"PERM request too long"], "an over-long request")):
+        s = connect(path)
+        s.sendall(two + tail)
+        got, rest = read_all_ns(s)
+        s.close()
+        out(got == [b"OK dane-only", b"NOTFOUND "] + last and rest == b"",
+            "2 requests then %s in one write: both answered, then the close" % desc, repr(got))
+    # 6000 requests (130 kB: several reads) whose replies (72 kB) outgrow
+    # one reply batch; sent from a thread while the replies are read
+    n = 6000
+    reqs = [ns(b"tlspolicy %s" % (b"secure.example" if i % 1000 == 999 else b".x%d.example" % i))
+            for i in range(n)]
+    s = connect(path)
+    t = threading.Thread(target=lambda: s.sendall(b"".join(reqs)))
+    t.start()
+    buf, got = b"", []
+    for _ in range(n):
+        d, buf = read_ns(s, buf)
+        got.append(d)
+    t.join()
+    s.close()
+    want = [b"OK dane-only" if i % 1000 == 999 else b"NOTFOUND " for i in range(n)]
+    out(got == want, "%d pipelined requests on one connection, every reply in order" % n,
+        "first difference at %s" % next((i for i in range(n) if got[i] != want[i]), None))
 
 
 # ----------------------------------------------------------------- Exim

@@ -126,6 +126,7 @@ Test(conf, defaults)
 	cr_expect_eq(c->audit_only, 0);
 	cr_expect_eq(c->use_rcpt_host, 1);
 	cr_expect_eq(c->log_decisions, 0);
+	cr_expect_eq(c->socketmap_tlsrpt, 0);
 	cr_expect_str_eq(c->milter_smtp_transports, "smtp");
 	cr_expect_str_eq(c->audit_log, "-");
 	cr_expect_eq(c->audit_sync, 1);
@@ -651,6 +652,7 @@ Test(conf, print_round_trip_everything_set)
 	    "use_rcpt_host = 0\n"
 	    "milter_smtp_transports = smtp, smtp-out\tsmtp_v6\n"
 	    "log_decisions = yes\n"
+	    "socketmap_tlsrpt = yes\n"
 	    "audit_log = /var/log/danepol.json\n"
 	    "audit_sync = fsync\n"
 	    "probe = yes\n"
@@ -713,6 +715,7 @@ Test(conf, print_round_trip_everything_set)
 	cr_expect_str_eq(d->report_org_name, "Example Org");
 	cr_expect_eq(d->report_retry_s, 0);
 	cr_expect_eq(d->log_decisions, 1);
+	cr_expect_eq(d->socketmap_tlsrpt, 1);
 	cr_expect_eq(d->sts, 1);
 	cr_expect_str_eq(d->sts_ca_file, "/x/ca.pem");
 	cr_expect_eq(d->sts_fetch_timeout_ms, 3000);

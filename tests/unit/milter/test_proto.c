@@ -77,15 +77,18 @@ Test(proto, sockmap_every_verdict_and_level)
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		struct policy_decision *d = mk("d.example", c[i].v, c[i].l, c[i].r, "why");
-		char *r = proto_sockmap_reply(d, st, 0);
+		char *r = proto_sockmap_reply(d, st, 0, 0);
 
 		cr_expect_str_eq(r, c[i].want, "case %zu", i);
 		free(r);
-		r = proto_sockmap_reply(d, st, 1);
+		r = proto_sockmap_reply(d, st, 1, 0);
 		if (c[i].v == POLICY_DEFER)
 			cr_expect_str_eq(r, "NOTFOUND ", "soft defer %zu", i);
 		else
 			cr_expect_str_eq(r, c[i].want, "soft changes only defers (%zu)", i);
+		free(r);
+		r = proto_sockmap_reply(d, st, 0, 1);
+		cr_expect_str_eq(r, c[i].want, "no MTA-STS: socketmap_tlsrpt adds nothing (%zu)", i);
 		free(r);
 		policy_decision_unref(d);
 	}
@@ -121,11 +124,102 @@ Test(proto, require_with_insecure_mx)
 		d->mx_sec = c[i].sec;
 		d->policy_level = c[i].pl;
 		want = xasprintf("OK %s", c[i].level);
-		expect_reply(proto_sockmap_reply(d, st, 0), want);
+		expect_reply(proto_sockmap_reply(d, st, 0, 0), want);
 		free(want);
 		want = xasprintf("verdict=require level=%s reason=dane destination=u.example",
 		    c[i].level);
 		expect_reply(proto_exim_reply(d, st, "u.example", 0), want);
+		free(want);
+		policy_decision_unref(d);
+	}
+	policy_status_table_free(st);
+}
+
+/* A decision for domain with MTA-STS consulted: mode (enum sts_mode),
+ * patterns mx (NULL-terminated; none: no policy applied). */
+static struct policy_decision *
+mk_sts_d(const char *domain, enum policy_verdict v, enum tls_level l, enum policy_reason r,
+    int mode, const char *const *mx)
+{
+	struct policy_decision *d = mk(domain, v, l, r, "why");
+	struct policy_sts *s = d->sts = xcalloc(1, sizeof(*s));
+
+	s->have = mx != NULL;
+	s->mode = mode;
+	s->max_age = 86400;
+	for (; mx && mx[s->nmx]; s->nmx++)
+		;
+	s->mx = s->nmx ? xcalloc(s->nmx, sizeof(char *)) : NULL;
+	for (size_t i = 0; i < s->nmx; i++)
+		s->mx[i] = xstrdup(mx[i]);
+	return d;
+}
+
+/* The same for s.example. */
+static struct policy_decision *
+mk_sts(enum policy_verdict v, enum tls_level l, enum policy_reason r, int mode,
+    const char *const *mx)
+{
+	return mk_sts_d("s.example", v, l, r, mode, mx);
+}
+
+#define STS_LINES(mode)                                                                  \
+	" { policy_string = version: STSv1 } { policy_string = mode: " mode " }"          \
+	" { policy_string = mx: mx1.s.example } { policy_string = mx: *.s.example }"      \
+	" { policy_string = max_age: 86400 }"
+#define STS_PATTERNS " mx_host_pattern=mx1.s.example mx_host_pattern=*.s.example"
+
+/*
+ * socketmap_tlsrpt: Postfix 3.10's TLSRPT attributes (TLSRPT_README,
+ * "MTA-STS Support via smtp_tls_policy_maps"), byte for byte, after the
+ * unchanged reply; without the key, the reply of every case is the one
+ * danepol gave before the key existed.
+ */
+Test(proto, sockmap_tlsrpt)
+{
+	static const char *const pats[] = { "mx1.s.example", "*.s.example", NULL };
+	static const char *const none[] = { NULL };
+	struct policy_status_table *st = policy_status_table_new();
+	static const struct {
+		enum policy_verdict v; enum tls_level l; enum policy_reason r; int mode;
+		const char *const *mx; const char *fetch_error; const char *plain; const char *attrs;
+	} c[] = {
+		{ POLICY_REQUIRE, TLS_LEVEL_SECURE, POLICY_R_STS_ENFORCE, STS_MODE_ENFORCE, pats, NULL,
+		  "OK secure match=mx1.s.example:.s.example servername=hostname",
+		  " policy_type=sts policy_domain=s.example" STS_LINES("enforce") STS_PATTERNS },
+		{ POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_STS_TESTING, STS_MODE_TESTING, pats, NULL, "OK may",
+		  " policy_type=sts policy_domain=s.example" STS_LINES("testing") STS_PATTERNS },
+		/* no policy: no _mta-sts record, or mode none */
+		{ POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_NO_TLSA, 0, NULL, NULL, "OK may",
+		  " policy_type=no-policy-found" },
+		{ POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_NO_TLSA, STS_MODE_NONE, none, NULL, "OK may",
+		  " policy_type=no-policy-found" },
+		{ POLICY_TRY, TLS_LEVEL_ENCRYPT, POLICY_R_NO_TLSA, 0, NULL, NULL, "OK encrypt",
+		  " policy_type=no-policy-found" },
+		/* a failed fetch has no policy lines for policy_type=sts */
+		{ POLICY_TRY, TLS_LEVEL_MAY, POLICY_R_NO_TLSA, 0, NULL, "sts-policy-invalid", "OK may",
+		  "" },
+		/* a DANE level: Postfix reports from its own TLSA lookups */
+		{ POLICY_TRY, TLS_LEVEL_DANE, POLICY_R_STS_TESTING, STS_MODE_TESTING, pats, NULL,
+		  "OK dane", "" },
+		{ POLICY_TRY, TLS_LEVEL_DANE, POLICY_R_NO_TLSA, 0, NULL, NULL, "OK dane", "" },
+		/* a deferral is answered TEMP: Postfix connects nowhere */
+		{ POLICY_DEFER, TLS_LEVEL_SECURE, POLICY_R_STS_MX_MISMATCH, STS_MODE_ENFORCE, pats,
+		  NULL, "TEMP no MX host matches the MTA-STS policy (s.example: why)", "" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct policy_decision *d = mk_sts(c[i].v, c[i].l, c[i].r, c[i].mode, c[i].mx);
+		char *want = xasprintf("%s%s", c[i].plain, c[i].attrs);
+		char *r;
+
+		d->sts->fetch_error = c[i].fetch_error ? xstrdup(c[i].fetch_error) : NULL;
+		r = proto_sockmap_reply(d, st, 0, 0);
+		cr_expect_str_eq(r, c[i].plain, "case %zu, socketmap_tlsrpt = no", i);
+		free(r);
+		r = proto_sockmap_reply(d, st, 0, 1);
+		cr_expect_str_eq(r, want, "case %zu, socketmap_tlsrpt = yes", i);
+		free(r);
 		free(want);
 		policy_decision_unref(d);
 	}
@@ -143,7 +237,7 @@ Test(proto, reply_text_percent_and_overrides)
 	    "%s", why);
 	expect_reply(proto_reply_text(st, d), "custom 50% text (p.example: 100% \"bogus\" \\ here)");
 	expect_reply(proto_reply_line(st, d), "451 4.7.5 custom 50% text (p.example: 100% \"bogus\" \\ here)");
-	expect_reply(proto_sockmap_reply(d, st, 0), "TEMP custom 50% text (p.example: 100% \"bogus\" \\ here)");
+	expect_reply(proto_sockmap_reply(d, st, 0, 0), "TEMP custom 50% text (p.example: 100% \"bogus\" \\ here)");
 	expect_reply(proto_exim_reply(d, st, "p.example", 0),
 	    "verdict=defer level=dane reason=mx-dnssec-bogus destination=p.example "
 	    "reply=\"451 4.7.5 custom 50% text (p.example: 100% \\\"bogus\\\" \\\\ here)\"");
@@ -307,20 +401,13 @@ Test(proto, exim_host_split)
 	free(long_host);
 }
 
-/* A decision to which an MTA-STS policy of mode m with patterns mx applied. */
+/* A decision for stsok.example to which an MTA-STS policy of mode m with patterns mx1 (and mx2) applied. */
 static struct policy_decision *
-mk_sts(enum policy_verdict v, enum policy_reason r, int mode, const char *mx1, const char *mx2)
+mk_sts_host(enum policy_verdict v, enum policy_reason r, int mode, const char *mx1, const char *mx2)
 {
-	struct policy_decision *d = mk("stsok.example", v, TLS_LEVEL_SECURE, r, "sts");
+	const char *mx[] = { mx1, mx2, NULL };
 
-	d->sts = xcalloc(1, sizeof(*d->sts));
-	d->sts->have = 1;
-	d->sts->mode = mode;
-	d->sts->mx = xcalloc(2, sizeof(char *));
-	d->sts->mx[d->sts->nmx++] = xstrdup(mx1);
-	if (mx2 != NULL)
-		d->sts->mx[d->sts->nmx++] = xstrdup(mx2);
-	return d;
+	return mk_sts_d("stsok.example", v, TLS_LEVEL_SECURE, r, mode, mx);
 }
 
 Test(proto, exim_host_reply)
@@ -337,7 +424,7 @@ Test(proto, exim_host_reply)
 		{ "mx1.stsok.example x", "deny", "\"mx1.stsok.example x\"" },
 		{ "a\"b", "deny", "\"a\\\"b\"" },
 	};
-	struct policy_decision *d = mk_sts(POLICY_REQUIRE, POLICY_R_STS_ENFORCE, STS_MODE_ENFORCE,
+	struct policy_decision *d = mk_sts_host(POLICY_REQUIRE, POLICY_R_STS_ENFORCE, STS_MODE_ENFORCE,
 	    "mx1.stsok.example", "*.stsok.example");
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
@@ -349,14 +436,14 @@ Test(proto, exim_host_reply)
 	}
 	policy_decision_unref(d);
 	/* the policy names no MX host: the decision is a defer, every host denied */
-	d = mk_sts(POLICY_DEFER, POLICY_R_STS_MX_MISMATCH, STS_MODE_ENFORCE, "mail.elsewhere.example",
+	d = mk_sts_host(POLICY_DEFER, POLICY_R_STS_MX_MISMATCH, STS_MODE_ENFORCE, "mail.elsewhere.example",
 	    NULL);
 	expect_reply(proto_exim_host_reply(d, "stsmismatch.example", "mx1.stsmismatch.example"),
 	    "verdict=deny reason=sts-mx-mismatch destination=stsmismatch.example "
 	    "host=mx1.stsmismatch.example");
 	policy_decision_unref(d);
 	/* testing and none restrict nothing */
-	d = mk_sts(POLICY_TRY, POLICY_R_STS_TESTING, STS_MODE_TESTING, "mx1.stsok.example", NULL);
+	d = mk_sts_host(POLICY_TRY, POLICY_R_STS_TESTING, STS_MODE_TESTING, "mx1.stsok.example", NULL);
 	expect_reply(proto_exim_host_reply(d, "stscrlf.example", "other.example"),
 	    "verdict=allow reason=sts-testing destination=stscrlf.example host=other.example");
 	policy_decision_unref(d);
@@ -365,7 +452,7 @@ Test(proto, exim_host_reply)
 	expect_reply(proto_exim_host_reply(d, "secure.example", "mx1.secure.example"),
 	    "verdict=allow reason=dane destination=secure.example host=mx1.secure.example");
 	policy_decision_unref(d);
-	d = mk_sts(POLICY_TRY, POLICY_R_MX_INSECURE, STS_MODE_ENFORCE, "mx1.stsok.example", NULL);
+	d = mk_sts_host(POLICY_TRY, POLICY_R_MX_INSECURE, STS_MODE_ENFORCE, "mx1.stsok.example", NULL);
 	d->sts->have = 0;
 	expect_reply(proto_exim_host_reply(d, "stsbad.example", "elsewhere.example"),
 	    "verdict=allow reason=mx-insecure destination=stsbad.example host=elsewhere.example");

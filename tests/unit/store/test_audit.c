@@ -16,11 +16,15 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "log.h"
 #include "mem.h"
 #include "policy.h"
@@ -255,6 +259,93 @@ Test(audit, write_failure_counted_not_fatal)
 	cr_assert_eq(audit_written(a), 0);
 	json_decref(o);
 	audit_close(a);
+}
+
+/* Three lines of obj {"n": i} made by audit_line_with() into b; a pad
+ * makes each line exactly 100 bytes. */
+static void
+three_lines(struct audit_log *a, struct buf *b)
+{
+	for (int i = 0; i < 3; i++) {
+		char pad[128];
+		json_t *o;
+
+		memset(pad, 'p', 73);
+		pad[73] = 0;
+		o = json_pack("{s:i,s:s}", "n", i, "pad", pad);
+		/* {"n":0,"pad":"<73>"} + ,"x":12345 + } + \n: 100 bytes */
+		cr_assert_eq(audit_line_with(a, b, o, "x", "12345", 5), 0);
+		json_decref(o);
+	}
+	cr_assert_eq(b->len, 300, "3 lines of 100 bytes, got %zu bytes", b->len);
+}
+
+Test(audit, lines_in_one_write)
+{
+	char *path = tpath("batch.log"), *err = NULL, *text = NULL;
+	struct audit_log *a = audit_open(path, AUDIT_SYNC_FSYNC, &err);
+	struct buf b;
+	FILE *fp;
+	size_t cap = 0;
+	int n = 0;
+
+	cr_assert_not_null(a, "%s", err ? err : "");
+	buf_init(&b);
+	three_lines(a, &b);
+	cr_assert_eq(audit_write_lines(a, b.s, b.len, 3), 0);
+	cr_assert_eq(audit_write_lines(a, b.s, 0, 0), 0, "no line: nothing to do");
+	cr_assert_eq(audit_written(a), 3);
+	cr_assert_eq(audit_line_with(NULL, &b, NULL, NULL, NULL, 0), 0);
+	cr_assert_eq(audit_write_lines(NULL, b.s, b.len, 3), 0);
+	audit_close(a);
+	cr_assert_not_null(fp = fopen(path, "r"));
+	for (; getline(&text, &cap, fp) > 0; n++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "{\"n\":%d,", n);
+		cr_expect_eq(strncmp(text, want, strlen(want)), 0, "line %d in order: %s", n, text);
+	}
+	cr_expect_eq(n, 3);
+	free(text);
+	fclose(fp);
+	buf_free(&b);
+	free(path);
+}
+
+/*
+ * A batch cut short (the file size limit, as a full disk would) keeps the
+ * whole lines it wrote and removes the part of the line it split; the
+ * lines not written are each counted lost.
+ */
+Test(audit, lines_cut_short_keep_whole_lines)
+{
+	char *path = tpath("short.log"), *err = NULL;
+	struct audit_log *a = audit_open(path, AUDIT_SYNC_FLUSH, &err);
+	struct rlimit rl = { .rlim_cur = 250, .rlim_max = RLIM_INFINITY };
+	struct stat st;
+	struct buf b;
+
+	cr_assert_not_null(a, "%s", err ? err : "");
+	buf_init(&b);
+	three_lines(a, &b);
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	msg_set_capture(capture);
+	cr_assert_eq(audit_write_lines(a, b.s, b.len, 3), -1);
+	msg_set_capture(NULL);
+	cr_assert_eq(audit_written(a), 2);
+	cr_assert_eq(audit_failures(a), 1);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_size, 200, "the two whole lines stay, the cut one goes (size %lld)",
+	    (long long)st.st_size);
+	audit_close(a);
+	a = audit_open("/dev/full", AUDIT_SYNC_FLUSH, &err);
+	cr_assert_not_null(a);
+	cr_assert_eq(audit_write_lines(a, b.s, b.len, 3), -1);
+	cr_assert_eq(audit_failures(a), 3, "nothing written: every line lost");
+	audit_close(a);
+	buf_free(&b);
+	free(path);
 }
 
 Test(audit, open_failure_reports)
