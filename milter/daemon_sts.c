@@ -48,17 +48,13 @@ static void
 d_sts_outcome(const char *domain, enum sts_fetch_status st, const char *err)
 {
 	struct tls_outcome o = { .source = OUTCOME_SRC_STS, .policy_type = OUTCOME_POLICY_STS };
-	struct sts_policy p;
 	char *why = NULL;
 
 	if (d_sts_store == NULL)
 		return;
 	o.time = (int64_t)time(NULL);
-	if (sts_cache_stored(d_sts_store, domain, o.time, &p) == 1) {
-		o.npolicy_strings = sts_policy_strings(&p, &o.policy_strings);
-		sts_policy_clear(&p);
-	}
 	o.policy_domain = xstrdup(domain);
+	(void)sts_cache_outcome(d_sts_store, &o); /* the kept policy's lines, if any */
 	o.result_type = outcome_result_type(sts_fetch_status_name(st));
 	o.detail = d_sts_reason(err);
 	if (store_add(d_sts_store, &o, &why) < 0)

@@ -334,41 +334,38 @@ session_emit(struct pf_reader *r, struct pf_session *s, const char *domain, int 
 {
 	struct tls_outcome o = { .time = s->time, .source = OUTCOME_SRC_POSTFIX };
 	const char *type = NULL, *reason = NULL;
+	int sts;
 
 	o.policy_domain = xstrdup(domain);
 	/* no DANE line: an MTA-STS policy kept for domain makes it an sts
 	 * session (Postfix logs "Verified" alike for DANE and level secure;
-	 * danepol asks for MTA-STS only where there is no DANE) */
-	if (!s->dane && sts_cache_outcome(r->s, &o)) {
-		if (s->verify_num >= 0)
-			verify_result(s->verify_num, &type, &reason);
-		else if (!delivered && not_verified)
-			type = "certificate-not-trusted", reason = "server-certificate-not-verified";
-		else if (s->trust == PF_T_UNTRUSTED || s->trust == PF_T_ANON)
-			/* under testing Postfix delivered; enforce would have failed it */
-			type = "certificate-not-trusted", reason = "untrusted-tls-session";
-		goto fill;
-	}
+	 * danepol asks for MTA-STS only where there is no DANE). Such a
+	 * session has no fail_type nor all_unusable: both come with DANE lines. */
+	sts = !s->dane && sts_cache_outcome(r->s, &o);
 	if (s->fail_type != NULL)
 		type = s->fail_type, reason = s->fail_reason;
 	else if (s->all_unusable)
 		type = "tlsa-invalid", reason = "all-TLSA-records-unusable";
 	else if (s->trust == PF_T_VERIFIED)
-		s->dane = 1;
+		s->dane = !sts;
 	else if (s->verify_num >= 0)
 		verify_result(s->verify_num, &type, &reason);
 	else if (!delivered && not_verified)
 		type = "certificate-not-trusted", reason = "server-certificate-not-verified";
-	if (type != NULL)
-		s->dane = 1;
-	o.policy_type = s->dane ? OUTCOME_POLICY_TLSA : OUTCOME_POLICY_NONE;
+	else if (sts && (s->trust == PF_T_UNTRUSTED || s->trust == PF_T_ANON))
+		/* under testing Postfix delivered; enforce would have failed it */
+		type = "certificate-not-trusted", reason = "untrusted-tls-session";
+	if (!sts) {
+		if (type != NULL)
+			s->dane = 1;
+		o.policy_type = s->dane ? OUTCOME_POLICY_TLSA : OUTCOME_POLICY_NONE;
+	}
 	if (s->dane) { /* records only belong to a tlsa policy */
 		o.policy_strings = s->recs;
 		o.npolicy_strings = s->nrecs;
 		s->recs = NULL;
 		s->nrecs = 0;
 	}
-fill:
 	o.mx_host = xstrdup(s->host);
 	o.receiving_ip = s->ip[0] ? xstrdup(s->ip) : NULL;
 	o.success = type == NULL;
