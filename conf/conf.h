@@ -96,7 +96,14 @@ struct conf {
 	unsigned sts_fetch_timeout_ms; /* default 10s, 500ms..60s */
 	unsigned sts_https_port;       /* default 443 */
 	/* TLS outcomes: store and RFC 8460 reports */
-	char *outcome_db;	 /* default "/var/lib/danepol/outcomes.db" (SQLite), or NULL */
+	char *outcome_db; /* default "/var/lib/danepol/outcomes.db" (SQLite), a
+			   * postgresql:// URI (shared by relays), or NULL */
+	char *relay_name; /* this relay's name in a shared store, or NULL: the host name */
+	unsigned outcome_queue_max;   /* default 100000: outcomes danepold holds while the store
+				       * is down (more are dropped, counted and logged) */
+	unsigned outcome_db_timeout_ms; /* default 5s: PostgreSQL connect and statement bound */
+	char *report_queue_db; /* SQLite report delivery queue with a PostgreSQL outcome_db,
+				* or NULL: the outcome_db itself (SQLite) */
 	char *postfix_log;	 /* Postfix mail log to read TLS outcomes from, or NULL (none) */
 	char *report_org_name;	 /* RFC 8460 organization-name, or NULL (reports refused) */
 	char *report_contact;	 /* RFC 8460 contact-info, or NULL (reports refused) */

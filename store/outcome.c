@@ -34,6 +34,7 @@ outcome_clear(struct tls_outcome *o)
 	free(o->mx_host);
 	free(o->receiving_ip);
 	free(o->sending_ip);
+	free(o->relay);
 	free(o->mx_helo);
 	free(o->detail);
 	memset(o, 0, sizeof(*o));
@@ -54,6 +55,7 @@ outcome_copy(struct tls_outcome *dst, const struct tls_outcome *src)
 	dst->mx_host = xstrdup_null(src->mx_host);
 	dst->receiving_ip = xstrdup_null(src->receiving_ip);
 	dst->sending_ip = xstrdup_null(src->sending_ip);
+	dst->relay = xstrdup_null(src->relay);
 	dst->mx_helo = xstrdup_null(src->mx_helo);
 	dst->detail = xstrdup_null(src->detail);
 	dst->policy_strings = NULL;

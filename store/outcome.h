@@ -46,6 +46,8 @@ struct tls_outcome {
 	int success;		 /* 1: TLS established and (if a policy applied) authenticated */
 	const char *result_type; /* static RFC 8460 result type when !success, else NULL */
 	char *detail;		 /* failure-reason-code / additional information, or NULL */
+	char *relay;		 /* the relay that saw it (store_set_relay()): set by the
+				  * store when added, read back from it; NULL before */
 };
 
 /** Free every owned string and zero *o. NULL-safe. */

@@ -27,15 +27,38 @@
 
 struct store;
 
-/** Open (creating file and schema if needed) path. NULL with *err. */
-struct store *store_open(const char *path, char **err);
+/**
+ * Open spec: a PostgreSQL database when spec is a libpq URI
+ * ("postgresql://..." or "postgres://...", store_spec_is_pg()), else the
+ * SQLite file at path spec (created with its schema when missing). The
+ * schema is created or migrated (the same versions for both). The relay
+ * name starts as the host name (store_set_relay()). NULL with *err.
+ */
+struct store *store_open(const char *spec, char **err);
+
+/** 1 when spec names a PostgreSQL database (a libpq URI), else 0. */
+int store_spec_is_pg(const char *spec);
+
+/**
+ * The name outcomes added through s are kept under (conf relay_name;
+ * default the host name): copied. Call before the store is shared
+ * between threads.
+ */
+void store_set_relay(struct store *s, const char *relay);
+
+/** s's relay name (owned by s). Any thread. */
+const char *store_relay(const struct store *s);
+
+/** "sqlite" or "postgresql". */
+const char *store_kind(const struct store *s);
 
 /** Close and free. NULL-safe. */
 void store_close(struct store *s);
 
 /**
- * The path s was opened with (owned by s, valid until store_close()).
- * Any thread.
+ * The path s was opened with, or for PostgreSQL the connection string
+ * with any password replaced by "***" (owned by s, valid until
+ * store_close()). Any thread.
  */
 const char *store_path(const struct store *s);
 
@@ -85,5 +108,26 @@ int store_each(struct store *s, int64_t from, int64_t to, const char *policy_dom
  */
 int store_each_domain(struct store *s, int64_t from, int64_t to,
     int (*fn)(const char *policy_domain, void *arg), void *arg, char **err);
+
+/**
+ * Expiry-based claims on shared work, so that of several relays sharing a
+ * database exactly one does a job (sends the report of a domain and day,
+ * probes a destination, fetches a policy): claim (kind, key) for s's relay
+ * until now + lease_s. 1: taken (no claim existed, the old one expired
+ * without being finished, or s's relay already held it: renewed); 0: held
+ * by another relay until it expires, or finished as done (*by, when by
+ * is not NULL, gets that relay's name; caller frees); -1 with *err.
+ * kind and key: printable text, at most 64 and 1024 bytes.
+ */
+int store_claim(struct store *s, const char *kind, const char *key, int64_t now, int64_t lease_s,
+    char **by, char **err);
+
+/**
+ * Finish s's relay's claim on (kind, key): done 1 keeps it forever (the
+ * work is done: a later store_claim() gets 0), done 0 releases it (the
+ * work failed: claimable again at once). A claim held by another relay is
+ * left alone. 0 or -1 with *err.
+ */
+int store_claim_finish(struct store *s, const char *kind, const char *key, int done, char **err);
 
 #endif
