@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "mem.h"
 #include "seen.h"
+#include "store_backend.h"
 #include "store_db.h"
 
 static void seen_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -49,7 +50,7 @@ seen_check(const char *what, const char *v, size_t max, char **err)
 		seen_err(err, "seen: %s refused: empty", what);
 		return -1;
 	}
-	if (store_db_text_check(v, max, &why) < 0) {
+	if (store_text_check(v, max, &why) < 0) {
 		seen_err(err, "seen: %s refused: %s", what, why);
 		return -1;
 	}
@@ -178,6 +179,19 @@ out:
 	return ret;
 }
 
+/*
+ * The rollover history is a relay's own (its MX, its keys): it stays in
+ * SQLite; a PostgreSQL outcome_db has none.
+ */
+static int
+no_sqlite(struct store *s, char **err)
+{
+	seen_err(err, "seen: %s is a %s store: the rollover history needs an SQLite outcome_db "
+		      "(danepol rollover -c with a configuration whose outcome_db is a file)",
+	    store_path(s), store_kind(s));
+	return -1;
+}
+
 int
 seen_observe(struct store *s, const char *kind, const char *owner, const char *const *items,
     size_t n, int64_t now, int64_t max_gap, int64_t *first_seen, char **err)
@@ -211,7 +225,8 @@ seen_observe(struct store *s, const char *kind, const char *owner, const char *c
 		if (seen_check(what, items[i], SEEN_MAX_ITEM, err) < 0)
 			return -1;
 	}
-	db = store_db_lock(s);
+	if ((db = store_db_lock(s)) == NULL)
+		return no_sqlite(s, err);
 	if (seen_exec(db, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
 	if (seen_prune(db, kind, owner, items, n, err) < 0)
@@ -245,6 +260,7 @@ seen_get(struct store *s, const char *kind, const char *owner, const char *item,
     int64_t *first_seen, char **err)
 {
 	int64_t first = 0;
+	sqlite3 *db;
 	int rc;
 
 	if (s == NULL) {
@@ -255,7 +271,9 @@ seen_get(struct store *s, const char *kind, const char *owner, const char *item,
 	    seen_check("owner", owner, SEEN_MAX_OWNER, err) < 0 ||
 	    seen_check("item", item, SEEN_MAX_ITEM, err) < 0)
 		return -1;
-	rc = seen_row(store_db_lock(s), kind, owner, item, &first, NULL, err);
+	if ((db = store_db_lock(s)) == NULL)
+		return no_sqlite(s, err);
+	rc = seen_row(db, kind, owner, item, &first, NULL, err);
 	store_db_unlock(s);
 	if (rc == 1 && first_seen != NULL)
 		*first_seen = first;

@@ -8,7 +8,8 @@
  * SQLite connection; the caller runs its statements and transaction and
  * then calls store_db_unlock(). The connection stays the store's (never
  * closed by the caller); statements the caller prepares are finalized
- * before it unlocks.
+ * before it unlocks. A store that is not SQLite (PostgreSQL) has no such
+ * connection: store_db_lock() returns NULL and locks nothing.
  */
 #ifndef DANEPOL_STORE_DB_H
 #define DANEPOL_STORE_DB_H
@@ -23,12 +24,5 @@ sqlite3 *store_db_lock(struct store *s);
 
 /** Unlock what store_db_lock() locked. */
 void store_db_unlock(struct store *s);
-
-/**
- * The store's text check: length of v if it is valid UTF-8 without
- * control characters and at most max bytes, else -1 with *why (a static
- * reason). Any thread, no lock.
- */
-long store_db_text_check(const char *v, size_t max, const char **why);
 
 #endif

@@ -138,7 +138,7 @@ Test(queue, new_store_has_the_table)
 	cr_assert_not_null(s = store_open(dbpath, &err), "%s", err);
 	cr_expect_eq(db_int("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 	    " AND name = 'report_queue'"), 1, "created with the store's schema");
-	cr_expect_eq(db_int("SELECT max(version) FROM schema_version"), 2);
+	cr_expect_eq(db_int("SELECT max(version) FROM schema_version"), 3);
 	queue_works(s, 0, 0);
 	store_close(s);
 	remove_dir();
@@ -156,8 +156,8 @@ Test(queue, old_store_without_the_table)
 	    " AND name = 'report_queue'"), 1, "store_open() added the table");
 	cr_expect_eq(db_int("SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 	    " AND name = 'report_queue_next'"), 1);
-	cr_expect_eq(db_int("SELECT max(version) FROM schema_version"), 2,
-	    "a version 1 file is migrated to version 2 (sts outcomes)");
+	cr_expect_eq(db_int("SELECT max(version) FROM schema_version"), 3,
+	    "a version 1 file is migrated to version 3 (sts outcomes, relay)");
 	queue_works(s, 0, 0);
 	store_close(s);
 
@@ -187,7 +187,7 @@ Test(queue, old_store_with_the_old_table)
 		sqlite3_close(h);
 	}
 	cr_assert_not_null(s = store_open(dbpath, &err), "%s", err);
-	cr_expect_eq(db_int("SELECT max(version) FROM schema_version"), 2);
+	cr_expect_eq(db_int("SELECT max(version) FROM schema_version"), 3);
 	q = report_queue_open(s, &err);
 	cr_assert_not_null(q, "%s", err);
 	cr_assert_eq(report_queue_due(q, 800, &v, &n, &err), 0, "%s", err);

@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "outcome.h"
 #include "store.h"
 
@@ -520,38 +521,129 @@ Test(store, sts_policy_type)
 	store_close(s);
 }
 
-/* A version 1 file (rows with have_policy 0 and 1) is migrated to version 2 and keeps them. */
-Test(store, migrates_version_1)
+/*
+ * The outcomes table of schema versions 1 and 2 (no relay column), as
+ * those versions created it, with one DANE row.
+ */
+static void
+make_old_file(int version)
+{
+	char *sql = xasprintf(
+	    "PRAGMA application_id = 1684106853;"
+	    "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+	    "INSERT INTO schema_version VALUES (%d);"
+	    "CREATE TABLE outcomes (id INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+	    " source INTEGER NOT NULL, policy_domain TEXT NOT NULL, have_policy INTEGER NOT NULL,"
+	    " policy_strings TEXT NOT NULL DEFAULT '[]', mx_host TEXT, receiving_ip TEXT,"
+	    " sending_ip TEXT, mx_helo TEXT, success INTEGER NOT NULL, result_type TEXT,"
+	    " detail TEXT, dedupe_key TEXT, UNIQUE (source, dedupe_key));"
+	    "INSERT INTO outcomes (time, source, policy_domain, have_policy, policy_strings,"
+	    " mx_host, success) VALUES (7, 0, 'v1.example', 1, '[\"3 1 1 AA\"]', 'mx.v1.example', 1);",
+	    version);
+	sqlite3 *db;
+
+	unlink(dbpath);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	free(sql);
+}
+
+/* Files of versions 1 and 2 are migrated to version 3 and keep their rows (relay unknown). */
+Test(store, migrates_versions_1_and_2)
+{
+	for (int v = 1; v <= 2; v++) {
+		struct seen seen = { 0 };
+		char *err = NULL;
+		struct store *s;
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		make_old_file(v);
+		cr_assert_not_null(s = store_open(dbpath, &err), "%s", err);
+		cr_assert_eq(store_each(s, 0, 10, NULL, collect, &seen, &err), 0, "%s", err);
+		cr_assert_eq(seen.n, 1);
+		cr_assert_eq(seen.first.policy_type, OUTCOME_POLICY_TLSA);
+		cr_assert_str_eq(seen.first.mx_host, "mx.v1.example");
+		cr_assert_null(seen.first.relay);
+		outcome_clear(&seen.first);
+		store_close(s);
+		cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+		cr_assert_eq(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1,
+				 &st, NULL),
+		    SQLITE_OK);
+		cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+		cr_assert_eq(sqlite3_column_int(st, 0), 3);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+}
+
+/* Outcomes carry the store's relay name: the host name, or what store_set_relay() gave. */
+Test(store, relay_name_kept)
 {
 	struct seen seen = { 0 };
-	char *err = NULL;
+	char *err = NULL, host[256] = "";
 	struct store *s = store_open(dbpath, &err);
-	struct tls_outcome o = mk(7, "v1.example", 1, NULL);
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct tls_outcome o = mk(7, "relay.example", 1, NULL);
 
 	cr_assert_not_null(s, "%s", err);
-	o.policy_type = OUTCOME_POLICY_TLSA;
+	gethostname(host, sizeof(host) - 1);
+	cr_assert_str_eq(store_relay(s), host[0] ? host : "localhost");
 	cr_assert_eq(store_add(s, &o, &err), 0, "%s", err);
-	store_close(s);
-	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, "UPDATE schema_version SET version = 1", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(db);
-
-	cr_assert_not_null(s = store_open(dbpath, &err), "%s", err);
+	store_set_relay(s, "relay-b");
+	store_set_relay(s, "bad\nname"); /* refused: keeps relay-b */
+	cr_assert_eq(store_add(s, &o, &err), 0, "%s", err);
 	cr_assert_eq(store_each(s, 0, 10, NULL, collect, &seen, &err), 0, "%s", err);
-	cr_assert_eq(seen.n, 1);
-	cr_assert_eq(seen.first.policy_type, OUTCOME_POLICY_TLSA);
+	cr_assert_eq(seen.n, 2);
+	cr_assert_str_eq(seen.first.relay, host[0] ? host : "localhost");
 	outcome_clear(&seen.first);
+	cr_assert_str_eq(store_relay(s), "relay-b");
+	cr_assert_str_eq(store_kind(s), "sqlite");
 	store_close(s);
-	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL),
-	    SQLITE_OK);
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	cr_assert_eq(sqlite3_column_int(st, 0), 2);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+}
+
+/* Claims: one holder at a time, expiry, renewal, done for good, release. */
+Test(store, claims)
+{
+	char *err = NULL, *by = NULL;
+	struct store *a = store_open(dbpath, &err), *b;
+
+	cr_assert_not_null(a, "%s", err);
+	cr_assert_not_null(b = store_open(dbpath, &err), "%s", err);
+	store_set_relay(a, "relay-a");
+	store_set_relay(b, "relay-b");
+	cr_assert_eq(store_claim(a, "report", "d.example/2026-12-05", 100, 60, &by, &err), 1, "%s", err);
+	cr_assert_eq(store_claim(b, "report", "d.example/2026-12-05", 120, 60, &by, &err), 0, "%s", err);
+	cr_assert_str_eq(by, "relay-a");
+	free(by);
+	by = NULL;
+	cr_assert_eq(store_claim(a, "report", "d.example/2026-12-05", 130, 60, NULL, &err), 1);
+	/* a's lease now runs to 190: b takes it over at 190 */
+	cr_assert_eq(store_claim(b, "report", "d.example/2026-12-05", 189, 60, NULL, &err), 0);
+	cr_assert_eq(store_claim(b, "report", "d.example/2026-12-05", 190, 60, NULL, &err), 1);
+	/* a's finish of a claim b holds changes nothing */
+	cr_assert_eq(store_claim_finish(a, "report", "d.example/2026-12-05", 1, &err), 0);
+	cr_assert_eq(store_claim(a, "report", "d.example/2026-12-05", 200, 60, &by, &err), 0);
+	cr_assert_str_eq(by, "relay-b");
+	free(by);
+	by = NULL;
+	/* done: nobody claims it again, however late */
+	cr_assert_eq(store_claim_finish(b, "report", "d.example/2026-12-05", 1, &err), 0);
+	cr_assert_eq(store_claim(a, "report", "d.example/2026-12-05", 9999, 60, &by, &err), 0);
+	cr_assert_str_eq(by, "relay-b");
+	free(by);
+	by = NULL;
+	cr_assert_eq(store_claim(b, "report", "d.example/2026-12-05", 9999, 60, NULL, &err), 0);
+	/* released: claimable at once */
+	cr_assert_eq(store_claim(a, "probe", "x.example", 100, 60, NULL, &err), 1);
+	cr_assert_eq(store_claim_finish(a, "probe", "x.example", 0, &err), 0);
+	cr_assert_eq(store_claim(b, "probe", "x.example", 101, 60, NULL, &err), 1);
+	cr_assert_eq(store_claim(a, "probe", "bad\001key", 100, 60, NULL, &err), -1);
+	cr_assert_not_null(strstr(err, "claim refused"), "%s", err);
+	free(err);
+	store_close(a);
+	store_close(b);
 }
 
 /* ------------------------------------------------------------ concurrency */
