@@ -3,7 +3,7 @@
  * outcome store, written, delivered, retried.
  *
  *     danepol report [-c FILE] [--dry-run] [--date YYYY-MM-DD] [--domain D]...
- *                    [--ingest-postfix] [--retry-only]
+ *                    [--ingest-postfix] [--retry-only] [--again]
  *
  * For one UTC day (default: yesterday by report_send_now()):
  *   1. --ingest-postfix: add the TLS outcomes of postfix_log for the day
@@ -16,6 +16,9 @@
  *   3. retry the queued reports that are due, dropping those first tried
  *      more than report_retry ago.
  * --dry-run stops after writing the files (no DNS, no delivery, no queue);
+ * Each report is sent once, by one relay, whichever of the relays sharing
+ * the store runs first (the claim "report" DOMAIN/DAY, report_domain());
+ * --again sends it whatever was sent before.
  * --retry-only does only step 3. Failed deliveries are logged and queued,
  * never turned into outcomes: no report about reports.
  *
@@ -52,11 +55,13 @@
 #define REPORT_EX_PARTIAL 1 /* some report not delivered (now) */
 #define DAY_S		  86400
 #define RUA_TIMEOUT_MS	  10000
+#define REPORT_LEASE_S	  3600 /* one relay's claim on a report it is sending */
 
 struct report_opts {
 	const char *conf_path;
 	int dry_run;
 	int retry_only;
+	int again; /* --again: no claim, send whatever was sent */
 	int ingest;
 	const char *date;
 	char **domains; /* owned array; the strings too when domains_owned */
@@ -69,11 +74,12 @@ struct report_ctx {
 	const struct report_opts *o;
 	struct conf *c;
 	struct store *store;
+	struct store *qstore;	    /* the report queue's own SQLite file, or NULL */
 	struct report_queue *queue; /* NULL with --dry-run */
 	struct dns_resolver *res;   /* NULL with --dry-run */
 	char *submitter;
 	int64_t now, start, end;
-	unsigned written, delivered, queued, given_up, failed, no_rua;
+	unsigned written, delivered, queued, given_up, failed, no_rua, elsewhere;
 };
 
 /** cli_report_usage - the usage text of `danepol report`. */
@@ -82,7 +88,7 @@ cli_report_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: danepol report [-c FILE] [--dry-run] [--date YYYY-MM-DD] [--domain D]...\n"
-	    "                      [--ingest-postfix] [--retry-only]\n"
+	    "                      [--ingest-postfix] [--retry-only] [--again]\n"
 	    "  -c FILE           configuration file\n"
 	    "  -n, --dry-run     write the report files only: no DNS, no delivery, no queue\n"
 	    "  -d, --date DAY    the UTC day to report (default: yesterday)\n"
@@ -90,6 +96,8 @@ cli_report_usage(FILE *fp)
 	    "  -i, --ingest-postfix\n"
 	    "                    first read postfix_log's TLS outcomes of the day\n"
 	    "  -r, --retry-only  only retry the queued deliveries that are due\n"
+	    "  -a, --again       send the day's reports even when this or another relay\n"
+	    "                    sharing the store sent them already\n"
 	    "  -h, --help        this text\n"
 	    "exit: 0 done, 1 something not delivered (queued or dropped), 64 usage,\n"
 	    "      69 resolver unavailable, 74 outcome database unusable, 78 configuration error\n");
@@ -129,6 +137,7 @@ report_parse(const struct cli_global *g, int argc, char **argv, struct report_op
 		{ "domain", required_argument, NULL, 'D' },
 		{ "ingest-postfix", no_argument, NULL, 'i' },
 		{ "retry-only", no_argument, NULL, 'r' },
+		{ "again", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -137,7 +146,7 @@ report_parse(const struct cli_global *g, int argc, char **argv, struct report_op
 	o->conf_path = g->conf_path;
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:nd:D:irh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:nd:D:irah", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->conf_path = optarg;
@@ -153,6 +162,9 @@ report_parse(const struct cli_global *g, int argc, char **argv, struct report_op
 			break;
 		case 'r':
 			o->retry_only = 1;
+			break;
+		case 'a':
+			o->again = 1;
 			break;
 		case 'D':
 			o->domains =
@@ -312,23 +324,17 @@ queue_item(struct report_ctx *x, const struct report_send_item *it, const char *
 	x->queued++;
 }
 
-/* Build, write and (unless dry-run) deliver the report of one domain. */
+/* Build, write and (unless dry-run) deliver the report of domain dom (canonical). */
 static void
-report_domain(struct report_ctx *x, const char *domain)
+report_domain_send(struct report_ctx *x, const char *dom)
 {
-	char dom[DNSNAME_MAX], uid[17], *json = NULL, *rid = NULL, *name = NULL, *path = NULL;
+	char uid[17], *json = NULL, *rid = NULL, *name = NULL, *path = NULL;
 	char *err = NULL, *why = NULL;
 	struct report_send_item it;
 	unsigned char *gz = NULL;
 	size_t nout = 0, gzlen = 0;
-	const char *bad;
 	int rc;
 
-	if (dnsname_normalize(domain, 0, dom, &bad) < 0) {
-		msg_error("report: domain %.255s: %s", domain, bad);
-		x->failed++;
-		return;
-	}
 	if ((json = report_build(x->store, x->c, dom, x->start, x->end, &nout, &err)) == NULL) {
 		msg_error("report: %s: %s", dom, err ? err : "cannot build the report");
 		x->failed++;
@@ -371,6 +377,67 @@ out:
 	free(gz);
 	free(err);
 	free(why);
+}
+
+/* The claim key of dom's report of the run's day: "DOMAIN/YYYY-MM-DD". Caller frees. */
+static char *
+day_key(const struct report_ctx *x, const char *dom)
+{
+	time_t t = (time_t)x->start;
+	struct tm tm;
+	char day[16];
+
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	return xasprintf("%s/%s", dom, day);
+}
+
+/*
+ * One domain's report, sent by exactly one relay of those sharing the
+ * store, once: the claim ("report", DOMAIN/DAY) for REPORT_LEASE_S. A
+ * report written and delivered, queued (this relay retries it), without
+ * rua or without outcomes finishes the claim as done, so no later run
+ * on any relay sends it again; a failure to build, write or queue
+ * releases it for the next run. --dry-run claims nothing.
+ */
+static void
+report_domain(struct report_ctx *x, const char *domain)
+{
+	char dom[DNSNAME_MAX], *key = NULL, *by = NULL, *err = NULL;
+	unsigned failed = x->failed;
+	const char *bad;
+	int rc;
+
+	if (dnsname_normalize(domain, 0, dom, &bad) < 0) {
+		msg_error("report: domain %.255s: %s", domain, bad);
+		x->failed++;
+		return;
+	}
+	if (x->o->dry_run || x->o->again) {
+		report_domain_send(x, dom);
+		return;
+	}
+	key = day_key(x, dom);
+	if ((rc = store_claim(x->store, "report", key, x->now, REPORT_LEASE_S, &by, &err)) <= 0) {
+		if (rc < 0) {
+			msg_error("report: %s: %s", dom, err);
+			x->failed++;
+		} else {
+			printf("%s: the report of %s is handled by relay %s: not sent again\n", dom,
+			    strchr(key, '/') + 1, by);
+			x->elsewhere++;
+		}
+		goto out;
+	}
+	report_domain_send(x, dom);
+	if (store_claim_finish(x->store, "report", key, x->failed == failed, &err) < 0) {
+		msg_error("report: %s: %s", dom, err);
+		x->failed++;
+	}
+out:
+	free(key);
+	free(by);
+	free(err);
 }
 
 /* Collect the store's domains of the day. */
@@ -458,6 +525,26 @@ retry_due(struct report_ctx *x)
 	return 0;
 }
 
+/*
+ * The report queue: a table of the outcome_db when that is SQLite, else
+ * (PostgreSQL) of the SQLite file report_queue_db (default
+ * DANEPOL_STATE_DIR/report-queue.db): queued reports are files of this
+ * relay's report_dir, retried by this relay. NULL with *err.
+ */
+static struct report_queue *
+report_queue_for(struct report_ctx *x, char **err)
+{
+	const char *path = x->c->report_queue_db;
+
+	if (path == NULL && strcmp(store_kind(x->store), "sqlite") == 0)
+		return report_queue_open(x->store, err);
+	if (path == NULL)
+		path = DANEPOL_STATE_DIR "/report-queue.db";
+	if ((x->qstore = store_open(path, err)) == NULL)
+		return NULL;
+	return report_queue_open(x->qstore, err);
+}
+
 /* Open the store, queue and resolver a run needs. The exit status on failure, else -1. */
 static int
 report_open(struct report_ctx *x)
@@ -465,11 +552,12 @@ report_open(struct report_ctx *x)
 	char *err = NULL;
 
 	if ((x->store = store_open(x->c->outcome_db, &err)) == NULL ||
-	    (!x->o->dry_run && (x->queue = report_queue_open(x->store, &err)) == NULL)) {
+	    (!x->o->dry_run && (x->queue = report_queue_for(x, &err)) == NULL)) {
 		msg_error("%s", err ? err : "cannot open the outcome database");
 		free(err);
 		return EX_IOERR;
 	}
+	store_set_relay(x->store, x->c->relay_name);
 	if (!x->o->dry_run && (x->res = report_resolver(x->c)) == NULL)
 		return EX_UNAVAILABLE;
 	return -1;
@@ -548,8 +636,9 @@ cli_report(const struct cli_global *g, int argc, char **argv)
 		ex = EX_IOERR;
 		goto out;
 	}
-	printf("%u written, %u delivered, %u queued, %u given up, %u without rua, %u failed\n",
-	    x.written, x.delivered, x.queued, x.given_up, x.no_rua, x.failed);
+	printf("%u written, %u delivered, %u queued, %u given up, %u without rua, %u failed, "
+	       "%u sent by other relays or runs\n",
+	    x.written, x.delivered, x.queued, x.given_up, x.no_rua, x.failed, x.elsewhere);
 	ex = x.queued || x.given_up || x.failed ? REPORT_EX_PARTIAL : 0;
 out:
 	if (curl)
@@ -561,6 +650,7 @@ out:
 	free(x.submitter);
 	dns_resolver_free(x.res);
 	report_queue_close(x.queue);
+	store_close(x.qstore);
 	store_close(x.store);
 	conf_free(x.c);
 	return ex;

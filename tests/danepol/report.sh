@@ -209,7 +209,7 @@ check_eq "(b) run exits 0 (all delivered or without rua)" "$RC" 0
 has "(b) secure.example delivered by mail" "$T/b.out" "secure.example: delivered to mailto:tlsrpt@secure.example (rua secure)"
 has "(c) mixed.example delivered by https" "$T/b.out" "mixed.example: delivered to https://127.0.0.1:$HTTPS_PORT/tlsrpt (rua secure)"
 has "(b) notlsa.example has no rua: kept" "$T/b.out" "notlsa.example: no TLSRPT rua (no TLSRPT record, secure)"
-has "(b) summary" "$T/b.out" "3 written, 2 delivered, 0 queued, 0 given up, 1 without rua, 0 failed"
+has "(b) summary" "$T/b.out" "3 written, 2 delivered, 0 queued, 0 given up, 1 without rua, 0 failed, 0 sent by other relays or runs"
 e2e_wait 20000 e2e_file_has "X-Rcpt-Args: <tlsrpt@secure.example>" "$E2E_SINK_DUMP" ||
 	not_ok "(b) report mail reached smtp-sink" "$(tail -5 "$T/pf/maillog")"
 e2e_wait 5000 test -s "$HTTPS_OUT/1.path" || not_ok "(c) https server got a request"
@@ -250,7 +250,11 @@ check_eq "(b) nothing queued" "$(queue_rows | wc -l)" 0
 
 # ---------------------------------------------------------------- (d) retries
 https_stop
-report "$T/d1.out" $NOW --domain mixed.example
+report "$T/d0.out" $NOW --domain mixed.example
+check_eq "(d) the day's report again: exit 0" "$RC" 0
+has "(d) sent already: not sent again" "$T/d0.out" "mixed.example: the report of 2025-03-01 is handled by relay"
+has "(d) sent already: counted" "$T/d0.out" "0 written, 0 delivered, 0 queued, 0 given up, 0 without rua, 0 failed, 1 sent by other relays or runs"
+report "$T/d1.out" $NOW --domain mixed.example --again
 check_eq "(d) endpoint down: exit 1" "$RC" 1
 has "(d) endpoint down: queued" "$T/d1.out" "mixed.example: not delivered"
 check_eq "(d) one queue entry, 1 attempt" "$(queue_rows)" "$(printf '1\tmixed.example')"
@@ -271,14 +275,14 @@ e2e_wait 5000 test -s "$HTTPS_OUT/1.path" || true
 if cmp -s "$HTTPS_OUT/1.body" "$(ls "$RDIR"/*'!mixed.example!'*)"; then ok "(d) the retried POST carries the report"
 else not_ok "(d) the retried POST carries the report"; fi
 https_stop
-report "$T/d5.out" $NOW --domain mixed.example
+report "$T/d5.out" $NOW --domain mixed.example --again
 check_eq "(d) queued again" "$(queue_rows | wc -l)" 1
 report "$T/d6.out" $((NOW + 3600)) --retry-only
 check_eq "(d) given up after report_retry: exit 1" "$RC" 1
 has "(d) given up after report_retry" "$T/d6.out" "given up after 1 attempts"
 check_eq "(d) queue empty after giving up" "$(queue_rows | wc -l)" 0
 write_conf "$T/danepol.conf" 0s
-report "$T/d7.out" $NOW --domain mixed.example
+report "$T/d7.out" $NOW --domain mixed.example --again
 has "(d) report_retry = 0: not queued" "$T/d7.out" "report_retry = 0: not retried"
 check_eq "(d) report_retry = 0: queue stays empty" "$(queue_rows | wc -l)" 0
 write_conf "$T/danepol.conf" 1h
