@@ -527,22 +527,17 @@ retry_due(struct report_ctx *x)
 
 /*
  * The report queue: a table of the outcome_db when that is SQLite, else
- * (PostgreSQL) of the SQLite file report_queue_db (default
- * DANEPOL_STATE_DIR/report-queue.db): queued reports are files of this
- * relay's report_dir, retried by this relay. NULL with *err.
+ * (PostgreSQL) of this relay's own SQLite file (local_db,
+ * store_local_path()): queued reports are files of this relay's
+ * report_dir, retried by this relay. NULL with *err.
  */
 static struct report_queue *
 report_queue_for(struct report_ctx *x, char **err)
 {
-	const char *path = x->c->report_queue_db;
-
-	if (path == NULL && strcmp(store_kind(x->store), "sqlite") == 0)
+	if (!store_spec_is_pg(x->c->outcome_db))
 		return report_queue_open(x->store, err);
-	if (path == NULL)
-		path = DANEPOL_STATE_DIR "/report-queue.db";
-	if ((x->qstore = store_open(path, err)) == NULL)
-		return NULL;
-	return report_queue_open(x->qstore, err);
+	x->qstore = store_open(store_local_path(x->c->outcome_db, x->c->local_db), err);
+	return x->qstore ? report_queue_open(x->qstore, err) : NULL;
 }
 
 /* Open the store, queue and resolver a run needs. The exit status on failure, else -1. */

@@ -208,8 +208,9 @@ static const struct conf_key conf_keys[] = {
 	    "outcomes danepold holds in memory while outcome_db is down or slow" },
 	{ "outcome_db_timeout", CT_TIME, F(outcome_db_timeout_ms), 0, "5s", 100, 600000, 1, NULL,
 	    "bound on a PostgreSQL connect or statement" },
-	{ "report_queue_db", CT_PATH, F(report_queue_db), CF_NULL, "none", 0, 0, 0, NULL,
-	    "SQLite file of the report delivery queue (none: outcome_db; needed with PostgreSQL)" },
+	{ "local_db", CT_PATH, F(local_db), CF_NULL, "none", 0, 0, 0, NULL,
+	    "with a PostgreSQL outcome_db: this relay's own SQLite file (none: " DANEPOL_STATE_DIR
+	    "/local.db)" },
 	{ "postfix_log", CT_PATH, F(postfix_log), CF_NULL, "none", 0, 0, 0, NULL,
 	    "Postfix mail log read by danepol report --ingest-postfix (none: off)" },
 	{ "report_org_name", CT_STR, F(report_org_name), CF_NULL, "none", 0, 0, 0, NULL,

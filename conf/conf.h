@@ -102,8 +102,9 @@ struct conf {
 	unsigned outcome_queue_max;   /* default 100000: outcomes danepold holds while the store
 				       * is down (more are dropped, counted and logged) */
 	unsigned outcome_db_timeout_ms; /* default 5s: PostgreSQL connect and statement bound */
-	char *report_queue_db; /* SQLite report delivery queue with a PostgreSQL outcome_db,
-				* or NULL: the outcome_db itself (SQLite) */
+	char *local_db; /* with a PostgreSQL outcome_db, the SQLite file of what stays
+			 * this relay's (report queue, applied MTA-STS policies, rollover
+			 * history), or NULL: DANEPOL_STATE_DIR "/local.db" (store_local_path()) */
 	char *postfix_log;	 /* Postfix mail log to read TLS outcomes from, or NULL (none) */
 	char *report_org_name;	 /* RFC 8460 organization-name, or NULL (reports refused) */
 	char *report_contact;	 /* RFC 8460 contact-info, or NULL (reports refused) */

@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "daemon_audit.h"
+#include "daemon_shared.h"
 #include "daemon_sts.h"
 #include "log.h"
 #include "mem.h"
@@ -100,15 +101,22 @@ daemon_sts_attach(struct policy_runtime *rt)
 	if (!c->sts)
 		return;
 	if (d_sts == NULL) {
-		if (c->outcome_db != NULL && (store_access(c->outcome_db, &err) < 0 ||
-						 (d_sts_store = store_open(c->outcome_db, &err)) == NULL))
-			msg_warn("sts: outcome_db %s: MTA-STS policies are kept in memory only, "
+		/* this relay's own file: a decision never waits for a shared database */
+		const char *path = store_local_path(c->outcome_db, c->local_db);
+
+		if (path != NULL && (store_access(path, &err) < 0 ||
+					(d_sts_store = store_open(path, &err)) == NULL))
+			msg_warn("sts: %s %s: MTA-STS policies are kept in memory only, "
 				 "and fetched again after a restart",
+			    store_spec_is_pg(c->outcome_db) ? "local_db" : "outcome_db",
 			    err ? err : "cannot be opened");
 		free(err);
 		/* the options are set by policy_run_share_sts() */
 		d_sts = sts_cache_new(d_sts_store, &(struct sts_fetch_opts){ 0 });
 		sts_cache_on_fetch(d_sts, d_sts_fetched, NULL);
+		if (daemon_shared_enabled())
+			sts_cache_share(d_sts, daemon_shared_get, NULL,
+			    2 * c->sts_fetch_timeout_ms / 1000 + 10);
 		/* refreshes of cached policies do not hold up decisions */
 		if (sts_cache_background(d_sts, 2) < 0)
 			msg_warn("sts: policies are refreshed inside decisions (no refresh thread)");

@@ -59,6 +59,7 @@
 #include "daemon_metrics.h"
 #include "daemon_probe.h"
 #include "daemon_selfcheck.h"
+#include "daemon_shared.h"
 #include "daemon_sts.h"
 #include "daemon_proc.h"
 #include "exim.h"
@@ -534,6 +535,7 @@ d_start(const struct startup_settings *f, struct conf *c, int foreground, int *p
 	daemon_audit_set(a);
 	if ((rt = d_runtime(c, &ex)) == NULL)
 		return ex;
+	daemon_shared_start(rt->conf);
 	daemon_sts_attach(rt);
 	snapshot_install(rt);
 	if (daemon_probe_start(rt->conf) < 0 || daemon_selfcheck_start() < 0)
@@ -633,6 +635,7 @@ out:
 	daemon_probe_stop();
 	snapshot_shutdown();
 	daemon_sts_stop();
+	daemon_shared_stop();
 	audit_close(daemon_audit());
 	daemon_audit_set(NULL);
 	if (pid_made)

@@ -78,6 +78,14 @@ store_spec_is_pg(const char *spec)
 	       (strncmp(spec, "postgresql://", 13) == 0 || strncmp(spec, "postgres://", 11) == 0);
 }
 
+const char *
+store_local_path(const char *outcome_db, const char *local_db)
+{
+	if (outcome_db == NULL || !store_spec_is_pg(outcome_db))
+		return outcome_db;
+	return local_db ? local_db : DANEPOL_STATE_DIR "/local.db";
+}
+
 /*
  * spec for messages: a URI's password ("user:PASSWORD@" before the host,
  * or a password=... parameter) replaced by "***". Caller frees.
@@ -117,21 +125,47 @@ host_name(void)
 	return xstrdup(h);
 }
 
+/* spec with the timeouts it does not set itself (caller frees). */
+static char *
+bounded_spec(const char *spec, unsigned timeout_ms)
+{
+	struct buf b;
+	char sep = strchr(spec, '?') ? '&' : '?';
+
+	buf_init(&b);
+	buf_puts(&b, spec);
+	if (strstr(spec, "connect_timeout=") == NULL) {
+		buf_printf(&b, "%cconnect_timeout=%u", sep, (timeout_ms + 999) / 1000);
+		sep = '&';
+	}
+	if (strstr(spec, "options=") == NULL)
+		buf_printf(&b, "%coptions=-c%%20statement_timeout%%3D%u", sep, timeout_ms);
+	return buf_steal(&b);
+}
+
 struct store *
-store_open(const char *spec, char **err)
+store_open_bounded(const char *spec, unsigned timeout_ms, char **err)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	int pg = store_spec_is_pg(spec);
+	char *full = pg ? bounded_spec(spec, timeout_ms ? timeout_ms : 5000) : NULL;
 
 	s->path = pg ? shown_spec(spec) : xstrdup(spec);
 	s->relay = host_name();
 	s->ops = pg ? &store_pg_ops : &store_sqlite_ops;
-	s->b = pg ? store_pg_open(spec, s->path, err) : store_sqlite_open(spec, err);
+	s->b = pg ? store_pg_open(full, s->path, err) : store_sqlite_open(spec, err);
+	free(full);
 	if (s->b == NULL) {
 		store_close(s);
 		return NULL;
 	}
 	return s;
+}
+
+struct store *
+store_open(const char *spec, char **err)
+{
+	return store_open_bounded(spec, 5000, err);
 }
 
 void

@@ -36,8 +36,26 @@ struct store;
  */
 struct store *store_open(const char *spec, char **err);
 
+/**
+ * store_open() with a bound on a PostgreSQL connect and on each statement
+ * (timeout_ms; added to the URI as connect_timeout and statement_timeout
+ * unless it sets them itself). store_open() is this with 5 s. The SQLite
+ * file has its own busy wait (10 s) and ignores timeout_ms.
+ */
+struct store *store_open_bounded(const char *spec, unsigned timeout_ms, char **err);
+
 /** 1 when spec names a PostgreSQL database (a libpq URI), else 0. */
 int store_spec_is_pg(const char *spec);
+
+/**
+ * The SQLite file of what stays one relay's own (the report delivery
+ * queue, the MTA-STS policies danepold applies, the rollover history):
+ * outcome_db itself when that is an SQLite file; with a PostgreSQL
+ * outcome_db, local_db, or when that is NULL DANEPOL_STATE_DIR
+ * "/local.db". NULL when outcome_db is NULL (none). Static or the
+ * arguments: nothing to free.
+ */
+const char *store_local_path(const char *outcome_db, const char *local_db);
 
 /**
  * The name outcomes added through s are kept under (conf relay_name;

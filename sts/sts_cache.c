@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mem.h"
 #include "outcome.h"
+#include "store.h"
 #include "sts_cache.h"
 #include "stspol.h"
 #include "sts_txt.h"
@@ -34,6 +35,12 @@ struct job {
 	char **addrs;
 	size_t naddrs;
 	struct job *next;
+};
+
+/* a kept policy waiting to be published to the shared store */
+struct pub {
+	struct stspol_row r;
+	struct pub *next;
 };
 
 struct entry {
@@ -57,6 +64,13 @@ struct sts_cache {
 	uint64_t seed;
 	size_t n;
 	struct entry *b[BUCKETS];
+	/* sharing with other relays (sts_cache_share) */
+	sts_cache_shared_fn shared;
+	void *shared_arg;
+	unsigned lease_s;
+	struct pub *pub; /* policies to publish, newest first */
+	size_t npub;
+	unsigned long taken;
 	/* background refreshes (sts_cache_background) */
 	pthread_cond_t work, idle;
 	struct job *head, *tail;
@@ -138,6 +152,13 @@ sts_cache_free(struct sts_cache *c)
 
 		c->head = j->next;
 		job_free(j);
+	}
+	while (c->pub != NULL) {
+		struct pub *q = c->pub;
+
+		c->pub = q->next;
+		stspol_row_clear(&q->r);
+		free(q);
 	}
 	pthread_cond_destroy(&c->work);
 	pthread_cond_destroy(&c->idle);
@@ -302,6 +323,32 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, const char *txt_id, in
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* queue a copy of r for the shared store (sts_cache_share); lock held */
+static void
+publish(struct sts_cache *c, const struct stspol_row *r)
+{
+	struct pub *q;
+
+	if (c->shared == NULL || c->nthreads == 0)
+		return;
+	if (c->npub >= STS_CACHE_QUEUE_MAX) {
+		msg_warn("sts: %zu policies wait for the shared store: the policy of %s is not "
+			 "shared",
+		    c->npub, r->domain);
+		return;
+	}
+	q = xcalloc(1, sizeof(*q));
+	q->r = *r;
+	q->r.domain = xstrdup(r->domain);
+	q->r.id = xstrdup(r->id);
+	q->r.mode = xstrdup(r->mode);
+	q->r.mx = xstrdup(r->mx);
+	q->next = c->pub;
+	c->pub = q;
+	c->npub++;
+	pthread_cond_signal(&c->work);
+}
+
 /* keep a fetched policy: memory, then the store; lock held */
 static void
 keep(struct sts_cache *c, struct entry *e, struct sts_policy *p, const char *id, int64_t now)
@@ -318,7 +365,7 @@ keep(struct sts_cache *c, struct entry *e, struct sts_policy *p, const char *id,
 	e->fetched = now;
 	e->expires = now + (int64_t)e->p.max_age;
 	e->fail_at = 0;
-	if (c->st == NULL)
+	if (c->st == NULL && c->shared == NULL)
 		return;
 	buf_init(&mx);
 	for (size_t i = 0; i < e->p.nmx; i++)
@@ -330,8 +377,9 @@ keep(struct sts_cache *c, struct entry *e, struct sts_policy *p, const char *id,
 	r.mx = mx.s;
 	r.fetched = e->fetched;
 	r.expires = e->expires;
-	if (stspol_put(c->st, &r, &err) < 0)
+	if (c->st != NULL && stspol_put(c->st, &r, &err) < 0)
 		msg_warn("sts: the policy of %s is applied but not stored: %s", e->domain, err);
+	publish(c, &r);
 	free(err);
 	buf_free(&mx);
 }
@@ -390,6 +438,97 @@ sts_cache_outcome(struct store *st, struct tls_outcome *o)
 
 /* ------------------------------------------------------------ background */
 
+/* Publish the waiting policies to the shared store. Lock held (dropped meanwhile). */
+static void
+publish_all(struct sts_cache *c)
+{
+	struct pub *q = c->pub;
+	struct store *st;
+	char *err = NULL;
+
+	c->pub = NULL;
+	c->npub = 0;
+	pthread_mutex_unlock(&c->lock);
+	st = c->shared(c->shared_arg);
+	for (struct pub *n; q != NULL; q = n) {
+		n = q->next;
+		if (st != NULL && stspol_put(st, &q->r, &err) < 0)
+			msg_warn("sts: the policy of %s is not shared: %s", q->r.domain, err);
+		else if (st == NULL)
+			msg_warn("sts: the shared store is not reachable: the policy of %s is not "
+				 "shared",
+			    q->r.domain);
+		free(err);
+		err = NULL;
+		stspol_row_clear(&q->r);
+		free(q);
+	}
+	pthread_mutex_lock(&c->lock);
+}
+
+/*
+ * The shared store's policy of j's domain, taken when it is for the same
+ * id and needs no refresh yet: 1 taken, else 0.
+ */
+static int
+take_shared(struct sts_cache *c, struct store *st, const struct job *j, int64_t now)
+{
+	struct stspol_row r;
+	struct entry *e;
+	char *err = NULL;
+	int rc = stspol_get(st, j->domain, &r, &err);
+
+	if (rc < 0)
+		msg_warn("sts: the shared policy of %s: %s", j->domain, err);
+	rc = rc == 1 && strcmp(r.id, j->id) == 0 && r.expires - now >= STS_CACHE_REFRESH_S;
+	if (rc) {
+		pthread_mutex_lock(&c->lock);
+		e = entry_get(c, j->domain);
+		sts_policy_clear(&e->p);
+		e->have = 0;
+		if ((rc = from_row(&r, e) == 0) != 0) {
+			c->taken++;
+			e->fail_at = 0;
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (rc && c->st != NULL && stspol_put(c->st, &r, &err) < 0)
+			msg_warn("sts: the shared policy of %s is applied but not stored: %s",
+			    j->domain, err);
+	}
+	stspol_row_clear(&r);
+	free(err);
+	return rc;
+}
+
+/*
+ * One queued refresh. With a shared store: take its policy, or claim the
+ * fetch (another relay's claim: leave it to that relay), else fetch.
+ */
+static void
+run_job(struct sts_cache *c, const struct job *j)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct store *st = c->shared ? c->shared(c->shared_arg) : NULL;
+	char *key = NULL, *err = NULL;
+	int claim = -1;
+
+	if (st != NULL) {
+		if (take_shared(c, st, j, now))
+			return;
+		key = xasprintf("%s/%s", j->domain, j->id);
+		claim = store_claim(st, "sts-fetch", key, now, c->lease_s, NULL, &err);
+		if (claim < 0)
+			msg_warn("sts: claiming the fetch of %s: %s", j->domain, err);
+	}
+	if (claim != 0)
+		(void)sts_cache_refresh(c, j->domain, j->id, (const char *const *)j->addrs,
+		    j->naddrs, 0, now, NULL);
+	if (claim == 1 && store_claim_finish(st, "sts-fetch", key, 0, &err) < 0)
+		msg_warn("sts: releasing the fetch of %s: %s", j->domain, err);
+	free(key);
+	free(err);
+}
+
 static void *
 worker(void *arg)
 {
@@ -401,10 +540,18 @@ worker(void *arg)
 		struct sts_policy p;
 		struct sts_cache_state cs;
 
-		while (!c->stopping && c->head == NULL)
+		while (!c->stopping && c->head == NULL && c->pub == NULL)
 			pthread_cond_wait(&c->work, &c->lock);
 		if (c->stopping)
 			break;
+		if (c->pub != NULL) {
+			c->running++;
+			publish_all(c);
+			c->running--;
+			if (c->head == NULL && c->running == 0 && c->pub == NULL)
+				pthread_cond_broadcast(&c->idle);
+			continue;
+		}
 		j = c->head;
 		c->head = j->next;
 		if (c->head == NULL)
@@ -416,16 +563,36 @@ worker(void *arg)
 		sts_cache_lookup(c, j->domain, j->id, (int64_t)time(NULL), &p, &cs);
 		sts_policy_clear(&p);
 		if (cs.want_fetch)
-			(void)sts_cache_refresh(c, j->domain, j->id, (const char *const *)j->addrs,
-			    j->naddrs, 0, (int64_t)time(NULL), NULL);
+			run_job(c, j);
 		job_free(j);
 		pthread_mutex_lock(&c->lock);
 		c->running--;
-		if (c->head == NULL && c->running == 0)
+		if (c->head == NULL && c->running == 0 && c->pub == NULL)
 			pthread_cond_broadcast(&c->idle);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
+}
+
+void
+sts_cache_share(struct sts_cache *c, sts_cache_shared_fn get, void *arg, unsigned lease_s)
+{
+	pthread_mutex_lock(&c->lock);
+	c->shared = get;
+	c->shared_arg = arg;
+	c->lease_s = lease_s ? lease_s : 60;
+	pthread_mutex_unlock(&c->lock);
+}
+
+unsigned long
+sts_cache_shared_taken(struct sts_cache *c)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->taken;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 int
@@ -498,7 +665,7 @@ sts_cache_idle(struct sts_cache *c, unsigned ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&c->lock);
-	while ((c->head != NULL || c->running > 0) && rc == 0)
+	while ((c->head != NULL || c->running > 0 || c->pub != NULL) && rc == 0)
 		if (pthread_cond_timedwait(&c->idle, &c->lock, &until) != 0)
 			rc = -1;
 	pthread_mutex_unlock(&c->lock);

@@ -123,6 +123,31 @@ struct tls_outcome;
  */
 int sts_cache_outcome(struct store *st, struct tls_outcome *o);
 
+/**
+ * The store several relays share (a PostgreSQL outcome_db), or NULL when
+ * it is not reachable now; called on the background threads only, never
+ * by a decision. The store stays the caller's.
+ */
+typedef struct store *(*sts_cache_shared_fn)(void *arg);
+
+/**
+ * Share fetched policies and the fetch work with the other relays of a
+ * shared store (before the cache is shared between threads; needs the
+ * background threads). Then a background refresh first looks at the
+ * shared store's policy of the domain: one for the same TXT id that does
+ * not need a refresh yet is taken as it is (counted in
+ * sts_cache_shared_taken()); else the refresh claims ("sts-fetch",
+ * DOMAIN/ID) for lease_s and fetches, and when another relay holds that
+ * claim it leaves the fetch to it. Every policy this cache keeps, in
+ * a decision or in the background, is published to the shared store by
+ * the background threads (at most STS_CACHE_QUEUE_MAX waiting; more are
+ * dropped, and logged). A decision never waits for the shared store.
+ */
+void sts_cache_share(struct sts_cache *c, sts_cache_shared_fn get, void *arg, unsigned lease_s);
+
+/** Policies taken from the shared store instead of fetched, since the start. */
+unsigned long sts_cache_shared_taken(struct sts_cache *c);
+
 /** Tests: wait (at most ms) until no refresh is queued or running. 0, or -1 on timeout. */
 int sts_cache_idle(struct sts_cache *c, unsigned ms);
 
