@@ -73,13 +73,14 @@
 #include "log.h"
 #include "mem.h"
 #include "store.h"
+#include "store_backend.h"
 #include "store_db.h"
 
-#define STORE_SCHEMA_VERSION 2
+/* INTERIM (pg-backend): the SQLite file's version until main's split (store_sqlite.c) lands */
+#define STORE_SQLITE_VERSION 2
 #define STORE_APP_ID	     0x64616e65 /* "dane" */
 #define STORE_BUSY_MS	     10000
 #define STORE_MODE	     0640 /* a new database: its owner writes, its group reads */
-#define STORE_MAX_ROW	     (4 * 1024 * 1024) /* SQLITE_LIMIT_LENGTH */
 #define STORE_MAX_NAME	     255	       /* mx host, helo (bytes) */
 #define STORE_MAX_IP	     64
 #define STORE_MAX_DETAIL     1024
@@ -92,7 +93,13 @@ struct store {
 	sqlite3_stmt *ins;  /* prepared INSERT, reused under mu */
 	pthread_mutex_t mu; /* recursive */
 	char *path;
+	void *pg;    /* INTERIM (pg-backend): a PostgreSQL store (store_pg_ops), db NULL */
+	char *relay; /* INTERIM (pg-backend): stamped on PostgreSQL outcomes */
 };
+
+static struct store *pg_open(const char *spec, char **err);
+static int pg_add(struct store *s, const struct tls_outcome *o, const char *const *keys, size_t n,
+    size_t *added, char **err);
 
 static const char schema_sql[] =
     "CREATE TABLE schema_version (version INTEGER NOT NULL);"
@@ -147,7 +154,7 @@ static const char schema_update_sql[] =
     " expires INTEGER NOT NULL);";
 
 /* migrations[v - 1]: from version v to v + 1 (run in order, in one transaction) */
-static const char *const migrations[STORE_SCHEMA_VERSION - 1] = {
+static const char *const migrations[STORE_SQLITE_VERSION - 1] = {
 	/* 1 -> 2: sts outcomes (have_policy 2) */
 	"UPDATE schema_version SET version = 2",
 };
@@ -274,7 +281,7 @@ schema_setup(struct store *s, char **err)
 	if (nobjects == 0 && app_id == 0) {
 		sql = xasprintf("INSERT INTO schema_version (version) VALUES (%d);"
 				"PRAGMA application_id = %d",
-		    STORE_SCHEMA_VERSION, STORE_APP_ID);
+		    STORE_SQLITE_VERSION, STORE_APP_ID);
 		if (exec(s, schema_sql, err) < 0 || exec(s, schema_update_sql, err) < 0 ||
 		    exec(s, sql, err) < 0)
 			goto fail;
@@ -288,12 +295,12 @@ schema_setup(struct store *s, char **err)
 	}
 	if (query_int(s, "SELECT max(version) FROM schema_version", &version, err) < 0)
 		goto fail;
-	if (version < 1 || version > STORE_SCHEMA_VERSION) {
+	if (version < 1 || version > STORE_SQLITE_VERSION) {
 		set_err(err, "%.200s: outcome store schema version %lld, this danepol knows %d",
-		    s->path, (long long)version, STORE_SCHEMA_VERSION);
+		    s->path, (long long)version, STORE_SQLITE_VERSION);
 		goto fail;
 	}
-	for (; version < STORE_SCHEMA_VERSION; version++)
+	for (; version < STORE_SQLITE_VERSION; version++)
 		if (exec(s, migrations[version - 1], err) < 0)
 			goto fail;
 	if (exec(s, schema_update_sql, err) < 0)
@@ -345,10 +352,13 @@ store_create_file(const char *path, char **err)
 struct store *
 store_open(const char *path, char **err)
 {
-	struct store *s = xcalloc(1, sizeof(*s));
+	struct store *s;
 	pthread_mutexattr_t attr;
 	int rc;
 
+	if (store_spec_is_pg(path))
+		return pg_open(path, err);
+	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
@@ -444,6 +454,9 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->pg != NULL)
+		store_pg_ops.close(s->pg);
+	free(s->relay);
 	sqlite3_finalize(s->ins);
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
 		msg_warn("%.200s: close: %.200s", s->path, sqlite3_errmsg(s->db));
@@ -652,6 +665,8 @@ store_add(struct store *s, const struct tls_outcome *o, char **err)
 {
 	int rc;
 
+	if (s->pg != NULL)
+		return store_add_batch(s, o, NULL, 1, NULL, err);
 	pthread_mutex_lock(&s->mu);
 	rc = insert_one(s, o, NULL, err);
 	pthread_mutex_unlock(&s->mu);
@@ -667,7 +682,12 @@ int
 store_add_keyed(struct store *s, const struct tls_outcome *o, const char *dedupe_key, char **err)
 {
 	int rc;
+	size_t added = 0;
 
+	if (s->pg != NULL) {
+		rc = store_add_batch(s, o, dedupe_key ? &dedupe_key : NULL, 1, &added, err);
+		return rc < 0 ? -1 : added > 0;
+	}
 	pthread_mutex_lock(&s->mu);
 	rc = insert_one(s, o, dedupe_key, err);
 	pthread_mutex_unlock(&s->mu);
@@ -688,6 +708,8 @@ store_add_batch(struct store *s, const struct tls_outcome *o, const char *const 
 	char *e = NULL;
 	int rc, ret = -1;
 
+	if (s->pg != NULL)
+		return pg_add(s, o, keys, n, added, err);
 	pthread_mutex_lock(&s->mu);
 	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
@@ -809,6 +831,9 @@ store_each(struct store *s, int64_t from, int64_t to, const char *policy_domain,
 		set_err(err, "policy domain refused: %s", why);
 		return -1;
 	}
+	if (s->pg != NULL)
+		return store_pg_ops.each(s->pg, from, to, policy_domain ? domain : NULL, fn, arg,
+		    err);
 	sql = xasprintf("%s WHERE time >= ?1 AND time < ?2%s ORDER BY time, id", select_cols,
 	    policy_domain ? " AND policy_domain = ?3" : "");
 	pthread_mutex_lock(&s->mu);
@@ -840,6 +865,8 @@ store_each_domain(struct store *s, int64_t from, int64_t to,
 	char *domain;
 	int rc, ret = -1;
 
+	if (s->pg != NULL)
+		return store_pg_ops.each_domain(s->pg, from, to, fn, arg, err);
 	pthread_mutex_lock(&s->mu);
 	if (sqlite3_prepare_v2(s->db,
 		"SELECT DISTINCT policy_domain FROM outcomes"
@@ -869,4 +896,189 @@ out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->mu);
 	return ret;
+}
+
+/*
+ * ------------------------------------------------------------ INTERIM
+ * pg-backend only: the smallest dispatch to the PostgreSQL backend
+ * (store_pg.c) and the store_backend.h/store.h calls it needs, until
+ * main's split of this file (store.c + store_sqlite.c) lands; on merge,
+ * take main's store.c whole and drop this block. SQLite stores keep the
+ * code above (no relay, no claims: store_claim() refuses them here).
+ */
+
+int
+store_spec_is_pg(const char *spec)
+{
+	return spec != NULL &&
+	       (strncmp(spec, "postgresql://", 13) == 0 || strncmp(spec, "postgres://", 11) == 0);
+}
+
+/* spec with its password ("user:PASSWORD@", password=...) replaced by "***"; caller frees */
+static char *
+shown_spec(const char *spec)
+{
+	const char *scheme = strstr(spec, "://"), *at, *colon, *pw;
+	struct buf b;
+
+	buf_init(&b);
+	at = scheme ? strchr(scheme + 3, '@') : NULL;
+	colon = scheme ? strchr(scheme + 3, ':') : NULL;
+	if (at && colon && colon < at && strcspn(scheme + 3, "/?") > (size_t)(at - scheme - 3)) {
+		buf_append(&b, spec, (size_t)(colon - spec + 1));
+		buf_puts(&b, "***");
+		spec = at;
+	}
+	while ((pw = strstr(spec, "password=")) != NULL) {
+		buf_append(&b, spec, (size_t)(pw - spec) + 9);
+		buf_puts(&b, "***");
+		spec = pw + 9 + strcspn(pw + 9, "&");
+	}
+	buf_puts(&b, spec);
+	return buf_steal(&b);
+}
+
+static struct store *
+pg_open(const char *spec, char **err)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	char h[256];
+
+	pthread_mutex_init(&s->mu, NULL);
+	s->path = shown_spec(spec);
+	if (gethostname(h, sizeof(h)) < 0 || h[0] == 0)
+		snprintf(h, sizeof(h), "localhost");
+	h[sizeof(h) - 1] = 0;
+	s->relay = xstrdup(h);
+	if ((s->pg = store_pg_open(spec, s->path, err)) == NULL) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+store_set_relay(struct store *s, const char *relay)
+{
+	const char *why;
+
+	if (relay == NULL || relay[0] == 0 || text_check(relay, STORE_MAX_NAME, &why) < 0)
+		return;
+	free(s->relay);
+	s->relay = xstrdup(relay);
+}
+
+const char *
+store_relay(const struct store *s)
+{
+	return s->relay ? s->relay : "";
+}
+
+const char *
+store_kind(const struct store *s)
+{
+	return s->pg ? store_pg_ops.name : "sqlite";
+}
+
+/* NULL for an SQLite store here (its callers keep using store_db.h) */
+const struct store_ops *
+store_backend(struct store *s, void **b)
+{
+	*b = s->pg;
+	return s->pg ? &store_pg_ops : NULL;
+}
+
+long
+store_text_check(const char *v, size_t max, const char **why)
+{
+	return text_check(v, max, why);
+}
+
+int
+store_row_check(const struct tls_outcome *o, const char *where, char **err)
+{
+	char domain[DNSNAME_MAX], *ps = NULL, *e = NULL;
+	const char *why = NULL;
+
+	if (o->policy_domain == NULL || dnsname_normalize(o->policy_domain, 1, domain, &why) < 0 ||
+	    strcmp(domain, o->policy_domain) != 0)
+		e = xasprintf("policy domain: %s", why ? why : "not canonical");
+	else if (!o->success && o->result_type == NULL)
+		e = xstrdup("a failure without a registered RFC 8460 result type");
+	else if (field_check("relay", o->relay, STORE_MAX_NAME, &e) < 0 ||
+		 outcome_check(o, NULL, domain, &ps, &e) < 0)
+		e = e ? e : xstrdup("refused");
+	free(ps);
+	if (e == NULL)
+		return 0;
+	set_err(err, "%s: damaged row: %s", where, e);
+	free(e);
+	return -1;
+}
+
+static int
+pg_add(struct store *s, const struct tls_outcome *o, const char *const *keys, size_t n,
+    size_t *added, char **err)
+{
+	struct tls_outcome *c = n ? xcalloc(n, sizeof(*c)) : NULL;
+	char domain[DNSNAME_MAX], *ps = NULL, *e = NULL;
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < n; i++) {
+		if (outcome_check(&o[i], keys ? keys[i] : NULL, domain, &ps, &e) < 0) {
+			set_err(err, "outcome %zu: %s", i, e);
+			goto out;
+		}
+		free(ps);
+		c[i] = o[i];
+		c[i].policy_domain = xstrdup(domain);
+		c[i].relay = s->relay;
+	}
+	ret = n ? store_pg_ops.add_batch(s->pg, c, keys, n, added, err) : 0;
+	if (n == 0 && added != NULL)
+		*added = 0;
+out:
+	for (size_t k = 0; k < i; k++)
+		free(c[k].policy_domain);
+	free(c);
+	free(e);
+	return ret;
+}
+
+static int
+claim_check(const struct store *s, const char *kind, const char *key, char **err)
+{
+	const char *why = "empty";
+
+	if (s->pg == NULL) {
+		set_err(err, "%.200s: claims need the split store (main)", s->path);
+		return -1;
+	}
+	if (kind == NULL || kind[0] == 0 || text_check(kind, 64, &why) < 0 || key == NULL ||
+	    key[0] == 0 || text_check(key, STORE_MAX_KEY, &why) < 0) {
+		set_err(err, "claim refused: kind or key %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_claim(struct store *s, const char *kind, const char *key, int64_t now, int64_t lease_s,
+    char **by, char **err)
+{
+	if (by != NULL)
+		*by = NULL;
+	if (claim_check(s, kind, key, err) < 0)
+		return -1;
+	return store_pg_ops.claim(s->pg, kind, key, s->relay, now,
+	    now + (lease_s > 0 ? lease_s : 1), by, err);
+}
+
+int
+store_claim_finish(struct store *s, const char *kind, const char *key, int done, char **err)
+{
+	if (claim_check(s, kind, key, err) < 0)
+		return -1;
+	return store_pg_ops.claim_finish(s->pg, kind, key, s->relay, done, err);
 }

@@ -8,6 +8,7 @@
 
 #include "mem.h"
 #include "stspol.h"
+#include "store_backend.h"
 #include "store_db.h"
 
 static int
@@ -36,14 +37,18 @@ done(struct store *s, sqlite3 *db, sqlite3_stmt *st, int ret, char **err)
 int
 stspol_put(struct store *s, const struct stspol_row *r, char **err)
 {
+	const struct store_ops *ops;
 	sqlite3_stmt *st = NULL;
 	sqlite3 *db;
+	void *b;
 	int ret = -1;
 
 	*err = NULL;
 	if (check("domain", r->domain, 253, 0, err) < 0 || check("id", r->id, 32, 0, err) < 0 ||
 	    check("mode", r->mode, 16, 0, err) < 0 || check("mx", r->mx, STSPOL_MAX_MX, 1, err) < 0)
 		return -1;
+	if ((ops = store_backend(s, &b)) != NULL) /* INTERIM (pg-backend): main's split */
+		return ops->stspol_put(b, r, err);
 	db = store_db_lock(s);
 	if (sqlite3_prepare_v2(db,
 		"INSERT OR REPLACE INTO sts_policies"
@@ -76,12 +81,16 @@ col(sqlite3_stmt *st, int i)
 int
 stspol_get(struct store *s, const char *domain, struct stspol_row *r, char **err)
 {
+	const struct store_ops *ops;
 	sqlite3_stmt *st = NULL;
 	sqlite3 *db;
+	void *b;
 	int rc, ret = -1;
 
 	memset(r, 0, sizeof(*r));
 	*err = NULL;
+	if ((ops = store_backend(s, &b)) != NULL) /* INTERIM (pg-backend): main's split */
+		return ops->stspol_get(b, domain, r, err);
 	db = store_db_lock(s);
 	if (sqlite3_prepare_v2(db,
 		"SELECT domain, id, mode, max_age, mx, fetched, expires FROM sts_policies"
