@@ -24,8 +24,8 @@
  * Writes: add_batch sends its rows as 14 arrays to one prepared INSERT
  * ... SELECT FROM unnest(...) ON CONFLICT (relay, source, dedupe_key) DO
  * NOTHING, PG_CHUNK rows a statement, all chunks in one transaction.
- * Reads: each/each_domain run a NO SCROLL cursor in a transaction and
- * FETCH PG_FETCH rows at a time, so a million rows are never in memory
+ * Reads (store_pg_read.c): each/each_domain run a NO SCROLL cursor in a
+ * transaction and FETCH 1000 rows at a time, so a million rows are never in memory
  * together. Every value read back is bounded (a row longer than
  * STORE_MAX_ROW is sent as NULLs by the server and refused here), decoded
  * without trust (policy_strings a JSON array of strings, result_type a
@@ -57,27 +57,18 @@
 #include "buf.h"
 #include "mem.h"
 #include "store_backend.h"
+#include "store_pg_int.h"
 #include "stspol.h"
 
 #define PG_LOCK_KEY "7237960473839284076" /* "danepol" + 'l': the schema set-up lock */
-#define PG_FETCH    "1000"		  /* rows a FETCH of each/each_domain */
 #define PG_CHUNK    1000		  /* rows an INSERT of add_batch */
 #define PG_INSERT   "danepol_ins"	  /* the prepared INSERT's name */
 #define PG_NCOLS    14			  /* columns an outcome is written with */
 
-struct pg {
-	PGconn *conn;
-	pthread_mutex_t mu; /* PTHREAD_MUTEX_ERRORCHECK */
-	char *shown;	    /* the database's printable name */
-	int prepared;	    /* PG_INSERT is prepared on conn */
-};
-
 /* ------------------------------------------------------------ errors */
 
-static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-set_err(char **err, const char *fmt, ...)
+void
+store_pg_err(char **err, const char *fmt, ...)
 {
 	struct buf b;
 	va_list ap;
@@ -93,8 +84,8 @@ set_err(char **err, const char *fmt, ...)
 }
 
 /* "SHOWN: what: message" with libpq's message on one line. -1. */
-static int
-pg_fail(struct pg *p, const PGresult *r, const char *what, char **err)
+int
+store_pg_fail(struct store_pg *p, const PGresult *r, const char *what, char **err)
 {
 	const char *m = r ? PQresultErrorMessage(r) : "";
 	char *line, *c;
@@ -109,49 +100,60 @@ pg_fail(struct pg *p, const PGresult *r, const char *what, char **err)
 	n = strlen(line);
 	while (n > 0 && line[n - 1] == ' ')
 		line[--n] = 0;
-	set_err(err, "%.300s: %s: %.500s", p->shown, what, line);
+	store_pg_err(err, "%.300s: %s: %.500s", p->shown, what, line);
 	free(line);
 	return -1;
+}
+
+/** See store_pg_int.h. */
+void
+store_pg_err_clear(char **err)
+{
+	if (err != NULL) {
+		free(*err);
+		*err = NULL;
+	}
 }
 
 /* ------------------------------------------------------------ connection */
 
 /* Run sql with text parameters; the result when its status is want, else NULL with *err. */
-static PGresult *
-pg_query(struct pg *p, const char *what, const char *sql, int n, const char *const *v,
+PGresult *
+store_pg_query(struct store_pg *p, const char *what, const char *sql, int n, const char *const *v,
     ExecStatusType want, char **err)
 {
-	PGresult *r = n ? PQexecParams(p->conn, sql, n, NULL, v, NULL, NULL, 0)
-			: PQexec(p->conn, sql);
+	PGresult *r =
+	    n ? PQexecParams(p->conn, sql, n, NULL, v, NULL, NULL, 0) : PQexec(p->conn, sql);
 
 	if (PQresultStatus(r) == want)
 		return r;
-	pg_fail(p, r, what, err);
+	store_pg_fail(p, r, what, err);
 	PQclear(r);
 	return NULL;
 }
 
 /* A statement without rows: 0 or -1 with *err. */
-static int
-pg_cmd(struct pg *p, const char *what, const char *sql, int n, const char *const *v, char **err)
+int
+store_pg_cmd(struct store_pg *p, const char *what, const char *sql, int n, const char *const *v,
+    char **err)
 {
-	PGresult *r = pg_query(p, what, sql, n, v, PGRES_COMMAND_OK, err);
+	PGresult *r = store_pg_query(p, what, sql, n, v, PGRES_COMMAND_OK, err);
 
 	PQclear(r);
 	return r ? 0 : -1;
 }
 
 /* End a failed transaction (the connection may be gone: no error). */
-static void
-pg_rollback(struct pg *p)
+void
+store_pg_rollback(struct store_pg *p)
 {
 	if (PQstatus(p->conn) == CONNECTION_OK && PQtransactionStatus(p->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(p->conn, "ROLLBACK"));
 }
 
 /* PQreset() when the connection is bad: 1 when it is good again (the call may run again). */
-static int
-pg_reconnect(struct pg *p)
+int
+store_pg_reconnect(struct store_pg *p)
 {
 	if (PQstatus(p->conn) == CONNECTION_OK)
 		return 0;
@@ -161,22 +163,22 @@ pg_reconnect(struct pg *p)
 }
 
 /* Lock p for one call; the connection reset once when bad. 0 or -1 with *err (not locked). */
-static int
-pg_lock(struct pg *p, char **err)
+int
+store_pg_lock(struct store_pg *p, char **err)
 {
 	int rc = pthread_mutex_lock(&p->mu);
 
 	if (rc != 0) {
-		set_err(err, "%.300s: the store called from one of its own callbacks (%s)", p->shown,
-		    rc == EDEADLK ? "not allowed" : "lock failed");
+		store_pg_err(err, "%.300s: the store called from one of its own callbacks (%s)",
+		    p->shown, rc == EDEADLK ? "not allowed" : "lock failed");
 		return -1;
 	}
-	if (PQstatus(p->conn) != CONNECTION_OK && !pg_reconnect(p)) {
-		pg_fail(p, NULL, "connection lost", err);
+	if (PQstatus(p->conn) != CONNECTION_OK && !store_pg_reconnect(p)) {
+		store_pg_fail(p, NULL, "connection lost", err);
 		pthread_mutex_unlock(&p->mu);
 		return -1;
 	}
-	pg_rollback(p); /* a transaction left open by a broken call */
+	store_pg_rollback(p); /* a transaction left open by a broken call */
 	return 0;
 }
 
@@ -228,9 +230,9 @@ static const char migrate_3_sql[] =
 
 /* The version of an existing schema: 0, or -1 with *err (empty table, newer version). */
 static int
-schema_check(struct pg *p, long *version, char **err)
+schema_check(struct store_pg *p, long *version, char **err)
 {
-	PGresult *r = pg_query(p, "schema version",
+	PGresult *r = store_pg_query(p, "schema version",
 	    "SELECT count(*), coalesce(max(version), 0) FROM danepol_schema_version", 0, NULL,
 	    PGRES_TUPLES_OK, err);
 	int ret = -1;
@@ -239,10 +241,11 @@ schema_check(struct pg *p, long *version, char **err)
 		return -1;
 	*version = strtol(PQgetvalue(r, 0, 1), NULL, 10);
 	if (strtol(PQgetvalue(r, 0, 0), NULL, 10) == 0)
-		set_err(err, "%.300s: danepol_schema_version holds no version: not a danepol store",
+		store_pg_err(err,
+		    "%.300s: danepol_schema_version holds no version: not a danepol store",
 		    p->shown);
 	else if (*version < 1 || *version > STORE_SCHEMA_VERSION)
-		set_err(err, "%.300s: outcome store schema version %ld, this danepol knows %d",
+		store_pg_err(err, "%.300s: outcome store schema version %ld, this danepol knows %d",
 		    p->shown, *version, STORE_SCHEMA_VERSION);
 	else
 		ret = 0;
@@ -252,44 +255,43 @@ schema_check(struct pg *p, long *version, char **err)
 
 /* Create, migrate or check the schema in one transaction under the advisory lock. */
 static int
-schema_setup(struct pg *p, char **err)
+schema_setup(struct store_pg *p, char **err)
 {
 	PGresult *r = NULL;
 	long version = STORE_SCHEMA_VERSION;
 	char *sql = NULL;
 	int exists, ret = -1;
 
-	if (pg_cmd(p, "begin", "BEGIN", 0, NULL, err) < 0)
+	if (store_pg_cmd(p, "begin", "BEGIN", 0, NULL, err) < 0)
 		return -1;
-	r = pg_query(p, "schema lock", "SELECT pg_advisory_xact_lock(" PG_LOCK_KEY ")", 0, NULL,
-	    PGRES_TUPLES_OK, err);
+	r = store_pg_query(p, "schema lock", "SELECT pg_advisory_xact_lock(" PG_LOCK_KEY ")", 0,
+	    NULL, PGRES_TUPLES_OK, err);
 	if (r == NULL)
 		goto out;
 	PQclear(r);
-	r = pg_query(p, "schema",
-	    "SELECT to_regclass('danepol_schema_version') IS NOT NULL", 0, NULL,
-	    PGRES_TUPLES_OK, err);
+	r = store_pg_query(p, "schema", "SELECT to_regclass('danepol_schema_version') IS NOT NULL",
+	    0, NULL, PGRES_TUPLES_OK, err);
 	if (r == NULL)
 		goto out;
 	exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-	if (!exists && pg_cmd(p, "create schema", schema_sql, 0, NULL, err) < 0)
+	if (!exists && store_pg_cmd(p, "create schema", schema_sql, 0, NULL, err) < 0)
 		goto out;
 	if (exists && schema_check(p, &version, err) < 0)
 		goto out;
-	if (version < 3 && pg_cmd(p, "migrate to version 3", migrate_3_sql, 0, NULL, err) < 0)
+	if (version < 3 && store_pg_cmd(p, "migrate to version 3", migrate_3_sql, 0, NULL, err) < 0)
 		goto out;
-	sql = exists ? xasprintf("UPDATE danepol_schema_version SET version = %d",
-			   STORE_SCHEMA_VERSION)
-		     : xasprintf("INSERT INTO danepol_schema_version (version) VALUES (%d)",
-			   STORE_SCHEMA_VERSION);
-	if (pg_cmd(p, "schema version", sql, 0, NULL, err) < 0 ||
-	    pg_cmd(p, "schema", schema_update_sql, 0, NULL, err) < 0 ||
-	    pg_cmd(p, "commit", "COMMIT", 0, NULL, err) < 0)
+	sql = exists
+	    ? xasprintf("UPDATE danepol_schema_version SET version = %d", STORE_SCHEMA_VERSION)
+	    : xasprintf("INSERT INTO danepol_schema_version (version) VALUES (%d)",
+		  STORE_SCHEMA_VERSION);
+	if (store_pg_cmd(p, "schema version", sql, 0, NULL, err) < 0 ||
+	    store_pg_cmd(p, "schema", schema_update_sql, 0, NULL, err) < 0 ||
+	    store_pg_cmd(p, "commit", "COMMIT", 0, NULL, err) < 0)
 		goto out;
 	ret = 0;
 out:
 	if (ret < 0)
-		pg_rollback(p);
+		store_pg_rollback(p);
 	PQclear(r);
 	free(sql);
 	return ret;
@@ -300,7 +302,7 @@ out:
 static void
 pg_close(void *b)
 {
-	struct pg *p = b;
+	struct store_pg *p = b;
 
 	if (p == NULL)
 		return;
@@ -324,9 +326,9 @@ store_pg_open(const char *conninfo, const char *shown, char **err)
 	/* the defaults first: the expanded conninfo overrides them */
 	const char *const keys[] = { "connect_timeout", "options", "application_name",
 		"client_encoding", "dbname", NULL };
-	const char *const vals[] = { "5", "-c statement_timeout=5000", "danepol", "UTF8",
-		conninfo, NULL };
-	struct pg *p = xcalloc(1, sizeof(*p));
+	const char *const vals[] = { "5", "-c statement_timeout=5000", "danepol", "UTF8", conninfo,
+		NULL };
+	struct store_pg *p = xcalloc(1, sizeof(*p));
 	pthread_mutexattr_t attr;
 
 	p->shown = xstrdup(shown ? shown : "postgresql");
@@ -336,7 +338,7 @@ store_pg_open(const char *conninfo, const char *shown, char **err)
 	pthread_mutexattr_destroy(&attr);
 	p->conn = PQconnectdbParams(keys, vals, 1);
 	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
-		pg_fail(p, NULL, "cannot connect", err);
+		store_pg_fail(p, NULL, "cannot connect", err);
 		goto fail;
 	}
 	PQsetNoticeProcessor(p->conn, pg_notice, NULL);
@@ -434,7 +436,7 @@ arr_outcome(struct buf *a, const struct tls_outcome *o, const char *key)
 
 /* Insert o[0..n-1] with one statement; *added += rows added. 0 or -1 with *err. */
 static int
-insert_chunk(struct pg *p, const struct tls_outcome *o, const char *const *keys, size_t n,
+insert_chunk(struct store_pg *p, const struct tls_outcome *o, const char *const *keys, size_t n,
     size_t *added, char **err)
 {
 	struct buf a[PG_NCOLS];
@@ -446,7 +448,8 @@ insert_chunk(struct pg *p, const struct tls_outcome *o, const char *const *keys,
 		buf_init(&a[c]);
 	for (size_t i = 0; i < n; i++)
 		if (arr_outcome(a, &o[i], keys ? keys[i] : NULL) < 0) {
-			set_err(err, "%.300s: outcome %zu: a policy string is not UTF-8", p->shown, i);
+			store_pg_err(err, "%.300s: outcome %zu: a policy string is not UTF-8",
+			    p->shown, i);
 			goto out;
 		}
 	for (int c = 0; c < PG_NCOLS; c++) {
@@ -455,7 +458,7 @@ insert_chunk(struct pg *p, const struct tls_outcome *o, const char *const *keys,
 	}
 	r = PQexecPrepared(p->conn, PG_INSERT, PG_NCOLS, vals, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		pg_fail(p, r, "insert", err);
+		store_pg_fail(p, r, "insert", err);
 		goto out;
 	}
 	*added += (size_t)strtoull(PQcmdTuples(r), NULL, 10);
@@ -469,7 +472,7 @@ out:
 
 /* One attempt of add_batch: prepare when needed, all chunks in one transaction. */
 static int
-add_once(struct pg *p, const struct tls_outcome *o, const char *const *keys, size_t n,
+add_once(struct store_pg *p, const struct tls_outcome *o, const char *const *keys, size_t n,
     size_t *added, char **err)
 {
 	PGresult *r;
@@ -479,313 +482,46 @@ add_once(struct pg *p, const struct tls_outcome *o, const char *const *keys, siz
 	if (!p->prepared) {
 		r = PQprepare(p->conn, PG_INSERT, insert_sql, PG_NCOLS, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			pg_fail(p, r, "prepare insert", err);
+			store_pg_fail(p, r, "prepare insert", err);
 			PQclear(r);
 			return -1;
 		}
 		PQclear(r);
 		p->prepared = 1;
 	}
-	if (n > PG_CHUNK && pg_cmd(p, "begin", "BEGIN", 0, NULL, err) < 0)
+	if (n > PG_CHUNK && store_pg_cmd(p, "begin", "BEGIN", 0, NULL, err) < 0)
 		return -1;
 	for (i = 0; i < n; i += k) {
 		k = n - i < PG_CHUNK ? n - i : PG_CHUNK;
 		if (insert_chunk(p, o + i, keys ? keys + i : NULL, k, added, err) < 0)
 			goto fail;
 	}
-	if (n > PG_CHUNK && pg_cmd(p, "commit", "COMMIT", 0, NULL, err) < 0)
+	if (n > PG_CHUNK && store_pg_cmd(p, "commit", "COMMIT", 0, NULL, err) < 0)
 		goto fail;
 	return 0;
 fail:
 	*added = 0;
-	pg_rollback(p);
+	store_pg_rollback(p);
 	return -1;
 }
 
 static int
-pg_add_batch(void *b, const struct tls_outcome *o, const char *const *keys, size_t n,
-    size_t *added, char **err)
+pg_add_batch(void *b, const struct tls_outcome *o, const char *const *keys, size_t n, size_t *added,
+    char **err)
 {
-	struct pg *p = b;
+	struct store_pg *p = b;
 	size_t count = 0;
 	int ret;
 
-	if (pg_lock(p, err) < 0)
+	if (store_pg_lock(p, err) < 0)
 		return -1;
 	ret = add_once(p, o, keys, n, &count, err);
-	if (ret < 0 && pg_reconnect(p))
+	if (ret < 0 && store_pg_reconnect(p))
 		ret = add_once(p, o, keys, n, &count, err);
 	pthread_mutex_unlock(&p->mu);
 	if (ret == 0 && added != NULL)
 		*added = count;
 	return ret;
-}
-
-/* ------------------------------------------------------------ reading */
-
-/* a cursor's rows, one at a time */
-struct cur {
-	/* 0 go on, non-0 stop (returned); an error: -1 with *err and failed set */
-	int (*row)(struct pg *p, const PGresult *r, int i, struct cur *c, char **err);
-	int called; /* callbacks run (no retry after the first) */
-	int failed; /* a row was refused */
-};
-
-static void
-err_clear(char **err)
-{
-	if (err != NULL) {
-		free(*err);
-		*err = NULL;
-	}
-}
-
-/* One attempt: BEGIN, DECLARE, FETCH until done or stopped, COMMIT. */
-static int
-cursor_once(struct pg *p, const char *sql, int n, const char *const *v, struct cur *c,
-    char **err)
-{
-	char *decl = xasprintf("DECLARE danepol_cur NO SCROLL CURSOR FOR %s", sql);
-	PGresult *r = NULL;
-	int ret = -1, rc = 0, rows;
-
-	if (pg_cmd(p, "begin", "BEGIN READ ONLY", 0, NULL, err) < 0 ||
-	    pg_cmd(p, "declare cursor", decl, n, v, err) < 0)
-		goto out;
-	do {
-		r = pg_query(p, "fetch", "FETCH " PG_FETCH " FROM danepol_cur", 0, NULL,
-		    PGRES_TUPLES_OK, err);
-		if (r == NULL)
-			goto out;
-		rows = PQntuples(r);
-		for (int i = 0; i < rows && rc == 0; i++)
-			rc = c->row(p, r, i, c, err);
-		PQclear(r);
-	} while (rows == atoi(PG_FETCH) && rc == 0);
-	if (c->failed || pg_cmd(p, "commit", "COMMIT", 0, NULL, err) < 0)
-		goto out;
-	ret = rc;
-out:
-	if (ret == -1)
-		pg_rollback(p);
-	free(decl);
-	return ret;
-}
-
-/* cursor_once() under the lock, once more after a reset when no callback ran. */
-static int
-cursor_run(struct pg *p, const char *sql, int n, const char *const *v, struct cur *c,
-    char **err)
-{
-	int ret;
-
-	if (pg_lock(p, err) < 0)
-		return -1;
-	ret = cursor_once(p, sql, n, v, c, err);
-	if (ret == -1 && c->called == 0 && !c->failed && pg_reconnect(p)) {
-		err_clear(err);
-		ret = cursor_once(p, sql, n, v, c, err);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return ret;
-}
-
-/* column col of row as an integer in [lo, hi]: 0, or -1 (NULL, not a number, out of range) */
-static int
-col_int(const PGresult *r, int row, int col, int64_t lo, int64_t hi, int64_t *v)
-{
-	const char *t = PQgetvalue(r, row, col);
-	char *end;
-	long long x;
-
-	if (PQgetisnull(r, row, col))
-		return -1;
-	errno = 0;
-	x = strtoll(t, &end, 10);
-	if (errno != 0 || end == t || *end != 0 || x < lo || x > hi)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-static char *
-col_text(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
-}
-
-/* text (a JSON array of strings) into o's policy strings: 0, or -1 */
-static int
-pstrings_parse(const char *text, struct tls_outcome *o)
-{
-	json_t *arr = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-	const char *v;
-	size_t i, n;
-	int ret = -1;
-
-	if (arr == NULL || !json_is_array(arr))
-		goto out;
-	n = json_array_size(arr);
-	o->policy_strings = n ? xcalloc(n, sizeof(char *)) : NULL;
-	for (i = 0; i < n; i++) {
-		if ((v = json_string_value(json_array_get(arr, i))) == NULL)
-			goto out;
-		o->policy_strings[o->npolicy_strings++] = xstrdup(v);
-	}
-	ret = 0;
-out:
-	json_decref(arr);
-	return ret;
-}
-
-/* the columns of an outcome read back (outcome_sql()) */
-enum { C_ID, C_LEN, C_TIME, C_SOURCE, C_PTYPE, C_SUCCESS, C_DOMAIN, C_PSTRINGS, C_MX,
-	C_RIP, C_SIP, C_HELO, C_RTYPE, C_DETAIL, C_RELAY };
-
-/* Row i of r into *o (owned copies), without trust. 0, or -1 with *err naming where. */
-static int
-row_outcome(const PGresult *r, int i, struct tls_outcome *o, const char *where, char **err)
-{
-	int64_t len, src, ptype, ok;
-	const char *what = NULL, *rt;
-
-	memset(o, 0, sizeof(*o));
-	if (col_int(r, i, C_LEN, 0, STORE_MAX_ROW, &len) < 0)
-		what = "longer than " "STORE_MAX_ROW (4 MiB)";
-	else if (col_int(r, i, C_TIME, INT64_MIN, INT64_MAX, &o->time) < 0 ||
-		 col_int(r, i, C_SOURCE, 0, OUTCOME_SRC_STS, &src) < 0 ||
-		 col_int(r, i, C_PTYPE, 0, OUTCOME_POLICY_STS, &ptype) < 0 ||
-		 col_int(r, i, C_SUCCESS, 0, 1, &ok) < 0)
-		what = "a number out of range";
-	else if (PQgetisnull(r, i, C_DOMAIN) || PQgetisnull(r, i, C_PSTRINGS))
-		what = "a required value missing";
-	else if (pstrings_parse(PQgetvalue(r, i, C_PSTRINGS), o) < 0)
-		what = "policy_strings is not a JSON array of strings";
-	if (what != NULL)
-		goto out;
-	o->source = (enum outcome_source)src;
-	o->policy_type = (enum outcome_policy)ptype;
-	o->success = (int)ok;
-	o->policy_domain = col_text(r, i, C_DOMAIN);
-	o->mx_host = col_text(r, i, C_MX);
-	o->receiving_ip = col_text(r, i, C_RIP);
-	o->sending_ip = col_text(r, i, C_SIP);
-	o->mx_helo = col_text(r, i, C_HELO);
-	o->detail = col_text(r, i, C_DETAIL);
-	o->relay = col_text(r, i, C_RELAY);
-	rt = PQgetisnull(r, i, C_RTYPE) ? NULL : PQgetvalue(r, i, C_RTYPE);
-	if (rt != NULL && (o->result_type = outcome_result_type(rt)) == NULL)
-		what = "result_type is not a registered RFC 8460 result type";
-	if (o->success)
-		o->result_type = NULL;
-out:
-	if (what == NULL)
-		return 0;
-	set_err(err, "%s: damaged row: %s", where, what);
-	return -1;
-}
-
-struct each_ctx {
-	struct cur c; /* first: the cursor's struct cur is this */
-	int (*fn)(const struct tls_outcome *o, void *arg);
-	void *arg;
-};
-
-static int
-outcome_row(struct pg *p, const PGresult *r, int i, struct cur *c, char **err)
-{
-	struct each_ctx *x = (struct each_ctx *)c;
-	char *where = xasprintf("%.300s: outcome row %.24s", p->shown, PQgetvalue(r, i, C_ID));
-	struct tls_outcome o;
-	int rc = -1;
-
-	if (row_outcome(r, i, &o, where, err) == 0 && store_row_check(&o, where, err) == 0) {
-		c->called++;
-		rc = x->fn(&o, x->arg);
-	} else
-		c->failed = 1;
-	outcome_clear(&o);
-	free(where);
-	return rc;
-}
-
-/*
- * The SELECT of each: every text of a row longer than STORE_MAX_ROW comes
- * as NULL (the server never sends it), with the row's length. Caller frees.
- */
-static char *
-outcome_sql(int with_domain)
-{
-	static const char *const texts[] = { "policy_domain", "policy_strings", "mx_host",
-		"receiving_ip", "sending_ip", "mx_helo", "result_type", "detail", "relay" };
-	struct buf b;
-	size_t i, n = sizeof(texts) / sizeof(texts[0]);
-
-	buf_init(&b);
-	buf_puts(&b, "SELECT id, len, time, source, have_policy, success");
-	for (i = 0; i < n; i++)
-		buf_printf(&b, ", CASE WHEN len > %d THEN NULL ELSE %s END", STORE_MAX_ROW,
-		    texts[i]);
-	buf_puts(&b, " FROM (SELECT *, 0");
-	for (i = 0; i < n; i++)
-		buf_printf(&b, " + coalesce(octet_length(%s), 0)", texts[i]);
-	buf_printf(&b, " AS len FROM outcomes WHERE time >= $1 AND time < $2%s) q"
-		       " ORDER BY time, id",
-	    with_domain ? " AND policy_domain = $3" : "");
-	return buf_steal(&b);
-}
-
-static int
-pg_each(void *b, int64_t from, int64_t to, const char *domain,
-    int (*fn)(const struct tls_outcome *o, void *arg), void *arg, char **err)
-{
-	struct each_ctx x = { .c = { .row = outcome_row }, .fn = fn, .arg = arg };
-	char f[24], t[24], *sql = outcome_sql(domain != NULL);
-	const char *const v[] = { f, t, domain };
-	int ret;
-
-	snprintf(f, sizeof(f), "%" PRId64, from);
-	snprintf(t, sizeof(t), "%" PRId64, to);
-	ret = cursor_run(b, sql, domain ? 3 : 2, v, &x.c, err);
-	free(sql);
-	return ret;
-}
-
-struct domain_ctx {
-	struct cur c; /* first */
-	int (*fn)(const char *domain, void *arg);
-	void *arg;
-};
-
-static int
-domain_row(struct pg *p, const PGresult *r, int i, struct cur *c, char **err)
-{
-	struct domain_ctx *x = (struct domain_ctx *)c;
-	const char *d = PQgetvalue(r, i, 0), *why = "missing";
-
-	if (PQgetisnull(r, i, 0) || store_text_check(d, 255, &why) < 0 || d[0] == 0) {
-		set_err(err, "%.300s: outcomes: damaged policy domain: %s", p->shown, why);
-		c->failed = 1;
-		return -1;
-	}
-	c->called++;
-	return x->fn(d, x->arg);
-}
-
-static int
-pg_each_domain(void *b, int64_t from, int64_t to, int (*fn)(const char *domain, void *arg),
-    void *arg, char **err)
-{
-	struct domain_ctx x = { .c = { .row = domain_row }, .fn = fn, .arg = arg };
-	char f[24], t[24];
-	const char *const v[] = { f, t };
-
-	snprintf(f, sizeof(f), "%" PRId64, from);
-	snprintf(t, sizeof(t), "%" PRId64, to);
-	return cursor_run(b,
-	    "SELECT DISTINCT policy_domain COLLATE \"C\" AS d FROM outcomes"
-	    " WHERE time >= $1 AND time < $2 ORDER BY d",
-	    2, v, &x.c, err);
 }
 
 /* ------------------------------------------------------------ claims */
@@ -799,18 +535,19 @@ static const char claim_sql[] =
 
 /* v: kind, key, holder, expires, now. 1 taken, 0 held (*by), -1 with *err. */
 static int
-claim_once(struct pg *p, const char *const *v, char **by, char **err)
+claim_once(struct store_pg *p, const char *const *v, char **by, char **err)
 {
 	PGresult *r;
 
 	for (int tries = 0; tries < 3; tries++) {
-		if ((r = pg_query(p, "claim", claim_sql, 5, v, PGRES_TUPLES_OK, err)) == NULL)
+		if ((r = store_pg_query(p, "claim", claim_sql, 5, v, PGRES_TUPLES_OK, err)) == NULL)
 			return -1;
 		if (PQntuples(r) > 0)
 			return PQclear(r), 1;
 		PQclear(r);
-		r = pg_query(p, "claim", "SELECT holder FROM claims WHERE kind = $1 AND key = $2", 2,
-		    v, PGRES_TUPLES_OK, err);
+		r = store_pg_query(p, "claim",
+		    "SELECT holder FROM claims WHERE kind = $1 AND key = $2", 2, v, PGRES_TUPLES_OK,
+		    err);
 		if (r == NULL)
 			return -1;
 		if (PQntuples(r) > 0) {
@@ -820,7 +557,8 @@ claim_once(struct pg *p, const char *const *v, char **by, char **err)
 		}
 		PQclear(r); /* released between the two: again */
 	}
-	set_err(err, "%.300s: claim %.64s: taken and released too often to tell", p->shown, v[0]);
+	store_pg_err(err, "%.300s: claim %.64s: taken and released too often to tell", p->shown,
+	    v[0]);
 	return -1;
 }
 
@@ -828,18 +566,18 @@ static int
 pg_claim(void *b, const char *kind, const char *key, const char *holder, int64_t now,
     int64_t expires, char **by, char **err)
 {
-	struct pg *p = b;
+	struct store_pg *p = b;
 	char e[24], n[24];
 	const char *const v[] = { kind, key, holder, e, n };
 	int ret;
 
 	snprintf(e, sizeof(e), "%" PRId64, expires);
 	snprintf(n, sizeof(n), "%" PRId64, now);
-	if (pg_lock(p, err) < 0)
+	if (store_pg_lock(p, err) < 0)
 		return -1;
 	ret = claim_once(p, v, by, err);
-	if (ret < 0 && pg_reconnect(p)) {
-		err_clear(err);
+	if (ret < 0 && store_pg_reconnect(p)) {
+		store_pg_err_clear(err);
 		ret = claim_once(p, v, by, err);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -848,16 +586,17 @@ pg_claim(void *b, const char *kind, const char *key, const char *holder, int64_t
 
 /* One statement with text parameters under the lock, again after a reset. 0 or -1. */
 static int
-pg_run(struct pg *p, const char *what, const char *sql, int n, const char *const *v, char **err)
+pg_run(struct store_pg *p, const char *what, const char *sql, int n, const char *const *v,
+    char **err)
 {
 	int ret;
 
-	if (pg_lock(p, err) < 0)
+	if (store_pg_lock(p, err) < 0)
 		return -1;
-	ret = pg_cmd(p, what, sql, n, v, err);
-	if (ret < 0 && pg_reconnect(p)) {
-		err_clear(err);
-		ret = pg_cmd(p, what, sql, n, v, err);
+	ret = store_pg_cmd(p, what, sql, n, v, err);
+	if (ret < 0 && store_pg_reconnect(p)) {
+		store_pg_err_clear(err);
+		ret = store_pg_cmd(p, what, sql, n, v, err);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return ret;
@@ -894,75 +633,14 @@ pg_stspol_put(void *b, const struct stspol_row *r, char **err)
 	    7, v, err);
 }
 
-/* The row of r (columns of stspol_get) into *row: 0, or -1 when damaged. */
-static int
-stspol_row(const PGresult *r, struct stspol_row *row)
-{
-	size_t len = 0;
-
-	for (int c = 0; c < 7; c++)
-		len += (size_t)PQgetlength(r, 0, c);
-	if (len > STORE_MAX_ROW || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1) ||
-	    PQgetisnull(r, 0, 2) || PQgetisnull(r, 0, 4) ||
-	    col_int(r, 0, 3, INT64_MIN, INT64_MAX, &row->max_age) < 0 ||
-	    col_int(r, 0, 5, INT64_MIN, INT64_MAX, &row->fetched) < 0 ||
-	    col_int(r, 0, 6, INT64_MIN, INT64_MAX, &row->expires) < 0)
-		return -1;
-	row->domain = col_text(r, 0, 0);
-	row->id = col_text(r, 0, 1);
-	row->mode = col_text(r, 0, 2);
-	row->mx = col_text(r, 0, 4);
-	return 0;
-}
-
-static int
-stspol_get_once(struct pg *p, const char *domain, struct stspol_row *row, char **err)
-{
-	const char *const v[] = { domain };
-	PGresult *r = pg_query(p, "sts_policies",
-	    "SELECT domain, id, mode, max_age, mx, fetched, expires FROM sts_policies"
-	    " WHERE domain = $1",
-	    1, v, PGRES_TUPLES_OK, err);
-	int ret = -1;
-
-	if (r == NULL)
-		return -1;
-	if (PQntuples(r) == 0)
-		ret = 0;
-	else if (stspol_row(r, row) == 0)
-		ret = 1;
-	else
-		set_err(err, "%.300s: sts_policies: damaged row", p->shown);
-	PQclear(r);
-	return ret;
-}
-
-static int
-pg_stspol_get(void *b, const char *domain, struct stspol_row *row, char **err)
-{
-	struct pg *p = b;
-	int ret;
-
-	memset(row, 0, sizeof(*row));
-	if (pg_lock(p, err) < 0)
-		return -1;
-	ret = stspol_get_once(p, domain, row, err);
-	if (ret < 0 && pg_reconnect(p)) {
-		err_clear(err);
-		ret = stspol_get_once(p, domain, row, err);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return ret;
-}
-
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.add_batch = pg_add_batch,
-	.each = pg_each,
-	.each_domain = pg_each_domain,
+	.each = store_pg_read_each,
+	.each_domain = store_pg_read_each_domain,
 	.claim = pg_claim,
 	.claim_finish = pg_claim_finish,
 	.stspol_put = pg_stspol_put,
-	.stspol_get = pg_stspol_get,
+	.stspol_get = store_pg_read_stspol,
 	.close = pg_close,
 };
