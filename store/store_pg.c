@@ -264,6 +264,9 @@ schema_setup(struct store_pg *p, char **err)
 
 	if (store_pg_cmd(p, "begin", "BEGIN", 0, NULL, err) < 0)
 		return -1;
+	/* a migration of a large table, or waiting for another relay's, outlasts statement_timeout */
+	if (store_pg_cmd(p, "schema", "SET LOCAL statement_timeout = '600s'", 0, NULL, err) < 0)
+		goto out;
 	r = store_pg_query(p, "schema lock", "SELECT pg_advisory_xact_lock(" PG_LOCK_KEY ")", 0,
 	    NULL, PGRES_TUPLES_OK, err);
 	if (r == NULL)
