@@ -151,12 +151,13 @@ store_pg_rollback(struct store_pg *p)
 		PQclear(PQexec(p->conn, "ROLLBACK"));
 }
 
-/* PQreset() when the connection is bad: 1 when it is good again (the call may run again). */
+/* See store_pg_int.h. */
 int
 store_pg_reconnect(struct store_pg *p)
 {
-	if (PQstatus(p->conn) == CONNECTION_OK)
+	if (PQstatus(p->conn) == CONNECTION_OK || p->reset)
 		return 0;
+	p->reset = 1; /* once per call */
 	PQreset(p->conn);
 	p->prepared = 0;
 	return PQstatus(p->conn) == CONNECTION_OK;
@@ -173,6 +174,7 @@ store_pg_lock(struct store_pg *p, char **err)
 		    p->shown, rc == EDEADLK ? "not allowed" : "lock failed");
 		return -1;
 	}
+	p->reset = 0;
 	if (PQstatus(p->conn) != CONNECTION_OK && !store_pg_reconnect(p)) {
 		store_pg_fail(p, NULL, "connection lost", err);
 		pthread_mutex_unlock(&p->mu);
@@ -283,11 +285,12 @@ schema_setup(struct store_pg *p, char **err)
 		goto out;
 	if (version < 3 && store_pg_cmd(p, "migrate to version 3", migrate_3_sql, 0, NULL, err) < 0)
 		goto out;
-	sql = exists
-	    ? xasprintf("UPDATE danepol_schema_version SET version = %d", STORE_SCHEMA_VERSION)
-	    : xasprintf("INSERT INTO danepol_schema_version (version) VALUES (%d)",
-		  STORE_SCHEMA_VERSION);
-	if (store_pg_cmd(p, "schema version", sql, 0, NULL, err) < 0 ||
+	if (!exists || version < STORE_SCHEMA_VERSION)
+		sql = exists ? xasprintf("UPDATE danepol_schema_version SET version = %d",
+				   STORE_SCHEMA_VERSION)
+			     : xasprintf("INSERT INTO danepol_schema_version (version) VALUES (%d)",
+				   STORE_SCHEMA_VERSION);
+	if ((sql != NULL && store_pg_cmd(p, "schema version", sql, 0, NULL, err) < 0) ||
 	    store_pg_cmd(p, "schema", schema_update_sql, 0, NULL, err) < 0 ||
 	    store_pg_cmd(p, "commit", "COMMIT", 0, NULL, err) < 0)
 		goto out;

@@ -22,6 +22,7 @@ struct store_pg {
 	pthread_mutex_t mu; /* PTHREAD_MUTEX_ERRORCHECK */
 	char *shown;	    /* the database's printable name */
 	int prepared;	    /* the INSERT of add_batch is prepared on conn */
+	int reset;	    /* PQreset() done in the current call */
 };
 
 /* *err (when err is not NULL) replaced by the formatted text */
@@ -48,7 +49,10 @@ int store_pg_cmd(struct store_pg *p, const char *what, const char *sql, int n, c
 /* Roll back an open transaction, if any (no error: the connection may be gone). */
 void store_pg_rollback(struct store_pg *p);
 
-/* When the connection is bad: PQreset(); 1 when it is good again (run the call again), else 0. */
+/*
+ * When the connection is bad and this call (store_pg_lock()) has not reset
+ * it yet: PQreset(); 1 when it is good again (run the call again), else 0.
+ */
 int store_pg_reconnect(struct store_pg *p);
 
 /*

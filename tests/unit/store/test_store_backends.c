@@ -18,7 +18,8 @@
  * out-of-range number) refused by each() with the row's id; the password
  * never in messages; an unreachable server failing within the timeout; a
  * callback calling its own store refused, not deadlocked; a connection
- * killed by the server re-established by the next call.
+ * killed by the server re-established by the next call; one killed under
+ * a cursor an error, its rows not replayed to the callback.
  */
 #include "config.h"
 
@@ -756,4 +757,48 @@ Test(pg, killed_connection_comes_back)
 	cr_assert_eq(sql_int(q), 1);
 	cr_assert_eq(store_claim(s, "k", "v", 1, 10, &by, &err), 1, "%s", err);
 	store_close(s);
+}
+
+struct killer {
+	size_t n;
+	char q[256];
+};
+
+/* after the first fetched batch: the server ends the connection under the cursor */
+static int
+kill_midway(const struct tls_outcome *o, void *arg)
+{
+	struct killer *k = arg;
+
+	(void)o;
+	if (++k->n == 1500)
+		cr_assert_eq(sql_int(k->q), 1);
+	return 0;
+}
+
+Test(pg, connection_lost_under_a_cursor_is_an_error_not_a_replay)
+{
+	enum { N = 3000 };
+	struct tls_outcome *o = calloc(N, sizeof(*o));
+	struct store *s = open_as(NULL);
+	struct killer k = { 0 };
+	char *err = NULL;
+
+	for (int i = 0; i < N; i++)
+		o[i] = mk(i, "kill.example", 1, NULL);
+	cr_assert_eq(store_add_batch(s, o, NULL, N, NULL, &err), 0, "%s", err);
+	snprintf(k.q, sizeof(k.q),
+	    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+	    " WHERE application_name = 'danepol' AND datname = '%s'",
+	    dbname);
+	cr_assert_eq(store_each(s, 0, N, NULL, kill_midway, &k, &err), -1);
+	cr_assert_eq(k.n, 2000, "callbacks ran %zu times (replayed?)", k.n);
+	cr_assert_not_null(err);
+	cr_assert_not_null(strstr(err, "fetch"), "%s", err);
+	cr_assert_null(strchr(err, '\n'), "%s", err);
+	free(err);
+	/* the next call connects again */
+	cr_assert_eq(count(s, 0, N, NULL), N);
+	store_close(s);
+	free(o);
 }
