@@ -15,10 +15,12 @@
  *
  * Threads: a backend handle is shared by any number of threads; each
  * backend serialises calls on its connection with a mutex of its own.
- * Callbacks of each/each_domain run with that mutex held: they may call
- * add on the same store (SQLite: recursive mutex; PostgreSQL: the rows
- * are read in full before the callbacks run) but not add_batch inside an
- * each over SQLite.
+ * Callbacks of each/each_domain run with that mutex held. SQLite: they
+ * may call add on the same store (recursive mutex) but not add_batch of
+ * more than one row. PostgreSQL: they must not call the same store at all
+ * (the rows come batch by batch from a cursor inside a transaction on the
+ * connection; such a call fails with an error, it does not deadlock);
+ * another store, even on the same database, is fine.
  *
  * Errors: -1 with *err (caller frees) "WHERE: reason", where WHERE is the
  * backend's printable name (the file path, or the connection string with

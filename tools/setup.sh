@@ -28,6 +28,9 @@ PACKAGES=(
 	libunbound-dev libevent-dev libssl-dev libjansson-dev libidn2-dev libmilter-dev
 	# outcome store, report gzip, https report delivery
 	libsqlite3-dev zlib1g-dev libcurl4-openssl-dev
+	# the PostgreSQL outcome store (libpq); its tests run a private cluster
+	# (tests/lib/pgcluster.sh: initdb, pg_ctl, postgres, psql)
+	libpq-dev postgresql postgresql-client
 	# danepold's metrics_socket (HTTP); the metrics test parses the scrape
 	libmicrohttpd-dev python3-prometheus-client curl
 	# DNSSEC trust anchor (the root key for production use)
