@@ -71,9 +71,9 @@ struct store_queue {
 	uint64_t written, dropped, rejected;
 	int connected;
 	int stopping;
-	int64_t flush_deadline;		    /* clock_now_ms() clock, when stopping */
-	int64_t drop_log_ms;		    /* time of the last drop line, 0: none */
-	uint64_t drop_logged;		    /* q->dropped at that line */
+	int64_t flush_deadline; /* clock_now_ms() clock, when stopping */
+	int64_t drop_log_ms;	/* time of the last drop line, 0: none */
+	uint64_t drop_logged;	/* q->dropped at that line */
 	/* the writer's own */
 	struct store *store;
 	int state;	     /* 0 not tried yet, 1 up, -1 down: log once per change */
