@@ -14,22 +14,27 @@
  * order, the store is closed and reopened, and that many outcomes are
  * then written one by one: one the store refuses twice in a row (the
  * second time on a fresh connection) is parked aside (at most QB_PARK);
- * the next write that succeeds proves the store works, and the parked
- * outcomes are then rejected: dropped, counted and logged, so a hostile
- * row never blocks the queue. When QB_PARK outcomes in a row are refused,
- * the store is what fails: they go back to the queue's tail and the
- * writer backs off. Every outcome is counted in exactly one of written,
- * dropped, rejected, or held.
+ * the next write that succeeds proves the store works, and each parked
+ * outcome is tried once more on that connection: refused again, it is
+ * rejected (dropped, counted and logged), so a hostile row never blocks
+ * the queue, and a store that failed for a while loses nothing. When
+ * QB_PARK outcomes in a row are refused, the store is what fails: they
+ * go back to the queue's tail and the writer backs off. Every outcome is
+ * counted in exactly one of written, dropped, rejected, or held.
  *
  * Logging: once per change of the store's state (unreachable, reachable
  * again with the number waiting), a drop line at most every QB_DROP_LOG_MS
  * (the writer logs a pending summary too), one line per rejected outcome
- * and one at free for what was not written.
+ * and one at free for what was not written. The writer formats its lines
+ * under q->mu and logs them after releasing it (sq_note()), so producers
+ * never wait on the log's I/O.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +49,7 @@
 #define QB_DROP_LOG_MS	  10000 /* at most one drop line per this */
 #define QB_BACKOFF_MIN_MS 1000
 #define QB_BACKOFF_MAX_MS 30000
+#define QB_NOTES	  (QB_PARK + 8) /* log lines of one writer round */
 
 struct qnode {
 	struct qnode *next;
@@ -53,6 +59,11 @@ struct qnode {
 struct parked {
 	struct tls_outcome o;
 	char *why;
+};
+
+struct note {
+	int warn; /* msg_warn, else msg_info */
+	char *text;
 };
 
 struct store_queue {
@@ -76,10 +87,12 @@ struct store_queue {
 	uint64_t drop_logged;	/* q->dropped at that line */
 	/* the writer's own */
 	struct store *store;
-	int state;	     /* 0 not tried yet, 1 up, -1 down: log once per change */
-	size_t single_left;  /* outcomes still to write one by one after a failed batch */
-	int head_fails;	     /* refusals in a row of the outcome at the head (one by one) */
-	unsigned backoff_ms; /* the next wait after a failed open */
+	int state; /* 0 not tried yet, 1 up, -1 down, -2 open again, no write yet: log per change */
+	size_t single_left;	     /* outcomes still to write one by one after a failed batch */
+	int head_fails;		     /* refusals in a row of the outcome at the head (one by one) */
+	unsigned backoff_ms;	     /* the next wait after a failed open */
+	struct note notes[QB_NOTES]; /* lines to log once q->mu is released */
+	size_t nnotes;
 };
 
 /* spec with the password of a URI's user info replaced by "***" (caller frees). */
@@ -102,6 +115,54 @@ static size_t
 sq_held(const struct store_queue *q)
 {
 	return q->len + q->inflight + q->nparked;
+}
+
+/*
+ * A line for the log (q->mu held, the writer's thread): kept until
+ * sq_notes_flush(), so that no producer waits on the log's I/O.
+ */
+static void sq_note(struct store_queue *q, int warn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+sq_note(struct store_queue *q, int warn, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		msg_fatal("out of memory");
+	va_end(ap);
+	if (q->nnotes == QB_NOTES) { /* not expected: at most QB_PARK + 3 a round */
+		msg_warn("%s", text);
+		free(text);
+		return;
+	}
+	q->notes[q->nnotes].warn = warn;
+	q->notes[q->nnotes++].text = text;
+}
+
+/* Log the kept lines (q->mu held, released meanwhile). */
+static void
+sq_notes_flush(struct store_queue *q)
+{
+	struct note n[QB_NOTES];
+	size_t k = q->nnotes;
+
+	if (k == 0)
+		return;
+	memcpy(n, q->notes, k * sizeof(n[0]));
+	q->nnotes = 0;
+	pthread_mutex_unlock(&q->mu);
+	for (size_t i = 0; i < k; i++) {
+		if (n[i].warn)
+			msg_warn("%s", n[i].text);
+		else
+			msg_info("%s", n[i].text);
+		free(n[i].text);
+	}
+	pthread_mutex_lock(&q->mu);
 }
 
 /* ------------------------------------------------------------ the list (q->mu held) */
@@ -298,24 +359,24 @@ sq_wait_until(struct store_queue *q, int64_t deadline_ms)
 static void
 sq_backoff(struct store_queue *q)
 {
+	sq_notes_flush(q);
 	sq_wait_until(q, clock_now_ms() + q->backoff_ms);
 	q->backoff_ms = q->backoff_ms * 2 > q->backoff_max ? q->backoff_max : q->backoff_ms * 2;
 }
 
 /*
- * The store failed (q->mu held): close it. loud: it is down (logged the
- * first time); else a reconnect to try one outcome again (not logged: a
- * refusal is logged when the outcome is rejected).
+ * The store failed (q->mu held): close it. loud: it is down (logged when
+ * it was up: once per change, not per retry); else a reconnect to tell
+ * whether the store or an outcome failed (not logged: a refusal is logged
+ * when the outcome is rejected, a store that is down when it is found so).
  */
 static void
 sq_down(struct store_queue *q, const char *what, const char *err, int loud)
 {
-	if (!loud) {
-		if (q->state == 1)
-			q->state = 0;
-	} else if (q->state != -1)
-		msg_warn("outcome store %s %s: %s; outcomes are held in memory (%zu now, at most "
-			 "%zu) and written when it is back",
+	if (loud && (q->state == 0 || q->state == 1))
+		sq_note(q, 1,
+		    "outcome store %s %s: %s; outcomes are held in memory (%zu now, at most "
+		    "%zu) and written when it is back",
 		    q->shown, what, err ? err : "failed", sq_held(q), q->max);
 	if (loud)
 		q->state = -1;
@@ -345,33 +406,67 @@ sq_connect(struct store_queue *q)
 		sq_backoff(q);
 		return -1;
 	}
-	if (q->state == -1)
-		msg_info("outcome store %s reachable again: %zu outcome%s waiting", q->shown,
-		    sq_held(q), sq_held(q) == 1 ? "" : "s");
 	q->store = s;
-	q->state = 1;
-	q->connected = 1;
+	/* back when it writes again (sq_written()): it may open and refuse writes */
+	q->state = q->state < 0 ? -2 : 1;
+	q->connected = q->state == 1;
 	q->backoff_ms = q->backoff_min;
 	return 0;
 }
 
-/* A write succeeded (q->mu held): count it; the parked outcomes are rejected. */
+/*
+ * The store just wrote (q->mu held, released meanwhile): try each parked
+ * outcome once more on the same connection; one refused now is rejected.
+ */
+static void
+sq_settle_parked(struct store_queue *q)
+{
+	struct parked p[QB_PARK];
+	size_t k = q->nparked, ok = 0;
+	int rc[QB_PARK];
+
+	if (k == 0)
+		return;
+	memcpy(p, q->park, k * sizeof(p[0]));
+	pthread_mutex_unlock(&q->mu); /* still held (q->nparked) meanwhile */
+	for (size_t i = 0; i < k; i++) {
+		char *err = NULL;
+
+		if ((rc[i] = store_add(q->store, &p[i].o, &err)) < 0) {
+			free(p[i].why);
+			p[i].why = err;
+		}
+	}
+	pthread_mutex_lock(&q->mu);
+	for (size_t i = 0; i < k; i++) {
+		if (rc[i] == 0)
+			ok++;
+		else
+			sq_note(q, 1, "outcome store %s: a %s outcome refused, not kept: %s",
+			    q->shown, outcome_source_name(p[i].o.source), p[i].why);
+		outcome_clear(&p[i].o);
+		free(p[i].why);
+	}
+	q->written += ok;
+	q->rejected += k - ok;
+	q->nparked = 0;
+}
+
+/* A write succeeded (q->mu held): count it; settle the parked outcomes. */
 static void
 sq_written(struct store_queue *q, size_t n)
 {
+	if (q->state == -2)
+		sq_note(q, 0, "outcome store %s reachable again: %zu outcome%s waiting", q->shown,
+		    sq_held(q), sq_held(q) == 1 ? "" : "s");
+	q->state = 1;
+	q->connected = 1;
 	q->written += n;
 	q->inflight = 0;
 	q->head_fails = 0;
 	if (q->single_left > 0)
 		q->single_left -= n;
-	for (size_t i = 0; i < q->nparked; i++) {
-		msg_warn("outcome store %s: a %s outcome refused, not kept: %s", q->shown,
-		    outcome_source_name(q->park[i].o.source), q->park[i].why);
-		outcome_clear(&q->park[i].o);
-		free(q->park[i].why);
-		q->rejected++;
-	}
-	q->nparked = 0;
+	sq_settle_parked(q);
 }
 
 /* The parked outcomes back at the tail (q->mu held): the store failed, not they. */
@@ -436,9 +531,11 @@ sq_write_round(struct store_queue *q, struct tls_outcome *batch)
 	rc = store_add_batch(q->store, batch, NULL, n, NULL, &err);
 	pthread_mutex_lock(&q->mu);
 	if (rc == 0) {
-		sq_written(q, n);
+		pthread_mutex_unlock(&q->mu); /* inflight: still counted held */
 		for (size_t i = 0; i < n; i++)
 			outcome_clear(&batch[i]);
+		pthread_mutex_lock(&q->mu);
+		sq_written(q, n);
 		return;
 	}
 	sq_put_back(q, batch, n);
@@ -470,6 +567,7 @@ sq_writer(void *arg)
 		if (q->store == NULL && sq_connect(q) < 0)
 			continue;
 		sq_write_round(q, batch);
+		sq_notes_flush(q);
 		if ((due = sq_drop_line_due(q, clock_now_ms())) != 0) {
 			size_t held = sq_held(q);
 
@@ -478,6 +576,7 @@ sq_writer(void *arg)
 			pthread_mutex_lock(&q->mu);
 		}
 	}
+	sq_notes_flush(q);
 	pthread_mutex_unlock(&q->mu);
 	free(batch);
 	return NULL;

@@ -31,7 +31,8 @@ struct store_queue_stats {
 	uint64_t written;  /* outcomes written to the store */
 	uint64_t dropped;  /* dropped: the queue was full, or still held at free */
 	uint64_t rejected; /* refused by a reachable store as invalid */
-	int connected;	   /* 1: the writer holds an open store that last worked */
+	int connected;	   /* 1: the store is open and its last write worked (or, before
+			    * the first write, its first opening did) */
 	uint64_t max;	   /* the bound */
 };
 

@@ -7,8 +7,10 @@
  * yet: max + K added, exactly K dropped, one drop line; the directory
  * made: exactly max rows); an outcome the store refuses (a policy domain
  * that is not a domain name) counted as rejected while the valid ones
- * around it are written; free with a flush writing what is held, and
- * free without a reachable store counting and logging what is left.
+ * around it are written; a database that opens but refuses every write
+ * for a while (nothing rejected, all written once it takes writes again);
+ * free with a flush writing what is held, and free without a reachable
+ * store counting and logging what is left.
  *
  * Waiting is polling store_queue_stats() against a deadline, never a
  * fixed sleep. Each test works in its own mkdtemp() directory.
@@ -36,7 +38,8 @@ static char subdir[96];
 static char subdb[160];
 
 static pthread_mutex_t cap_mu = PTHREAD_MUTEX_INITIALIZER;
-static int cap_full, cap_not_written, cap_refused;
+static int cap_full, cap_not_written, cap_refused, cap_down, cap_back;
+static char cap_lines[4096]; /* the store's state lines, for failure messages */
 
 static void capture(int prio, const char *line)
 {
@@ -48,7 +51,24 @@ static void capture(int prio, const char *line)
 		cap_not_written++;
 	if (strstr(line, "refused, not kept"))
 		cap_refused++;
+	if (strstr(line, "outcomes are held in memory"))
+		cap_down++;
+	if (strstr(line, "reachable again"))
+		cap_back++;
+	if (strstr(line, "outcome store") && strlen(cap_lines) + strlen(line) + 2 < sizeof(cap_lines))
+		strcat(strcat(cap_lines, line), "\n");
 	pthread_mutex_unlock(&cap_mu);
+}
+
+/* A counter of capture(), read under its mutex (the writer thread logs). */
+static int cap(const int *counter)
+{
+	int v;
+
+	pthread_mutex_lock(&cap_mu);
+	v = *counter;
+	pthread_mutex_unlock(&cap_mu);
+	return v;
 }
 
 static void setup(void)
@@ -58,7 +78,8 @@ static void setup(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/o.db", dir);
 	snprintf(subdir, sizeof(subdir), "%s/later", dir);
 	snprintf(subdb, sizeof(subdb), "%s/o.db", subdir);
-	cap_full = cap_not_written = cap_refused = 0;
+	cap_full = cap_not_written = cap_refused = cap_down = cap_back = 0;
+	cap_lines[0] = 0;
 	msg_set_capture(capture);
 }
 
@@ -160,8 +181,8 @@ Test(store_queue, all_written_in_order)
 	cr_assert_eq(rows(dbpath, nums, 2000), 1234);
 	for (int i = 0; i < 1234; i++)
 		cr_assert_eq(nums[i], i, "row %d holds outcome %d", i, nums[i]);
-	cr_assert_eq(cap_not_written, 0);
-	cr_assert_eq(cap_full, 0);
+	cr_assert_eq(cap(&cap_not_written), 0);
+	cr_assert_eq(cap(&cap_full), 0);
 }
 
 Test(store_queue, bound_while_down_then_written)
@@ -169,6 +190,7 @@ Test(store_queue, bound_while_down_then_written)
 	static int nums[200];
 	struct store_queue_stats st;
 	char *err = NULL;
+	int64_t end;
 	struct store_queue *q = store_queue_new(subdb, NULL, 100, &err);
 
 	cr_assert_not_null(q, "%s", err);
@@ -180,9 +202,20 @@ Test(store_queue, bound_while_down_then_written)
 	cr_assert_eq(st.dropped, 7);
 	cr_assert_eq(st.written, 0);
 	cr_assert_eq(st.connected, 0);
-	cr_assert_eq(cap_full, 1, "one drop line within 10 s, got %d", cap_full);
+	cr_assert_eq(cap(&cap_full), 1, "one drop line within 10 s, got %d", cap(&cap_full));
+	end = clock_now_ms() + 10000;
+	do { /* a few retries */
+		store_queue_stats(q, &st);
+		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL); /* poll interval */
+	} while (cap(&cap_down) == 0 && clock_now_ms() < end);
+	/* not a synchronisation: lets the writer retry a few times (backoff 20..100 ms)
+	 * before the directory appears; those retries must log nothing */
+	nanosleep(&(struct timespec){ 0, 300 * 1000 * 1000 }, NULL);
 	cr_assert_eq(mkdir(subdir, 0700), 0); /* the database is back */
 	wait_done(q, 100, &st);
+	cr_assert_eq(cap(&cap_down), 1, "one line for the store down, not one per retry: %d:\n%s",
+	    cap(&cap_down), cap_lines);
+	cr_assert_eq(cap(&cap_back), 1);
 	cr_assert_eq(st.written, 100);
 	cr_assert_eq(st.dropped, 7);
 	cr_assert_eq(st.queued, 0);
@@ -216,7 +249,7 @@ Test(store_queue, refused_outcome_rejected_others_written)
 	cr_assert_eq(st.rejected, 2);
 	cr_assert_eq(st.dropped, 0);
 	cr_assert_eq(st.queued, 0);
-	cr_assert_eq(cap_refused, 2);
+	cr_assert_eq(cap(&cap_refused), 2);
 	store_queue_free(q, 1000);
 	cr_assert_eq(rows(dbpath, nums, 100), 28);
 	for (int i = 0, want = 0; i < 28; i++, want++) {
@@ -238,7 +271,7 @@ Test(store_queue, free_flushes_what_is_held)
 	cr_assert_eq(mkdir(subdir, 0700), 0);
 	store_queue_free(q, 5000);
 	cr_assert_eq(rows(subdb, nums, 100), 50);
-	cr_assert_eq(cap_not_written, 0);
+	cr_assert_eq(cap(&cap_not_written), 0);
 }
 
 Test(store_queue, free_counts_what_is_left)
@@ -250,5 +283,60 @@ Test(store_queue, free_counts_what_is_left)
 	store_queue_set_backoff(q, 20, 100);
 	add_n(q, 0, 12, 0);
 	store_queue_free(q, 50); /* the directory never appears */
-	cr_assert_eq(cap_not_written, 1);
+	cr_assert_eq(cap(&cap_not_written), 1);
+}
+
+/* Run sql on the SQLite file at path (another connection). */
+static void exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	char *e = NULL;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000); /* the writer may be in a transaction */
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &e), SQLITE_OK, "%s", e ? e : "");
+	sqlite3_close(db);
+}
+
+/*
+ * The database opens but refuses every write for a while (a trigger
+ * aborting each insert): the outcomes are the store's failure, not
+ * theirs: none is rejected, all are written once it takes writes again.
+ */
+Test(store_queue, store_refusing_every_write_loses_nothing)
+{
+	static int nums[100];
+	struct store_queue_stats st;
+	char *err = NULL;
+	struct store_queue *q;
+	int64_t end;
+
+	q = store_queue_new(dbpath, NULL, 1000, &err);
+	cr_assert_not_null(q, "%s", err);
+	store_queue_set_backoff(q, 20, 100);
+	add_n(q, 0, 1, 0);
+	wait_done(q, 1, &st); /* the schema exists */
+	exec_sql(dbpath, "CREATE TRIGGER down BEFORE INSERT ON outcomes "
+			 "BEGIN SELECT RAISE(ABORT, 'the database is down'); END");
+	add_n(q, 1, 40, 0); /* more than QB_PARK */
+	end = clock_now_ms() + 10000;
+	while (cap(&cap_down) == 0 && clock_now_ms() < end) /* until the store is blamed */
+		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL); /* poll interval */
+	store_queue_stats(q, &st);
+	cr_assert_eq(cap(&cap_down), 1, "%s", cap_lines);
+	cr_assert(strstr(cap_lines, "refuses every write: ") != NULL, "%s", cap_lines);
+	cr_assert_eq(st.connected, 0);
+	cr_assert_eq(st.written, 1);
+	cr_assert_eq(st.rejected, 0);
+	cr_assert_eq(st.queued, 40);
+	exec_sql(dbpath, "DROP TRIGGER down");
+	wait_done(q, 41, &st);
+	cr_assert_eq(st.written, 41);
+	cr_assert_eq(st.rejected, 0);
+	cr_assert_eq(cap(&cap_refused), 0);
+	cr_assert_eq(cap(&cap_down), 1, "one line for the store refusing, got %d:\n%s", cap(&cap_down),
+	    cap_lines);
+	cr_assert_eq(cap(&cap_back), 1, "one line for the store back, got %d", cap(&cap_back));
+	store_queue_free(q, 1000);
+	cr_assert_eq(rows(dbpath, nums, 100), 41);
 }
