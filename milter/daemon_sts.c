@@ -78,7 +78,7 @@ d_sts_fetched(void *arg, const char *domain, const char *txt_id, enum sts_fetch_
 	json_object_set_new(ev, "mode", p ? json_string(sts_policy_mode_name(p->mode)) : json_null());
 	json_object_set_new(ev, "max_age", p ? json_integer(p->max_age) : json_null());
 	json_object_set_new(ev, "mx", mx);
-	if (st != STS_FETCH_OK) { /* the store first: the audit line says it is done */
+	if (st != STS_FETCH_OK) { /* queued for the store first (written behind) */
 		msg_warn("sts: policy of %.255s not fetched (%s): %.400s", domain,
 		    sts_fetch_status_name(st), err ? err : "");
 		d_sts_outcome(domain, st, err);

@@ -209,7 +209,7 @@ ex_event(const char *line, const char *arg)
 	fields = json_object();
 	for (size_t i = 0; i < f.n; i++)
 		json_object_set_new(fields, f.f[i].key, audit_string(f.f[i].value));
-	ex_event_store(name, &f); /* first: its audit line says it is stored */
+	ex_event_store(name, &f); /* first: queued (the store writes it behind) */
 	audit_timestamp(ts, sizeof(ts));
 	ev = json_pack("{s:s, s:o, s:s, s:o}", "event", "exim", "name", audit_string(name), "time",
 	    ts, "fields", fields);
