@@ -27,6 +27,7 @@
 
 #include "daemon_metrics.h"
 #include "daemon_selfcheck.h"
+#include "daemon_store.h"
 #include "listener.h"
 #include "log.h"
 #include "mem.h"
@@ -61,6 +62,8 @@ static const char *const dm_families[] = { "danepol_decisions_total", "danepol_c
 	"danepol_dns_timeouts_total", "danepol_dns_query_duration_seconds",
 	"danepol_connections_total", "danepol_probe_results_total", "danepol_sts_fetches_total",
 	"danepol_audit_write_errors_total", "danepol_reloads_total", "danepol_config_generation",
+	"danepol_outcome_queue_held", "danepol_outcome_queue_max", "danepol_outcomes_written_total",
+	"danepol_outcomes_dropped_total", "danepol_outcomes_rejected_total", "danepol_outcome_db_up",
 	"danepol_selfcheck_state", "danepol_selfcheck_last_run_timestamp_seconds", NULL };
 
 const char *const *
@@ -91,6 +94,7 @@ daemon_metrics_probe(const struct probe_result *r)
 struct dm_read {
 	struct stats_snapshot s;
 	uint64_t cache_entries;
+	struct store_queue_stats q; /* zeros without an outcome queue */
 };
 
 static void
@@ -99,6 +103,7 @@ dm_read(struct dm_read *r)
 	struct snapshot *snap = snapshot_acquire();
 
 	stats_read(&r->s);
+	(void)daemon_store_stats(&r->q);
 	r->cache_entries = snap ? policy_cache_size(snap->rt->cache) : 0;
 	snapshot_release(snap);
 }
@@ -116,6 +121,25 @@ dm_one(struct buf *b, const char *name, const char *type, const char *help, uint
 {
 	dm_head(b, name, type, help);
 	buf_printf(b, "%s %" PRIu64 "\n", name, v);
+}
+
+/* The outcome queue's families (daemon_store.h). */
+static void
+dm_queue_text(struct buf *b, const struct store_queue_stats *q)
+{
+	dm_one(b, "danepol_outcome_queue_held", "gauge",
+	    "TLS outcomes held in memory, waiting for the outcome store.", q->queued);
+	dm_one(b, "danepol_outcome_queue_max", "gauge",
+	    "The bound of the outcome queue (outcome_queue_max; 0: no outcomes kept).", q->max);
+	dm_one(b, "danepol_outcomes_written_total", "counter",
+	    "TLS outcomes written to the outcome store.", q->written);
+	dm_one(b, "danepol_outcomes_dropped_total", "counter",
+	    "TLS outcomes dropped: the queue was full, or still held at stop.", q->dropped);
+	dm_one(b, "danepol_outcomes_rejected_total", "counter",
+	    "TLS outcomes the outcome store refused as invalid.", q->rejected);
+	dm_one(b, "danepol_outcome_db_up", "gauge",
+	    "1: the outcome store is connected and its last write worked.",
+	    (uint64_t)q->connected);
 }
 
 void
@@ -184,6 +208,7 @@ daemon_metrics_text(struct buf *b)
 	    r.s.counter[STATS_RELOADS_FAILED]);
 	dm_one(b, "danepol_config_generation", "gauge",
 	    "Configurations installed since start (1: the one read at start).", r.s.generation);
+	dm_queue_text(b, &r.q);
 	daemon_selfcheck_metrics(b);
 }
 
@@ -245,6 +270,10 @@ daemon_metrics_json(void)
 	    json_pack("{s:o, s:o}", "ok", dm_u(r.s.counter[STATS_RELOADS_OK]), "failed",
 		dm_u(r.s.counter[STATS_RELOADS_FAILED])));
 	json_object_set_new(o, "config_generation", dm_u(r.s.generation));
+	json_object_set_new(o, "outcome_queue",
+	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:b}", "held", dm_u(r.q.queued), "max",
+		dm_u(r.q.max), "written", dm_u(r.q.written), "dropped", dm_u(r.q.dropped),
+		"rejected", dm_u(r.q.rejected), "db_up", r.q.connected));
 	return o;
 }
 

@@ -1,6 +1,6 @@
 /*
- * daemon_probe.c - danepold's background STARTTLS probes, probe_defer and
- * the outcome store (daemon_probe.h).
+ * daemon_probe.c - danepold's background STARTTLS probes and probe_defer
+ * (daemon_probe.h).
  *
  * When `probe = yes` (read at start-up; a reload cannot switch it), every
  * require/try decision the milter, the socketmap or the Exim socket makes
@@ -14,7 +14,7 @@
  * result is forgotten; chained in PC_BUCKETS buckets by the seeded
  * lib/hash.h hash, since senders choose the names), written to the audit
  * log as an event "probe" (doc/probe.schema.json under "result"), and
- * each reportable session is added to the outcome store.
+ * each reportable session is queued for the outcome store.
  *
  * probe_defer = yes: a require decision for a destination whose latest
  * probe found every DANE host failing authentication is answered with a
@@ -22,14 +22,8 @@
  * until a later probe succeeds. Destinations not probed yet are decided
  * as usual.
  *
- * The outcome store (outcome_db, opened after the privilege drop when
- * probe = yes or exim_socket is set: the features that write outcomes)
- * is shared by the workers and the Exim event lines (exim.c); it is
- * internally locked. When such a feature is configured, a store that
- * cannot be opened is a start-up error naming the file, the reason and
- * the remedy (outcomes would silently be lost, and the reports built
- * from them empty); daemon_probe_check() makes the same test for
- * `danepold -n`. outcome_db = none keeps no outcomes, by choice.
+ * The outcomes go to the process's outcome queue (daemon_store.h), which
+ * copies them and returns: a probe worker never waits for the database.
  */
 #include "config.h"
 
@@ -43,12 +37,12 @@
 #include "daemon_audit.h"
 #include "daemon_metrics.h"
 #include "daemon_probe.h"
+#include "daemon_store.h"
 #include "clock.h"
 #include "hash.h"
 #include "log.h"
 #include "mem.h"
 #include "probe.h"
-#include "store.h"
 
 #define PQ_MAX	   256	 /* queued probes */
 #define PQ_WORKERS 2	 /* probing threads */
@@ -81,10 +75,9 @@ static struct {
 	struct remembered_dest *bucket[PC_BUCKETS];
 	struct remembered_dest *oldest, *newest;
 	size_t nentries;
-	struct store *store;
 	uint64_t seed; /* of hash(), set by daemon_probe_start() */
 } probes = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, { 0 }, 0, { { 0 } }, 0, 0,
-	{ 0 }, NULL, NULL, 0, NULL, 0 };
+	{ 0 }, NULL, NULL, 0, 0 };
 
 /*
  * Destination names come from senders: the seeded hash of the decision
@@ -194,18 +187,16 @@ summary(const struct probe_result *r)
 	return buf_steal(&b);
 }
 
+/* Queue each reportable session for the outcome store (daemon_store.h). */
 static void
 store_result(const struct probe_result *r)
 {
-	for (size_t i = 0; probes.store && i < r->naddrs; i++) {
+	for (size_t i = 0; i < r->naddrs; i++) {
 		struct tls_outcome o;
-		char *err = NULL;
 
 		if (probe_outcome(r, i, &o) < 0)
 			continue;
-		if (store_add(probes.store, &o, &err) < 0)
-			msg_warn("outcome store: %s", err ? err : "cannot add");
-		free(err);
+		daemon_store_add(&o);
 		outcome_clear(&o);
 	}
 }
@@ -274,62 +265,12 @@ worker(void *arg)
 
 /* ------------------------------------------------------------ interface */
 
-/* The configured features that write outcomes ("probe = yes", ...), or NULL. */
-static const char *
-db_users(const struct conf *c)
-{
-	if (c->outcome_db == NULL)
-		return NULL;
-	if (c->probe && c->exim_socket)
-		return "probe = yes and exim_socket";
-	if (c->probe)
-		return "probe = yes";
-	if (c->exim_socket)
-		return "exim_socket";
-	return NULL;
-}
-
-/* Log why outcome_db is unusable (err: "PATH: reason") and what to do. */
-static void
-db_error(const struct conf *c, const char *who, const char *err)
-{
-	msg_error("outcome_db %s; needed by %s (TLS outcomes): make the directory writable for "
-		  "user %s (danepold.service: StateDirectory=danepol), or set outcome_db = none to "
-		  "keep no outcomes",
-	    err ? err : "cannot be opened", who, c->user);
-}
-
-int
-daemon_probe_check(const struct conf *c)
-{
-	const char *who = db_users(c);
-	char *err = NULL;
-	int rc = 0;
-
-	if (who != NULL && store_access(c->outcome_db, &err) < 0) {
-		db_error(c, who, err);
-		rc = -1;
-	}
-	free(err);
-	return rc;
-}
-
 int
 daemon_probe_start(const struct conf *c)
 {
-	const char *who = db_users(c);
-	char *err = NULL, eb[128];
+	char eb[128];
 	int rc;
 
-	if (who != NULL) {
-		if (store_access(c->outcome_db, &err) < 0 ||
-		    (probes.store = store_open(c->outcome_db, &err)) == NULL) {
-			db_error(c, who, err);
-			free(err);
-			return -1;
-		}
-		free(err);
-	}
 	if (!c->probe)
 		return 0;
 	probes.seed = hash_seed(&probes); /* before any thread uses the table */
@@ -370,15 +311,7 @@ daemon_probe_stop(void)
 	}
 	memset(probes.bucket, 0, sizeof(probes.bucket));
 	probes.nentries = 0;
-	store_close(probes.store);
-	probes.store = NULL;
 	probes.started = 0;
-}
-
-struct store *
-daemon_probe_store(void)
-{
-	return probes.store;
 }
 
 /* Queue d for probing (probes.mu held). */

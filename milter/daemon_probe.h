@@ -1,32 +1,21 @@
 /*
- * daemon_probe.h - danepold's background STARTTLS probes, probe_defer and
- * the shared outcome store (daemon_probe.c has the details).
+ * daemon_probe.h - danepold's background STARTTLS probes and probe_defer
+ * (daemon_probe.c has the details); their outcomes go to daemon_store.h.
  */
 #ifndef DANEPOL_MILTER_DAEMON_PROBE_H
 #define DANEPOL_MILTER_DAEMON_PROBE_H
 
 #include "conf.h"
 #include "policy_run.h"
-#include "store.h"
 
 /**
- * Open the outcome store (outcome_db, when probe = yes or exim_socket is
- * set) and, when probe = yes, start the probe threads. Call once, after
- * dropping privileges. 0, or -1 after logging: the store is needed but
- * cannot be opened ("outcome_db PATH: reason; what to do"), or a thread
+ * When probe = yes, start the probe threads. Call once, after dropping
+ * privileges and daemon_store_start(). 0, or -1 after logging: a thread
  * could not start.
  */
 int daemon_probe_start(const struct conf *c);
 
-/**
- * danepold -n: when c configures a feature that writes outcomes, check
- * (store_access(), as the calling user, nothing created) that outcome_db
- * could be opened. 0, or -1 after logging the same error as
- * daemon_probe_start(). Thread-safe.
- */
-int daemon_probe_check(const struct conf *c);
-
-/** Stop the threads (a probe in flight finishes), drop queue, cache and store. */
+/** Stop the threads (a probe in flight finishes), drop queue and cache. */
 void daemon_probe_stop(void);
 
 /**
@@ -37,8 +26,5 @@ void daemon_probe_stop(void);
  * a no-op when probing is off.
  */
 void daemon_probe_apply(const struct conf *c, struct policy_outcome *o);
-
-/** The outcome store, or NULL (none configured or not opened). */
-struct store *daemon_probe_store(void);
 
 #endif

@@ -20,8 +20,8 @@
 #include "audit.h"
 #include "clock.h"
 #include "daemon_audit.h"
-#include "daemon_probe.h"
 #include "daemon_selfcheck.h"
+#include "daemon_store.h"
 #include "log.h"
 #include "mem.h"
 #include "selfcheck.h"
@@ -102,7 +102,7 @@ sc_run(void)
 		return;
 	c = snap->rt->conf;
 	selfcheck_opts_conf(&o, c, (int64_t)time(NULL));
-	o.store = daemon_probe_store(); /* the rollover history, when a store is open */
+	o.store = daemon_store_reader(); /* the rollover history, when a store is open */
 	n = selfcheck_words(c->selfcheck_domains, &domains);
 	nfiles = selfcheck_served_files(c, NULL, 0, NULL, 1, &pre, &files);
 	r = selfcheck_all(snap->rt, domains, n, files, nfiles, &pre, &o);

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "daemon_audit.h"
 #include "daemon_shared.h"
+#include "daemon_store.h"
 #include "daemon_sts.h"
 #include "log.h"
 #include "mem.h"
@@ -41,27 +42,22 @@ d_sts_reason(const char *err)
 /*
  * A failed fetch is an RFC 8460 failure of the domain's sts policy
  * (sts-policy-fetch-error, sts-webpki-invalid, sts-policy-invalid; the
- * reason as failure-reason-code), kept in the outcome store for the
- * reports; the policy strings are those of the policy kept from before,
- * if any (none after a first fetch that failed).
+ * reason as failure-reason-code), queued for the outcome store
+ * (daemon_store.h) for the reports; the policy strings are those of the
+ * policy kept from before, if any (none after a first fetch that failed).
  */
 static void
 d_sts_outcome(const char *domain, enum sts_fetch_status st, const char *err)
 {
 	struct tls_outcome o = { .source = OUTCOME_SRC_STS, .policy_type = OUTCOME_POLICY_STS };
-	char *why = NULL;
 
-	if (d_sts_store == NULL)
-		return;
 	o.time = (int64_t)time(NULL);
 	o.policy_domain = xstrdup(domain);
-	(void)sts_cache_outcome(d_sts_store, &o); /* the kept policy's lines, if any */
+	if (d_sts_store != NULL) /* the kept policy's lines, if any */
+		(void)sts_cache_outcome(d_sts_store, &o);
 	o.result_type = outcome_result_type(sts_fetch_status_name(st));
 	o.detail = d_sts_reason(err);
-	if (store_add(d_sts_store, &o, &why) < 0)
-		msg_warn("sts: the failed fetch of %.255s is not kept for the TLS reports: %s",
-		    domain, why);
-	free(why);
+	daemon_store_add(&o); /* queued: the fetch does not wait for the database */
 	outcome_clear(&o);
 }
 
@@ -83,7 +79,7 @@ d_sts_fetched(void *arg, const char *domain, const char *txt_id, enum sts_fetch_
 	json_object_set_new(ev, "mode", p ? json_string(sts_policy_mode_name(p->mode)) : json_null());
 	json_object_set_new(ev, "max_age", p ? json_integer(p->max_age) : json_null());
 	json_object_set_new(ev, "mx", mx);
-	if (st != STS_FETCH_OK) { /* the store first: the audit line says it is done */
+	if (st != STS_FETCH_OK) { /* queued for the store first (written behind) */
 		msg_warn("sts: policy of %.255s not fetched (%s): %.400s", domain,
 		    sts_fetch_status_name(st), err ? err : "");
 		d_sts_outcome(domain, st, err);

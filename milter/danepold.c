@@ -11,8 +11,9 @@
  * effective ids user:socket_group and a umask of ~socket_mode, so it is
  * born with its owner, group and mode and root never touches its path);
  * drop privileges; open the audit log; build the runtime (resolver,
- * policy table, status table, cache); open the outcome store and start
- * the probe threads (daemon_probe.h); start smfi_main() in its own thread
+ * policy table, status table, cache); make the outcome queue
+ * (daemon_store.h: the database need not be up) and start the probe
+ * threads (daemon_probe.h); start smfi_main() in its own thread
  * and the socketmap/Exim listeners (listener.h); log "danepold ready".
  * At stop: the milter first, then the listeners (each waits for its
  * connections to finish).
@@ -60,6 +61,7 @@
 #include "daemon_probe.h"
 #include "daemon_selfcheck.h"
 #include "daemon_shared.h"
+#include "daemon_store.h"
 #include "daemon_sts.h"
 #include "daemon_proc.h"
 #include "exim.h"
@@ -538,7 +540,8 @@ d_start(const struct startup_settings *f, struct conf *c, int foreground, int *p
 	daemon_shared_start(rt->conf);
 	daemon_sts_attach(rt);
 	snapshot_install(rt);
-	if (daemon_probe_start(rt->conf) < 0 || daemon_selfcheck_start() < 0)
+	if (daemon_store_start(rt->conf) < 0 || daemon_probe_start(rt->conf) < 0 ||
+	    daemon_selfcheck_start() < 0)
 		return EX_OSERR;
 	if (d_listeners_start(f) < 0)
 		return EX_OSERR;
@@ -568,7 +571,7 @@ d_check_only(struct conf *c, const struct d_opts *o)
 		return ex;
 	/* Not as root: root's access(2) says nothing about the daemon's user.
 	 * The unit's ExecStartPre= runs -n as that user, in its sandbox. */
-	if (geteuid() != 0 && daemon_probe_check(rt->conf) < 0)
+	if (geteuid() != 0 && daemon_store_check(rt->conf) < 0)
 		ex = EX_OSERR;
 	else if ((ex = sys_ex) == EX_OK)
 		printf("%s: configuration OK\n", rt->conf->path);
@@ -635,6 +638,7 @@ out:
 	daemon_probe_stop();
 	snapshot_shutdown();
 	daemon_sts_stop();
+	daemon_store_stop(); /* after every producer of outcomes */
 	daemon_shared_stop();
 	audit_close(daemon_audit());
 	daemon_audit_set(NULL);

@@ -24,13 +24,16 @@
  * make it (the cache's, normally): deny when the MTA-STS enforce policy
  * it applied names no pattern matching HOSTNAME (policy_sts_host()).
  *
- * TLS outcomes of Exim's deliveries go to the outcome store (when one is
- * open, daemon_probe.h), one per event line that carries them
+ * TLS outcomes of Exim's deliveries are queued for the outcome store
+ * (daemon_store.h: copied, never waiting for the database), one per event
+ * line that carries them
  * (msg:delivery, dane:fail; outcome_exim_event() in outcome.h says how,
  * with the result types of the table shared with the probe and the
  * Postfix reader, tlsrpt_class.h); one without DANE to a domain whose
  * MTA-STS policy danepold kept counts under that sts policy
- * (sts_cache_outcome()). Exim sends msg:delivery per
+ * (sts_cache_outcome(), read through daemon_store_reader(): with a
+ * PostgreSQL outcome_db that is down, an event line may wait for one
+ * connection attempt every 30 s; decisions never do). Exim sends msg:delivery per
  * recipient, so a session with several recipients counts several times;
  * other events (tls:cert, defers: transient) add nothing.
  */
@@ -44,6 +47,7 @@
 #include "daemon_audit.h"
 #include "daemon_metrics.h"
 #include "daemon_probe.h"
+#include "daemon_store.h"
 #include "exim.h"
 #include "kvline.h"
 #include "listener.h"
@@ -175,21 +179,19 @@ ex_host(unsigned long id, const char *line, const char *arg)
 	return reply;
 }
 
-/* Add the outcome of an event line to the store, when both exist. */
+/* Queue the outcome of an event line, when it carries one, for the store. */
 static void
 ex_event_store(const char *name, const struct kvline *f)
 {
-	struct store *s = daemon_probe_store();
+	struct store *s;
 	struct tls_outcome o;
-	char *err = NULL;
 
-	if (s == NULL || outcome_exim_event(name, f, (int64_t)time(NULL), &o) < 0)
+	if (outcome_exim_event(name, f, (int64_t)time(NULL), &o) < 0)
 		return;
-	if (o.policy_type == OUTCOME_POLICY_NONE) /* no DANE: an MTA-STS policy kept? */
+	/* no DANE: an MTA-STS policy kept? */
+	if (o.policy_type == OUTCOME_POLICY_NONE && (s = daemon_store_reader()) != NULL)
 		(void)sts_cache_outcome(s, &o);
-	if (store_add(s, &o, &err) < 0)
-		msg_warn("outcome store: %s", err ? err : "cannot add the Exim outcome");
-	free(err);
+	daemon_store_add(&o);
 	outcome_clear(&o);
 }
 
@@ -207,7 +209,7 @@ ex_event(const char *line, const char *arg)
 	fields = json_object();
 	for (size_t i = 0; i < f.n; i++)
 		json_object_set_new(fields, f.f[i].key, audit_string(f.f[i].value));
-	ex_event_store(name, &f); /* first: its audit line says it is stored */
+	ex_event_store(name, &f); /* first: queued (the store writes it behind) */
 	audit_timestamp(ts, sizeof(ts));
 	ev = json_pack("{s:s, s:o, s:s, s:o}", "event", "exim", "name", audit_string(name), "time",
 	    ts, "fields", fields);

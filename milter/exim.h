@@ -14,7 +14,7 @@ struct listener_conn;
  * ignored; n at most PROTO_EXIM_LINE_MAX) under the current snapshot:
  * the reply line without its line end (a new string the caller frees),
  * after writing its "exim-query" or "exim" audit line and, for an event
- * line, adding its TLS outcome to the outcome store (daemon_probe.h). id
+ * line, queueing its TLS outcome for the outcome store (daemon_store.h). id
  * numbers the connection in log lines. No I/O besides the audit log, the
  * store and the decision's DNS. Any thread.
  */

@@ -123,6 +123,9 @@ check_eq "stats require/dane decisions = /metrics" \
 # connections: the ask()s and raw()s above (q8 sent nothing), s1 itself
 check_eq "control connections counted (q1..q7: 8, raw: 7, q3 polls, stats: 1)" \
 	"$(jget "$T/s1.out" 'j["connections"]["control"] >= 16')" True
+check_eq "outcome_db = none: no outcome queue (max 0, db_up false), = /metrics" \
+	"$(jget "$T/s1.out" '(j["outcome_queue"]["max"], j["outcome_queue"]["db_up"], j["outcome_queue"]["held"])')" \
+	"($(mval danepol_outcome_queue_max), False, $(mval danepol_outcome_queue_held))"
 
 # ------------------------------------------------------------ schema
 if python3 -c 'import jsonschema' 2> /dev/null; then PYJS=python3

@@ -32,6 +32,11 @@ write_conf() {
 		"outcome_db = ${OUTDB:-$T/outcomes.db}" "${3:-}" > "$1"
 }
 CONF=$T/danepold.conf
+# outcomes DB: the Exim outcomes (source 2) in that SQLite file
+outcomes() {
+	python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM outcomes WHERE source = 2").fetchone()[0])' "$1" 2> /dev/null
+}
 
 # ---------------------------------------------------------- check mode
 write_conf "$T/none.conf" none "socketmap_socket = none
@@ -111,6 +116,57 @@ check "after the reload: secure.example -> OK encrypt" \
 # ----------------------------------------------------------------- stop
 dm_stop
 check "the socket files are removed at exit" eval "[ ! -e '$SM' ] && [ ! -e '$EX' ]"
+check "the Exim event's TLS outcome is in outcome_db (queued, written at the latest at stop)" \
+	[ "$(outcomes "$T/outcomes.db")" = 1 ]
+
+# ------------------------------- outcome_db down: danepold starts, decides
+# Decisions never wait for the outcome store: with an outcome_db that
+# cannot be opened yet (writable, but not a database), danepold starts,
+# answers, holds the outcome of an event line, and writes it once the
+# file is usable (the queue's writer retries with backoff).
+mkdir -m 0777 "$T/down"
+echo "not a database" > "$T/down/outcomes.db"
+chmod 0666 "$T/down/outcomes.db"
+OUTDB=$T/down/outcomes.db write_conf "$T/down.conf" none "control_socket = unix:$T/control.sock"
+# qstats EXPR: a Python expression over the outcome_queue object q of the control socket's stats
+qstats() {
+	python3 -c 'import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+s.sendall(b"stats\n"); s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    c = s.recv(65536)
+    if not c: break
+    data += c
+q = json.loads(data)["outcome_queue"]
+print(eval(sys.argv[2]))' "$T/control.sock" "$1" 2> /dev/null
+}
+: > "$T/err"
+"$DANEPOLD" -f -c "$T/down.conf" 2> "$T/err" & DPID=$!
+if wait_for 20 grep -q "danepold ready" "$T/err"; then
+	ok "danepold starts while outcome_db cannot be opened"
+	check "... and answers decisions" \
+		[ "$(python3 "$CLIENT" query "$SM" secure.example)" = "OK encrypt" ]	# the policy table of the reload above
+	check "an Exim event line is answered at once" [ "$(python3 "$CLIENT" exline "$EX" \
+		'event msg:delivery domain=secure.example host=mx1.secure.example ip=127.0.0.1 cipher=TLS1.3')" = ok ]
+	check "the writer logs the store unreachable once, the outcome held" \
+		wait_for 20 grep -q "outcome store $T/down/outcomes.db unreachable: .*(1 now, at most 100000)" "$T/err"
+	check_eq "stats: 1 held of 100000, 0 written, the database down" \
+		"$(qstats '(q["held"], q["max"], q["written"], q["dropped"], q["db_up"])')" "(1, 100000, 0, 0, False)"
+	rm -f "$T/down/outcomes.db"	# the database is back
+	check "the writer logs it back with the number waiting" \
+		wait_for 40 grep -q "outcome store $T/down/outcomes.db reachable again: 1 outcome waiting" "$T/err"
+	check "... and the held outcome is written" \
+		wait_for 20 eval "[ \"\$(outcomes '$T/down/outcomes.db')\" = 1 ]"
+	check "the store was reported unreachable once, not per retry" \
+		[ "$(count "outcomes are held in memory" "$T/err")" = 1 ]
+	# the row commits before the counters move: waited for
+	check "stats: 0 held, 1 written, the database up" wait_for 10 eval \
+		"[ \"\$(qstats '(q[\"held\"], q[\"written\"], q[\"dropped\"], q[\"rejected\"], q[\"db_up\"])')\" = '(0, 1, 0, 0, True)' ]"
+	dm_stop
+else
+	not_ok "danepold starts while outcome_db cannot be opened" "$(cat "$T/err")"
+fi
 
 # ------------------------------- with a milter, and a stale socket file
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SM"

@@ -4,6 +4,7 @@
   maps_client.py sockmap UNIXPATH      socketmap protocol checks
   maps_client.py exim UNIXPATH         Exim line protocol checks
   maps_client.py query UNIXPATH KEY    print the socketmap reply for KEY
+  maps_client.py exline UNIXPATH LINE  print the Exim socket's reply to LINE
   maps_client.py many SMPATH EXPATH N  N concurrent connections of each kind
   maps_client.py hammer SMPATH EXPATH N  N socketmap and N Exim queries (load)
 
@@ -335,6 +336,8 @@ def main(argv):
     elif len(argv) == 4 and argv[1] == "query":
         r = sm_query(argv[2], argv[3].encode())
         print(r.decode() if r is not None else "(closed)")
+    elif len(argv) == 4 and argv[1] == "exline":
+        print(ex_lines(argv[2], [argv[3].encode() + b"\n"]).decode().rstrip("\n"))
     elif len(argv) == 5 and argv[1] == "many":
         many(argv[2], argv[3], int(argv[4]))
     elif len(argv) == 5 and argv[1] == "hammer":

@@ -250,7 +250,15 @@ python3 "$UTIL" events "$AUDIT" "msg:delivery:stsexim.example,id=$MSGID,cipher~"
 	"msg:host:defer:stseximmix.example,id=$MSGID,ip=127.0.0.44" > "$E2E_T/events.r"
 py_results "$E2E_T/events.r"
 # The TLS report outcomes of those deliveries: under the sts policy
-# danepold kept, DANE's under tlsa (each stored before its audit line).
+# danepold kept, DANE's under tlsa. Each is queued before its audit line
+# and written behind by danepold's outcome queue: waited for.
+exim_outcome_domains() {
+	python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("select count(distinct policy_domain) from outcomes"
+    " where source = 2 and policy_domain in (?, ?, ?)",
+    ("stsexim.example", "stseximmix.example", "stsdane.example")).fetchone()[0])' "$D/outcomes.db" 2> /dev/null
+}
+wait_for 20 eval '[ "$(exim_outcome_domains)" = 3 ]' || echo "# the Exim outcomes were not all written within 20 s"
 py_results <(python3 - "$D/outcomes.db" <<'PY' 2>&1
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
