@@ -71,6 +71,11 @@ struct store_ops {
 void *store_sqlite_open(const char *path, char **err);
 extern const struct store_ops store_sqlite_ops;
 
+/* store_db.c: lock an SQLite handle and return its connection; unlock it */
+struct sqlite3;
+struct sqlite3 *store_sqlite_lock(void *b);
+void store_sqlite_unlock(void *b);
+
 /**
  * The PostgreSQL backend: connect with the libpq connection string
  * conninfo (a postgresql:// URI or key=value pairs), create or migrate the

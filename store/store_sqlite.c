@@ -402,25 +402,18 @@ sq_close(void *b)
 /* ------------------------------------------------------------ store/ modules (store_db.h) */
 
 sqlite3 *
-store_db_lock(struct store *st)
+store_sqlite_lock(void *b)
 {
-	void *b = NULL;
-	struct sq *s;
+	struct sq *s = b;
 
-	if (store_backend(st, &b) != &store_sqlite_ops)
-		return NULL;
-	s = b;
 	pthread_mutex_lock(&s->mu);
 	return s->db;
 }
 
 void
-store_db_unlock(struct store *st)
+store_sqlite_unlock(void *b)
 {
-	void *b = NULL;
-
-	if (store_backend(st, &b) == &store_sqlite_ops)
-		pthread_mutex_unlock(&((struct sq *)b)->mu);
+	pthread_mutex_unlock(&((struct sq *)b)->mu);
 }
 
 /* ------------------------------------------------------------ writing */

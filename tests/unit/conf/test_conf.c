@@ -668,7 +668,7 @@ Test(conf, print_round_trip_everything_set)
 	    "relay_name = relay1.example\n"
 	    "outcome_queue_max = 500\n"
 	    "outcome_db_timeout = 2s\n"
-	    "report_queue_db = /x/rq.db\n"
+	    "local_db = /x/rq.db\n"
 	    "postfix_log = /var/log/mail.log\n"
 	    "report_org_name = Example Org\n"
 	    "report_contact = mailto:tlsrpt@example.org\n"
