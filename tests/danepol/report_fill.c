@@ -4,6 +4,13 @@
  *
  *     fill DB add DOMAIN TIME ok|RESULT-TYPE [POLICY-STRING...]
  *     fill DB domains FROM TO      "DOMAIN<TAB>COUNT" per policy domain
+ *     fill DB bulk DOMAIN TIME N ok|RESULT-TYPE
+ *                                  N outcomes (times TIME, TIME+1, ...) in
+ *                                  transactions of 500, printing
+ *                                  "committed K" (flushed) after each
+ *
+ * DB is a store spec (an SQLite file or a postgresql:// URI); the
+ * environment variable FILL_RELAY, when set, is the relay name.
  *
  * add: one outcome from the probe source toward mx1.DOMAIN (127.0.0.1),
  * with a tlsa policy when POLICY-STRINGs are given. Exit 0, 1 on error,
@@ -85,6 +92,43 @@ add(struct store *s, int argc, char **argv)
 	return rc;
 }
 
+/* bulk DOMAIN TIME N TYPE: N outcomes in transactions of 500, "committed K" after each */
+static int
+bulk(struct store *s, char **argv)
+{
+	enum { BATCH = 500 };
+	static struct tls_outcome o[BATCH];
+	long n = strtol(argv[5], NULL, 10), done = 0;
+	char mx[300], *err = NULL;
+
+	snprintf(mx, sizeof(mx), "mx1.%s", argv[3]);
+	for (int i = 0; i < BATCH; i++) {
+		o[i].source = OUTCOME_SRC_PROBE;
+		o[i].policy_domain = argv[3];
+		o[i].mx_host = mx;
+		o[i].receiving_ip = (char *)"127.0.0.1";
+		o[i].success = strcmp(argv[6], "ok") == 0;
+		for (size_t k = 0; !o[i].success && k < sizeof(types) / sizeof(types[0]); k++)
+			if (strcmp(argv[6], types[k]) == 0)
+				o[i].result_type = types[k];
+	}
+	while (done < n) {
+		size_t m = n - done < BATCH ? (size_t)(n - done) : BATCH;
+
+		for (size_t i = 0; i < m; i++)
+			o[i].time = strtoll(argv[4], NULL, 10) + done + (long)i;
+		if (store_add_batch(s, o, NULL, m, NULL, &err) < 0) {
+			fprintf(stderr, "fill: %s\n", err);
+			free(err);
+			return 1;
+		}
+		done += (long)m;
+		printf("committed %ld\n", done);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -93,8 +137,10 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3 || (strcmp(argv[2], "add") == 0 && argc < 6) ||
+	    (strcmp(argv[2], "bulk") == 0 && argc != 7) ||
 	    (strcmp(argv[2], "domains") == 0 && argc != 5)) {
-		fprintf(stderr, "usage: fill DB add DOMAIN TIME ok|TYPE [POLICY...] | fill DB domains FROM TO\n");
+		fprintf(stderr, "usage: fill DB add DOMAIN TIME ok|TYPE [POLICY...] | fill DB domains FROM TO"
+				" | fill DB bulk DOMAIN TIME N ok|TYPE\n");
 		return 64;
 	}
 	if ((s = store_open(argv[1], &err)) == NULL) {
@@ -102,8 +148,12 @@ main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
+	if (getenv("FILL_RELAY") != NULL)
+		store_set_relay(s, getenv("FILL_RELAY"));
 	if (strcmp(argv[2], "add") == 0) {
 		rc = add(s, argc, argv);
+	} else if (strcmp(argv[2], "bulk") == 0) {
+		rc = bulk(s, argv);
 	} else {
 		struct list_arg a = { s, strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10) };
 
