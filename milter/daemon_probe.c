@@ -37,6 +37,7 @@
 #include "daemon_audit.h"
 #include "daemon_metrics.h"
 #include "daemon_probe.h"
+#include "daemon_shared.h"
 #include "daemon_store.h"
 #include "clock.h"
 #include "hash.h"
@@ -52,6 +53,7 @@
 struct queued_probe {
 	struct policy_decision *d; /* a reference */
 	struct probe_opts opts;	   /* helo, ca_file owned */
+	unsigned interval_s;	   /* probe_interval of its snapshot */
 };
 
 struct remembered_dest {
@@ -234,6 +236,47 @@ finish(const struct probe_result *r)
 	    r->ndane == 1 ? "" : "s", r->ndane_failed);
 }
 
+/*
+ * With a store shared by several relays: is another relay probing this
+ * destination in this probe_interval (the claim "probe" DOMAIN)? Then its
+ * outcomes are in the shared store and this relay does not probe again.
+ * No shared store, or one not reachable: 0 (probe here).
+ */
+static int
+claimed_elsewhere(const struct queued_probe *job)
+{
+	struct store *st = daemon_shared_get(NULL);
+	char *by = NULL, *err = NULL;
+	int rc;
+
+	if (st == NULL)
+		return 0;
+	rc = store_claim(st, "probe", job->d->domain, (int64_t)time(NULL), job->interval_s, &by,
+	    &err);
+	if (rc < 0)
+		msg_warn("probe %s: claim in the shared store: %s", job->d->domain, err);
+	else if (rc == 0)
+		msg_info("probe %s: probed by relay %s in this probe_interval: not probed here",
+		    job->d->domain, by);
+	free(by);
+	free(err);
+	return rc == 0;
+}
+
+/* A queued destination another relay probes: no longer pending, asked again after the interval. */
+static void
+not_probed(const char *domain)
+{
+	struct remembered_dest *e;
+
+	pthread_mutex_lock(&probes.mu);
+	if ((e = pc_find(domain)) != NULL) {
+		e->pending = 0;
+		e->when = clock_now_s();
+	}
+	pthread_mutex_unlock(&probes.mu);
+}
+
 static void *
 worker(void *arg)
 {
@@ -251,9 +294,13 @@ worker(void *arg)
 		probes.qhead = (probes.qhead + 1) % PQ_MAX;
 		probes.qlen--;
 		pthread_mutex_unlock(&probes.mu);
-		r = probe_run(job.d, &job.opts);
-		finish(r);
-		probe_result_free(r);
+		if (claimed_elsewhere(&job)) {
+			not_probed(job.d->domain);
+		} else {
+			r = probe_run(job.d, &job.opts);
+			finish(r);
+			probe_result_free(r);
+		}
 		policy_decision_unref(job.d);
 		free((char *)job.opts.helo);
 		free((char *)job.opts.ca_file);
@@ -330,6 +377,7 @@ enqueue(const struct conf *c, struct policy_decision *d, struct remembered_dest 
 	j->opts.step_timeout_ms = c->probe_step_timeout_ms;
 	j->opts.helo = xstrdup_null(c->probe_helo);
 	j->opts.ca_file = xstrdup_null(c->sts_ca_file);
+	j->interval_s = c->probe_interval_s;
 	probes.qlen++;
 	e->pending = 1;
 	e->when = clock_now_s();

@@ -5,7 +5,8 @@
  *     fill DB add DOMAIN TIME ok|RESULT-TYPE [POLICY-STRING...]
  *     fill DB domains FROM TO      "DOMAIN<TAB>COUNT" per policy domain
  *     fill DB bulk DOMAIN TIME N ok|RESULT-TYPE
- *                                  N outcomes (times TIME, TIME+1, ...) in
+ *                                  N outcomes (times TIME, TIME+1, ... within
+ *                                  86000 s of TIME) in
  *                                  transactions of 500, printing
  *                                  "committed K" (flushed) after each
  *
@@ -116,7 +117,7 @@ bulk(struct store *s, char **argv)
 		size_t m = n - done < BATCH ? (size_t)(n - done) : BATCH;
 
 		for (size_t i = 0; i < m; i++)
-			o[i].time = strtoll(argv[4], NULL, 10) + done + (long)i;
+			o[i].time = strtoll(argv[4], NULL, 10) + (done + (long)i) % 86000;
 		if (store_add_batch(s, o, NULL, m, NULL, &err) < 0) {
 			fprintf(stderr, "fill: %s\n", err);
 			free(err);
