@@ -74,13 +74,16 @@ export DANEPOL_REPORT_CAFILE=$WORLD_DIR/pki/ca.crt
 HTTPS_OUT=$T/https
 mkdir -p "$HTTPS_OUT"
 
+# doc/store.md's snippet, with this test's database and relay names
+SNIP=$(awk '/<!-- snippet: danepol.conf store -->/ { m = 1; next }
+	m && /^```/ { if (in_) exit; in_ = 1; next } in_ { print }' "$TOP_SRCDIR/doc/store.md")
+check "doc/store.md's snippet found" grep -q '^outcome_db = postgresql://' <<< "$SNIP"
 for r in a b c; do
 	mkdir -p "$T/$r/reports"
-	cat > "$T/$r/danepol.conf" <<EOF
+	{ sed -e "s|^outcome_db = .*|outcome_db = ${PG//&/\\&}|" -e "s|^relay_name = .*|relay_name = relay-$r|" <<< "$SNIP"
+	cat <<EOF
 trust_anchor = $E2E_TRUST_ANCHOR
 resolver_config = $E2E_RESOLVER_CONF
-outcome_db = $PG
-relay_name = relay-$r
 local_db = $T/$r/local.db
 report_org_name = danepol test reporter
 report_contact = tlsrpt@sender.test
@@ -88,6 +91,7 @@ report_from = tlsrpt@sender.test
 report_dir = $T/$r/reports
 report_retry = 1h
 EOF
+	} > "$T/$r/danepol.conf"
 done
 report() {	# report RELAY OUT ARGS...: danepol report on relay RELAY; sets RC
 	local r=$1 out=$2
