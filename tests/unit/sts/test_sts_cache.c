@@ -162,6 +162,86 @@ Test(sts_cache, background_refresh)
 	sts_cache_free(c); /* stops the threads */
 }
 
+static struct store *shared_st;
+
+static struct store *
+shared_get(void *arg)
+{
+	(void)arg;
+	return shared_st;
+}
+
+static unsigned nfetch;
+
+static void
+count_fetch(void *arg, const char *domain, const char *txt_id, enum sts_fetch_status st,
+    const struct sts_policy *p, const char *err)
+{
+	(void)arg, (void)domain, (void)txt_id, (void)st, (void)p, (void)err;
+	__atomic_add_fetch(&nfetch, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Sharing with other relays (a shared store; SQLite stands in for
+ * PostgreSQL, the claims and policies are the same calls): a refresh takes
+ * the shared policy of the same id without fetching; another relay's
+ * claim on a fetch leaves the fetch to it; a fetched policy is published.
+ */
+Test(sts_cache, shares_with_other_relays)
+{
+	char *err = NULL, *spath = xasprintf("%s/shared.db", dir);
+	struct stspol_row r = { (char *)"stsok.example", (char *)"id7", (char *)"enforce", 604800,
+		(char *)"mx1.stsok.example *.stsok.example", 0, 0 };
+	struct store *other;
+	struct sts_cache *c = cache(NULL, srv.port);
+	struct sts_cache_state s;
+	int64_t now = time(NULL);
+
+	cr_assert_not_null(shared_st = store_open(spath, &err), "%s", err);
+	cr_assert_not_null(other = store_open(spath, &err), "%s", err);
+	store_set_relay(shared_st, "relay-me");
+	store_set_relay(other, "relay-other");
+	r.fetched = now;
+	r.expires = now + 604800;
+	cr_assert_eq(stspol_put(other, &r, &err), 0, "%s", err);
+	sts_cache_on_fetch(c, count_fetch, NULL);
+	sts_cache_share(c, shared_get, NULL, 60);
+	cr_assert_eq(sts_cache_background(c, 1), 0);
+
+	/* the shared policy of the same id: taken, not fetched */
+	cr_expect_eq(sts_cache_refresh_later(c, "stsok.example", "id7", lo, 1), 1);
+	cr_assert_eq(sts_cache_idle(c, 10000), 0);
+	look(c, "id7", now, &s);
+	cr_expect(s.have && !s.want_fetch, "the shared policy applies");
+	cr_expect_eq(sts_cache_shared_taken(c), 1);
+	cr_expect_eq(nfetch, 0, "nothing fetched");
+
+	/* a new id another relay is fetching: left to it */
+	cr_assert_eq(store_claim(other, "sts-fetch", "stsok.example/id8", now, 600, NULL, &err), 1);
+	cr_expect_eq(sts_cache_refresh_later(c, "stsok.example", "id8", lo, 1), 1);
+	cr_assert_eq(sts_cache_idle(c, 10000), 0);
+	cr_expect_eq(nfetch, 0, "the other relay's fetch");
+	look(c, "id8", now, &s);
+	cr_expect(s.have && s.want_fetch, "still the old policy, still wanting the new");
+
+	/* a new id nobody fetches: fetched here, then published to the shared store */
+	cr_expect_eq(sts_cache_refresh_later(c, "stsok.example", "id9", lo, 1), 1);
+	cr_assert_eq(sts_cache_idle(c, 10000), 0);
+	cr_expect_eq(nfetch, 1, "fetched here");
+	cr_expect_eq(sts_cache_idle(c, 10000), 0);
+	memset(&r, 0, sizeof(r)); /* its strings were literals */
+	cr_assert_eq(stspol_get(other, "stsok.example", &r, &err), 1, "%s", err);
+	cr_expect_str_eq(r.id, "id9", "published for the other relays");
+	cr_expect_eq(store_claim(other, "sts-fetch", "stsok.example/id9", now, 60, NULL, &err), 1,
+	    "the fetch claim was released");
+	stspol_row_clear(&r);
+	sts_cache_free(c);
+	store_close(other);
+	store_close(shared_st);
+	shared_st = NULL;
+	free(spath);
+}
+
 /*
  * At the bound, the domains asked about without a policy make room first:
  * a memory-only cache keeps stsok.example's policy while 3 * STS_CACHE_MAX
