@@ -128,19 +128,6 @@ mkdir -m 0777 "$T/down"
 echo "not a database" > "$T/down/outcomes.db"
 chmod 0666 "$T/down/outcomes.db"
 OUTDB=$T/down/outcomes.db write_conf "$T/down.conf" none "control_socket = unix:$T/control.sock"
-# qstats EXPR: a Python expression over the outcome_queue object q of the control socket's stats
-qstats() {
-	python3 -c 'import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
-s.sendall(b"stats\n"); s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    c = s.recv(65536)
-    if not c: break
-    data += c
-q = json.loads(data)["outcome_queue"]
-print(eval(sys.argv[2]))' "$T/control.sock" "$1" 2> /dev/null
-}
 : > "$T/err"
 "$DANEPOLD" -f -c "$T/down.conf" 2> "$T/err" & DPID=$!
 if wait_for 20 grep -q "danepold ready" "$T/err"; then

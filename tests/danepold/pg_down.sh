@@ -40,18 +40,6 @@ EX=$T/exim.sock
 dm_conf "milter_socket = none" "exim_socket = unix:$EX" "control_socket = unix:$T/control.sock" \
 	"audit_log = none" "outcome_db = $PG" "relay_name = relay-one" "local_db = $T/local.db" \
 	"outcome_queue_max = 50" "outcome_db_timeout = 1s" > "$T/danepold.conf"
-qstats() {	# qstats EXPR over the stats reply's outcome_queue q
-	python3 -c 'import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
-s.sendall(b"stats\n"); s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    c = s.recv(65536)
-    if not c: break
-    data += c
-q = json.loads(data)["outcome_queue"]
-print(eval(sys.argv[2]))' "$T/control.sock" "$1" 2> /dev/null
-}
 events() {	# events FIRST LAST: one Exim delivery event line each; prints how many were answered ok
 	python3 - "$CLIENT" "$EX" "$1" "$2" <<'PY'
 import subprocess, sys
