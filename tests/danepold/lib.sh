@@ -112,7 +112,7 @@ client() {
 count() { grep -c -- "$1" "$2" 2> /dev/null || true; }
 
 # qstats EXPR: a Python expression over the outcome_queue object q of the
-# stats reply of the control socket $T/control.sock
+# stats reply of the control socket $QSOCK (default $T/control.sock)
 qstats() {
 	python3 -c 'import json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
@@ -123,5 +123,5 @@ while True:
     if not c: break
     data += c
 q = json.loads(data)["outcome_queue"]
-print(eval(sys.argv[2]))' "$T/control.sock" "$1" 2> /dev/null
+print(eval(sys.argv[2]))' "${QSOCK:-$T/control.sock}" "$1" 2> /dev/null
 }
