@@ -80,6 +80,28 @@ function T.want(got, want, desc)
 end
 
 -- T.run(body): run the script body; a Lua error becomes a "not ok" line.
+-- T.wait_audit(event, n): wait (polling, at most 10 s) until danepold's
+-- audit log (beside MT_CONF) holds n lines of event. A line written by
+-- danepold's close callback after a disconnect may come just after the
+-- script's last command, and miltertest stops the filter when the script
+-- ends: a script ending on such a disconnect waits for it here.
+function T.wait_audit(event, n)
+	local path = os.getenv("MT_CONF"):gsub("[^/]*$", "") .. "audit.log"
+	local pat = '"event":"' .. event .. '"'
+	for _ = 1, 200 do
+		local f, got = io.open(path), 0
+		if f then
+			for line in f:lines() do
+				if line:find(pat, 1, true) then got = got + 1 end
+			end
+			f:close()
+		end
+		if got >= n then return true end
+		mt.sleep(0.05)
+	end
+	return false
+end
+
 function T.run(body)
 	local ok, err = pcall(body)
 	if not ok then mt.echo("not ok - script error: " .. tostring(err)) end

@@ -14,6 +14,7 @@ T.run(function()
 	T.want(T.rcpt(c2, "<b@bogus.example>", { "{rcpt_mailer}", "smtp", "{rcpt_host}", "bogus.example" }),
 		SMFIR_REPLYCODE, "smtpd ({rcpt_mailer} set): bogus.example deferred")
 	mt.disconnect(c2)
+	T.check(T.wait_audit("message", 2), "the second connection's message line is written after its disconnect")
 	mt.echo("expect rcpt 2")
 	mt.echo("expect message 2")
 	mt.echo("expect qid NSQID")
