@@ -51,10 +51,8 @@ struct store {
 	char *relay; /* stamped on each outcome */
 };
 
-static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-set_err(char **err, const char *fmt, ...)
+void
+store_set_err(char **err, const char *fmt, ...)
 {
 	struct buf b;
 	va_list ap;
@@ -237,7 +235,7 @@ access_new(const char *path, char **err)
 	int ret = 0;
 
 	if (access(dir, W_OK | X_OK) < 0) {
-		set_err(err, "%.200s: cannot be created in %.200s: %s", path, dir,
+		store_set_err(err, "%.200s: cannot be created in %.200s: %s", path, dir,
 		    strerror_r(errno, eb, sizeof(eb)));
 		ret = -1;
 	}
@@ -258,13 +256,13 @@ store_access(const char *path, char **err)
 	if (access(path, F_OK) < 0) {
 		if (errno == ENOENT)
 			return access_new(path, err);
-		set_err(err, "%.200s: %s", path, strerror_r(errno, eb, sizeof(eb)));
+		store_set_err(err, "%.200s: %s", path, strerror_r(errno, eb, sizeof(eb)));
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(companion) / sizeof(companion[0]); i++) {
 		f = xasprintf("%s%s", path, companion[i]);
 		if ((i == 0 || access(f, F_OK) == 0) && access(f, R_OK | W_OK) < 0) {
-			set_err(err, "%.200s: %s", f, strerror_r(errno, eb, sizeof(eb)));
+			store_set_err(err, "%.200s: %s", f, strerror_r(errno, eb, sizeof(eb)));
 			free(f);
 			return -1;
 		}
@@ -273,7 +271,7 @@ store_access(const char *path, char **err)
 	/* SQLite creates the -wal and -shm files beside the database */
 	dir = dir_of(path);
 	if (access(dir, W_OK | X_OK) < 0)
-		set_err(err, "%.200s: its directory %.200s is not writable: %s", path, dir,
+		store_set_err(err, "%.200s: its directory %.200s is not writable: %s", path, dir,
 		    strerror_r(errno, eb, sizeof(eb)));
 	else
 		ret = 0;
@@ -333,7 +331,7 @@ field_check(const char *name, const char *v, size_t max, char **err)
 	const char *why = NULL;
 
 	if (v != NULL && store_text_check(v, max, &why) < 0) {
-		set_err(err, "outcome %s refused: %s", name, why);
+		store_set_err(err, "outcome %s refused: %s", name, why);
 		return -1;
 	}
 	return 0;
@@ -344,16 +342,16 @@ static int
 fields_check(const struct tls_outcome *o, const char *key, char **err)
 {
 	if ((unsigned)o->source > OUTCOME_SRC_STS) {
-		set_err(err, "outcome source %d unknown", (int)o->source);
+		store_set_err(err, "outcome source %d unknown", (int)o->source);
 		return -1;
 	}
 	if (outcome_policy_name(o->policy_type) == NULL) {
-		set_err(err, "outcome refused: policy type %d is not one of RFC 8460's",
+		store_set_err(err, "outcome refused: policy type %d is not one of RFC 8460's",
 		    (int)o->policy_type);
 		return -1;
 	}
 	if (!o->success && outcome_result_type(o->result_type) == NULL) {
-		set_err(err, "failed outcome without a registered RFC 8460 result type");
+		store_set_err(err, "failed outcome without a registered RFC 8460 result type");
 		return -1;
 	}
 	if (field_check("mx host", o->mx_host, STORE_MAX_NAME, err) < 0 ||
@@ -365,7 +363,7 @@ fields_check(const struct tls_outcome *o, const char *key, char **err)
 	    field_check("dedupe key", key, STORE_MAX_KEY, err) < 0)
 		return -1;
 	if (o->npolicy_strings > STORE_MAX_PSTRINGS) {
-		set_err(err, "outcome refused: more than %d policy strings", STORE_MAX_PSTRINGS);
+		store_set_err(err, "outcome refused: more than %d policy strings", STORE_MAX_PSTRINGS);
 		return -1;
 	}
 	for (size_t i = 0; i < o->npolicy_strings && o->policy_strings != NULL; i++)
@@ -390,7 +388,7 @@ outcome_check(const struct store *s, const struct tls_outcome *o, const char *ke
 	memset(c, 0, sizeof(*c));
 	if (o->policy_domain == NULL || dnsname_normalize(o->policy_domain, 1, domain, &why) < 0 ||
 	    domain[0] == 0) {
-		set_err(err, "outcome policy domain refused: %s", why ? why : "missing");
+		store_set_err(err, "outcome policy domain refused: %s", why ? why : "missing");
 		return -1;
 	}
 	if (fields_check(o, key, err) < 0)
@@ -420,7 +418,7 @@ store_row_check(const struct tls_outcome *o, const char *where, char **err)
 		e = xstrdup("refused");
 	if (e == NULL)
 		return 0;
-	set_err(err, "%s: damaged row: %s", where, e);
+	store_set_err(err, "%s: damaged row: %s", where, e);
 	free(e);
 	return -1;
 }
@@ -440,7 +438,7 @@ store_add_batch(struct store *s, const struct tls_outcome *o, const char *const 
 		*added = 0;
 	for (i = 0; i < n; i++, done++)
 		if (outcome_check(s, &o[i], keys ? keys[i] : NULL, &c[i], &e) < 0) {
-			set_err(err, "outcome %zu: %s", i, e);
+			store_set_err(err, "outcome %zu: %s", i, e);
 			goto out;
 		}
 	ret = n == 0 ? 0 : s->ops->add_batch(s->b, c, keys, n, added, err);
@@ -478,7 +476,7 @@ store_each(struct store *s, int64_t from, int64_t to, const char *policy_domain,
 	const char *why = NULL;
 
 	if (policy_domain != NULL && dnsname_normalize(policy_domain, 1, domain, &why) < 0) {
-		set_err(err, "policy domain refused: %s", why);
+		store_set_err(err, "policy domain refused: %s", why);
 		return -1;
 	}
 	return s->ops->each(s->b, from, to, policy_domain ? domain : NULL, fn, arg, err);
@@ -500,7 +498,7 @@ claim_check(const char *kind, const char *key, char **err)
 
 	if (kind == NULL || kind[0] == 0 || store_text_check(kind, STORE_MAX_KIND, &why) < 0 ||
 	    key == NULL || key[0] == 0 || store_text_check(key, STORE_MAX_KEY, &why) < 0) {
-		set_err(err, "claim refused: kind or key %s", why);
+		store_set_err(err, "claim refused: kind or key %s", why);
 		return -1;
 	}
 	return 0;

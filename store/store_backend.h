@@ -94,6 +94,9 @@ const struct store_ops *store_backend(struct store *s, void **b);
  */
 long store_text_check(const char *v, size_t max, const char **why);
 
+/** *err = the formatted text (the old *err freed; err NULL: nothing). */
+void store_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /**
  * Check an outcome read back from a backend (a damaged or hostile row
  * is an error naming where, never a crash or a wrong report). 0 or -1

@@ -166,28 +166,11 @@ static const char select_cols[] =
 
 /* ------------------------------------------------------------ errors */
 
-static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-set_err(char **err, const char *fmt, ...)
-{
-	struct buf b;
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	buf_init(&b);
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	free(*err);
-	*err = buf_steal(&b);
-}
 
 static int
 db_fail(struct sq *s, const char *what, char **err)
 {
-	set_err(err, "%.200s: %s: %.300s", s->path, what, sqlite3_errmsg(s->db));
+	store_set_err(err, "%.200s: %s: %.300s", s->path, what, sqlite3_errmsg(s->db));
 	return -1;
 }
 
@@ -237,7 +220,7 @@ set_wal(struct sq *s, char **err)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT) {
-		set_err(err, "%.200s: not a usable SQLite database (%.200s)", s->path,
+		store_set_err(err, "%.200s: not a usable SQLite database (%.200s)", s->path,
 		    sqlite3_errmsg(s->db));
 		goto out;
 	}
@@ -247,7 +230,7 @@ set_wal(struct sq *s, char **err)
 	}
 	mode = (const char *)sqlite3_column_text(st, 0);
 	if (mode == NULL || strcmp(mode, "wal") != 0) {
-		set_err(err, "%.200s: cannot use WAL journal mode (got %.20s)", s->path,
+		store_set_err(err, "%.200s: cannot use WAL journal mode (got %.20s)", s->path,
 		    mode ? mode : "nothing");
 		goto out;
 	}
@@ -284,14 +267,14 @@ schema_setup(struct sq *s, char **err)
 		return exec(s, "COMMIT", err) < 0 ? (exec(s, "ROLLBACK", NULL), -1) : 0;
 	}
 	if (app_id != SQ_APP_ID || !has_version) {
-		set_err(err, "%.200s: an SQLite database, but not a danepol outcome store",
+		store_set_err(err, "%.200s: an SQLite database, but not a danepol outcome store",
 		    s->path);
 		goto fail;
 	}
 	if (query_int(s, "SELECT max(version) FROM schema_version", &version, err) < 0)
 		goto fail;
 	if (version < 1 || version > STORE_SCHEMA_VERSION) {
-		set_err(err, "%.200s: outcome store schema version %lld, this danepol knows %d",
+		store_set_err(err, "%.200s: outcome store schema version %lld, this danepol knows %d",
 		    s->path, (long long)version, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
@@ -325,11 +308,11 @@ sq_create_file(const char *path, char **err)
 		return 0;
 	}
 	if (errno != EEXIST) {
-		set_err(err, "%.200s: cannot create: %s", path, strerror_r(errno, eb, sizeof(eb)));
+		store_set_err(err, "%.200s: cannot create: %s", path, strerror_r(errno, eb, sizeof(eb)));
 		return -1;
 	}
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-		set_err(err, "%.200s: a symbolic link: refused; set outcome_db to the file itself",
+		store_set_err(err, "%.200s: a symbolic link: refused; set outcome_db to the file itself",
 		    path);
 		return -1;
 	}
@@ -362,7 +345,7 @@ store_sqlite_open(const char *path, char **err)
 	    NULL);
 	if (rc != SQLITE_OK) {
 		if (s->db == NULL)
-			set_err(err, "%.200s: cannot open: %s", path, sqlite3_errstr(rc));
+			store_set_err(err, "%.200s: cannot open: %s", path, sqlite3_errstr(rc));
 		else
 			db_fail(s, "cannot open", err);
 		goto fail;
@@ -546,7 +529,7 @@ row_outcome(struct sq *s, sqlite3_stmt *st, struct tls_outcome *o, char **err)
 	if (text == NULL || (arr = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
 	    !json_is_array(arr)) {
 		json_decref(arr);
-		set_err(err, "%s: damaged: policy strings are not a JSON array", where);
+		store_set_err(err, "%s: damaged: policy strings are not a JSON array", where);
 		return -1;
 	}
 	if (json_array_size(arr) > 0) {
