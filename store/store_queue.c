@@ -49,6 +49,7 @@
 #define QB_DROP_LOG_MS	  10000 /* at most one drop line per this */
 #define QB_BACKOFF_MIN_MS 1000
 #define QB_BACKOFF_MAX_MS 30000
+#define QB_STOP_RETRY_MS  200 /* retry interval while flushing at shutdown */
 #define QB_NOTES	  (QB_PARK + 8) /* log lines of one writer round */
 
 struct qnode {
@@ -337,15 +338,21 @@ store_queue_stats(const struct store_queue *q, struct store_queue_stats *st)
 
 /*
  * Wait (q->mu held) until deadline_ms, or the flush deadline once
- * stopping, whichever is first; work arriving does not end it.
+ * stopping, whichever is first; work arriving does not end it. A shutdown
+ * that begins during the wait ends it at once: a writer in a long backoff
+ * tries the store again before the flush deadline, not never.
  */
 static void
 sq_wait_until(struct store_queue *q, int64_t deadline_ms)
 {
+	int was_stopping = q->stopping;
+
 	for (;;) {
 		int64_t end = deadline_ms;
 		struct timespec ts;
 
+		if (q->stopping && !was_stopping)
+			return; /* shutdown began: one more try now, not after the backoff */
 		if (q->stopping && q->flush_deadline < end)
 			end = q->flush_deadline;
 		if (clock_now_ms() >= end)
@@ -359,8 +366,13 @@ sq_wait_until(struct store_queue *q, int64_t deadline_ms)
 static void
 sq_backoff(struct store_queue *q)
 {
-	sq_notes_flush(q);
-	sq_wait_until(q, clock_now_ms() + q->backoff_ms);
+	int64_t wait;
+
+	sq_notes_flush(q); /* releases q->mu: read stopping after it */
+	wait = q->backoff_ms;
+	if (q->stopping && wait > QB_STOP_RETRY_MS)
+		wait = QB_STOP_RETRY_MS; /* shutting down: retry often until the flush deadline */
+	sq_wait_until(q, clock_now_ms() + wait);
 	q->backoff_ms = q->backoff_ms * 2 > q->backoff_max ? q->backoff_max : q->backoff_ms * 2;
 }
 

@@ -264,10 +264,15 @@ Test(store_queue, free_flushes_what_is_held)
 	static int nums[100];
 	char *err = NULL;
 	struct store_queue *q = store_queue_new(subdb, NULL, 1000, &err);
+	int64_t end;
 
 	cr_assert_not_null(q, "%s", err);
 	store_queue_set_backoff(q, 60000, 60000); /* only the shutdown ends its wait */
 	add_n(q, 0, 50, 0);
+	end = clock_now_ms() + 10000;
+	while (cap(&cap_down) == 0 && clock_now_ms() < end) /* the writer is in its backoff */
+		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL); /* poll interval */
+	cr_assert_eq(cap(&cap_down), 1, "%s", cap_lines);
 	cr_assert_eq(mkdir(subdir, 0700), 0);
 	store_queue_free(q, 5000);
 	cr_assert_eq(rows(subdb, nums, 100), 50);
