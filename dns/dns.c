@@ -735,6 +735,8 @@ dns_type_name(uint16_t type, char *buf)
 		return "AAAA";
 	case DNS_T_TLSA:
 		return "TLSA";
+	case DNS_T_SMIMEA:
+		return "SMIMEA";
 	}
 	snprintf(buf, 16, "TYPE%u", (unsigned)type);
 	return buf;

@@ -26,12 +26,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_T_A	    1
-#define DNS_T_CNAME 5
-#define DNS_T_MX    15
-#define DNS_T_TXT   16
-#define DNS_T_AAAA  28
-#define DNS_T_TLSA  52
+#define DNS_T_A	     1
+#define DNS_T_CNAME  5
+#define DNS_T_MX     15
+#define DNS_T_TXT    16
+#define DNS_T_AAAA   28
+#define DNS_T_TLSA   52
+#define DNS_T_SMIMEA 53 /* RFC 8162: the TLSA wire format (dns/tlsa.h parses it) */
 
 enum dns_sec { DNS_SEC_SECURE, DNS_SEC_INSECURE, DNS_SEC_BOGUS, DNS_SEC_INDETERMINATE };
 enum dns_status { DNS_DATA, DNS_NODATA, DNS_NXDOMAIN, DNS_FAIL, DNS_TIMEOUT };
