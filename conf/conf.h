@@ -79,6 +79,18 @@ struct conf {
 	int socketmap_tlsrpt;	      /* default no: Postfix 3.10's TLSRPT attributes
 				       * (policy_type, ...) in socketmap replies of MTA-STS
 				       * destinations; Postfix < 3.10 defers on them */
+	/* danepold: the inbound S/MIME signer check (smime/smime.h, doc/smime.md) */
+	char *smime_listeners;	       /* default NULL (none: off): the {daemon_name} values
+					* (master.cf -o milter_macro_daemon_name=) of the
+					* smtpd listeners whose mail is checked */
+	char *smime_authserv_id;       /* default NULL: the host name; Authentication-Results */
+	unsigned smime_max_message;    /* default 10485760 bytes: larger mail is not checked */
+	unsigned smime_max_depth;      /* default 8, 1..32: MIME nesting searched */
+	unsigned smime_max_parts;      /* default 100, 2..10000: MIME entities looked at */
+	unsigned smime_max_certs;      /* default 20, 1..200: certificates in one signature */
+	unsigned smime_timeout_ms;     /* default 10s, 100ms..120s: one whole check */
+	unsigned smime_ocsp_timeout_ms; /* default 5s, 100ms..60s: one OCSP request */
+	int smime_on_temperror_tempfail; /* smime_on_temperror = accept (0, default) | tempfail */
 	/* audit log */
 	char *audit_log; /* default "-" (stdout); a path; or "none" -> NULL */
 	int audit_sync;	 /* audit_sync = none (0) | flush (1, default) | fsync (2) */

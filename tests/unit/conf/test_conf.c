@@ -127,6 +127,9 @@ Test(conf, defaults)
 	cr_expect_eq(c->use_rcpt_host, 1);
 	cr_expect_eq(c->log_decisions, 0);
 	cr_expect_eq(c->socketmap_tlsrpt, 0);
+	cr_expect_null(c->smime_listeners); /* the S/MIME check is off by default */
+	cr_expect_eq(c->smime_on_temperror_tempfail, 0);
+	cr_expect_eq(c->smime_max_message, 10485760);
 	cr_expect_str_eq(c->milter_smtp_transports, "smtp");
 	cr_expect_str_eq(c->audit_log, "-");
 	cr_expect_eq(c->audit_sync, 1);
@@ -653,6 +656,15 @@ Test(conf, print_round_trip_everything_set)
 	    "milter_smtp_transports = smtp, smtp-out\tsmtp_v6\n"
 	    "log_decisions = yes\n"
 	    "socketmap_tlsrpt = yes\n"
+	    "smime_listeners = inbound mx-in\n"
+	    "smime_authserv_id = mx.example.org\n"
+	    "smime_max_message = 2048000\n"
+	    "smime_max_depth = 4\n"
+	    "smime_max_parts = 50\n"
+	    "smime_max_certs = 9\n"
+	    "smime_timeout = 7s\n"
+	    "smime_ocsp_timeout = 1500ms\n"
+	    "smime_on_temperror = tempfail\n"
 	    "audit_log = /var/log/danepol.json\n"
 	    "audit_sync = fsync\n"
 	    "probe = yes\n"
@@ -724,6 +736,16 @@ Test(conf, print_round_trip_everything_set)
 	cr_expect_str_eq(d->sts_ca_file, "/x/ca.pem");
 	cr_expect_eq(d->sts_fetch_timeout_ms, 3000);
 	cr_expect_eq(d->sts_https_port, 8443);
+	cr_expect_eq(conf_value_words_has(d->smime_listeners, "mx-in"), 1);
+	cr_expect_eq(conf_value_words_has(d->smime_listeners, "smtpd"), 0);
+	cr_expect_str_eq(d->smime_authserv_id, "mx.example.org");
+	cr_expect_eq(d->smime_max_message, 2048000);
+	cr_expect_eq(d->smime_max_depth, 4);
+	cr_expect_eq(d->smime_max_parts, 50);
+	cr_expect_eq(d->smime_max_certs, 9);
+	cr_expect_eq(d->smime_timeout_ms, 7000);
+	cr_expect_eq(d->smime_ocsp_timeout_ms, 1500);
+	cr_expect_eq(d->smime_on_temperror_tempfail, 1);
 	/* every printed key is set in text, so no key is left at its default */
 	for (const char *p = a; *p; p = strchr(p, '\n') + 1) {
 		char key[80];
