@@ -44,10 +44,12 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <idn2.h>
 
 #include "dnsname.h"
+#include "mem.h"
 
 #define LABEL_MAX      63
 #define NAME_MAX_CHARS (DNSNAME_MAX - 1)
@@ -443,4 +445,15 @@ dnsname_is_address_literal(const char *s)
 		return inet_pton(AF_INET6, addr, &a6) == 1;
 	}
 	return ipv4_literal(s, n);
+}
+
+char *
+dnsname_host(void)
+{
+	char h[256];
+
+	if (gethostname(h, sizeof(h)) < 0 || h[0] == 0)
+		return xstrdup("localhost");
+	h[sizeof(h) - 1] = 0;
+	return xstrdup(h);
 }

@@ -46,4 +46,7 @@ int dnsname_equal(const char *a, const char *b);
  */
 int dnsname_is_address_literal(const char *s);
 
+/** This machine's host name (gethostname()), or "localhost" when it has none. Caller frees. */
+char *dnsname_host(void);
+
 #endif

@@ -69,6 +69,7 @@
 #include "mem.h"
 #include "listener.h"
 #include "milter.h"
+#include "milter_smime.h"
 #include "policy_check.h"
 #include "policy_run.h"
 #include "snapshot.h"
@@ -637,6 +638,7 @@ out:
 	daemon_selfcheck_stop();
 	daemon_probe_stop();
 	snapshot_shutdown();
+	milter_smime_shutdown();
 	daemon_sts_stop();
 	daemon_store_stop(); /* after every producer of outcomes */
 	daemon_shared_stop();

@@ -39,3 +39,15 @@ milter_smfi_setsymlist(SMFICTX *ctx, int where, const char *macros)
 {
 	return smfi_setsymlist(ctx, where, (char *)macros);
 }
+
+int
+milter_smfi_insheader(SMFICTX *ctx, int idx, const char *name, const char *value)
+{
+	return smfi_insheader(ctx, idx, (char *)name, (char *)value);
+}
+
+int
+milter_smfi_chgheader(SMFICTX *ctx, const char *name, int idx, const char *value)
+{
+	return smfi_chgheader(ctx, (char *)name, idx, (char *)value);
+}

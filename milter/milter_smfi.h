@@ -31,4 +31,10 @@ int milter_smfi_setreply(SMFICTX *ctx, const char *rcode, const char *xcode, con
 /** smfi_setsymlist(): the macros wanted at stage where (SMFIM_*). */
 int milter_smfi_setsymlist(SMFICTX *ctx, int where, const char *macros);
 
+/** smfi_insheader(): insert a header field at index idx (0: the top). EOM only. */
+int milter_smfi_insheader(SMFICTX *ctx, int idx, const char *name, const char *value);
+
+/** smfi_chgheader(): change (value NULL: delete) the idx-th (1-based) field name. EOM only. */
+int milter_smfi_chgheader(SMFICTX *ctx, const char *name, int idx, const char *value);
+
 #endif

@@ -81,7 +81,9 @@ void smime_limits_default(struct smime_limits *lim);
 
 /**
  * Check the message msg (len bytes: header lines, an empty line, the body;
- * CRLF or LF line ends) and fill *rep (zeroed first). res resolves the
+ * CRLF or LF line ends) and fill *rep (zeroed first). With len over
+ * lim->max_message msg is not read (it may be NULL: a caller that stopped
+ * keeping the message) and the result is neutral, not checked. res resolves the
  * SMIMEA records and the OCSP responder's address; ocsp caches OCSP
  * answers (NULL: no cache). Never fails: every problem is a result.
  */

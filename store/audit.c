@@ -377,3 +377,16 @@ audit_message_event(const struct audit_txn *t, const char *end, struct audit_rcp
 		audit_rcpts_init(r); /* the list was taken */
 	return o;
 }
+
+json_t *
+audit_smime_event(const struct audit_txn *t, json_t *smime, const char *action,
+    const char *header, unsigned removed)
+{
+	json_t *o = audit_event_head("smime", t);
+
+	json_object_set_new(o, "action", json_string(action));
+	json_object_set_new(o, "header", audit_string(header));
+	json_object_set_new(o, "removed", json_integer(removed));
+	json_object_set_new(o, "smime", smime ? smime : json_null());
+	return o;
+}

@@ -157,4 +157,14 @@ void audit_rcpts_free(struct audit_rcpts *r);
 json_t *audit_message_event(const struct audit_txn *t, const char *end, struct audit_rcpts *r,
     int accepted, int deferred);
 
+/**
+ * The "smime" event of an inbound message checked for its S/MIME signer:
+ * smime (smime_report_json()'s object) is stolen; action is "continue"
+ * or "tempfail"; header the Authentication-Results value added (NULL ->
+ * null); removed the forged fields of our authserv-id taken out. Returns a
+ * new reference.
+ */
+json_t *audit_smime_event(const struct audit_txn *t, json_t *smime, const char *action,
+    const char *header, unsigned removed);
+
 #endif

@@ -111,18 +111,6 @@ shown_spec(const char *spec)
 	return buf_steal(&b);
 }
 
-/* The host name, or "localhost" (caller frees). */
-static char *
-host_name(void)
-{
-	char h[256];
-
-	if (gethostname(h, sizeof(h)) < 0 || h[0] == 0)
-		return xstrdup("localhost");
-	h[sizeof(h) - 1] = 0;
-	return xstrdup(h);
-}
-
 /* spec with the timeouts it does not set itself (caller frees). */
 static char *
 bounded_spec(const char *spec, unsigned timeout_ms)
@@ -149,7 +137,7 @@ store_open_bounded(const char *spec, unsigned timeout_ms, char **err)
 	char *full = pg ? bounded_spec(spec, timeout_ms ? timeout_ms : 5000) : NULL;
 
 	s->path = pg ? shown_spec(spec) : xstrdup(spec);
-	s->relay = host_name();
+	s->relay = dnsname_host();
 	s->ops = pg ? &store_pg_ops : &store_sqlite_ops;
 	s->b = pg ? store_pg_open(full, s->path, err) : store_sqlite_open(spec, err);
 	free(full);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fake_smfi.h"
 #include "mem.h"
 #include "milter_smfi.h"
@@ -19,12 +20,16 @@ struct smfi_str {
 	char *reply;
 	int fail_setreply;
 	char *symlist[FAKE_STAGES];
+	struct buf edits;
 };
 
 SMFICTX *
 fake_smfi_new(void)
 {
-	return xcalloc(1, sizeof(SMFICTX));
+	SMFICTX *ctx = xcalloc(1, sizeof(SMFICTX));
+
+	buf_init(&ctx->edits);
+	return ctx;
 }
 
 void
@@ -39,6 +44,7 @@ fake_smfi_free(SMFICTX *ctx)
 	for (int i = 0; i < FAKE_STAGES; i++)
 		free(ctx->symlist[i]);
 	free(ctx->reply);
+	buf_free(&ctx->edits);
 	free(ctx);
 }
 
@@ -146,5 +152,28 @@ milter_smfi_setsymlist(SMFICTX *ctx, int where, const char *macros)
 		return MI_FAILURE;
 	free(ctx->symlist[where]);
 	ctx->symlist[where] = xstrdup(macros);
+	return MI_SUCCESS;
+}
+
+const char *
+fake_smfi_edits(SMFICTX *ctx)
+{
+	return ctx->edits.s ? ctx->edits.s : "";
+}
+
+int
+milter_smfi_insheader(SMFICTX *ctx, int idx, const char *name, const char *value)
+{
+	buf_printf(&ctx->edits, "ins %d %s: %s\n", idx, name, value);
+	return MI_SUCCESS;
+}
+
+int
+milter_smfi_chgheader(SMFICTX *ctx, const char *name, int idx, const char *value)
+{
+	if (value == NULL)
+		buf_printf(&ctx->edits, "chg %s %d\n", name, idx);
+	else
+		buf_printf(&ctx->edits, "chg %s %d: %s\n", name, idx, value);
 	return MI_SUCCESS;
 }

@@ -30,6 +30,12 @@ void fake_smfi_clear_reply(SMFICTX *ctx);
 /** Make milter_smfi_setreply() fail (MI_FAILURE) from now on (fail != 0). */
 void fake_smfi_fail_setreply(SMFICTX *ctx, int fail);
 
+/**
+ * The header edits made so far, one line each: "ins IDX NAME: VALUE" and
+ * "chg NAME IDX" (a deletion) or "chg NAME IDX: VALUE"; "" when none.
+ */
+const char *fake_smfi_edits(SMFICTX *ctx);
+
 /** The macro list asked for at stage where (SMFIM_*), or NULL. */
 const char *fake_smfi_symlist(SMFICTX *ctx, int where);
 
