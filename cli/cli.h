@@ -144,6 +144,23 @@ int cli_tlsa(const struct cli_global *g, int argc, char **argv);
 void cli_tlsa_usage(FILE *fp);
 
 /**
+ * cli_smime - `danepol smime [-c FILE] [--json] [--authserv-id ID]
+ * [MESSAGE]`: check one message's S/MIME signer as danepold's milter does
+ * (cli_smime.c). Returns 0 pass, 1 none/neutral, 2 fail/permerror,
+ * EX_TEMPFAIL, EX_USAGE, EX_NOINPUT, EX_UNAVAILABLE, EX_CONFIG, EX_IOERR.
+ */
+int cli_smime(const struct cli_global *g, int argc, char **argv);
+void cli_smime_usage(FILE *fp);
+
+/**
+ * cli_smimea - `danepol smimea (--address ADDR | --domain DOMAIN) [...]
+ * CERTFILE`: the SMIMEA record to publish (cli_smime.c). Returns 0,
+ * EX_USAGE, EX_DATAERR or EX_IOERR.
+ */
+int cli_smimea(const struct cli_global *g, int argc, char **argv);
+void cli_smimea_usage(FILE *fp);
+
+/**
  * cli_selfcheck - `danepol selfcheck`: our own domains' DANE as senders
  * see it (cli_selfcheck.c, own/selfcheck.h). Returns the monitoring
  * plugin states 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for usage
