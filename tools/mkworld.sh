@@ -196,8 +196,9 @@ pki_sts
 # bob, carol (revoked), dave@unsigned.example, erin, frank (no AIA)), an
 # OCSP responder certificate "ocsp" (users, OCSPSigning), a "rogue" CA
 # issuing mallory@smime.example, "other" (a lone key: erin's wrong
-# exact-name record); NAME-chain.crt (user, then its CA) for `openssl cms
-# -sign -certfile`; NAME.spki (hex SHA-256 of the SPKI); NAME.owner (the
+# exact-name record); NAME-chain.crt (user, then its CA); sign with
+# `openssl cms -sign -signer NAME.crt -inkey NAME.key -certfile users.crt`
+# (OpenSSL 3.0 refuses a -certfile repeating the signer); NAME.spki (hex SHA-256 of the SPKI); NAME.owner (the
 # SMIMEA owner label of the local part: 56 hex digits); index.txt for
 # `openssl ocsp -index index.txt -port 8888 -rsigner ocsp.crt -rkey
 # ocsp.key -CA users.crt` (carol revoked, the others valid).
