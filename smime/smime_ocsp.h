@@ -20,6 +20,10 @@
  * responder costs one timeout a minute, not one per message. Bounded
  * (oldest entries go first). One mutex.
  *
+ * A failed fetch whose time was cut short by the caller's deadline (less
+ * than timeout_ms left) is not cached. libcurl must be initialised by the
+ * process (curl_global_init(), sts_fetch_global_init() at start-up).
+ *
  * Threads: smime_ocsp_check() on any thread; the cache is shared.
  */
 #ifndef DANEPOL_SMIME_OCSP_H
@@ -49,8 +53,9 @@ void smime_ocsp_cache_free(struct smime_ocsp_cache *c);
 /**
  * The revocation status of cert, issued by issuer, before deadline_ms
  * (CLOCK_MONOTONIC, lib/clock.h) and within timeout_ms for the request.
- * cache may be NULL. *from_cache is set to 1 when the answer came from
- * the cache. *why (caller frees) says what happened, for every status
+ * cache may be NULL; issuer NULL gives SMIME_OCSP_ERROR (nothing to ask
+ * about) unless the certificate names no responder. *from_cache is set to
+ * 1 when the answer came from the cache (*why then ends in " (cached)"). *why (caller frees) says what happened, for every status
  * ("responder http://ocsp.example:8080/: revoked at 2026-12-01 10:00:00
  * UTC, reason keyCompromise", "connect: Connection refused", ...).
  */

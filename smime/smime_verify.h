@@ -46,7 +46,9 @@ struct smime_signer {
 
 /**
  * Verify the CMS structure cms (DER). content/content_len: the detached
- * content (multipart/signed), or NULL for opaque signed-data. Fills *s
+ * content (multipart/signed: the first part exactly as transmitted, its
+ * headers included; CRLF, or LF which is then verified once more in CRLF
+ * form), or NULL for opaque signed-data. Fills *s
  * (zeroed first) when a signer certificate was found, whatever the
  * result; *why (caller frees) says what failed.
  */
@@ -66,7 +68,8 @@ enum smime_dane {
  * that matched (when OpenSSL tells; else -1) and *issuer the signer's
  * issuer certificate from the verified chain (own reference, NULL for a
  * DANE-EE match with no chain), for OCSP. *why (caller frees) on anything
- * else.
+ * else. A DANE-EE match skips expiry and purpose checks (RFC 7671 5.1)
+ * but not the address check.
  */
 enum smime_dane smime_verify_dane(const struct smime_signer *s, const struct tlsa_rr *rr,
     size_t n, const char *addr, int *matched, X509 **issuer, char **why);

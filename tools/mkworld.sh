@@ -36,6 +36,10 @@
 #                              for MTA-STS: sts.crt/key (mta-sts.<d> of
 #                              the STS_WEB domains), stswrong.crt/key (a
 #                              wrong name), stsexpired.crt/key (expired)
+#   DIR/pki/smime/             the S/MIME PKI: users CA (the SMIMEA DANE-TA
+#                              anchor), user certificates and chains, OCSP
+#                              responder certificate and index.txt (see
+#                              pki_smime below)
 #   DIR/ownsig.expire          the RRSIG expiration of ownsig.example, Unix
 #                              seconds (2 days after generation)
 #   DIR/README                 what this directory is
@@ -186,6 +190,86 @@ pki_sts() {
 	cd "$DIR"
 }
 pki_sts
+# S/MIME signer validation (tests/unit/smime/, smime/): in DIR/pki/smime/,
+# a root CA "root", the users CA "users" it issued (the DANE-TA anchor of
+# *._smimecert.smime.example), user certificates issued by users (alice,
+# bob, carol (revoked), dave@unsigned.example, erin, frank (no AIA)), an
+# OCSP responder certificate "ocsp" (users, OCSPSigning), a "rogue" CA
+# issuing mallory@smime.example, "other" (a lone key: erin's wrong
+# exact-name record); NAME-chain.crt (user, then its CA); sign with
+# `openssl cms -sign -signer NAME.crt -inkey NAME.key -certfile users.crt`
+# (OpenSSL 3.0 refuses a -certfile repeating the signer); NAME.spki (hex SHA-256 of the SPKI); NAME.owner (the
+# SMIMEA owner label of the local part: 56 hex digits); index.txt for
+# `openssl ocsp -index index.txt -port 8888 -rsigner ocsp.crt -rkey
+# ocsp.key -CA users.crt` (carol revoked, the others valid).
+SMIME_USERS="alice:51 bob:52 carol:53 dave@unsigned.example:54 erin:55 frank:56"
+pki_smime() {
+	S=$PKI/smime
+	mkdir -p "$S"
+	cd "$S"
+	for k in root users rogue ocsp other alice bob carol dave erin frank mallory; do
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $k.key 2>/dev/null
+	done
+	openssl req -x509 -new -key root.key -subj "/CN=danepol SMIME root CA" -days 3650 \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" -out root.crt 2>/dev/null
+	openssl req -x509 -new -key rogue.key -subj "/CN=danepol SMIME rogue CA" -days 3650 \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" -out rogue.crt 2>/dev/null
+	printf '%s\n' 'basicConstraints = critical,CA:TRUE,pathlen:0' \
+		'keyUsage = critical,keyCertSign,cRLSign,digitalSignature' > ca.ext
+	openssl req -new -key users.key -subj "/O=danepol test/CN=danepol SMIME users CA" -out users.csr 2>/dev/null
+	openssl x509 -req -in users.csr -CA root.crt -CAkey root.key -set_serial 0x50 -days 3000 \
+		-extfile ca.ext -out users.crt 2>/dev/null
+	printf '%s\n' 'basicConstraints = critical,CA:FALSE' 'keyUsage = critical,digitalSignature' \
+		'extendedKeyUsage = OCSPSigning' > ocsp.ext
+	openssl req -new -key ocsp.key -subj "/CN=ocsp.smime.example" -out ocsp.csr 2>/dev/null
+	openssl x509 -req -in ocsp.csr -CA users.crt -CAkey users.key -set_serial 0x5F -days 825 \
+		-extfile ocsp.ext -out ocsp.crt 2>/dev/null
+	exp=$(date -u -d '+825 days' +%y%m%d%H%M%SZ)
+	rev=$(date -u -d '-1 day' +%y%m%d%H%M%SZ)
+	: > index.txt
+	# user NAME ADDRESS SERIAL CA [AIA]: NAME.crt for ADDRESS issued by CA.
+	user() {
+		printf '%s\n' 'basicConstraints = critical,CA:FALSE' 'keyUsage = critical,digitalSignature' \
+			'extendedKeyUsage = emailProtection' "subjectAltName = email:$2" > $1.ext
+		[ -n "${5:-}" ] && printf 'authorityInfoAccess = OCSP;URI:%s\n' "$5" >> $1.ext
+		openssl req -new -key $1.key -subj "/CN=$1" -out $1.csr 2>/dev/null
+		openssl x509 -req -in $1.csr -CA $4.crt -CAkey $4.key -set_serial 0x$3 -days 825 \
+			-extfile $1.ext -out $1.crt 2>/dev/null
+		cat $1.crt $4.crt > $1-chain.crt
+		rm -f $1.csr $1.ext
+	}
+	AIA=http://ocsp.smime.example:8888/
+	for u in $SMIME_USERS; do
+		n=${u%%:*}
+		n=${n%%@*}
+		a=${u%:*}
+		serial=${u#*:}
+		case $a in *@*) ;; *) a=$a@smime.example ;; esac
+		if [ "$n" = frank ]; then user $n $a $serial users; else user $n $a $serial users $AIA; fi
+		if [ "$n" = carol ]; then
+			printf 'R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=%s\n' "$exp" "$rev" $serial $n >> index.txt
+		else
+			printf 'V\t%s\t\t%s\tunknown\t/CN=%s\n' "$exp" $serial $n >> index.txt
+		fi
+	done
+	printf 'V\t%s\t\t5F\tunknown\t/CN=ocsp.smime.example\n' "$exp" >> index.txt
+	user mallory mallory@smime.example 71 rogue $AIA
+	rm -f users.csr ocsp.csr ca.ext ocsp.ext
+	for c in root users rogue ocsp alice bob carol dave erin frank mallory; do
+		openssl x509 -in $c.crt -noout -pubkey | openssl pkey -pubin -outform DER |
+			openssl dgst -sha256 -r | awk '{ print $1 }' > $c.spki
+		[ "$(wc -c < $c.spki)" -eq 65 ] || { echo "$0: S/MIME certificate $c failed" >&2; exit 1; }
+	done
+	openssl pkey -in other.key -pubout -outform DER | openssl dgst -sha256 -r |
+		awk '{ print $1 }' > other.spki
+	for n in alice bob carol dave erin frank mallory; do
+		printf %s $n | openssl dgst -sha256 -r | cut -c1-56 > $n.owner
+	done
+	cd "$DIR"
+}
+pki_smime
 EE=$(cat "$PKI/ee.spki")
 PROBE=$(cat "$PKI/probe.spki")
 EXPIRED=$(cat "$PKI/expired.spki")
@@ -259,11 +343,11 @@ SIGNED="secure nsec3 tampered cname cnameorig implicit insecurehost unusable mix
 notlsa bogus expired tlsabogus noaddr nullmx mismatch crosszone bogushost
 pee pta pname pnochain pexpta pexpee pnotls pocsp
 ownok ownbad ownta ownnext ownsig ownnotlsa
-stsdane stsbogustxt"
+stsdane stsbogustxt smime"
 # Unsigned children (no DS in example.): NSEC proves them insecure.
 UNSIGNED="insecure unsignedmx unsignedmxpin unsignedmixed unsignedbogus unsignednotlsa
 stsok stscrlf stsmismatch stsnone stsbad stsidfirst stswrongname stsnocert
-stsexim stseximname stseximca stseximplain stseximmix"
+stsexim stseximname stseximca stseximplain stseximmix unsigned"
 
 # RFC 8460 TLSRPT (tests/danepol/report.sh): reports for secure.example go
 # by mail.
@@ -497,6 +581,24 @@ stsx stseximname.example e2 127.0.0.41
 stsx stseximca.example e3 127.0.0.42
 stsx stseximplain.example e4 127.0.0.43
 stsx stseximmix.example e5 127.0.0.44 "$(printf '@\tMX\t20 mx2\nmx2\tA\t127.0.0.45')"
+
+# S/MIME (RFC 8162 SMIMEA; pki/smime/): smime.example is signed, with
+# the users CA as domain-wide DANE-TA anchor, bob's key as his exact-name
+# DANE-EE record, and an exact-name record for erin that names another key
+# (erin's certificate matches only the wildcard); unsigned.example has the
+# same wildcard, insecure. ocsp.<d> is the responder (127.0.0.1:8888).
+SM=$PKI/smime
+zone smime.example <<EOF
+ocsp	A	127.0.0.1
+*._smimecert	SMIMEA	2 1 1 $(cat "$SM/users.spki")
+$(cat "$SM/bob.owner")._smimecert	SMIMEA	3 1 1 $(cat "$SM/bob.spki")
+$(cat "$SM/erin.owner")._smimecert	SMIMEA	3 1 1 $(cat "$SM/other.spki")
+EOF
+sign smime.example
+zone unsigned.example <<EOF
+ocsp	A	127.0.0.1
+*._smimecert	SMIMEA	2 1 1 $(cat "$SM/users.spki")
+EOF
 
 zone notlsa.example <<EOF
 @	MX	10 mx1
