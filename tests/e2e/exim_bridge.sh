@@ -318,8 +318,14 @@ check_eq "daemon: RCPT <n@notlsa.example> -> 250" "$(dreply n@notlsa.example)" "
 check_eq "daemon: RCPT <s@secure.example> -> 250" "$(dreply s@secure.example)" "250 Accepted"
 check_eq "daemon: RCPT <i@insecure.example> -> 250" "$(dreply i@insecure.example)" "250 Accepted"
 check_eq "daemon: RCPT <u@unsignedmx.example> (require, MX insecure) -> 250" "$(dreply u@unsignedmx.example)" "250 Accepted"
-check_eq "daemon: RCPT <d@bogus.example> -> the same 450 4.7.5 reply as -bh" "$(dreply d@bogus.example)" \
-	"$(bh_reply main d@bogus.example)"
+# unbound's own reason after "validation failure" varies with its key
+# cache ("... is marked as invalid because of a previous validation
+# failure ..." once the key was found bad): compared up to it
+upto_unbound() { printf '%s' "${1%%validation failure*}"; }
+check_eq "daemon: RCPT <d@bogus.example> -> the same 450 4.7.5 reply as -bh (up to unbound's reason)" \
+	"$(upto_unbound "$(dreply d@bogus.example)")" "$(upto_unbound "$(bh_reply main d@bogus.example)")"
+check_prefix "daemon: RCPT <d@bogus.example> -> 450 4.7.5 with the validation failure" \
+	"$(dreply d@bogus.example)" "450 4.7.5 DNSSEC validation of the MX records failed (bogus.example: MX lookup for bogus.example: validation failure <bogus.example. MX IN>: "
 check_prefix "daemon: RCPT <z@blackhole.example> -> 451 4.4.3" "$(dreply z@blackhole.example)" "451 4.4.3 "
 MSGID=$(sed -n -E 's/^ *<- +250 OK id=([A-Za-z0-9-]+).*/\1/p' "$E2E_T/daemon.sw" | head -1)
 if [ -n "$MSGID" ]; then ok "daemon: message queued as $MSGID"; else not_ok "daemon: message queued" "$(tail -5 "$E2E_T/daemon.sw")"; fi
