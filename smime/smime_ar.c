@@ -38,7 +38,7 @@ static void
 ar_value(struct buf *b, const char *v)
 {
 	size_t n = strlen(v), cut = n > SMIME_AR_VALUE_MAX ? SMIME_AR_VALUE_MAX : n;
-	int token = cut > 0;
+	int token = cut > 0 && cut == n; /* a cut value is quoted, with "..." */
 
 	for (size_t i = 0; i < cut && token; i++)
 		token = ar_token_char((unsigned char)v[i]);
