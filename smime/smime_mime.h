@@ -18,6 +18,16 @@
  *     only smime-type=signed-data, or no smime-type at all, counts as
  *     signed; enveloped-data, compressed-data, certs-only are "none"): the
  *     body, base64 (or binary) DER, is the whole CMS structure.
+ * An enveloped-data (or compressed-data, certs-only) pkcs7-mime entity
+ * met first ends the search: kind NONE.
+ * Depth: the message is level 0, the body parts of a multipart at level d
+ * are at d + 1 (the number of components of their part number); a
+ * multipart whose parts would be deeper than lim->max_depth is an error.
+ * Every entity looked at (the message, each body part, the two parts of a
+ * multipart/signed) counts against lim->max_parts.
+ * Only multipart/signed is strict (boundary parameter, close delimiter,
+ * two parts); other multiparts without a boundary are not walked into,
+ * and one without its close delimiter ends at the end of its body.
  * Also the From: header field's address: exactly one mailbox, its
  * addr-spec (display name, comments, angle brackets removed); a From: with
  * no address or several is kept as NULL with from_why set.
@@ -51,7 +61,7 @@ struct smime_mime {
 	uint8_t *cms;	   /* DETACHED: the signature; OPAQUE: the whole CMS, DER */
 	size_t cms_len;
 	char *from;	   /* the From: addr-spec, or NULL */
-	const char *from_why; /* static: why from is NULL ("no From: field", "2 addresses", ...) */
+	const char *from_why; /* static: why from is NULL ("no From: field", "2 From: fields", ...) */
 	unsigned parts_seen;
 	unsigned depth_seen;
 };
@@ -61,7 +71,9 @@ struct smime_mime {
  * LF) within lim (max_message, max_depth, max_parts). Returns 0 with *m
  * filled (kind NONE when there is no signature; from filled either way),
  * or -1 with *why (caller frees: "part 2: base64: invalid character at
- * offset 311", "nesting deeper than 8", ...) and *m cleared of buffers.
+ * offset 311", "message: multipart/signed with 3 body parts, not 2" ("message"
+ * is the top level), "nesting deeper than 8 levels", "more than 100 MIME
+ * parts", ...) and *m zeroed (from included). msg may be NULL when len is 0.
  */
 int smime_mime_parse(const char *msg, size_t len, const struct smime_limits *lim,
     struct smime_mime *m, char **why);
@@ -70,8 +82,11 @@ int smime_mime_parse(const char *msg, size_t len, const struct smime_limits *lim
 void smime_mime_clear(struct smime_mime *m);
 
 /**
- * The From: field's value v (unfolded or not) to its single addr-spec.
- * Returns a new string, or NULL with *why set (static text).
+ * The From: field's value v (unfolded or not) to its single addr-spec,
+ * without CFWS; a quoted local part keeps its quotes (and escapes), a
+ * domain literal its brackets; at most 254 octets. Returns a new string,
+ * or NULL with *why set (static text: "several addresses in From:",
+ * "group syntax in From:", "no @ in the address of From:", ...).
  */
 char *smime_mime_from_addr(const char *v, size_t len, const char **why);
 

@@ -38,7 +38,7 @@ NICE=${NICE:-10}
 
 # name: extra sources (besides fuzz/fuzz_NAME.c); optional targets are
 # built only when their sources exist.
-ALL_TARGETS=(rcpt conf policy_table tlsa dnsname netstring exim engine rua postfix reply control rrsig certload postconf sts_policy sts_txt)
+ALL_TARGETS=(rcpt conf policy_table tlsa dnsname netstring exim engine rua postfix reply control rrsig certload postconf sts_policy sts_txt smime_mime)
 
 log() { printf 'fuzz: %s\n' "$*" >&2; }
 
