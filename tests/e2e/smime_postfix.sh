@@ -92,8 +92,10 @@ ocsp_start() {
 		-CA users.crt -nmin 60) > "$E2E_T/ocsp.log" 2>&1 &
 	OCSP_PID=$!
 	E2E_PIDS+=("$OCSP_PID")
-	e2e_wait 10000 ocsp_ready && e2e_alive "$OCSP_PID" ||
-		{ e2e_err "openssl ocsp did not start: $(cat "$E2E_T/ocsp.log")"; return 1; }
+	if ! e2e_wait 10000 ocsp_ready || ! e2e_alive "$OCSP_PID"; then
+		e2e_err "openssl ocsp did not start: $(cat "$E2E_T/ocsp.log")"
+		return 1
+	fi
 }
 ocsp_stop() {
 	kill "$OCSP_PID" 2> /dev/null
