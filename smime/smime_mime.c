@@ -316,7 +316,8 @@ part_label(const char *partno, char *lab, size_t size)
 /*
  * Base64 (RFC 2045 section 6.8) through OpenSSL's EVP_Decode*: whitespace
  * and line ends are skipped; any other byte outside the alphabet is an
- * error (EVP_DecodeUpdate would take '-' as the end of the data).
+ * error (EVP_DecodeUpdate would take '-' as the end of the data), its
+ * offset counted from the start of the part's body.
  */
 static int
 b64_decode(struct span in, const char *lab, uint8_t **out, size_t *outlen, char **why)
@@ -329,7 +330,7 @@ b64_decode(struct span in, const char *lab, uint8_t **out, size_t *outlen, char 
 	for (size_t i = 0; i < in.n; i++) {
 		unsigned char c = (unsigned char)in.p[i];
 
-		if (strchr(" \t\r\n=+/", c) == NULL && !(c >= 'A' && c <= 'Z') &&
+		if ((c == 0 || strchr(" \t\r\n=+/", c) == NULL) && !(c >= 'A' && c <= 'Z') &&
 		    !(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9')) {
 			*why = xasprintf("%s: base64: invalid character at offset %zu", lab, i);
 			return -1;

@@ -440,6 +440,7 @@ Test(smime_mime, broken_base64)
 	    "MIIDtQYJKoZIhvcNAQcCoIIDpjCCA6ICAQExDTALBglghkgBZQ-EAgEwCwYJKoZI");
 	char *trunc = replace(msg, "a3W8nmUnAiEAo1zRxaJ4+Q0D6HnR++jS1GQS/SX3GPt/Uf/dmnKKMlw=",
 	    "a3W8nmUnAiEAo1zRxaJ4+Q0D6HnR++jS1GQS/SX3GPt/Uf/dmnKKMl");
+	char *after = replace(msg, "/Uf/dmnKKMlw=", "/Uf/dmnKKMlw=AAAA");
 	char *obad = replace(op, "lULpAiBSx2UxAWWCLum", "lULpAiBSx2UxAWW.Lum");
 	char *qp = replace(msg, "Content-Transfer-Encoding: base64", "Content-Transfer-Encoding: Quoted-Printable");
 
@@ -448,9 +449,15 @@ Test(smime_mime, broken_base64)
 	parse_err(bad, strlen(bad), &lim, "part 2: base64: invalid character at offset 50");
 	parse_err(dash, strlen(dash), &lim, "part 2: base64: invalid character at offset 50");
 	parse_err(trunc, strlen(trunc), &lim, "part 2: base64: ");
+	parse_err(after, strlen(after), &lim, "part 2: base64: ");
 	parse_err(obad, strlen(obad), &lim, "message: base64: invalid character at offset");
 	parse_err(qp, strlen(qp), &lim, "part 2: Content-Transfer-Encoding quoted-printable");
-	free(msg), free(op), free(bad), free(dash), free(trunc), free(obad), free(qp);
+	{
+		const char nul[] = "Content-Type: application/pkcs7-mime\nContent-Transfer-Encoding: base64\n\nMII\0B";
+
+		parse_err(nul, sizeof(nul) - 1, &lim, "message: base64: invalid character at offset 3");
+	}
+	free(msg), free(op), free(after), free(bad), free(dash), free(trunc), free(obad), free(qp);
 }
 
 Test(smime_mime, quoted_boundary_with_spaces_and_padding)
