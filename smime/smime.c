@@ -247,21 +247,39 @@ sc_issuer(struct sc *c)
 	return NULL;
 }
 
+/*
+ * The record for a reason: "U S M" and the first 16 hex digits (the audit
+ * line has it whole), so that the header's reason keeps its end.
+ */
+static void
+sc_record_short(const struct sc *c, char *out, size_t size)
+{
+	const char *r = c->rep->record;
+
+	if (r == NULL)
+		snprintf(out, size, "a record");
+	else if (strlen(r) > 6 + 16)
+		snprintf(out, size, "%.22s...", r);
+	else
+		snprintf(out, size, "%s", r);
+}
+
 /* The last step: revocation; sets the final result. */
 static void
 sc_ocsp(struct sc *c)
 {
-	const char *rec = c->rep->record ? c->rep->record : "a record";
+	char rec[40];
 	X509 *issuer = sc_issuer(c);
 	enum smime_ocsp st;
+
+	sc_record_short(c, rec, sizeof(rec));
 	int cached = 0;
 	char *why = NULL;
 
 	if (issuer == NULL) {
 		c->rep->ocsp = xstrdup("not-checked");
 		sc_set(c, SMIME_PASS,
-		    "signer %s matches SMIMEA %s at %s; revocation not checked: no issuer "
-		    "certificate",
+		    "signer %s, revocation not checked (no issuer certificate); SMIMEA %s at %s",
 		    c->rep->from, rec, c->rep->smimea);
 		return;
 	}
@@ -272,9 +290,9 @@ sc_ocsp(struct sc *c)
 	switch (st) {
 	case SMIME_OCSP_GOOD:
 	case SMIME_OCSP_NO_RESPONDER:
-		sc_set(c, SMIME_PASS, "signer %s matches SMIMEA %s at %s; OCSP %s", c->rep->from,
-		    rec, c->rep->smimea,
-		    st == SMIME_OCSP_GOOD ? "good" : "not checked: the certificate names no responder");
+		sc_set(c, SMIME_PASS, "signer %s, OCSP %s; SMIMEA %s at %s", c->rep->from,
+		    st == SMIME_OCSP_GOOD ? "good" : "not checked (the certificate names no responder)",
+		    rec, c->rep->smimea);
 		break;
 	case SMIME_OCSP_REVOKED:
 		sc_set(c, SMIME_FAIL, "signer certificate revoked: %s", why ? why : "revoked");
@@ -304,8 +322,8 @@ sc_signature(struct sc *c, const struct smime_mime *m)
 	c->rep->signer = xstrdup_null(c->signer.addr);
 	c->rep->serial = xstrdup_null(c->signer.serial);
 	c->rep->issuer = xstrdup_null(c->signer.issuer);
-	if (s == SMIME_SIG_BAD)
-		sc_set(c, SMIME_FAIL, "the signature does not verify: %s", why ? why : "bad");
+	if (s == SMIME_SIG_BAD) /* why says "signature does not verify: ..." */
+		sc_set(c, SMIME_FAIL, "%s", why ? why : "the signature does not verify");
 	else if (s != SMIME_SIG_OK)
 		sc_set(c, SMIME_PERMERROR, "unusable signature: %s", why ? why : "malformed");
 	free(why);

@@ -83,7 +83,7 @@ smime_ar_value(const char *authserv_id, const struct smime_report *rep)
 		buf_puts(&b, " reason=");
 		ar_value(&b, rep->reason);
 	}
-	ar_prop(&b, "smime-identifier", rep->signer ? rep->signer : rep->from);
+	ar_prop(&b, "smime-identifier", rep->signer); /* the signer's, never From:'s */
 	ar_prop(&b, "smime-part", rep->part);
 	ar_prop(&b, "smime-serial", rep->serial);
 	ar_prop(&b, "smime-issuer", rep->issuer);

@@ -44,7 +44,7 @@ Test(smime_ar, hostile_values_are_quoted_and_replaced)
 	memset(&r, 0, sizeof(r));
 	r.result = SMIME_FAIL;
 	r.reason = "a \"quoted\" \\ back\r\nInjected: header\x01\xc3\xa9";
-	r.from = "x\"@evil.example";
+	r.signer = "x\"@evil.example";
 	v = smime_ar_value("mx.test", &r);
 	cr_expect_str_eq(v, "mx.test;\n\tsmime=fail reason=\"a \\\"quoted\\\" \\\\ back??Injected: "
 			    "header???\"\n\tsmime.smime-identifier=\"x\\\"@evil.example\"");
@@ -52,7 +52,7 @@ Test(smime_ar, hostile_values_are_quoted_and_replaced)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
 	r.reason = big;
-	r.from = NULL;
+	r.signer = NULL;
 	v = smime_ar_value("mx.test", &r);
 	cr_expect(strlen(v) < 260, "cut: %zu", strlen(v));
 	cr_expect(strstr(v, "aaa...\"") != NULL, "%s", v);
