@@ -69,7 +69,7 @@ openssl cms -sign -in "$M/body.txt" -text -signer "$PKI/alice.crt" -inkey "$PKI/
 declare -A FILE=([u]=$M/unsigned.eml [s]=$M/signed.eml)
 
 e2e_danepold_conf off unix
-e2e_danepold_conf on unix "smime_listeners = inbound" "smime_authserv_id = mx.test"
+e2e_danepold_conf on unix "smime_listeners = inbound" "smime_authserv_id = mx.test" "smime_ocsp_internal = yes"
 e2e_danepold_start off
 e2e_danepold_start on
 e2e_danepold_ready off

@@ -163,6 +163,7 @@ smime_run(struct policy_runtime *rt, const char *file, const char *authserv_id, 
 	lim.max_certs = c->smime_max_certs;
 	lim.timeout_ms = c->smime_timeout_ms;
 	lim.ocsp_timeout_ms = c->smime_ocsp_timeout_ms;
+	lim.ocsp_internal = c->smime_ocsp_internal;
 	smime_check(policy_run_resolver_for(rt, "smime"), cache, msg, len, &lim, &rep);
 	if (authserv_id == NULL)
 		authserv_id = c->smime_authserv_id ? c->smime_authserv_id : (host = dnsname_host());

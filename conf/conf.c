@@ -192,6 +192,8 @@ static const struct conf_key conf_keys[] = {
 	    "bound on one whole check, DNS and OCSP included (then: smime=temperror)" },
 	{ "smime_ocsp_timeout", CT_TIME, F(smime_ocsp_timeout_ms), 0, "5s", 100, 60000, 1, NULL,
 	    "bound on one OCSP request (within smime_timeout)" },
+	{ "smime_ocsp_internal", CT_BOOL, F(smime_ocsp_internal), 0, "no", 0, 0, 0, NULL,
+	    "ask OCSP responders on internal addresses (loopback, RFC 1918, link-local)" },
 	{ "smime_on_temperror", CT_ENUM, F(smime_on_temperror_tempfail), 0, "accept", 0, 0, 0,
 	    on_error_names, "a check ending in temperror: accept the message, or tempfail it" },
 	/* audit log */

@@ -90,6 +90,8 @@ struct conf {
 	unsigned smime_max_certs;      /* default 20, 1..200: certificates in one signature */
 	unsigned smime_timeout_ms;     /* default 10s, 100ms..120s: one whole check */
 	unsigned smime_ocsp_timeout_ms; /* default 5s, 100ms..60s: one OCSP request */
+	int smime_ocsp_internal;       /* default no: never ask an OCSP responder on an
+					* internal address (loopback, RFC 1918, ...) */
 	int smime_on_temperror_tempfail; /* smime_on_temperror = accept (0, default) | tempfail */
 	/* audit log */
 	char *audit_log; /* default "-" (stdout); a path; or "none" -> NULL */

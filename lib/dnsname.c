@@ -457,3 +457,29 @@ dnsname_host(void)
 	h[sizeof(h) - 1] = 0;
 	return xstrdup(h);
 }
+
+/* An IPv4 address (network order bytes) is internal. */
+static int
+v4_internal(const unsigned char *a)
+{
+	return a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 ||
+	    (a[0] == 100 && (a[1] & 0xc0) == 64) || (a[0] == 169 && a[1] == 254) ||
+	    (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168);
+}
+
+int
+dnsname_addr_internal(const char *text)
+{
+	unsigned char a[16];
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const unsigned char zero[15] = { 0 };
+
+	if (inet_pton(AF_INET, text, a) == 1)
+		return v4_internal(a);
+	if (inet_pton(AF_INET6, text, a) != 1)
+		return -1;
+	if (memcmp(a, mapped, 12) == 0)
+		return v4_internal(a + 12);
+	return memcmp(a, zero, 15) == 0 /* :: and ::1 */ || (a[0] & 0xfe) == 0xfc ||
+	    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
+}

@@ -49,4 +49,14 @@ int dnsname_is_address_literal(const char *s);
 /** This machine's host name (gethostname()), or "localhost" when it has none. Caller frees. */
 char *dnsname_host(void);
 
+/**
+ * Whether the IPv4 or IPv6 address in text is one of this network's or
+ * this host's rather than the Internet's: unspecified, loopback, RFC 1918,
+ * shared (100.64/10), link-local, unique local (fc00::/7), multicast,
+ * reserved (240/4), or an IPv4-mapped one of those. 1 such, 0 a public
+ * address, -1 not an address. Used to refuse fetches an outside party
+ * chose (an OCSP URL in a certificate) to internal services.
+ */
+int dnsname_addr_internal(const char *text);
+
 #endif

@@ -102,6 +102,7 @@ milter_smime_new(const struct conf *c)
 	s->lim.max_certs = c->smime_max_certs;
 	s->lim.timeout_ms = c->smime_timeout_ms;
 	s->lim.ocsp_timeout_ms = c->smime_ocsp_timeout_ms;
+	s->lim.ocsp_internal = c->smime_ocsp_internal;
 	s->authserv_id = c->smime_authserv_id ? xstrdup(c->smime_authserv_id) : dnsname_host();
 	return s;
 }

@@ -70,6 +70,7 @@ smime_limits_default(struct smime_limits *lim)
 	lim->max_certs = 20;
 	lim->timeout_ms = 10000;
 	lim->ocsp_timeout_ms = 5000;
+	lim->ocsp_internal = 0;
 }
 
 /* Set the result and its reason (printf). Returns the result. */
@@ -284,7 +285,7 @@ sc_ocsp(struct sc *c)
 		return;
 	}
 	st = smime_ocsp_check(c->ocsp, c->res, c->signer.cert, issuer, c->deadline,
-	    c->lim->ocsp_timeout_ms, &cached, &why);
+	    c->lim->ocsp_timeout_ms, c->lim->ocsp_internal, &cached, &why);
 	c->rep->ocsp = cached ? xasprintf("%s (cached)", smime_ocsp_name(st))
 			      : xstrdup(smime_ocsp_name(st));
 	switch (st) {

@@ -57,6 +57,7 @@ struct smime_limits {
 	unsigned max_certs;	  /* certificates in one CMS structure */
 	unsigned timeout_ms;	  /* the whole check */
 	unsigned ocsp_timeout_ms; /* one OCSP request (within timeout_ms) */
+	int ocsp_internal;	  /* 1: an OCSP responder on an internal address may be asked */
 };
 
 /* What one check found. Strings are owned by the report, NULL when unknown. */

@@ -292,6 +292,7 @@ struct fetch {
 	size_t naddrs;
 	struct buf body;
 	int too_big;
+	int allow_internal;	/* 1: an internal responder address may be used */
 };
 
 static void
@@ -347,6 +348,11 @@ resolve(struct fetch *f, struct dns_resolver *res, char **why)
 	unsigned tag;
 
 	if (inet_pton(AF_INET, f->host, bin) == 1 || inet_pton(AF_INET6, f->host, bin) == 1) {
+		if (!f->allow_internal && dnsname_addr_internal(f->host) == 1) {
+			*why = xasprintf("responder %s: internal address %s refused "
+					 "(smime_ocsp_internal = no)", f->url, f->host);
+			return -1;
+		}
 		add_addr(f, f->host);
 		return 0;
 	}
@@ -359,8 +365,13 @@ resolve(struct fetch *f, struct dns_resolver *res, char **why)
 	dns_batch_add(b, canon, DNS_T_AAAA, 1);
 	while (dns_batch_next(b, f->deadline_ms, &tag, &a) == 1) {
 		for (size_t j = 0; a->status == DNS_DATA && j < a->count; j++)
-			if (dns_answer_addr(a, j, text, sizeof(text)) == 0)
-				add_addr(f, text);
+			if (dns_answer_addr(a, j, text, sizeof(text)) == 0) {
+				if (f->allow_internal || dnsname_addr_internal(text) != 1)
+					add_addr(f, text);
+				else if (tag < 2 && fail[tag] == NULL)
+					fail[tag] = xasprintf("only internal %s, refused "
+							      "(smime_ocsp_internal = no)", text);
+			}
 		if (a->status != DNS_DATA && tag < 2)
 			fail[tag] = xstrdup(dns_status_name(a->status));
 		dns_answer_free(a);
@@ -626,7 +637,8 @@ out:
 
 enum smime_ocsp
 smime_ocsp_check(struct smime_ocsp_cache *cache, struct dns_resolver *res, X509 *cert,
-    X509 *issuer, int64_t deadline_ms, unsigned timeout_ms, int *from_cache, char **why)
+    X509 *issuer, int64_t deadline_ms, unsigned timeout_ms, int allow_internal, int *from_cache,
+    char **why)
 {
 	struct fetch f;
 	OCSP_CERTID *id = NULL;
@@ -656,6 +668,7 @@ smime_ocsp_check(struct smime_ocsp_cache *cache, struct dns_resolver *res, X509 
 		goto out;
 	}
 	f.url = url;
+	f.allow_internal = allow_internal;
 	f.deadline_ms = now + timeout_ms < deadline_ms ? now + timeout_ms : deadline_ms;
 	f.full_budget = now + timeout_ms <= deadline_ms;
 	if (parse_url(&f, why) != 0)

@@ -53,6 +53,10 @@ void smime_ocsp_cache_free(struct smime_ocsp_cache *c);
 /**
  * The revocation status of cert, issued by issuer, before deadline_ms
  * (CLOCK_MONOTONIC, lib/clock.h) and within timeout_ms for the request.
+ * The responder's address is chosen by whoever wrote the certificate:
+ * unless allow_internal, an internal one (dnsname_addr_internal():
+ * loopback, RFC 1918, link-local, ...) is refused (SMIME_OCSP_ERROR), so
+ * a signed message cannot make danepold POST to the relay's own network.
  * cache may be NULL; issuer NULL gives SMIME_OCSP_ERROR (nothing to ask
  * about) unless the certificate names no responder. *from_cache is set to
  * 1 when the answer came from the cache (*why then ends in " (cached)"). *why (caller frees) says what happened, for every status
@@ -60,8 +64,8 @@ void smime_ocsp_cache_free(struct smime_ocsp_cache *c);
  * UTC, reason keyCompromise", "connect: Connection refused", ...).
  */
 enum smime_ocsp smime_ocsp_check(struct smime_ocsp_cache *cache, struct dns_resolver *res,
-    X509 *cert, X509 *issuer, int64_t deadline_ms, unsigned timeout_ms, int *from_cache,
-    char **why);
+    X509 *cert, X509 *issuer, int64_t deadline_ms, unsigned timeout_ms, int allow_internal,
+    int *from_cache, char **why);
 
 /** "good", "revoked", "unknown", "no-responder", "error". */
 const char *smime_ocsp_name(enum smime_ocsp s);

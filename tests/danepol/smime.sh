@@ -79,7 +79,9 @@ smime_ocsp_timeout = 2s
 smime_max_message = 200000
 smime_max_depth = 6
 smime_max_parts = 40
+smime_ocsp_internal = yes
 CONF
+grep -v '^smime_ocsp_internal' "$CONF" > "$T/strict.conf"
 
 ocsp_start() {
 	openssl ocsp -index "$P/index.txt" -port 8888 -rsigner "$P/ocsp.crt" -rkey "$P/ocsp.key" \
@@ -191,6 +193,14 @@ expect "From: a domain whose SMIMEA lookup fails" "$T/servfail.eml" temperror 75
 
 printf 'From: a@smime.example\r\nSubject: plain\r\n\r\nno signature\r\n' > "$T/plain.eml"
 expect "no signature" "$T/plain.eml" none 1
+
+"$DANEPOL" -c "$T/strict.conf" smime --json "$T/alice.eml" > "$T/strict.json" 2> "$T/err"
+rc=$?
+J=$(cat "$T/strict.json")
+check_eq "smime_ocsp_internal = no: a responder on 127.0.0.1 is never asked (temperror)" \
+	"$(jget result) $rc" "temperror 75"
+check_match "smime_ocsp_internal = no: the reason says why" "$(jget reason)" \
+	"internal 127\.0\.0\.1.* refused"
 
 ocsp_stop
 expect "alice with the OCSP responder down" "$T/alice.eml" temperror 75 "OCSP"

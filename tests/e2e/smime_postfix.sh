@@ -82,6 +82,8 @@ if [ -z "$AUTHSERV" ] || [ "$AUTHSERV" = none ]; then
 	AUTHSERV=mx.test
 	DOC_CONF+=("smime_authserv_id = $AUTHSERV")
 fi
+# the world's OCSP responder is on 127.0.0.1, refused by default
+DOC_CONF+=("smime_ocsp_internal = yes")
 
 # The OCSP responder (pki/smime/index.txt: carol revoked), port 8888.
 OCSP_PID=

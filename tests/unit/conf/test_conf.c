@@ -664,6 +664,7 @@ Test(conf, print_round_trip_everything_set)
 	    "smime_max_certs = 9\n"
 	    "smime_timeout = 7s\n"
 	    "smime_ocsp_timeout = 1500ms\n"
+	    "smime_ocsp_internal = yes\n"
 	    "smime_on_temperror = tempfail\n"
 	    "audit_log = /var/log/danepol.json\n"
 	    "audit_sync = fsync\n"

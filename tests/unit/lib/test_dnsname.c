@@ -569,3 +569,21 @@ Test(threads, concurrent_normalize)
 		pthread_join(t[i], NULL);
 	cr_expect_eq(atomic_load(&thread_failures), 0);
 }
+
+Test(addr_internal, classes)
+{
+	static const char *const internal[] = { "127.0.0.1", "10.1.2.3", "172.16.0.1",
+		"172.31.255.255", "192.168.1.1", "169.254.1.1", "100.64.0.1", "0.0.0.0",
+		"224.0.0.1", "255.255.255.255", "::", "::1", "fc00::1", "fd12::1", "fe80::1",
+		"ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1" };
+	static const char *const public[] = { "192.0.2.1", "8.8.8.8", "172.32.0.1", "172.15.0.1",
+		"100.128.0.1", "193.168.1.1", "2001:db8::1", "2a00::1", "::ffff:192.0.2.1" };
+
+	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+		cr_expect_eq(dnsname_addr_internal(internal[i]), 1, "%s is internal", internal[i]);
+	for (size_t i = 0; i < sizeof(public) / sizeof(public[0]); i++)
+		cr_expect_eq(dnsname_addr_internal(public[i]), 0, "%s is public", public[i]);
+	cr_expect_eq(dnsname_addr_internal("ocsp.example"), -1);
+	cr_expect_eq(dnsname_addr_internal("1.2.3"), -1);
+	cr_expect_eq(dnsname_addr_internal(""), -1);
+}

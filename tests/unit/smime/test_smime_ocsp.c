@@ -152,6 +152,9 @@ start_responder(const char *signer)
 	free(key);
 }
 
+/* The world's responder is on 127.0.0.1: allowed, except where a test says not. */
+static int allow_internal = 1;
+
 /* Check user NAME (issued by ISSUER); *ms: how long it took. */
 static enum smime_ocsp
 check(struct smime_ocsp_cache *c, const char *name, const char *issuer, unsigned timeout_ms,
@@ -160,7 +163,7 @@ check(struct smime_ocsp_cache *c, const char *name, const char *issuer, unsigned
 	X509 *cert = smime_pki_cert(name), *ca = smime_pki_cert(issuer);
 	int64_t t0 = clock_now_ms();
 	enum smime_ocsp st = smime_ocsp_check(c, res, cert, ca, t0 + deadline_ms, timeout_ms,
-	    from_cache, why);
+	    allow_internal, from_cache, why);
 
 	*ms = (unsigned)(clock_now_ms() - t0);
 	cr_assert_not_null(*why);
@@ -304,4 +307,23 @@ Test(smime_ocsp, names)
 	cr_assert_str_eq(smime_ocsp_name(SMIME_OCSP_UNKNOWN), "unknown");
 	cr_assert_str_eq(smime_ocsp_name(SMIME_OCSP_NO_RESPONDER), "no-responder");
 	cr_assert_str_eq(smime_ocsp_name(SMIME_OCSP_ERROR), "error");
+}
+
+/* A responder on an internal address is never asked unless allowed: a
+ * signed message must not make danepold POST into the relay's network. */
+Test(smime_ocsp, internal_responder_refused)
+{
+	int fc;
+	char *why;
+	unsigned ms;
+
+	start_responder("ocsp");
+	allow_internal = 0;
+	cr_assert_eq(check(NULL, "alice", "users", 3000, 5000, &fc, &why, &ms), SMIME_OCSP_ERROR);
+	cr_assert_not_null(strstr(why, "internal"), "%s", why);
+	cr_assert_not_null(strstr(why, "127.0.0.1"), "%s", why);
+	free(why);
+	allow_internal = 1;
+	cr_assert_eq(check(NULL, "alice", "users", 3000, 5000, &fc, &why, &ms), SMIME_OCSP_GOOD);
+	free(why);
 }
