@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "mem.h"
 #include "smime.h"
+#include "smime_util.h"
 
 #define SMIME_AR_VALUE_MAX 200 /* characters of one value kept */
 
@@ -92,42 +93,18 @@ smime_ar_value(const char *authserv_id, const struct smime_report *rep)
 	return s;
 }
 
-/* Skip CFWS (RFC 5322: white space and comments, nested, with quoted-pairs). */
-static const char *
-ar_skip_cfws(const char *p)
-{
-	for (;;) {
-		int depth = 0;
-
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (*p != '(')
-			return p;
-		for (; *p; p++) {
-			if (*p == '\\' && p[1] != 0)
-				p++;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')' && --depth == 0) {
-				p++;
-				break;
-			}
-		}
-		if (depth > 0)
-			return p; /* an unclosed comment: at the end */
-	}
-}
-
 int
 smime_ar_is_ours(const char *v, const char *authserv_id)
 {
-	const char *p = ar_skip_cfws(v), *e = p;
-	size_t n = strlen(authserv_id);
+	struct smime_util_lex l = { v, strlen(v), 0 };
+	size_t n = strlen(authserv_id), start;
 
-	while (*e && *e != ';' && *e != ' ' && *e != '\t' && *e != '(' && *e != '\r' &&
-	    *e != '\n')
-		e++;
-	return n > 0 && (size_t)(e - p) == n && strncasecmp(p, authserv_id, n) == 0;
+	if (smime_util_cfws(&l) < 0)
+		return 0; /* an unclosed comment: no authserv-id */
+	start = l.i;
+	while (l.i < l.n && !strchr("; \t(\r\n", v[l.i]))
+		l.i++;
+	return n > 0 && l.i - start == n && strncasecmp(v + start, authserv_id, n) == 0;
 }
 
 json_t *

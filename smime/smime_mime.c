@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "mem.h"
 #include "smime_mime.h"
+#include "smime_util.h"
 
 #define BOUNDARY_MAX 70	   /* RFC 2046 section 5.1.1 */
 #define B64_CHUNK 65536	   /* EVP_DecodeUpdate takes an int length */
@@ -132,41 +133,6 @@ hdr_find(struct span h, const char *name, struct span *val)
 
 /* ---- Content-Type, Content-Transfer-Encoding (RFC 2045) ----------------- */
 
-struct lex {
-	const char *s;
-	size_t n, i;
-};
-
-/* Skip whitespace, line ends and (nested) comments. -1: a comment is not
- * closed (the rest is skipped). */
-static int
-lex_cfws(struct lex *l)
-{
-	while (l->i < l->n) {
-		char c = l->s[l->i];
-		unsigned nest = 0;
-
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			l->i++;
-			continue;
-		}
-		if (c != '(')
-			return 0;
-		do {
-			c = l->s[l->i++];
-			if (c == '\\' && l->i < l->n)
-				l->i++;
-			else if (c == '(')
-				nest++;
-			else if (c == ')')
-				nest--;
-		} while (nest > 0 && l->i < l->n);
-		if (nest > 0)
-			return -1;
-	}
-	return 0;
-}
-
 static void
 lower(char *s)
 {
@@ -184,7 +150,7 @@ is_token(unsigned char c)
 
 /* A token (lower case) at l, or NULL when there is none. */
 static char *
-lex_token(struct lex *l)
+lex_token(struct smime_util_lex *l)
 {
 	size_t s = l->i;
 	char *t;
@@ -201,7 +167,7 @@ lex_token(struct lex *l)
 /* A parameter value: a quoted-string (unescaped) or, leniently, the bytes
  * up to ';', whitespace or a control character. */
 static char *
-lex_value(struct lex *l)
+lex_value(struct smime_util_lex *l)
 {
 	struct buf b;
 
@@ -253,16 +219,16 @@ ctype_param(struct ctype *ct, const char *attr, char *val)
 static void
 ctype_parse(const struct span *v, struct ctype *ct)
 {
-	struct lex l = { v ? v->p : "", v ? v->n : 0, 0 };
+	struct smime_util_lex l = { v ? v->p : "", v ? v->n : 0, 0 };
 	char *type = NULL, *sub = NULL;
 
 	memset(ct, 0, sizeof(*ct));
-	(void)lex_cfws(&l);
+	(void)smime_util_cfws(&l);
 	type = lex_token(&l);
-	(void)lex_cfws(&l);
+	(void)smime_util_cfws(&l);
 	if (type != NULL && l.i < l.n && l.s[l.i] == '/') {
 		l.i++;
-		(void)lex_cfws(&l);
+		(void)smime_util_cfws(&l);
 		sub = lex_token(&l);
 	}
 	ct->type = type != NULL && sub != NULL ? xasprintf("%s/%s", type, sub) : xstrdup("text/plain");
@@ -277,13 +243,13 @@ ctype_parse(const struct span *v, struct ctype *ct)
 		if (l.i >= l.n)
 			break;
 		l.i++;
-		(void)lex_cfws(&l);
+		(void)smime_util_cfws(&l);
 		if ((attr = lex_token(&l)) == NULL)
 			continue;
-		(void)lex_cfws(&l);
+		(void)smime_util_cfws(&l);
 		if (l.i < l.n && l.s[l.i] == '=') {
 			l.i++;
-			(void)lex_cfws(&l);
+			(void)smime_util_cfws(&l);
 			ctype_param(ct, attr, lex_value(&l));
 		}
 		free(attr);
@@ -376,9 +342,9 @@ body_decode(const struct entity *e, const char *partno, uint8_t **out, size_t *o
 
 	part_label(partno, lab, sizeof(lab));
 	if (hdr_find(e->hdr, "Content-Transfer-Encoding", &v) > 0) {
-		struct lex l = { v.p, v.n, 0 };
+		struct smime_util_lex l = { v.p, v.n, 0 };
 
-		(void)lex_cfws(&l);
+		(void)smime_util_cfws(&l);
 		cte = lex_token(&l);
 	}
 	if (cte != NULL && strcmp(cte, "base64") == 0) {

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "smime_mime.h"
+#include "smime_util.h"
 
 #define ADDR_MAX 254 /* RFC 5321 section 4.5.3.1.3: a path */
 
@@ -23,41 +24,6 @@ struct span {
 	const char *p;
 	size_t n;
 };
-
-struct lex {
-	const char *s;
-	size_t n, i;
-};
-
-/* Skip whitespace, line ends and (nested) comments. -1: a comment is not
- * closed (the rest is skipped). */
-static int
-lex_cfws(struct lex *l)
-{
-	while (l->i < l->n) {
-		char c = l->s[l->i];
-		unsigned nest = 0;
-
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			l->i++;
-			continue;
-		}
-		if (c != '(')
-			return 0;
-		do {
-			c = l->s[l->i++];
-			if (c == '\\' && l->i < l->n)
-				l->i++;
-			else if (c == '(')
-				nest++;
-			else if (c == ')')
-				nest--;
-		} while (nest > 0 && l->i < l->n);
-		if (nest > 0)
-			return -1;
-	}
-	return 0;
-}
 
 enum atok { T_END, T_ATOM, T_QUOTED, T_DOMLIT, T_SPECIAL, T_ERR };
 
@@ -78,13 +44,13 @@ is_atext(unsigned char c)
 
 /* The token at l (after CFWS). */
 static void
-addr_tok(struct lex *l, struct tok *t)
+addr_tok(struct smime_util_lex *l, struct tok *t)
 {
 	size_t s;
 	unsigned char c;
 
 	memset(t, 0, sizeof(*t));
-	if (lex_cfws(l) < 0) {
+	if (smime_util_cfws(l) < 0) {
 		t->t = T_ERR, t->why = "unterminated comment in From:";
 		return;
 	}
@@ -128,7 +94,7 @@ addr_tok(struct lex *l, struct tok *t)
 static const char *
 addr_shape(const char *v, size_t len, size_t *angle)
 {
-	struct lex l = { v, len, 0 };
+	struct smime_util_lex l = { v, len, 0 };
 	struct tok t;
 	int inside = 0, any = 0;
 
@@ -164,7 +130,7 @@ addr_shape(const char *v, size_t len, size_t *angle)
 /* Append word *("." word) (T_ATOM, or T_QUOTED when quoted_ok) to b;
  * t is the current token, left at the one after. 0 ok, -1 none there. */
 static int
-addr_dotted(struct lex *l, struct tok *t, struct buf *b, int quoted_ok)
+addr_dotted(struct smime_util_lex *l, struct tok *t, struct buf *b, int quoted_ok)
 {
 	for (;;) {
 		if (t->t != T_ATOM && !(quoted_ok && t->t == T_QUOTED))
@@ -182,7 +148,7 @@ addr_dotted(struct lex *l, struct tok *t, struct buf *b, int quoted_ok)
 static char *
 addr_spec(const char *v, size_t len, size_t start, int angle, const char **why)
 {
-	struct lex l = { v, len, start };
+	struct smime_util_lex l = { v, len, start };
 	struct tok t;
 	struct buf b;
 

@@ -49,6 +49,7 @@
 #include "hash.h"
 #include "mem.h"
 #include "smime_ocsp.h"
+#include "smime_util.h"
 
 #define OCSP_MAX_RESPONSE (64 * 1024)
 #define OCSP_SKEW_S 300
@@ -212,24 +213,6 @@ cache_put(struct smime_ocsp_cache *c, const char *key, enum smime_ocsp status,
 }
 
 /* ------------------------------------------------------------ helpers */
-
-/* "what: OpenSSL's first error" (caller frees); clears the queue. */
-static char *
-ossl_why(const char *what)
-{
-	unsigned long e = ERR_peek_error();
-	char text[256];
-	char *s;
-
-	if (e == 0)
-		s = xstrdup(what);
-	else {
-		ERR_error_string_n(e, text, sizeof(text));
-		s = xasprintf("%s: %s", what, text);
-	}
-	ERR_clear_error();
-	return s;
-}
 
 /* The hex of the CertID's DER (the cache key; caller frees), or NULL. */
 static char *
@@ -527,7 +510,7 @@ verified_basic(const struct fetch *f, OCSP_REQUEST *req, X509 *issuer, char **wh
 	    X509_STORE_add_cert(store, issuer) != 1 ||
 	    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN) != 1 ||
 	    OCSP_basic_verify(bs, certs, store, 0) <= 0) {
-		char *w = ossl_why("the answer's signature does not verify");
+		char *w = smime_util_ossl_why("the answer's signature does not verify");
 
 		*why = xasprintf("responder %s: %s", f->url, w);
 		free(w);
@@ -611,11 +594,11 @@ ask(struct fetch *f, struct dns_resolver *res, OCSP_CERTID *id, X509 *issuer,
 	*ttl_ms = 0;
 	if (req == NULL || rid == NULL || OCSP_request_add0_id(req, rid) == NULL) {
 		OCSP_CERTID_free(rid);
-		*why = ossl_why("cannot build the OCSP request");
+		*why = smime_util_ossl_why("cannot build the OCSP request");
 		goto out;
 	}
 	if (OCSP_request_add1_nonce(req, NULL, -1) != 1 || (n = i2d_OCSP_REQUEST(req, &der)) <= 0) {
-		*why = ossl_why("cannot build the OCSP request");
+		*why = smime_util_ossl_why("cannot build the OCSP request");
 		goto out;
 	}
 	if (resolve(f, res, why) != 0 || post(f, der, n, why) != 0)
@@ -659,7 +642,7 @@ smime_ocsp_check(struct smime_ocsp_cache *cache, struct dns_resolver *res, X509 
 	if (issuer == NULL || (id = OCSP_cert_to_id(NULL, cert, issuer)) == NULL ||
 	    (key = certid_key(id)) == NULL) {
 		*why = issuer == NULL ? xstrdup("no issuer certificate to ask about")
-				      : ossl_why("cannot build the OCSP CertID");
+				      : smime_util_ossl_why("cannot build the OCSP CertID");
 		goto out;
 	}
 	if ((cached = cache_get(cache, key, why)) >= 0) {

@@ -44,29 +44,12 @@
 #include "dnsname.h"
 #include "mem.h"
 #include "smime_verify.h"
+#include "smime_util.h"
 
 #define SMIME_DEFAULT_MAX_CERTS 32	/* when lim is NULL */
 #define SMIME_OWNER_OCTETS 28		/* RFC 8162 3: the truncated SHA2-256 */
 
 /* ------------------------------------------------------------ helpers */
-
-/* "what: OpenSSL's first error reason" (caller frees); clears the queue. */
-static char *
-ssl_why(const char *what)
-{
-	unsigned long e = ERR_peek_error();
-	char text[256];
-	char *s;
-
-	if (e == 0)
-		s = xstrdup(what);
-	else {
-		ERR_error_string_n(e, text, sizeof(text));
-		s = xasprintf("%s: %s", what, text);
-	}
-	ERR_clear_error();
-	return s;
-}
 
 /* A copy of an ASN.1 string that is printable ASCII without NUL, else NULL. */
 static char *
@@ -289,7 +272,7 @@ smime_verify_cms(const uint8_t *der, size_t der_len, const char *content, size_t
 	}
 	ERR_clear_error();
 	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)der_len)) == NULL) {
-		*why = ssl_why("not a DER CMS structure");
+		*why = smime_util_ossl_why("not a DER CMS structure");
 		goto out;
 	}
 	if (precheck(cms, content, lim, s, why) != 0)
@@ -347,7 +330,7 @@ dane_ssl(SSL_CTX **ctxp, const char *domain, const struct tlsa_rr *rr, size_t n,
 	*ctxp = ctx;
 	if (ctx == NULL || SSL_CTX_dane_enable(ctx) <= 0 || (ssl = SSL_new(ctx)) == NULL ||
 	    SSL_dane_enable(ssl, domain) <= 0) {
-		*why = ssl_why("OpenSSL DANE set-up failed");
+		*why = smime_util_ossl_why("OpenSSL DANE set-up failed");
 		SSL_free(ssl);
 		return NULL;
 	}
@@ -403,7 +386,7 @@ dane_ctx(const struct smime_signer *s, SSL *ssl, X509_STORE *store, const char *
 		goto fail;
 	return xc;
 fail:
-	*why = ssl_why("OpenSSL verification set-up failed");
+	*why = smime_util_ossl_why("OpenSSL verification set-up failed");
 	X509_STORE_CTX_free(xc);
 	return NULL;
 }
@@ -524,7 +507,7 @@ smime_verify_owner(const char *addr, int wildcard, char **why)
 	local = xstrndup(addr, (size_t)(at - addr));
 	if (EVP_Digest(local, strlen(local), md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen < SMIME_OWNER_OCTETS) {
-		*why = ssl_why("SHA2-256 failed");
+		*why = smime_util_ossl_why("SHA2-256 failed");
 		goto out;
 	}
 	buf_init(&b);
