@@ -14,7 +14,8 @@
  * every other failure is SMIME_SIG_MALFORMED.
  *
  * The chain: OpenSSL's DANE verification of a plain X509_STORE_CTX. The
- * SSL_DANE state comes from a throwaway SSL object (SSL_CTX_dane_enable(),
+ * SSL_DANE state comes from a throwaway SSL object (of the process-wide
+ * SSL_CTX with SSL_CTX_dane_enable(), made once;
  * SSL_dane_enable(), SSL_dane_tlsa_add() for each record tlsa_select()
  * keeps) and is attached with X509_STORE_CTX_set0_dane(); the store is
  * empty, so only a record can make the chain trusted. The verify
@@ -30,6 +31,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,17 +320,36 @@ smime_signer_clear(struct smime_signer *s)
 
 /* ------------------------------------------------------------ DANE */
 
-/* A throwaway SSL whose DANE state holds the kept records. *added: how many OpenSSL took. */
-static SSL *
-dane_ssl(SSL_CTX **ctxp, const char *domain, const struct tlsa_rr *rr, size_t n,
-    const int *keep, int *added, char **why)
+/*
+ * The process's one SSL_CTX with DANE enabled, made on first use and kept
+ * to exit (SSL_CTX_new() costs more than the rest of a check; SSL_new() on
+ * a shared SSL_CTX is thread-safe). NULL when OpenSSL refused.
+ */
+static pthread_once_t dane_once = PTHREAD_ONCE_INIT;
+static SSL_CTX *dane_shared;
+
+static void
+dane_ctx_make(void)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx != NULL && SSL_CTX_dane_enable(ctx) <= 0) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+	dane_shared = ctx;
+}
+
+/* A throwaway SSL whose DANE state holds the kept records. *added: how many OpenSSL took. */
+static SSL *
+dane_ssl(const char *domain, const struct tlsa_rr *rr, size_t n, const int *keep, int *added,
+    char **why)
+{
 	SSL *ssl = NULL;
 
 	*added = 0;
-	*ctxp = ctx;
-	if (ctx == NULL || SSL_CTX_dane_enable(ctx) <= 0 || (ssl = SSL_new(ctx)) == NULL ||
+	(void)pthread_once(&dane_once, dane_ctx_make);
+	if (dane_shared == NULL || (ssl = SSL_new(dane_shared)) == NULL ||
 	    SSL_dane_enable(ssl, domain) <= 0) {
 		*why = smime_util_ossl_why("OpenSSL DANE set-up failed");
 		SSL_free(ssl);
@@ -430,7 +451,6 @@ smime_verify_dane(const struct smime_signer *s, const struct tlsa_rr *rr, size_t
 {
 	int *keep = xcalloc(n > 0 ? n : 1, sizeof(*keep));
 	enum smime_dane r = SMIME_DANE_NOMATCH;
-	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *xc = NULL;
@@ -450,7 +470,7 @@ smime_verify_dane(const struct smime_signer *s, const struct tlsa_rr *rr, size_t
 		*why = xstrdup("no usable SMIMEA record (DANE-TA or DANE-EE)");
 		goto out;
 	}
-	if ((ssl = dane_ssl(&ctx, domain, rr, n, keep, &added, why)) == NULL)
+	if ((ssl = dane_ssl(domain, rr, n, keep, &added, why)) == NULL)
 		goto out;
 	if (added == 0) {
 		r = SMIME_DANE_NONE_USABLE;
@@ -473,7 +493,6 @@ out:
 	X509_STORE_CTX_free(xc);
 	X509_STORE_free(store);
 	SSL_free(ssl);
-	SSL_CTX_free(ctx);
 	free(domain);
 	free(keep);
 	ERR_clear_error();
