@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "editdist.h"
 #include "log.h"
+#include "sts_fetch.h"
 
 static int cmd_help(const struct cli_global *g, int argc, char **argv);
 
@@ -203,6 +204,10 @@ main(int argc, char **argv)
 	int first, ex = 0;
 
 	msg_init("danepol");
+	if (sts_fetch_global_init() < 0) { /* libcurl (MTA-STS, OCSP, reports) */
+		msg_error("libcurl could not be initialised");
+		return EX_SOFTWARE;
+	}
 	if ((first = parse_global(argc, argv, &g, &ex)) < 0)
 		goto out;
 	if ((cmd = command_find(argv[first])) == NULL) {

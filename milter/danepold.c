@@ -70,6 +70,7 @@
 #include "listener.h"
 #include "milter.h"
 #include "milter_smime.h"
+#include "sts_fetch.h"
 #include "policy_check.h"
 #include "policy_run.h"
 #include "snapshot.h"
@@ -603,6 +604,11 @@ main(int argc, char **argv)
 	if (o.check || o.print)
 		return d_check_only(c, &o);
 	startup_settings_init(&f, o.conf_path, c);
+	if (sts_fetch_global_init() < 0) { /* libcurl (MTA-STS, OCSP), before any thread */
+		msg_error("libcurl could not be initialised");
+		ex = EX_SOFTWARE;
+		goto out;
+	}
 	if (d_signals_block() < 0) {
 		ex = EX_OSERR;
 		goto out;
