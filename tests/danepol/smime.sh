@@ -144,8 +144,12 @@ if [ -s "$T/doc.sh" ] && [ -s "$T/doc.want" ]; then
 	sed -e "s|^danepol |\"$DANEPOL\" |" -e "s|/etc/ssl/users-ca.pem|$P/users.crt|" \
 		-e "s|/etc/ssl/alice.pem|$P/alice.crt|" "$T/doc.sh" > "$T/doc.run"
 	bash -e "$T/doc.run" > "$T/doc.got" 2> "$T/err"
+	# the world's keys are made anew with it: the doc shows one world's
+	# digests, so those are swapped for this world's before comparing
+	awk -v u="$(tr a-f A-F < "$P/users.spki")" -v a="$(tr a-f A-F < "$P/alice.spki")" \
+		'NR == 1 { $NF = u } NR == 2 { $NF = a } { print }' "$T/doc.want" > "$T/doc.want2"
 	check_eq "doc/smime.md: danepol smimea as written prints the records shown" \
-		"$(cat "$T/doc.got")" "$(cat "$T/doc.want")"
+		"$(cat "$T/doc.got")" "$(cat "$T/doc.want2")"
 else
 	not_ok "doc/smime.md has the 'sh smimea' snippet and its output"
 fi
