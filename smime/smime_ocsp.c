@@ -637,7 +637,8 @@ smime_ocsp_check(struct smime_ocsp_cache *cache, struct dns_resolver *res, X509 
 	if (cert == NULL || (url = responder_url(cert, &https)) == NULL) {
 		*why = xstrdup(https ? "the certificate names only https OCSP responders (http only)"
 				     : "the certificate names no OCSP responder");
-		return SMIME_OCSP_NO_RESPONDER;
+		st = SMIME_OCSP_NO_RESPONDER;
+		goto out;
 	}
 	if (issuer == NULL || (id = OCSP_cert_to_id(NULL, cert, issuer)) == NULL ||
 	    (key = certid_key(id)) == NULL) {
