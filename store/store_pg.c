@@ -67,22 +67,6 @@
 
 /* ------------------------------------------------------------ errors */
 
-void
-store_pg_err(char **err, const char *fmt, ...)
-{
-	struct buf b;
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	buf_init(&b);
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	free(*err);
-	*err = buf_steal(&b);
-}
-
 /* "SHOWN: what: message" with libpq's message on one line. -1. */
 int
 store_pg_fail(struct store_pg *p, const PGresult *r, const char *what, char **err)
@@ -100,7 +84,7 @@ store_pg_fail(struct store_pg *p, const PGresult *r, const char *what, char **er
 	n = strlen(line);
 	while (n > 0 && line[n - 1] == ' ')
 		line[--n] = 0;
-	store_pg_err(err, "%.300s: %s: %.500s", p->shown, what, line);
+	store_set_err(err, "%.300s: %s: %.500s", p->shown, what, line);
 	free(line);
 	return -1;
 }
@@ -170,7 +154,7 @@ store_pg_lock(struct store_pg *p, char **err)
 	int rc = pthread_mutex_lock(&p->mu);
 
 	if (rc != 0) {
-		store_pg_err(err, "%.300s: the store called from one of its own callbacks (%s)",
+		store_set_err(err, "%.300s: the store called from one of its own callbacks (%s)",
 		    p->shown, rc == EDEADLK ? "not allowed" : "lock failed");
 		return -1;
 	}
@@ -243,11 +227,11 @@ schema_check(struct store_pg *p, long *version, char **err)
 		return -1;
 	*version = strtol(PQgetvalue(r, 0, 1), NULL, 10);
 	if (strtol(PQgetvalue(r, 0, 0), NULL, 10) == 0)
-		store_pg_err(err,
+		store_set_err(err,
 		    "%.300s: danepol_schema_version holds no version: not a danepol store",
 		    p->shown);
 	else if (*version < 1 || *version > STORE_SCHEMA_VERSION)
-		store_pg_err(err, "%.300s: outcome store schema version %ld, this danepol knows %d",
+		store_set_err(err, "%.300s: outcome store schema version %ld, this danepol knows %d",
 		    p->shown, *version, STORE_SCHEMA_VERSION);
 	else
 		ret = 0;
@@ -454,7 +438,7 @@ insert_chunk(struct store_pg *p, const struct tls_outcome *o, const char *const 
 		buf_init(&a[c]);
 	for (size_t i = 0; i < n; i++)
 		if (arr_outcome(a, &o[i], keys ? keys[i] : NULL) < 0) {
-			store_pg_err(err, "%.300s: outcome %zu: a policy string is not UTF-8",
+			store_set_err(err, "%.300s: outcome %zu: a policy string is not UTF-8",
 			    p->shown, i);
 			goto out;
 		}
@@ -563,7 +547,7 @@ claim_once(struct store_pg *p, const char *const *v, char **by, char **err)
 		}
 		PQclear(r); /* released between the two: again */
 	}
-	store_pg_err(err, "%.300s: claim %.64s: taken and released too often to tell", p->shown,
+	store_set_err(err, "%.300s: claim %.64s: taken and released too often to tell", p->shown,
 	    v[0]);
 	return -1;
 }

@@ -25,9 +25,6 @@ struct store_pg {
 	int reset;	    /* PQreset() done in the current call */
 };
 
-/* *err (when err is not NULL) replaced by the formatted text */
-void store_pg_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* free *err and set it NULL (err may be NULL) */
 void store_pg_err_clear(char **err);
 

@@ -196,7 +196,7 @@ row_outcome(const PGresult *r, int i, struct tls_outcome *o, const char *where, 
 out:
 	if (what == NULL)
 		return 0;
-	store_pg_err(err, "%s: damaged row: %s", where, what);
+	store_set_err(err, "%s: damaged row: %s", where, what);
 	return -1;
 }
 
@@ -280,7 +280,7 @@ domain_row(struct store_pg *p, const PGresult *r, int i, struct cur *c, char **e
 	const char *d = PQgetvalue(r, i, 0), *why = "missing";
 
 	if (PQgetisnull(r, i, 0) || store_text_check(d, 255, &why) < 0 || d[0] == 0) {
-		store_pg_err(err, "%.300s: outcomes: damaged policy domain: %s", p->shown, why);
+		store_set_err(err, "%.300s: outcomes: damaged policy domain: %s", p->shown, why);
 		c->failed = 1;
 		return -1;
 	}
@@ -342,7 +342,7 @@ stspol_get_once(struct store_pg *p, const char *domain, struct stspol_row *row, 
 	else if (stspol_row(r, row) == 0)
 		ret = 1;
 	else
-		store_pg_err(err, "%.300s: sts_policies: damaged row", p->shown);
+		store_set_err(err, "%.300s: sts_policies: damaged row", p->shown);
 	PQclear(r);
 	return ret;
 }
