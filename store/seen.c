@@ -13,7 +13,6 @@
 #include "config.h"
 
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,22 +23,6 @@
 #include "store_backend.h"
 #include "store_db.h"
 
-static void seen_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-seen_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	free(*err);
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-}
-
 /* Non-empty, at most max bytes, UTF-8 without control characters. */
 static int
 seen_check(const char *what, const char *v, size_t max, char **err)
@@ -47,11 +30,11 @@ seen_check(const char *what, const char *v, size_t max, char **err)
 	const char *why = NULL;
 
 	if (v == NULL || v[0] == 0) {
-		seen_err(err, "seen: %s refused: empty", what);
+		store_set_err(err, "seen: %s refused: empty", what);
 		return -1;
 	}
 	if (store_text_check(v, max, &why) < 0) {
-		seen_err(err, "seen: %s refused: %s", what, why);
+		store_set_err(err, "seen: %s refused: %s", what, why);
 		return -1;
 	}
 	return 0;
@@ -60,7 +43,7 @@ seen_check(const char *what, const char *v, size_t max, char **err)
 static int
 seen_dbfail(sqlite3 *db, const char *what, char **err)
 {
-	seen_err(err, "seen: %s: %.300s", what, sqlite3_errmsg(db));
+	store_set_err(err, "seen: %s: %.300s", what, sqlite3_errmsg(db));
 	return -1;
 }
 
@@ -186,7 +169,7 @@ out:
 static int
 no_sqlite(struct store *s, char **err)
 {
-	seen_err(err, "seen: %s is a %s store: the rollover history needs an SQLite outcome_db "
+	store_set_err(err, "seen: %s is a %s store: the rollover history needs an SQLite outcome_db "
 		      "(danepol rollover -c with a configuration whose outcome_db is a file)",
 	    store_path(s), store_kind(s));
 	return -1;
@@ -200,22 +183,22 @@ seen_observe(struct store *s, const char *kind, const char *owner, const char *c
 	int ret = -1;
 
 	if (s == NULL) {
-		seen_err(err, "seen: no store");
+		store_set_err(err, "seen: no store");
 		return -1;
 	}
 	if (seen_check("kind", kind, SEEN_MAX_KIND, err) < 0 ||
 	    seen_check("owner", owner, SEEN_MAX_OWNER, err) < 0)
 		return -1;
 	if (n > SEEN_MAX_ITEMS) {
-		seen_err(err, "seen: refused: %zu items, at most %d", n, SEEN_MAX_ITEMS);
+		store_set_err(err, "seen: refused: %zu items, at most %d", n, SEEN_MAX_ITEMS);
 		return -1;
 	}
 	if (n > 0 && items == NULL) {
-		seen_err(err, "seen: refused: no items");
+		store_set_err(err, "seen: refused: no items");
 		return -1;
 	}
 	if (max_gap < 0 || now < 0) {
-		seen_err(err, "seen: refused: negative time or gap");
+		store_set_err(err, "seen: refused: negative time or gap");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -264,7 +247,7 @@ seen_get(struct store *s, const char *kind, const char *owner, const char *item,
 	int rc;
 
 	if (s == NULL) {
-		seen_err(err, "seen: no store");
+		store_set_err(err, "seen: no store");
 		return -1;
 	}
 	if (seen_check("kind", kind, SEEN_MAX_KIND, err) < 0 ||
