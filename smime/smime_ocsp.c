@@ -50,6 +50,7 @@
 #include "mem.h"
 #include "smime_ocsp.h"
 #include "smime_util.h"
+#include "sts_fetch.h"
 
 #define OCSP_MAX_RESPONSE (64 * 1024)
 #define OCSP_SKEW_S 300
@@ -382,23 +383,14 @@ body_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* CURLOPT_RESOLVE's "host:port:addr,addr" (NULL for an address literal). */
+/* CURLOPT_RESOLVE's list for the addresses found (NULL for an address literal). */
 static struct curl_slist *
 resolve_list(const struct fetch *f)
 {
-	struct curl_slist *l;
-	struct buf b;
-
 	if (f->naddrs == 1 && strcmp(f->addrs[0], f->host) == 0)
 		return NULL;
-	buf_init(&b);
-	buf_printf(&b, "%s:%d:", f->host, f->port);
-	for (size_t i = 0; i < f->naddrs; i++)
-		buf_printf(&b, strchr(f->addrs[i], ':') ? "%s[%s]" : "%s%s", i ? "," : "",
-		    f->addrs[i]);
-	l = curl_slist_append(NULL, b.s);
-	buf_free(&b);
-	return l;
+	return sts_fetch_resolve_list(f->host, (unsigned)f->port, (const char *const *)f->addrs,
+	    f->naddrs);
 }
 
 static void

@@ -57,20 +57,18 @@ sts_fetch_status_name(enum sts_fetch_status s)
 	}
 }
 
-/* CURLOPT_RESOLVE's "host:port:addr,addr" for o->addrs, or NULL */
-static struct curl_slist *
-resolve_list(const char *host, unsigned port, const struct sts_fetch_opts *o)
+struct curl_slist *
+sts_fetch_resolve_list(const char *host, unsigned port, const char *const *addrs, size_t n)
 {
 	struct curl_slist *l = NULL;
 	struct buf b;
 
-	if (o->addrs == NULL || o->naddrs == 0)
+	if (addrs == NULL || n == 0)
 		return NULL;
 	buf_init(&b);
 	buf_printf(&b, "%s:%u:", host, port);
-	for (size_t i = 0; i < o->naddrs; i++)
-		buf_printf(&b, strchr(o->addrs[i], ':') ? "%s[%s]" : "%s%s", i ? "," : "",
-		    o->addrs[i]);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, strchr(addrs[i], ':') ? "%s[%s]" : "%s%s", i ? "," : "", addrs[i]);
 	l = curl_slist_append(NULL, b.s);
 	buf_free(&b);
 	return l;
@@ -157,7 +155,7 @@ sts_fetch(const char *domain, const struct sts_fetch_opts *o, struct sts_policy 
 	char *host = xasprintf("mta-sts.%s", domain), *url, *why = NULL;
 	char ebuf[CURL_ERROR_SIZE] = "";
 	struct body bd = { { 0 }, 0 };
-	struct curl_slist *res = resolve_list(host, port, o);
+	struct curl_slist *res = sts_fetch_resolve_list(host, port, o->addrs, o->naddrs);
 	enum sts_fetch_status st = STS_FETCH_ERROR;
 	CURL *h = NULL;
 

@@ -38,6 +38,18 @@ struct sts_fetch_opts {
 /** curl_global_init(); once per process, before threads fetch. 0 or -1. */
 int sts_fetch_global_init(void);
 
+struct curl_slist;
+
+/**
+ * libcurl's CURLOPT_RESOLVE list "host:port:addr,addr" (IPv6 addresses in
+ * brackets) for the n addresses of host, so that libcurl connects to the
+ * addresses danepol's resolver found and never resolves itself; NULL
+ * when n is 0. curl_slist_free_all() it. Shared by every libcurl fetch
+ * (MTA-STS policies, OCSP).
+ */
+struct curl_slist *sts_fetch_resolve_list(const char *host, unsigned port,
+    const char *const *addrs, size_t n);
+
 /**
  * Fetch and parse the policy of domain (canonical, dnsname.h). Returns
  * STS_FETCH_OK with *p filled (sts_policy_clear() it), or another status
