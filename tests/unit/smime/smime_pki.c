@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <openssl/cms.h>
@@ -14,19 +13,15 @@
 #include <openssl/pem.h>
 
 #include "mem.h"
+#include "pki.h"
 #include "smime_pki.h"
 
 char *
 smime_pki_path(const char *name)
 {
-	const char *w = getenv("WORLD_DIR");
-	char *p;
+	char *rel = xasprintf("smime/%s", name), *p = test_pki(rel);
 
-	if (w == NULL)
-		cr_skip_test("offline world not available (WORLD_DIR unset)");
-	p = xasprintf("%s/pki/smime/%s", w, name);
-	if (access(p, R_OK) != 0)
-		cr_skip_test("offline world's S/MIME PKI not built (%s)", p);
+	free(rel);
 	return p;
 }
 
