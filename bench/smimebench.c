@@ -103,11 +103,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "smimebench: %s\n", err ? err : "runtime failed");
 		return 1;
 	}
-	smime_limits_default(&lim);
-	lim.max_message = rt->conf->smime_max_message;
-	lim.timeout_ms = rt->conf->smime_timeout_ms;
-	lim.ocsp_timeout_ms = rt->conf->smime_ocsp_timeout_ms;
-	lim.ocsp_internal = rt->conf->smime_ocsp_internal;
+	smime_limits_from_conf(&lim, rt->conf);
 	oc = smime_ocsp_cache_new(0);
 	for (int i = 3; i < argc; i++)
 		bench_one(rt, oc, &lim, argv[i], runs);

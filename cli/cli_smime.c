@@ -156,14 +156,7 @@ smime_run(struct policy_runtime *rt, const char *file, const char *authserv_id, 
 		ex = EX_NOINPUT;
 		goto out;
 	}
-	smime_limits_default(&lim);
-	lim.max_message = c->smime_max_message;
-	lim.max_depth = c->smime_max_depth;
-	lim.max_parts = c->smime_max_parts;
-	lim.max_certs = c->smime_max_certs;
-	lim.timeout_ms = c->smime_timeout_ms;
-	lim.ocsp_timeout_ms = c->smime_ocsp_timeout_ms;
-	lim.ocsp_internal = c->smime_ocsp_internal;
+	smime_limits_from_conf(&lim, c);
 	smime_check(policy_run_resolver_for(rt, "smime"), cache, msg, len, &lim, &rep);
 	if (authserv_id == NULL)
 		authserv_id = c->smime_authserv_id ? c->smime_authserv_id : (host = dnsname_host());

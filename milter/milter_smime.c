@@ -45,14 +45,30 @@ struct milter_smime {
 	size_t seen;		   /* bytes of the message seen, kept or not */
 	struct smime_limits lim;   /* from the configuration */
 	int over;		   /* stopped keeping: over lim.max_message */
-	char *authserv_id;	   /* ours */
+	const char *authserv_id;   /* ours: the snapshot's, or ms_host() (not owned) */
 	unsigned nar;		   /* Authentication-Results fields seen */
 	unsigned forged[MS_FORGED_MAX]; /* positions (1-based) of ours among them */
 	unsigned nforged;
 };
 
+static pthread_once_t ms_host_once = PTHREAD_ONCE_INIT;
+static char *ms_host_name; /* the default authserv-id, made once, kept to exit */
 static pthread_mutex_t ms_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct smime_ocsp_cache *ms_ocsp; /* process-wide, guarded by ms_mu until made */
+
+static void
+ms_host_make(void)
+{
+	ms_host_name = dnsname_host();
+}
+
+/* The host name, the default authserv-id: looked up once, not per message. */
+static const char *
+ms_host(void)
+{
+	(void)pthread_once(&ms_host_once, ms_host_make);
+	return ms_host_name;
+}
 
 static struct smime_ocsp_cache *
 ms_cache(void)
@@ -95,15 +111,8 @@ milter_smime_new(const struct conf *c)
 	struct milter_smime *s = xcalloc(1, sizeof(*s));
 
 	buf_init(&s->msg);
-	smime_limits_default(&s->lim);
-	s->lim.max_message = c->smime_max_message;
-	s->lim.max_depth = c->smime_max_depth;
-	s->lim.max_parts = c->smime_max_parts;
-	s->lim.max_certs = c->smime_max_certs;
-	s->lim.timeout_ms = c->smime_timeout_ms;
-	s->lim.ocsp_timeout_ms = c->smime_ocsp_timeout_ms;
-	s->lim.ocsp_internal = c->smime_ocsp_internal;
-	s->authserv_id = c->smime_authserv_id ? xstrdup(c->smime_authserv_id) : dnsname_host();
+	smime_limits_from_conf(&s->lim, c);
+	s->authserv_id = c->smime_authserv_id ? c->smime_authserv_id : ms_host();
 	return s;
 }
 
@@ -113,7 +122,6 @@ milter_smime_free(struct milter_smime *s)
 	if (s == NULL)
 		return;
 	buf_free(&s->msg);
-	free(s->authserv_id);
 	free(s);
 }
 

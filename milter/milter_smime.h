@@ -33,7 +33,11 @@ int milter_smime_configured(const struct conf *c);
 /** Whether mail of the listener daemon_name ({daemon_name}; NULL: not known) is checked. */
 int milter_smime_listener(const struct conf *c, const char *daemon_name);
 
-/** A new transaction's keeper, with c's limits and authserv-id. Free with milter_smime_free(). */
+/**
+ * A new transaction's keeper, with c's limits and authserv-id (borrowed:
+ * c must outlive the keeper, as the transaction's snapshot does). Free
+ * with milter_smime_free().
+ */
 struct milter_smime *milter_smime_new(const struct conf *c);
 void milter_smime_free(struct milter_smime *s);
 

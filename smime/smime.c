@@ -40,6 +40,7 @@
 #include <openssl/x509v3.h>
 
 #include "clock.h"
+#include "conf.h"
 #include "dns.h"
 #include "mem.h"
 #include "smime.h"
@@ -71,6 +72,18 @@ smime_limits_default(struct smime_limits *lim)
 	lim->timeout_ms = 10000;
 	lim->ocsp_timeout_ms = 5000;
 	lim->ocsp_internal = 0;
+}
+
+void
+smime_limits_from_conf(struct smime_limits *lim, const struct conf *c)
+{
+	lim->max_message = c->smime_max_message;
+	lim->max_depth = c->smime_max_depth;
+	lim->max_parts = c->smime_max_parts;
+	lim->max_certs = c->smime_max_certs;
+	lim->timeout_ms = c->smime_timeout_ms;
+	lim->ocsp_timeout_ms = c->smime_ocsp_timeout_ms;
+	lim->ocsp_internal = c->smime_ocsp_internal;
 }
 
 /* Set the result and its reason (printf). Returns the result. */

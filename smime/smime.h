@@ -36,6 +36,7 @@
 
 #include <jansson.h>
 
+struct conf;
 struct dns_resolver;
 struct smime_ocsp_cache;
 
@@ -79,6 +80,9 @@ struct smime_report {
 
 /* The defaults of danepol.conf(5). */
 void smime_limits_default(struct smime_limits *lim);
+
+/** The limits of the configuration c (its smime_* keys): every caller's one copy. */
+void smime_limits_from_conf(struct smime_limits *lim, const struct conf *c);
 
 /**
  * Check the message msg (len bytes: header lines, an empty line, the body;
